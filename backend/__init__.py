@@ -1,0 +1,1 @@
+"""The Wangge backend: a Litestar application cut by feature."""

@@ -1,0 +1,77 @@
+"""The one app factory: settings → engine, routes, error table, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from backend.areas.routes import AreasController
+from backend.auth.principal import provide_principal
+from backend.auth.routes import AuthController
+from backend.collections.routes import CollectionsController
+from backend.db import close_pool, make_engine, open_pool, use_engine
+from backend.errors import EXCEPTION_HANDLERS
+from backend.grids.locator import load_grid_index
+from backend.grids.routes import GridsController
+from backend.health import health
+from backend.points.routes import PointsController
+from backend.settings import Settings
+from backend.spa import app_file, app_root, root
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = (settings or Settings.from_env()).with_secret()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        use_engine(engine)
+        await open_pool(engine)
+        try:
+            app.state.grid_index = await load_grid_index()
+            yield
+        finally:
+            await close_pool(engine)
+
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            AreasController,
+            GridsController,
+            PointsController,
+            CollectionsController,
+            root,
+            app_root,
+            app_file,
+        ],
+        state=State({"settings": settings, "engine": engine}),
+        dependencies={"principal": Provide(provide_principal)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Wangge API",
+            version=VERSION,
+            description="网格化服务管理: areas, grids, buildings, people and service points.",
+            path="/schema",
+        ),
+        logging_config=None,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory``: each worker process reads the same environment."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(Settings.from_env())

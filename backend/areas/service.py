@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from backend.areas.schemas import AreaDetail, AreaRef, TreeNode
+from backend.areas.tables import Area
+from backend.areas.tree import build_tree, chain_of
+from backend.buildings.tables import Building
+from backend.errors import NotFound
+from backend.grids.tables import Grid
+
+
+async def area_rows() -> list[dict[str, Any]]:
+    """Every area, flat (a city has a few thousand at most)."""
+    return await Area.select(
+        Area.code, Area.name, Area.level, Area.parent.code.as_alias("parent_code")
+    ).order_by(Area.code)
+
+
+async def grid_rows() -> list[dict[str, Any]]:
+    return await Grid.select(
+        Grid.code, Grid.name, Grid.kind, Grid.community.code.as_alias("parent_code")
+    ).order_by(Grid.code)
+
+
+async def tree(root: str | None, depth: int | None, with_grids: bool) -> list[TreeNode]:
+    areas = await area_rows()
+    if root is not None and root not in {a["code"] for a in areas}:
+        raise NotFound("area", root)
+    grids = await grid_rows() if with_grids else []
+    return build_tree(areas, grids, root=root, depth=depth)
+
+
+async def detail(code: str) -> AreaDetail:
+    areas = await area_rows()
+    by_code = {a["code"]: a for a in areas}
+    if code not in by_code:
+        raise NotFound("area", code)
+    area = (
+        await Area.select(Area.id, Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
+        .where(Area.code == code)
+        .first()
+    )
+    descendants = _descendants(code, areas)
+    communities = [c for c in descendants if by_code[c]["level"] == "community"]
+    if by_code[code]["level"] == "community":
+        communities.append(code)
+    in_area = Grid.community.code.is_in(communities) if communities else None
+    if by_code[code]["level"] == "community":
+        grid_list = await Grid.select(Grid.code, Grid.name).where(in_area).order_by(Grid.code)
+        children = [AreaRef(g["code"], g["name"], "grid") for g in grid_list]
+    else:
+        children = [
+            AreaRef(a["code"], a["name"], a["level"]) for a in areas if a["parent_code"] == code
+        ]
+    grids = await Grid.count().where(in_area) if in_area is not None else 0
+    buildings, households = 0, 0
+    if communities:
+        totals = (
+            await Building.select(
+                Count(Building.id, alias="n"), Sum(Building.households, alias="households")
+            )
+            .where(Building.grid.community.code.is_in(communities))
+            .first()
+        )
+        buildings, households = totals["n"], totals["households"] or 0
+    return AreaDetail(
+        code=code,
+        name=by_code[code]["name"],
+        level=by_code[code]["level"],
+        chain=chain_of(code, by_code),
+        children=children,
+        grids=grids,
+        buildings=buildings,
+        households=households,
+        bbox=(area["min_lon"], area["min_lat"], area["max_lon"], area["max_lat"]),
+    )
+
+
+def _descendants(code: str, areas: list[dict[str, Any]]) -> list[str]:
+    out, frontier = [], [code]
+    while frontier:
+        frontier = [a["code"] for a in areas if a["parent_code"] in frontier]
+        out.extend(frontier)
+    return out

@@ -1,0 +1,25 @@
+from enum import StrEnum
+
+from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from backend.spatial import Footprint
+
+
+class AreaLevel(StrEnum):
+    city = "city"
+    district = "district"
+    street = "street"  # 街道 or 镇: the code's range (001–099, 100–199) tells which
+    community = "community"  # 社区 or 村: likewise 001–199, 200–399
+
+
+LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道/镇", "community": "社区/村"}
+
+
+class Area(Footprint, Table, tablename="area"):
+    code = Varchar(length=12, unique=True, index=True)
+    name = Varchar(length=64)
+    level = Varchar(length=16, choices=AreaLevel, index=True)
+    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict, index=True)
+    updated_at = Timestamptz()

@@ -1,0 +1,1 @@
+"""Buildings: footprints with their address, floors, households and grid."""

@@ -1,0 +1,18 @@
+from piccolo.columns import DoublePrecision, ForeignKey, Integer, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from backend.grids.tables import Grid
+from backend.spatial import Footprint
+
+
+class Building(Footprint, Table, tablename="building"):
+    code = Varchar(length=32, unique=True, index=True)
+    name = Varchar(length=128)
+    address = Varchar(length=256)
+    floors = Integer()
+    households = Integer()
+    grid = ForeignKey(Grid, null=True, on_delete=OnDelete.set_null, index=True)
+    # A point inside the footprint, for distance questions (patrols passing by).
+    lon = DoublePrecision()
+    lat = DoublePrecision()

@@ -1,0 +1,110 @@
+"""The ``wangge`` command: serve, migrate, load the demo city."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from backend.db import make_engine, migrate
+from backend.settings import Settings
+
+ROLE_ORDER = [
+    ("city_admin", "市管理员"),
+    ("district_admin", "区管理员 (海勃湾区)"),
+    ("street_staff", "街道工作人员"),
+    ("community_staff", "社区工作人员"),
+    ("grid_leader", "网格长"),
+    ("grid_police", "网格警"),
+    ("grid_worker", "专职网格员"),
+    ("resident", "居民"),
+]
+
+
+async def _prepare(settings: Settings, *, demo: bool, reset: bool = False) -> None:
+    from backend import demo as demo_data
+
+    engine = make_engine(settings.database_url)
+    await migrate(engine)
+    if reset:
+        await demo_data.clear_city()
+    if demo and await demo_data.is_empty():
+        from geo.demo import build_demo_city
+
+        print("building the demo city of 乌海市 …", flush=True)
+        counts = await demo_data.load_city(build_demo_city())
+        print("loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()), flush=True)
+
+
+def _print_welcome(settings: Settings) -> None:
+    from geo.demo import DEMO_ACCOUNTS
+
+    from backend.demo import DEMO_PASSWORD
+
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"\nWangge is starting on {url}  (API docs: {url}/schema)\n")
+    print(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for role, label in ROLE_ORDER:
+        print(f"  {label:<24} {DEMO_ACCOUNTS[role]}")
+    print(flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = Settings.from_env()
+    if args.workers > 1 and settings.is_sqlite:
+        sys.exit(
+            "several workers need PostgreSQL (DATABASE_URL=postgresql://…): SQLite has one writer"
+        )
+    asyncio.run(_prepare(settings, demo=args.demo))
+    if args.demo:
+        _print_welcome(settings)
+    uvicorn.run(
+        "backend.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    asyncio.run(_prepare(Settings.from_env(), demo=False))
+    print("schema is up to date")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    asyncio.run(_prepare(Settings.from_env(), demo=True, reset=args.reset))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wangge", description="Wangge (网格) grid governance platform")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the API and the field app")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo city if the database is empty"
+    )
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only)")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
+
+    demo = sub.add_parser("demo", help="load the demo city into the configured database")
+    demo.add_argument("--reset", action="store_true", help="remove the city's rows first")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The map layers as OGC API – Features collections: ``/api/collections/{name}/items``."""

@@ -1,0 +1,90 @@
+"""The database engine: built from ``DATABASE_URL``, bound to every table, migrated.
+
+SQLite (a file) is the default; ``postgresql://`` URLs select PostgreSQL with a pool that the
+app's lifespan opens and closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine import Engine, PostgresEngine, SQLiteEngine
+
+# Piccolo finds its app registry through this module path; set before any table is used.
+os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
+
+log = logging.getLogger("wangge.db")
+
+# In dependency order; each is a feature folder with its tables and migrations.
+APPS = [
+    "backend.areas.piccolo_app",
+    "backend.people.piccolo_app",
+    "backend.grids.piccolo_app",
+    "backend.buildings.piccolo_app",
+    "backend.points.piccolo_app",
+]
+
+
+class UnsupportedDatabase(ValueError):
+    pass
+
+
+def make_engine(database_url: str) -> Engine:
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``postgresql://…``."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout: Piccolo opens a connection per query, and a reader must
+        # wait out a writer's commit instead of failing.
+        return SQLiteEngine(path=str(path), timeout=30)
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": database_url})
+    raise UnsupportedDatabase(
+        f"DATABASE_URL must be sqlite:/// or postgresql://, not {database_url!r}"
+    )
+
+
+def registry() -> AppRegistry:
+    return AppRegistry(apps=APPS)
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table (and Piccolo's own migration table) at ``engine``."""
+    from backend import piccolo_conf
+
+    piccolo_conf.DB = engine
+    Migration._meta.db = engine
+    for app in registry().app_configs.values():
+        for table in app.table_classes:
+            table._meta.db = engine
+
+
+async def open_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=2, max_size=20)
+
+
+async def close_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate(engine: Engine) -> None:
+    """Bring the schema up to date. Safe to run on every start."""
+    use_engine(engine)
+    if isinstance(engine, SQLiteEngine):
+        # WAL lets readers go on while one writer commits; it is a property of the file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = await run_forwards("all")
+    log.debug(out.getvalue())
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")

@@ -1,0 +1,71 @@
+"""The in-memory point → grid index of a running process.
+
+Built from the grid and area tables at start-up and rebuilt when grids change, it answers
+``/api/locate`` and routes new cases without touching the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from backend.areas.schemas import AreaRef
+from backend.areas.service import area_rows
+from backend.areas.tree import chain_of
+from backend.grids.tables import Grid
+from geo.router import GridRouter
+
+
+@dataclass(frozen=True)
+class GridRef:
+    code: str
+    name: str
+    kind: str
+    community_code: str
+
+
+@dataclass(frozen=True)
+class Located:
+    grid: GridRef
+    chain: list[AreaRef]  # city → district → street → community
+
+    def at(self, level: str) -> AreaRef | None:
+        return next((a for a in self.chain if a.level == level), None)
+
+
+class GridIndex:
+    def __init__(
+        self,
+        grids: Sequence[Mapping[str, Any]],
+        areas: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """``grids``: code, name, kind, parent_code, geom (GeoJSON); ``areas``: as area_rows()."""
+        self.grids = [GridRef(g["code"], g["name"], g["kind"], g["parent_code"]) for g in grids]
+        geometries = shapely.from_geojson([g["geom"] for g in grids]) if grids else []
+        self.router = GridRouter(geometries)
+        by_code = {a["code"]: a for a in areas}
+        self._chains = {
+            c: [*chain_of(c, by_code), AreaRef(c, by_code[c]["name"], by_code[c]["level"])]
+            for c in {g.community_code for g in self.grids}
+            if c in by_code
+        }
+
+    def __len__(self) -> int:
+        return len(self.grids)
+
+    def locate(self, lon: float, lat: float) -> Located | None:
+        i = self.router.locate(lon, lat)
+        if i is None:
+            return None
+        grid = self.grids[i]
+        return Located(grid, self._chains.get(grid.community_code, []))
+
+
+async def load_grid_index() -> GridIndex:
+    grids = await Grid.select(
+        Grid.code, Grid.name, Grid.kind, Grid.geom, Grid.community.code.as_alias("parent_code")
+    ).order_by(Grid.code)
+    return GridIndex(grids, await area_rows())

@@ -1,0 +1,57 @@
+import msgspec
+
+from backend.areas.schemas import AreaRef
+
+
+class PersonRef(msgspec.Struct):
+    id: int
+    name: str
+    phone: str
+
+
+class PostHolder(msgspec.Struct):
+    post: str
+    post_label: str
+    person: PersonRef
+
+
+class Staffing(msgspec.Struct):
+    complete: bool
+    missing: list[str]  # required posts nobody holds: leader, police, fulltime, parttime
+    missing_labels: list[str]
+
+
+class GridPage(msgspec.Struct):
+    code: str
+    name: str
+    kind: str
+    chain: list[AreaRef]  # city → district → street → community
+    posts: list[PostHolder]
+    staffing: Staffing
+    buildings: int
+    households: int
+    bbox: tuple[float, float, float, float]
+
+
+class GridStaffing(msgspec.Struct):
+    code: str
+    name: str
+    community_code: str
+    staffing: Staffing
+
+
+class Point(msgspec.Struct):
+    lon: float
+    lat: float
+
+
+class Location(msgspec.Struct):
+    """Where a point falls: its grid and every area above it."""
+
+    point: Point  # WGS 84, after conversion from the request's crs
+    crs: str  # the crs the request used
+    grid: AreaRef
+    community: AreaRef | None
+    street: AreaRef | None
+    district: AreaRef | None
+    city: AreaRef | None

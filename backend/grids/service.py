@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from backend.areas.schemas import AreaRef
+from backend.areas.service import area_rows
+from backend.areas.tree import chain_of
+from backend.buildings.tables import Building
+from backend.errors import NotFound
+from backend.grids.schemas import GridPage, GridStaffing, PersonRef, PostHolder, Staffing
+from backend.grids.staffing import missing_posts
+from backend.grids.tables import POST_LABELS, Grid, GridPost
+
+_POST_ORDER = {p: i for i, p in enumerate(POST_LABELS)}
+
+
+def staffing_of(held: list[str]) -> Staffing:
+    missing = missing_posts(held)
+    return Staffing(not missing, missing, [POST_LABELS[p] for p in missing])
+
+
+async def grid_page(code: str) -> GridPage:
+    grid = (
+        await Grid.select(
+            Grid.id,
+            Grid.code,
+            Grid.name,
+            Grid.kind,
+            Grid.community.code.as_alias("community_code"),
+            Grid.min_lon,
+            Grid.min_lat,
+            Grid.max_lon,
+            Grid.max_lat,
+        )
+        .where(Grid.code == code)
+        .first()
+    )
+    if grid is None:
+        raise NotFound("grid", code)
+    posts = await GridPost.select(
+        GridPost.post, GridPost.person.id, GridPost.person.name, GridPost.person.phone
+    ).where(GridPost.grid == grid["id"])
+    posts.sort(key=lambda p: (_POST_ORDER[p["post"]], p["person.name"]))
+    totals = (
+        await Building.select(
+            Count(Building.id, alias="n"), Sum(Building.households, alias="households")
+        )
+        .where(Building.grid == grid["id"])
+        .first()
+    )
+    areas = {a["code"]: a for a in await area_rows()}
+    community = areas[grid["community_code"]]
+    return GridPage(
+        code=grid["code"],
+        name=grid["name"],
+        kind=grid["kind"],
+        chain=[
+            *chain_of(community["code"], areas),
+            AreaRef(community["code"], community["name"], community["level"]),
+        ],
+        posts=[
+            PostHolder(
+                p["post"],
+                POST_LABELS[p["post"]],
+                PersonRef(p["person.id"], p["person.name"], p["person.phone"]),
+            )
+            for p in posts
+        ],
+        staffing=staffing_of([p["post"] for p in posts]),
+        buildings=totals["n"],
+        households=totals["households"] or 0,
+        bbox=(grid["min_lon"], grid["min_lat"], grid["max_lon"], grid["max_lat"]),
+    )
+
+
+async def staffing_list(complete: bool | None) -> list[GridStaffing]:
+    grids = await Grid.select(
+        Grid.id, Grid.code, Grid.name, Grid.community.code.as_alias("community_code")
+    ).order_by(Grid.code)
+    held: dict[int, list[str]] = defaultdict(list)
+    for p in await GridPost.select(GridPost.grid, GridPost.post):
+        held[p["grid"]].append(p["post"])
+    out = [
+        GridStaffing(g["code"], g["name"], g["community_code"], staffing_of(held[g["id"]]))
+        for g in grids
+    ]
+    return [g for g in out if complete is None or g.staffing.complete == complete]

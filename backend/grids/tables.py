@@ -1,0 +1,51 @@
+from enum import StrEnum
+
+from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from backend.areas.tables import Area
+from backend.people.tables import Person
+from backend.spatial import Footprint
+
+
+class GridKind(StrEnum):
+    community = "community"  # 城市社区网格
+    village = "village"  # 农村网格
+    dedicated = "dedicated"  # 专属网格: a school, a hospital, an industrial park
+
+
+class Post(StrEnum):
+    """一格一长一警一专多兼, plus the party branch built on the grid (支部建在网格上)."""
+
+    leader = "leader"
+    police = "police"
+    fulltime = "fulltime"
+    parttime = "parttime"
+    party_secretary = "party_secretary"
+
+
+POST_LABELS = {
+    "leader": "网格长",
+    "police": "网格警",
+    "fulltime": "专职网格员",
+    "parttime": "兼职网格员",
+    "party_secretary": "网格党支部书记",
+}
+
+
+class Grid(Footprint, Table, tablename="grid"):
+    code = Varchar(length=16, unique=True, index=True)
+    name = Varchar(length=64)
+    community = ForeignKey(Area, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=16, choices=GridKind)
+    updated_at = Timestamptz()
+
+
+class GridPost(Table, tablename="grid_post"):
+    grid = ForeignKey(Grid, on_delete=OnDelete.cascade, index=True)
+    person = ForeignKey(Person, on_delete=OnDelete.cascade)
+    post = Varchar(length=24, choices=Post)
+    since = Timestamptz()
+    # A unique index on (grid, person, post) is created by the migration: SQLite cannot add
+    # Piccolo's table constraints with ALTER TABLE.

@@ -1,0 +1,1 @@
+"""People who use Wangge: residents, grid staff, centre staff and admins, with their roles."""

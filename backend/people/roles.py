@@ -1,0 +1,38 @@
+"""The roles of design.md, with the scope each one works in."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    resident = "resident"
+    grid_worker = "grid_worker"  # 专职/兼职网格员
+    grid_leader = "grid_leader"  # 网格长
+    grid_police = "grid_police"  # 网格警
+    community_staff = "community_staff"  # 社区党群服务中心
+    street_staff = "street_staff"  # 街道
+    district_admin = "district_admin"
+    city_admin = "city_admin"
+
+
+ROLE_LABELS: dict[str, str] = {
+    "resident": "居民",
+    "grid_worker": "网格员",
+    "grid_leader": "网格长",
+    "grid_police": "网格警",
+    "community_staff": "社区工作人员",
+    "street_staff": "街道工作人员",
+    "district_admin": "区管理员",
+    "city_admin": "市管理员",
+}
+
+# The area level a role's scope is anchored at (grid roles: the grids they hold posts in).
+ROLE_SCOPE_LEVEL: dict[str, str] = {
+    "resident": "community",
+    "grid_worker": "grid",
+    "grid_leader": "grid",
+    "grid_police": "grid",
+    "community_staff": "community",
+    "street_staff": "street",
+    "district_admin": "district",
+    "city_admin": "city",
+}

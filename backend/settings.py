@@ -1,0 +1,77 @@
+"""Every setting of Wangge, read from the environment in one place.
+
+Nothing else in the code base reads ``os.environ``: the app factory, the command line and
+the tests all build a :class:`Settings` and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. ``Settings.from_env()`` is the only constructor the app uses."""
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pwa_dist: Path = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+    token_ttl_hours: int = 24 * 14
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'wangge.sqlite'}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read ``WANGGE_*`` variables plus the conventional ``DATABASE_URL`` and ``REDIS_URL``."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("WANGGE_DATA_DIR", "data"))
+        settings = cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL", ""),
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("WANGGE_SECRET_KEY", ""),
+            host=env.get("WANGGE_HOST", "127.0.0.1"),
+            port=int(env.get("WANGGE_PORT", "8000")),
+            token_ttl_hours=int(env.get("WANGGE_TOKEN_TTL_HOURS", str(24 * 14))),
+        )
+        if "WANGGE_PWA_DIST" in env:
+            settings = replace(settings, pwa_dist=Path(env["WANGGE_PWA_DIST"]))
+        return settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    def with_secret(self) -> Settings:
+        """Fill an empty secret key from ``data_dir/secret.key``, creating it once.
+
+        A key kept in the data folder keeps tokens valid across restarts and across several
+        processes that share the folder; a deployment on several machines sets
+        ``WANGGE_SECRET_KEY`` instead.
+        """
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret.key"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Written aside then linked into place: two processes starting together end up
+            # with one key, and neither reads a half-written file.
+            tmp = path.with_name(f"secret.key.{os.getpid()}")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return replace(self, secret_key=path.read_text().strip())

@@ -1,0 +1,37 @@
+"""Great-circle distances in metres, vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
+    """Distance in metres between points given in WGS 84 degrees (arrays broadcast).
+
+    >>> round(float(haversine_m(106.8, 39.6, 106.8, 39.7)))
+    11120
+    """
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def degree_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """A lon/lat box that contains every point within ``radius_m`` of (lon, lat).
+
+    >>> box = degree_box(106.8, 39.6, 1000)
+    >>> box[0] < 106.8 < box[2] and box[1] < 39.6 < box[3]
+    True
+    """
+    dlat = np.degrees(radius_m / EARTH_RADIUS_M)
+    coslat = max(np.cos(np.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
+    dlon = min(float(np.degrees(radius_m / (EARTH_RADIUS_M * coslat))), 180.0)
+    return (
+        max(lon - dlon, -180.0),
+        max(lat - float(dlat), -90.0),
+        min(lon + dlon, 180.0),
+        min(lat + float(dlat), 90.0),
+    )

@@ -1,0 +1,357 @@
+"""Validation of grid and administrative layers: geometry, codes, and exact tiling.
+
+Layers are GeoDataFrames in lon/lat (EPSG:4326; a layer without a CRS is taken as such).
+Every check returns `Problem` records instead of raising, so an import screen can list
+them all at once. Areas are measured in the layer's local UTM zone, in square metres.
+
+>>> import geopandas as gpd
+>>> from shapely import box
+>>> parents = gpd.GeoDataFrame({"code": ["P"]}, geometry=[box(106.80, 39.60, 106.82, 39.62)],
+...                            crs=4326)
+>>> grids = gpd.GeoDataFrame({"code": ["A", "B"], "parent_code": ["P", "P"]},
+...                          geometry=[box(106.80, 39.60, 106.81, 39.62),
+...                                    box(106.81, 39.60, 106.82, 39.62)], crs=4326)
+>>> validate_grids(grids, parents)
+[]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+_POLYGONAL_TYPE_IDS = (3, 6)  # Polygon, MultiPolygon
+LEVELS = ("city", "district", "street", "community")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect found in a layer; `geometry` (lon/lat) shows where it is.
+
+    >>> Problem("gap", ("150302001001",), "not covered", 12.5).to_dict()["area_m2"]
+    12.5
+    """
+
+    kind: str
+    codes: tuple[str, ...]
+    reason: str
+    area_m2: float | None = None
+    geometry: shapely.Geometry | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, the geometry as a GeoJSON mapping."""
+        shape = None if self.geometry is None else json.loads(shapely.to_geojson(self.geometry))
+        area = None if self.area_m2 is None else float(self.area_m2)
+        return {
+            "kind": self.kind,
+            "codes": list(self.codes),
+            "reason": self.reason,
+            "area_m2": area,
+            "geometry": shape,
+        }
+
+
+def _with_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf if gdf.crs is not None else gdf.set_crs(4326)
+
+
+def _metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """The UTM zone at the layer's centre (a PROJ database lookup would cost ~50 ms a call)."""
+    crs = CRS(gdf.crs)
+    if crs.is_projected:
+        return crs
+    west, south, east, north = gdf.total_bounds
+    if not np.isfinite([west, south, east, north]).all():
+        return CRS(6933)  # nothing to measure; any equal-area CRS will do
+    zone = int(((west + east) / 2 + 180) // 6) % 60 + 1
+    return CRS((32600 if south + north >= 0 else 32700) + zone)
+
+
+def _areas(geoms: np.ndarray, crs: CRS, metric: CRS) -> np.ndarray:
+    return gpd.GeoSeries(geoms, crs=crs).to_crs(metric).area.to_numpy(dtype=float)
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Drop the lines and points an overlay leaves where shapes only touch."""
+    parts = shapely.get_parts(geom)
+    return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), _POLYGONAL_TYPE_IDS)])
+
+
+def _repaired(geoms: np.ndarray) -> np.ndarray:
+    """Polygonal shape of every feature, invalid ones made valid, the rest None."""
+    fixed = geoms.copy()
+    broken = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    fixed[broken] = [_polygonal(g) for g in shapely.make_valid(geoms[broken])]
+    fixed[~np.isin(shapely.get_type_id(fixed), _POLYGONAL_TYPE_IDS)] = None
+    return fixed
+
+
+def _usable(geoms: np.ndarray) -> np.ndarray:
+    polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL_TYPE_IDS)
+    return polygonal & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
+
+
+def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> list[Problem]:
+    """Empty, non-polygonal, invalid (with a proposed repair) and tiny features.
+
+    >>> import geopandas as gpd
+    >>> from shapely import Polygon
+    >>> bowtie = Polygon([(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)])
+    >>> [p.kind for p in check_geometries(gpd.GeoDataFrame({"code": ["A"]}, geometry=[bowtie]))]
+    ['invalid_geometry']
+    """
+    gdf = _with_crs(gdf)
+    geoms = np.asarray(gdf.geometry.array)
+    codes = gdf["code"].astype(str).to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    wrong = ~empty & ~np.isin(shapely.get_type_id(geoms), _POLYGONAL_TYPE_IDS)
+    invalid = ~empty & ~wrong & ~shapely.is_valid(geoms)
+    usable = ~(empty | wrong | invalid)
+    areas = np.full(len(geoms), np.nan)
+    areas[usable] = _areas(geoms[usable], gdf.crs, _metric_crs(gdf))
+    problems = [
+        Problem("empty_geometry", (c,), "geometry is missing or empty") for c in codes[empty]
+    ]
+    problems += [
+        Problem("wrong_geometry_type", (c,), f"{g.geom_type} is not a polygon", None, g)
+        for c, g in zip(codes[wrong], geoms[wrong], strict=True)
+    ]
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    repaired = shapely.make_valid(geoms[invalid])
+    problems += [
+        Problem("invalid_geometry", (c,), f"invalid geometry: {r}", None, g)
+        for c, r, g in zip(codes[invalid], reasons, repaired, strict=True)
+    ]
+    tiny = usable & (areas < min_area_m2)
+    problems += [
+        Problem("tiny_polygon", (c,), f"area {a:.1f} m² is below {min_area_m2:g} m²", float(a), g)
+        for c, a, g in zip(codes[tiny], areas[tiny], geoms[tiny], strict=True)
+    ]
+    return problems
+
+
+def check_codes(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[Problem]:
+    """Codes used twice, and parent codes that name no parent."""
+    codes = children["code"].astype(str)
+    counts = codes.value_counts(sort=False)
+    problems = [
+        Problem("duplicate_code", (c,), f"code {c} is used by {n} features")
+        for c, n in counts[counts > 1].items()
+    ]
+    parent_codes = children["parent_code"].astype(str)
+    unknown = ~parent_codes.isin(set(parents["code"].astype(str)))
+    problems += [
+        Problem("unknown_parent", (c,), f"parent code {p} does not exist")
+        for c, p in zip(codes[unknown], parent_codes[unknown], strict=True)
+    ]
+    return problems
+
+
+def find_overlaps(gdf: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0) -> list[Problem]:
+    """Pairs of features whose interiors overlap by more than `tolerance_m2`."""
+    gdf = _with_crs(gdf)
+    geoms = np.asarray(gdf.geometry.array)
+    keep = np.flatnonzero(_usable(geoms))
+    geoms, codes = geoms[keep], gdf["code"].astype(str).to_numpy()[keep]
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    left, right = left[left < right], right[left < right]
+    shared = shapely.intersection(geoms[left], geoms[right])
+    areas = _areas(shared, gdf.crs, _metric_crs(gdf))
+    hits = np.flatnonzero(areas > tolerance_m2)
+    return [
+        Problem(
+            "overlap",
+            (codes[left[i]], codes[right[i]]),
+            f"{codes[left[i]]} and {codes[right[i]]} overlap by {areas[i]:.1f} m²",
+            float(areas[i]),
+            _polygonal(shared[i]),
+        )
+        for i in hits
+    ]
+
+
+def _parent_lookup(parents: gpd.GeoDataFrame) -> pd.Series:
+    geoms = pd.Series(np.asarray(parents.geometry.array), index=parents["code"].astype(str))
+    geoms = geoms[~geoms.index.duplicated()]
+    return geoms[_usable(geoms.to_numpy())]
+
+
+def find_gaps(
+    children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
+) -> list[Problem]:
+    """Parts of each parent that none of its children cover (invalid children repaired first)."""
+    children = _with_crs(children)
+    lookup = _parent_lookup(_with_crs(parents).to_crs(children.crs))
+    geoms = _repaired(np.asarray(children.geometry.array))
+    groups = pd.Series(np.arange(len(geoms))).groupby(children["parent_code"].astype(str).values)
+    covers = {code: shapely.union_all(geoms[idx]) for code, idx in groups.indices.items()}
+    cover = np.array([covers.get(code, shapely.Polygon()) for code in lookup.index], dtype=object)
+    parts, owner = shapely.get_parts(
+        shapely.difference(lookup.to_numpy(), cover), return_index=True
+    )
+    areas = _areas(parts, children.crs, _metric_crs(children))
+    codes = lookup.index.to_numpy()
+    return [
+        Problem(
+            "gap",
+            (codes[o],),
+            f"{a:.1f} m² of {codes[o]} is not covered by its children",
+            float(a),
+            p,
+        )
+        for p, o, a in zip(parts, owner, areas, strict=True)
+        if a > tolerance_m2
+    ]
+
+
+def find_crossings(
+    children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
+) -> list[Problem]:
+    """Children reaching outside their parent by more than `tolerance_m2`."""
+    children = _with_crs(children)
+    lookup = _parent_lookup(_with_crs(parents).to_crs(children.crs))
+    geoms = np.asarray(children.geometry.array)
+    parent_codes = children["parent_code"].astype(str).to_numpy()
+    keep = _usable(geoms) & np.isin(parent_codes, lookup.index)
+    codes = children["code"].astype(str).to_numpy()[keep]
+    parent_codes = parent_codes[keep]
+    outside = shapely.difference(geoms[keep], lookup.loc[parent_codes].to_numpy())
+    areas = _areas(outside, children.crs, _metric_crs(children))
+    return [
+        Problem("crosses_parent", (c, p), f"{c} reaches {a:.1f} m² outside {p}", float(a), g)
+        for c, p, a, g in zip(codes, parent_codes, areas, outside, strict=True)
+        if a > tolerance_m2
+    ]
+
+
+def validate_partition(
+    children: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    *,
+    tolerance_m2: float = 1.0,
+    min_area_m2: float = 100.0,
+) -> list[Problem]:
+    """Check that `children` (code, parent_code) tile their `parents` (code) exactly.
+
+    Works at every level: grids in communities, communities in streets, and so on.
+    Parents are only used as outlines here (validate them at their own level); pass only
+    the parents these children should cover, as a parent without children is all gap.
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> street = gpd.GeoDataFrame({"code": ["S"]}, geometry=[box(106.80, 39.6, 106.82, 39.61)])
+    >>> communities = gpd.GeoDataFrame({"code": ["C1", "C2"], "parent_code": ["S", "S"]},
+    ...     geometry=[box(106.80, 39.6, 106.811, 39.61), box(106.81, 39.6, 106.82, 39.61)])
+    >>> [(p.kind, p.codes, round(p.area_m2, -3)) for p in validate_partition(communities, street)]
+    [('overlap', ('C1', 'C2'), 95000.0)]
+    """
+    children = _with_crs(children)
+    return [
+        *check_geometries(children, min_area_m2=min_area_m2),
+        *check_codes(children, parents),
+        *find_overlaps(children, tolerance_m2=tolerance_m2),
+        *find_gaps(children, parents, tolerance_m2=tolerance_m2),
+        *find_crossings(children, parents, tolerance_m2=tolerance_m2),
+    ]
+
+
+def validate_grids(
+    grids: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    *,
+    tolerance_m2: float = 1.0,
+    min_area_m2: float = 100.0,
+) -> list[Problem]:
+    """Grids (code, parent_code) against their communities (code); see `validate_partition`."""
+    return validate_partition(grids, parents, tolerance_m2=tolerance_m2, min_area_m2=min_area_m2)
+
+
+def validate_tree(
+    areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
+) -> list[Problem]:
+    """Every level of an areas table (code, level, parent_code) and the grids under it.
+
+    >>> from geo.demo import build_demo_city
+    >>> city = build_demo_city()
+    >>> validate_tree(city.areas, city.grids)
+    []
+    """
+    by_level = {level: areas[areas["level"] == level] for level in LEVELS}
+    problems = check_geometries(by_level["city"])
+    for upper, lower in pairwise(LEVELS):
+        problems += validate_partition(by_level[lower], by_level[upper], tolerance_m2=tolerance_m2)
+    return problems + validate_grids(grids, by_level["community"], tolerance_m2=tolerance_m2)
+
+
+def assign_buildings(
+    buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
+) -> tuple[pd.Series, list[Problem]]:
+    """Grid code of each building (largest overlap; None outside every grid) and problems.
+
+    A building overlapping several grids by more than `tolerance_m2` is still assigned,
+    and reported as "building_straddles" with its own code first, then the grids by
+    decreasing overlap; `area_m2` is the part lying in the other grids.
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> grids = gpd.GeoDataFrame({"code": ["G1"]}, geometry=[box(106.80, 39.60, 106.81, 39.61)],
+    ...                          crs=4326)
+    >>> houses = gpd.GeoDataFrame({"code": ["B1", "B2"]}, crs=4326, geometry=[
+    ...     box(106.8050, 39.6050, 106.8052, 39.6052), box(106.90, 39.60, 106.9002, 39.6002)])
+    >>> assigned, problems = assign_buildings(houses, grids)
+    >>> assigned.tolist(), [p.kind for p in problems]
+    (['G1', None], ['building_outside'])
+    """
+    grids = _with_crs(grids)
+    buildings = _with_crs(buildings).to_crs(grids.crs)
+    metric = _metric_crs(grids)
+    footprints = _repaired(np.asarray(buildings.geometry.to_crs(metric).array))
+    cells = np.asarray(grids.geometry.to_crs(metric).array)
+    usable = np.flatnonzero(_usable(cells))
+    cells = cells[usable]
+    shapely.prepare(cells)
+    b, g = shapely.STRtree(cells).query(footprints, predicate="intersects")
+    # Most footprints sit well inside one grid: their overlap is their own area, no overlay.
+    overlap = shapely.area(footprints[b])
+    edge = np.flatnonzero(~shapely.contains_properly(cells[g], footprints[b]))
+    overlap[edge] = shapely.area(shapely.intersection(footprints[b[edge]], cells[g[edge]]))
+    order = np.lexsort((-overlap, b))
+    order = order[overlap[order] > 0]
+    b, g, overlap = b[order], g[order], overlap[order]
+    first = np.r_[True, b[1:] != b[:-1]] if len(b) else np.zeros(0, dtype=bool)
+    grid_codes = grids["code"].astype(str).to_numpy()[usable]
+    codes = buildings["code"].astype(str).to_numpy()
+    assigned = np.full(len(codes), None, dtype=object)
+    assigned[b[first]] = grid_codes[g[first]]
+
+    originals = np.asarray(buildings.geometry.array)
+    outside = np.setdiff1d(np.arange(len(codes)), b)
+    problems = [
+        Problem(
+            "building_outside",
+            (codes[i],),
+            f"{codes[i]} lies outside every grid",
+            float(a) if np.isfinite(a) else None,
+            originals[i],
+        )
+        for i, a in zip(outside, shapely.area(footprints[outside]), strict=True)
+    ]
+    big = overlap > tolerance_m2
+    straddlers = np.flatnonzero(np.bincount(b[big], minlength=len(codes)) >= 2)
+    starts, ends = np.searchsorted(b, straddlers), np.searchsorted(b, straddlers, side="right")
+    for i, start, end in zip(straddlers, starts, ends, strict=True):
+        named = tuple(grid_codes[g[start:end][big[start:end]]])
+        reason = f"{codes[i]} overlaps grids {', '.join(named)}; assigned to {named[0]}"
+        elsewhere = float(overlap[start + 1 : end].sum())
+        problems.append(
+            Problem("building_straddles", (codes[i], *named), reason, elsewhere, originals[i])
+        )
+    return pd.Series(assigned, index=buildings.index, dtype=object, name="grid_code"), problems

@@ -1,0 +1,52 @@
+"""What every client can count on: health, errors as JSON, the OpenAPI document, the app shell."""
+
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+from backend.errors import EXCEPTION_HANDLERS
+
+
+async def test_health(client, database):
+    r = await client.get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["database"] == ("sqlite" if database.kind == "sqlite" else "postgresql")
+    assert body["grids_indexed"] > 200
+
+
+async def test_unknown_route_is_a_json_404(client):
+    r = await client.get("/api/nothing-here")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+
+
+async def test_openapi_document_lists_the_api(client):
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in [
+        "/api/health",
+        "/api/locate",
+        "/api/auth/sign-in",
+        "/api/collections/{name}/items",
+    ]:
+        assert path in paths
+
+
+async def test_root_redirects_to_the_app(client):
+    r = await client.get("/", follow_redirects=False)
+    assert r.status_code in (301, 302, 307, 308)
+    assert r.headers["location"] == "/app/"
+
+
+async def test_an_unexpected_error_is_a_500_without_a_trace():
+    @get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app = Litestar([boom], exception_handlers=EXCEPTION_HANDLERS, logging_config=None)
+    async with AsyncTestClient(app) as c:
+        r = await c.get("/boom")
+    assert r.status_code == 500
+    assert r.json() == {"status": 500, "code": "internal_error", "reason": "internal server error"}
