@@ -37,9 +37,8 @@ async def _prepare(settings: Settings, *, demo: bool, reset: bool = False) -> No
 
 
 def _print_welcome(settings: Settings) -> None:
-    from geo.demo import DEMO_ACCOUNTS
-
     from backend.demo import DEMO_PASSWORD
+    from geo.demo import DEMO_ACCOUNTS
 
     url = f"http://{settings.host}:{settings.port}"
     print(f"\nWangge is starting on {url}  (API docs: {url}/schema)\n")

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 import shapely
-from geo.demo import DemoCity
 from piccolo.engine import SQLiteEngine
 from piccolo.engine.sqlite import TransactionType
 from piccolo.table import Table
@@ -20,6 +19,7 @@ from backend.grids.tables import Grid, GridPost
 from backend.people.tables import Person
 from backend.points.tables import ServicePoint
 from backend.spatial import footprint_values
+from geo.demo import DemoCity
 
 log = logging.getLogger("wangge.demo")
 

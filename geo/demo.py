@@ -364,6 +364,10 @@ def _building_table(grids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     )
 
 
+WARM_STATIONS = 15
+RED_PROPERTIES = 20
+
+
 def _inside_points(shapes: np.ndarray, rng: np.random.Generator, inset: float = 30.0) -> np.ndarray:
     """A random point well inside each shape (rejection sampling, all shapes at once)."""
     inner = shapely.buffer(shapes, -inset)
@@ -383,7 +387,7 @@ def _service_point_table(
     """Party centres for every area, driver homes on district edges, stations, red property."""
     shapes = areas["geometry"].to_numpy().copy()
     seat = areas.index[areas["code"] == names.CITY_SEAT]
-    shapes[areas["level"] == "city"] = shapes[seat]  # not out in whichever district
+    shapes[areas["level"] == "city"] = shapes[seat]  # the city centre stands in its seat district
     party = pd.DataFrame(
         {
             "code": "DQ-" + areas["code"],
@@ -410,19 +414,19 @@ def _service_point_table(
     )
     urban = grids[grids["kind"] == "community"]
     hosts = urban.drop_duplicates("community_code")
-    hosts = hosts.iloc[np.sort(rng.choice(len(hosts), 15, replace=False))]
+    hosts = hosts.iloc[np.sort(rng.choice(len(hosts), WARM_STATIONS, replace=False))]
     warm = pd.DataFrame(
         {
             "kind": "warm_station",
             "name": (hosts["community_name"] + "暖心驿站").to_numpy(),
             "area_code": hosts["community_code"].to_numpy(),
-            "hours": rng.choice(["24小时", "07:00-21:00"], 15),
+            "hours": rng.choice(["24小时", "07:00-21:00"], WARM_STATIONS),
             "geometry": _inside_points(
                 areas.set_index("code").loc[hosts["community_code"], "geometry"].to_numpy(), rng
             ),
         }
     )
-    served = urban.iloc[np.sort(rng.choice(len(urban), 20, replace=False))]
+    served = urban.iloc[np.sort(rng.choice(len(urban), RED_PROPERTIES, replace=False))]
     red = pd.DataFrame(
         {
             "kind": "red_property",

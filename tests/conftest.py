@@ -16,7 +16,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from geo.demo import DemoCity, build_demo_city
 from litestar.testing import AsyncTestClient
 from piccolo.engine import Engine
 
@@ -24,6 +23,7 @@ from backend.app import create_app
 from backend.db import make_engine, migrate, use_engine
 from backend.demo import load_city
 from backend.settings import Settings
+from geo.demo import DemoCity, build_demo_city
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "WANGGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"

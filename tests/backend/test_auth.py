@@ -1,8 +1,8 @@
 import pytest
-from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 
 from backend.auth.tokens import TokenClaims, issue_token
 from backend.demo import DEMO_PASSWORD
+from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 
 
 async def sign_in(client, phone, password=DEMO_PASSWORD):

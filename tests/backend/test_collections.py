@@ -1,5 +1,6 @@
 import pytest
 import shapely
+
 from geo.demo import DEMO_GRID_CODE
 
 

@@ -1,8 +1,8 @@
 import pytest
 import shapely
-from geo.demo import DEMO_GRID_CODE
 
 from geo.crs import from_wgs84
+from geo.demo import DEMO_GRID_CODE
 
 
 @pytest.fixture(scope="module")

@@ -231,6 +231,10 @@ def test_service_points_lie_in_the_area_they_serve(city):
     assert points.loc[red, "area_code"].isin(city.grids["code"]).all()
     assert points.loc[~red, "area_code"].isin(city.areas["code"]).all()
     assert shapely.contains(shapes.loc[points["area_code"]].to_numpy(), points.geometry).all()
+    community = points["area_code"].str[:12].map(city.areas.set_index("code")["name"])
+    local = points["area_code"].str.len() >= 12
+    pairs = zip(points.loc[local, "address"], community[local], strict=True)
+    assert all(name in address for address, name in pairs)
 
 
 def test_people_and_roles(city):
