@@ -59,11 +59,12 @@ class Problem:
         }
 
 
-def _with_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def with_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer itself, taken as lon/lat (EPSG:4326) if it has no CRS."""
     return gdf if gdf.crs is not None else gdf.set_crs(4326)
 
 
-def _metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
+def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     """The UTM zone at the layer's centre (a PROJ database lookup would cost ~50 ms a call)."""
     crs = CRS(gdf.crs)
     if crs.is_projected:
@@ -85,7 +86,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), _POLYGONAL_TYPE_IDS)])
 
 
-def _repaired(geoms: np.ndarray) -> np.ndarray:
+def repair_polygons(geoms: np.ndarray) -> np.ndarray:
     """Polygonal shape of every feature, invalid ones made valid, the rest None."""
     fixed = geoms.copy()
     broken = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
@@ -94,7 +95,8 @@ def _repaired(geoms: np.ndarray) -> np.ndarray:
     return fixed
 
 
-def _usable(geoms: np.ndarray) -> np.ndarray:
+def is_usable(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are valid, non-empty polygons: the only ones worth measuring."""
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL_TYPE_IDS)
     return polygonal & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
 
@@ -108,7 +110,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     >>> [p.kind for p in check_geometries(gpd.GeoDataFrame({"code": ["A"]}, geometry=[bowtie]))]
     ['invalid_geometry']
     """
-    gdf = _with_crs(gdf)
+    gdf = with_crs(gdf)
     geoms = np.asarray(gdf.geometry.array)
     codes = gdf["code"].astype(str).to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -116,7 +118,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     invalid = ~empty & ~wrong & ~shapely.is_valid(geoms)
     usable = ~(empty | wrong | invalid)
     areas = np.full(len(geoms), np.nan)
-    areas[usable] = _areas(geoms[usable], gdf.crs, _metric_crs(gdf))
+    areas[usable] = _areas(geoms[usable], gdf.crs, metric_crs(gdf))
     problems = [
         Problem("empty_geometry", (c,), "geometry is missing or empty") for c in codes[empty]
     ]
@@ -157,14 +159,14 @@ def check_codes(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[P
 
 def find_overlaps(gdf: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0) -> list[Problem]:
     """Pairs of features whose interiors overlap by more than `tolerance_m2`."""
-    gdf = _with_crs(gdf)
+    gdf = with_crs(gdf)
     geoms = np.asarray(gdf.geometry.array)
-    keep = np.flatnonzero(_usable(geoms))
+    keep = np.flatnonzero(is_usable(geoms))
     geoms, codes = geoms[keep], gdf["code"].astype(str).to_numpy()[keep]
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     left, right = left[left < right], right[left < right]
     shared = shapely.intersection(geoms[left], geoms[right])
-    areas = _areas(shared, gdf.crs, _metric_crs(gdf))
+    areas = _areas(shared, gdf.crs, metric_crs(gdf))
     hits = np.flatnonzero(areas > tolerance_m2)
     return [
         Problem(
@@ -181,23 +183,23 @@ def find_overlaps(gdf: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0) -> list[P
 def _parent_lookup(parents: gpd.GeoDataFrame) -> pd.Series:
     geoms = pd.Series(np.asarray(parents.geometry.array), index=parents["code"].astype(str))
     geoms = geoms[~geoms.index.duplicated()]
-    return geoms[_usable(geoms.to_numpy())]
+    return geoms[is_usable(geoms.to_numpy())]
 
 
 def find_gaps(
     children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
 ) -> list[Problem]:
     """Parts of each parent that none of its children cover (invalid children repaired first)."""
-    children = _with_crs(children)
-    lookup = _parent_lookup(_with_crs(parents).to_crs(children.crs))
-    geoms = _repaired(np.asarray(children.geometry.array))
+    children = with_crs(children)
+    lookup = _parent_lookup(with_crs(parents).to_crs(children.crs))
+    geoms = repair_polygons(np.asarray(children.geometry.array))
     groups = pd.Series(np.arange(len(geoms))).groupby(children["parent_code"].astype(str).values)
     covers = {code: shapely.union_all(geoms[idx]) for code, idx in groups.indices.items()}
     cover = np.array([covers.get(code, shapely.Polygon()) for code in lookup.index], dtype=object)
     parts, owner = shapely.get_parts(
         shapely.difference(lookup.to_numpy(), cover), return_index=True
     )
-    areas = _areas(parts, children.crs, _metric_crs(children))
+    areas = _areas(parts, children.crs, metric_crs(children))
     codes = lookup.index.to_numpy()
     return [
         Problem(
@@ -216,15 +218,15 @@ def find_crossings(
     children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
 ) -> list[Problem]:
     """Children reaching outside their parent by more than `tolerance_m2`."""
-    children = _with_crs(children)
-    lookup = _parent_lookup(_with_crs(parents).to_crs(children.crs))
+    children = with_crs(children)
+    lookup = _parent_lookup(with_crs(parents).to_crs(children.crs))
     geoms = np.asarray(children.geometry.array)
     parent_codes = children["parent_code"].astype(str).to_numpy()
-    keep = _usable(geoms) & np.isin(parent_codes, lookup.index)
+    keep = is_usable(geoms) & np.isin(parent_codes, lookup.index)
     codes = children["code"].astype(str).to_numpy()[keep]
     parent_codes = parent_codes[keep]
     outside = shapely.difference(geoms[keep], lookup.loc[parent_codes].to_numpy())
-    areas = _areas(outside, children.crs, _metric_crs(children))
+    areas = _areas(outside, children.crs, metric_crs(children))
     return [
         Problem("crosses_parent", (c, p), f"{c} reaches {a:.1f} m² outside {p}", float(a), g)
         for c, p, a, g in zip(codes, parent_codes, areas, outside, strict=True)
@@ -253,7 +255,7 @@ def validate_partition(
     >>> [(p.kind, p.codes, round(p.area_m2, -3)) for p in validate_partition(communities, street)]
     [('overlap', ('C1', 'C2'), 95000.0)]
     """
-    children = _with_crs(children)
+    children = with_crs(children)
     return [
         *check_geometries(children, min_area_m2=min_area_m2),
         *check_codes(children, parents),
@@ -289,69 +291,3 @@ def validate_tree(
     for upper, lower in pairwise(LEVELS):
         problems += validate_partition(by_level[lower], by_level[upper], tolerance_m2=tolerance_m2)
     return problems + validate_grids(grids, by_level["community"], tolerance_m2=tolerance_m2)
-
-
-def assign_buildings(
-    buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
-) -> tuple[pd.Series, list[Problem]]:
-    """Grid code of each building (largest overlap; None outside every grid) and problems.
-
-    A building overlapping several grids by more than `tolerance_m2` is still assigned,
-    and reported as "building_straddles" with its own code first, then the grids by
-    decreasing overlap; `area_m2` is the part lying in the other grids.
-
-    >>> import geopandas as gpd
-    >>> from shapely import box
-    >>> grids = gpd.GeoDataFrame({"code": ["G1"]}, geometry=[box(106.80, 39.60, 106.81, 39.61)],
-    ...                          crs=4326)
-    >>> houses = gpd.GeoDataFrame({"code": ["B1", "B2"]}, crs=4326, geometry=[
-    ...     box(106.8050, 39.6050, 106.8052, 39.6052), box(106.90, 39.60, 106.9002, 39.6002)])
-    >>> assigned, problems = assign_buildings(houses, grids)
-    >>> assigned.tolist(), [p.kind for p in problems]
-    (['G1', None], ['building_outside'])
-    """
-    grids = _with_crs(grids)
-    buildings = _with_crs(buildings).to_crs(grids.crs)
-    metric = _metric_crs(grids)
-    footprints = _repaired(np.asarray(buildings.geometry.to_crs(metric).array))
-    cells = np.asarray(grids.geometry.to_crs(metric).array)
-    usable = np.flatnonzero(_usable(cells))
-    cells = cells[usable]
-    shapely.prepare(cells)
-    b, g = shapely.STRtree(cells).query(footprints, predicate="intersects")
-    # Most footprints sit well inside one grid: their overlap is their own area, no overlay.
-    overlap = shapely.area(footprints[b])
-    edge = np.flatnonzero(~shapely.contains_properly(cells[g], footprints[b]))
-    overlap[edge] = shapely.area(shapely.intersection(footprints[b[edge]], cells[g[edge]]))
-    order = np.lexsort((-overlap, b))
-    order = order[overlap[order] > 0]
-    b, g, overlap = b[order], g[order], overlap[order]
-    first = np.r_[True, b[1:] != b[:-1]] if len(b) else np.zeros(0, dtype=bool)
-    grid_codes = grids["code"].astype(str).to_numpy()[usable]
-    codes = buildings["code"].astype(str).to_numpy()
-    assigned = np.full(len(codes), None, dtype=object)
-    assigned[b[first]] = grid_codes[g[first]]
-
-    originals = np.asarray(buildings.geometry.array)
-    outside = np.setdiff1d(np.arange(len(codes)), b)
-    problems = [
-        Problem(
-            "building_outside",
-            (codes[i],),
-            f"{codes[i]} lies outside every grid",
-            float(a) if np.isfinite(a) else None,
-            originals[i],
-        )
-        for i, a in zip(outside, shapely.area(footprints[outside]), strict=True)
-    ]
-    big = overlap > tolerance_m2
-    straddlers = np.flatnonzero(np.bincount(b[big], minlength=len(codes)) >= 2)
-    starts, ends = np.searchsorted(b, straddlers), np.searchsorted(b, straddlers, side="right")
-    for i, start, end in zip(straddlers, starts, ends, strict=True):
-        named = tuple(grid_codes[g[start:end][big[start:end]]])
-        reason = f"{codes[i]} overlaps grids {', '.join(named)}; assigned to {named[0]}"
-        elsewhere = float(overlap[start + 1 : end].sum())
-        problems.append(
-            Problem("building_straddles", (codes[i], *named), reason, elsewhere, originals[i])
-        )
-    return pd.Series(assigned, index=buildings.index, dtype=object, name="grid_code"), problems

@@ -9,10 +9,10 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+from geo.assign import assign_buildings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE, METRIC_CRS, DemoCity, build_demo_city
 from geo.validate import (
     LEVELS,
-    assign_buildings,
     validate_grids,
     validate_partition,
     validate_tree,

@@ -11,9 +11,9 @@ import pytest
 import shapely
 from shapely import LineString, Polygon, box
 
+from geo.assign import assign_buildings
 from geo.validate import (
     Problem,
-    assign_buildings,
     find_overlaps,
     validate_grids,
     validate_partition,
