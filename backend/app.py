@@ -21,9 +21,10 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
 from backend.health import health
+from backend.middleware import reject_nul
 from backend.points.routes import PointsController
 from backend.settings import Settings
-from backend.spa import app_file, app_root, root
+from backend.spa import app_path, app_shell, root
 
 VERSION = "0.1.0"
 
@@ -51,11 +52,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PointsController,
             CollectionsController,
             root,
-            app_root,
-            app_file,
+            app_shell,
+            app_path,
         ],
         state=State({"settings": settings, "engine": engine}),
         dependencies={"principal": Provide(provide_principal)},
+        middleware=[reject_nul],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         compression_config=CompressionConfig(

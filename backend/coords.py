@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-from backend.errors import Invalid
+from litestar.params import QueryParameter
+
+from backend.errors import ApiError, Invalid
 from geo.crs import CRS_NAMES, to_wgs84
+
+# Query parameters of every endpoint that takes a point. Numbers are parsed by parse_number.
+Lon = Annotated[str, QueryParameter(description="longitude (a number), in the crs given")]
+Lat = Annotated[str, QueryParameter(description="latitude (a number), in the crs given")]
+Crs = Annotated[
+    str, QueryParameter(description="wgs84 (GPS), gcj02 (Gaode, Tencent) or bd09 (Baidu)")
+]
+
+
+def parse_number(name: str, text: str) -> float:
+    """A query parameter as a float; 400 when it is not a number at all.
+
+    Parsed here rather than by the framework so that ``1e400`` (infinity) is answered like
+    any other out-of-range coordinate, with a 422.
+    """
+    try:
+        return float(text)
+    except ValueError:
+        raise ApiError(400, "invalid_request", f"{name} must be a number, not {text!r}") from None
 
 
 def wgs84_point(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:

@@ -11,11 +11,13 @@ import io
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine
+from piccolo.engine.sqlite import TransactionType
 
 # Piccolo finds its app registry through this module path; set before any table is used.
 os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
@@ -74,6 +76,14 @@ async def open_pool(engine: Engine) -> None:
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction for writes; on SQLite it takes the write lock up front (IMMEDIATE), so a
+    second writer waits for the first instead of failing half-way with a deadlock."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
 
 
 async def migrate(engine: Engine) -> None:

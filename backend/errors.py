@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
+    MethodNotAllowedException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    TooManyRequestsException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("wangge")
@@ -52,14 +56,24 @@ def error_body(status: int, code: str, reason: str, **details: Any) -> dict[str,
     return body
 
 
-def _respond(status: int, code: str, reason: str, **details: Any) -> Response[dict[str, Any]]:
+def _respond(
+    status: int, code: str, reason: str, headers: dict[str, str] | None = None, **details: Any
+) -> Response[dict[str, Any]]:
     return Response(
-        error_body(status, code, reason, **details), status_code=status, media_type=MediaType.JSON
+        error_body(status, code, reason, **details),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
+def _challenge(status: int) -> dict[str, str] | None:
+    # RFC 6750: a 401 names the scheme the client should use.
+    return {"WWW-Authenticate": 'Bearer realm="wangge"'} if status == 401 else None
+
+
 def _api_error(_: Request, exc: ApiError) -> Response[dict[str, Any]]:
-    return _respond(exc.status, exc.code, exc.reason, **exc.details)
+    return _respond(exc.status, exc.code, exc.reason, _challenge(exc.status), **exc.details)
 
 
 def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
@@ -67,17 +81,36 @@ def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str
     return _respond(400, "invalid_request", exc.detail, problems=problems)
 
 
-# Litestar's own HTTP exceptions keep their status; the code says which kind it was.
+# Litestar's own HTTP exceptions keep their status (and headers, such as a 405's Allow);
+# the code says which kind it was. Looked up along the class hierarchy, nearest first.
 _HTTP_CODES: dict[type[HTTPException], str] = {
     NotFoundException: "not_found",
     NotAuthorizedException: "unauthenticated",
     PermissionDeniedException: "forbidden",
+    MethodNotAllowedException: "method_not_allowed",
+    RequestEntityTooLarge: "body_too_large",
+    TooManyRequestsException: "too_many_requests",
 }
 
 
+def _http_code(exc: HTTPException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in _HTTP_CODES:
+            return _HTTP_CODES[cls]
+    if exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+        return "malformed_body"
+    return f"http_{exc.status_code}"
+
+
 def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
-    code = _HTTP_CODES.get(type(exc), f"http_{exc.status_code}")
-    return _respond(exc.status_code, code, exc.detail)
+    headers = dict(exc.headers or {}) | (_challenge(exc.status_code) or {})
+    return _respond(exc.status_code, _http_code(exc), exc.detail, headers or None)
+
+
+def _bad_value(_: Request, exc: asyncpg.DataError) -> Response[dict[str, Any]]:
+    # PostgreSQL refuses values SQLite stores (a NUL character, an integer past 64 bits):
+    # the request was bad, not the server.
+    return _respond(400, "invalid_value", f"a value in the request cannot be stored: {exc}")
 
 
 def _unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
@@ -87,6 +120,7 @@ def _unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
 
 EXCEPTION_HANDLERS = {
     ApiError: _api_error,
+    asyncpg.DataError: _bad_value,
     ValidationException: _validation_error,
     HTTPException: _http_error,
     Exception: _unexpected,

@@ -1,8 +1,13 @@
+import logging
+
 from litestar import get
 from litestar.datastructures import State
 from msgspec import Struct
 
 from backend.areas.tables import Area
+from backend.errors import ApiError
+
+log = logging.getLogger("wangge")
 
 
 class Health(Struct):
@@ -13,7 +18,11 @@ class Health(Struct):
 
 @get("/api/health", tags=["health"], summary="Liveness and the database it reads")
 async def health(state: State) -> Health:
-    await Area.count()  # fails loudly (500 → internal_error) if the database is unreachable
+    try:
+        await Area.count()
+    except Exception as exc:  # any driver's failure means the same to a probe
+        log.warning("health: database unreachable: %s", exc)
+        raise ApiError(503, "database_unavailable", "the database does not answer") from None
     return Health(
         "ok", "sqlite" if state.settings.is_sqlite else "postgresql", len(state.grid_index)
     )

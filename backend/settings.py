@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+MIN_SECRET_LENGTH = 32
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -59,19 +61,29 @@ class Settings:
         ``WANGGE_SECRET_KEY`` instead.
         """
         if self.secret_key:
-            return self
+            return self.checked()
         path = self.data_dir / "secret.key"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             # Written aside then linked into place: two processes starting together end up
             # with one key, and neither reads a half-written file.
             tmp = path.with_name(f"secret.key.{os.getpid()}")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
             try:
                 os.link(tmp, path)
             except FileExistsError:
                 pass
             finally:
                 tmp.unlink()
-        return replace(self, secret_key=path.read_text().strip())
+        return replace(self, secret_key=path.read_text().strip()).checked()
+
+    def checked(self) -> Settings:
+        """Refuse a secret that would sign tokens anyone could forge."""
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"WANGGE_SECRET_KEY (or {self.data_dir / 'secret.key'}) must be at least "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
+        return self

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -49,7 +50,7 @@ async def _create_postgres_database() -> tuple[str, str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    return name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return name, urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
 
 
 async def _drop_postgres_database(name: str) -> None:
@@ -70,7 +71,7 @@ async def database(
         url = f"sqlite:///{data_dir / 'wangge.sqlite'}"
     else:
         pg_name, url = await _create_postgres_database()
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="test-secret")
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key="s" * 40)
     engine = make_engine(url)
     await migrate(engine)
     await load_city(demo_city)

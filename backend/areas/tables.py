@@ -14,9 +14,6 @@ class AreaLevel(StrEnum):
     community = "community"  # 社区 or 村: likewise 001–199, 200–399
 
 
-LEVEL_LABELS = {"city": "市", "district": "区", "street": "街道/镇", "community": "社区/村"}
-
-
 class Area(Footprint, Table, tablename="area"):
     code = Varchar(length=12, unique=True, index=True)
     name = Varchar(length=64)

@@ -35,3 +35,7 @@ def check_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(actual, b64decode(digest))
+
+
+# A well-formed hash no password matches: checked in place of a missing account's.
+UNUSABLE_HASH = hash_password("", salt=b"wangge-no-account")

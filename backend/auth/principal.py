@@ -54,10 +54,3 @@ async def provide_principal(request: Request, state: State) -> Principal:
     if token is None:
         raise _unauthenticated("sign in first: send Authorization: Bearer <token>")
     return await principal_from_token(token, state.settings)
-
-
-def require_role(principal: Principal, *roles: str) -> None:
-    if principal.role not in roles:
-        raise ApiError(
-            403, "forbidden", f"role {principal.role} may not do this", allowed=list(roles)
-        )

@@ -1,4 +1,4 @@
-"""Bearer tokens: a small signed payload (person, role, expiry), checked without the database.
+"""Bearer tokens: a small signed payload (person and expiry), checked without the database.
 
 Signed with HMAC-SHA256 under the settings' secret key, so every process that shares the key
 accepts the same tokens. The same token authenticates HTTP (``Authorization: Bearer``) and,
@@ -18,7 +18,6 @@ from backend.auth.encoding import b64decode, b64encode
 
 class TokenClaims(msgspec.Struct, frozen=True):
     sub: int  # the person's id
-    role: str
     exp: int  # unix seconds
 
 
@@ -33,6 +32,8 @@ def issue_token(claims: TokenClaims, secret: str) -> str:
 
 def read_token(token: str, secret: str, *, now: float | None = None) -> TokenClaims:
     """The claims of a valid, unexpired token; :class:`InvalidToken` otherwise."""
+    if not token.isascii():
+        raise InvalidToken("malformed token")
     body, _, signature = token.partition(".")
     if not body or not hmac.compare_digest(signature, _sign(body, secret)):
         raise InvalidToken("bad signature")

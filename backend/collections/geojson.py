@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 
-class Link(msgspec.Struct):
+class Link(msgspec.Struct, omit_defaults=True):
     href: str
     rel: str
     type: str

@@ -79,10 +79,13 @@ class CollectionsController(Controller):
         request: Request,
         bbox: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> Response[bytes]:
         spec = _collection(name)
-        filters = {k: v for k, v in request.query_params.items() if k not in _PAGING}
+        pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _PAGING]
+        filters = dict(pairs)
+        if len(filters) < len(pairs):
+            raise ApiError(400, "repeated_parameter", "each filter may be given once")
         unknown = sorted(set(filters) - set(spec.filters))
         if unknown:
             raise ApiError(

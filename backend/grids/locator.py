@@ -1,7 +1,8 @@
 """The in-memory point → grid index of a running process.
 
-Built from the grid and area tables at start-up and rebuilt when grids change, it answers
-``/api/locate`` and routes new cases without touching the database.
+Built from the grid and area tables when the process starts, it answers ``/api/locate``
+without touching the database. A process started before grids changed keeps the old grids
+until it restarts (or, once the event stream exists, until it hears of the change).
 """
 
 from __future__ import annotations

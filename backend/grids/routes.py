@@ -7,17 +7,11 @@ from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
 from backend.areas.schemas import AreaRef
-from backend.coords import wgs84_point
+from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
 from backend.errors import ApiError
 from backend.grids import service
 from backend.grids.locator import GridIndex
 from backend.grids.schemas import GridPage, GridStaffing, Location, Point
-
-Lon = Annotated[float, QueryParameter(description="longitude, in the crs given")]
-Lat = Annotated[float, QueryParameter(description="latitude, in the crs given")]
-Crs = Annotated[
-    str, QueryParameter(description="wgs84 (GPS), gcj02 (Gaode, Tencent) or bd09 (Baidu)")
-]
 
 
 class GridsController(Controller):
@@ -39,7 +33,7 @@ class GridsController(Controller):
 
     @get("/locate", summary="The grid containing a point, with its community, street and district")
     async def locate(self, lon: Lon, lat: Lat, state: State, crs: Crs = "wgs84") -> Location:
-        x, y = wgs84_point(lon, lat, crs)
+        x, y = wgs84_point(parse_number("lon", lon), parse_number("lat", lat), crs)
         index: GridIndex = state.grid_index
         found = index.locate(x, y)
         if found is None:

@@ -37,14 +37,14 @@ POST_LABELS = {
 class Grid(Footprint, Table, tablename="grid"):
     code = Varchar(length=16, unique=True, index=True)
     name = Varchar(length=64)
-    community = ForeignKey(Area, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Area, null=False, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=16, choices=GridKind)
     updated_at = Timestamptz()
 
 
 class GridPost(Table, tablename="grid_post"):
-    grid = ForeignKey(Grid, on_delete=OnDelete.cascade, index=True)
-    person = ForeignKey(Person, on_delete=OnDelete.cascade)
+    grid = ForeignKey(Grid, null=False, on_delete=OnDelete.cascade, index=True)
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade)
     post = Varchar(length=24, choices=Post)
     since = Timestamptz()
     # A unique index on (grid, person, post) is created by the migration: SQLite cannot add

@@ -24,15 +24,3 @@ ROLE_LABELS: dict[str, str] = {
     "district_admin": "区管理员",
     "city_admin": "市管理员",
 }
-
-# The area level a role's scope is anchored at (grid roles: the grids they hold posts in).
-ROLE_SCOPE_LEVEL: dict[str, str] = {
-    "resident": "community",
-    "grid_worker": "grid",
-    "grid_leader": "grid",
-    "grid_police": "grid",
-    "community_staff": "community",
-    "street_staff": "street",
-    "district_admin": "district",
-    "city_admin": "city",
-}

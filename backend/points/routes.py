@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
-from backend.coords import wgs84_point
+from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
 from backend.errors import Invalid
 from backend.points import service
 from backend.points.schemas import Nearby
@@ -19,9 +19,9 @@ class PointsController(Controller):
     @get("/nearest", summary="The nearest service points to a point, with distances in metres")
     async def nearest(
         self,
-        lon: FromQuery[float],
-        lat: FromQuery[float],
-        crs: Annotated[str, QueryParameter(description="wgs84, gcj02 or bd09")] = "wgs84",
+        lon: Lon,
+        lat: Lat,
+        crs: Crs = "wgs84",
         kind: Annotated[
             list[str] | None,
             QueryParameter(
@@ -31,7 +31,7 @@ class PointsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         within_m: Annotated[float, QueryParameter(gt=0, le=100_000)] = 10_000,
     ) -> Nearby:
-        x, y = wgs84_point(lon, lat, crs)
+        x, y = wgs84_point(parse_number("lon", lon), parse_number("lat", lat), crs)
         kinds = kind or []
         unknown = sorted(set(kinds) - set(PointKind))
         if unknown:

@@ -23,13 +23,13 @@ def test_password_hash_checks_and_salts():
 
 
 def test_token_round_trip_and_tamper():
-    claims = TokenClaims(sub=7, role="grid_leader", exp=int(time.time()) + 60)
+    claims = TokenClaims(sub=7, exp=int(time.time()) + 60)
     token = issue_token(claims, "k")
     assert read_token(token, "k") == claims
     with pytest.raises(InvalidToken):
         read_token(token, "other-key")
     _, sig = token.split(".")
-    forged = issue_token(TokenClaims(sub=1, role="city_admin", exp=claims.exp), "x").split(".")[0]
+    forged = issue_token(TokenClaims(sub=1, exp=claims.exp), "x").split(".")[0]
     with pytest.raises(InvalidToken):
         read_token(f"{forged}.{sig}", "k")
     with pytest.raises(InvalidToken):
@@ -105,4 +105,6 @@ def test_secret_key_is_made_once_and_kept(tmp_path):
     a = Settings(data_dir=tmp_path).with_secret()
     b = Settings(data_dir=tmp_path).with_secret()
     assert a.secret_key == b.secret_key and len(a.secret_key) > 40
-    assert Settings(data_dir=tmp_path, secret_key="given").with_secret().secret_key == "given"
+    assert Settings(data_dir=tmp_path, secret_key="g" * 32).with_secret().secret_key == "g" * 32
+    with pytest.raises(ValueError):
+        Settings(data_dir=tmp_path, secret_key="short").with_secret()

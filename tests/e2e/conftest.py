@@ -66,7 +66,7 @@ def live_server(tmp_path_factory, demo_city) -> Iterator[str]:
         "DATABASE_URL": url,
         "WANGGE_DATA_DIR": str(data_dir),
         "WANGGE_PORT": str(port),
-        "WANGGE_SECRET_KEY": "e2e-secret",
+        "WANGGE_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789",
     }
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(

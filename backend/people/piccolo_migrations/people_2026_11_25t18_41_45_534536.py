@@ -25,7 +25,7 @@ class Area(Table, tablename="area", schema=None):
     )
 
 
-ID = "2026-11-25T18:22:31:455106"
+ID = "2026-11-25T18:41:45:534536"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 

@@ -1,14 +1,26 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from enum import Enum
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import DoublePrecision
 from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
 from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Text
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
+
+
+class Area(Table, tablename="area", schema=None):
+    id = Serial(
+        null=False,
+        primary_key=True,
+        unique=False,
+        index=False,
+        index_method=IndexMethod.btree,
+        choices=None,
+        db_column_name="id",
+        secret=False,
+    )
 
 
 class Grid(Table, tablename="grid", schema=None):
@@ -24,128 +36,26 @@ class Grid(Table, tablename="grid", schema=None):
     )
 
 
-ID = "2026-11-25T18:22:34:866932"
+ID = "2026-11-25T18:41:50:901053"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
 
 async def forwards():
     manager = MigrationManager(
-        migration_id=ID, app_name="buildings", description=DESCRIPTION
+        migration_id=ID, app_name="points", description=DESCRIPTION
     )
 
     manager.add_table(
-        class_name="Building", tablename="building", schema=None, columns=None
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="geom",
-        db_column_name="geom",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
+        class_name="ServicePoint",
+        tablename="service_point",
         schema=None,
+        columns=None,
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="min_lon",
-        db_column_name="min_lon",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": 0.0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="min_lat",
-        db_column_name="min_lat",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": 0.0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="max_lon",
-        db_column_name="max_lon",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": 0.0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="max_lat",
-        db_column_name="max_lat",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": 0.0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
+        table_class_name="ServicePoint",
+        tablename="service_point",
         column_name="code",
         db_column_name="code",
         column_class_name="Varchar",
@@ -166,8 +76,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
+        table_class_name="ServicePoint",
+        tablename="service_point",
         column_name="name",
         db_column_name="name",
         column_class_name="Varchar",
@@ -188,8 +98,108 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 24,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": Enum(
+                "PointKind",
+                {
+                    "party_centre": "party_centre",
+                    "driver_home": "driver_home",
+                    "warm_station": "warm_station",
+                    "red_property": "red_property",
+                },
+            ),
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="level",
+        db_column_name="level",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "",
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="area",
+        db_column_name="area",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Area,
+            "on_delete": OnDelete.set_null,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="grid",
+        db_column_name="grid",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Grid,
+            "on_delete": OnDelete.set_null,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ServicePoint",
+        tablename="service_point",
         column_name="address",
         db_column_name="address",
         column_class_name="Varchar",
@@ -210,14 +220,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="floors",
-        db_column_name="floors",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="hours",
+        db_column_name="hours",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 0,
+            "length": 64,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -231,14 +242,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="households",
-        db_column_name="households",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="phone",
+        db_column_name="phone",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 0,
+            "length": 32,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -252,18 +264,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="grid",
-        db_column_name="grid",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="lon",
+        db_column_name="lon",
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
-            "references": Grid,
-            "on_delete": OnDelete.set_null,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "default": 0.0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": True,
@@ -276,29 +285,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Building",
-        tablename="building",
-        column_name="lon",
-        db_column_name="lon",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": 0.0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Building",
-        tablename="building",
+        table_class_name="ServicePoint",
+        tablename="service_point",
         column_name="lat",
         db_column_name="lat",
         column_class_name="DoublePrecision",
@@ -308,7 +296,7 @@ async def forwards():
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,

@@ -1,0 +1,20 @@
+import msgspec
+
+from backend.areas.schemas import AreaRef
+
+
+class PostHeld(msgspec.Struct):
+    grid_code: str
+    grid_name: str
+    post: str
+    post_label: str
+
+
+class Me(msgspec.Struct):
+    id: int
+    name: str
+    phone: str
+    role: str
+    role_label: str
+    area: AreaRef | None
+    posts: list[PostHeld]

@@ -1,0 +1,34 @@
+import { style } from "./style.js";
+
+// Wuhai's three districts, shown until the grids arrive and give the real bounds.
+const WUHAI = [
+  [106.65, 39.38],
+  [106.95, 39.76],
+];
+
+// MapLibre is about 1 MB, three times the rest of the app, so it loads only when a map is
+// about to be drawn; resolves once the style is loaded and sources can take data.
+export async function createMap(container) {
+  const [{ default: maplibregl }] = await Promise.all([
+    import("maplibre-gl"),
+    import("maplibre-gl/dist/maplibre-gl.css"),
+  ]);
+  const map = new maplibregl.Map({
+    container,
+    style,
+    bounds: WUHAI,
+    fitBoundsOptions: { padding: 16 },
+    // Field staff read the map north-up; rotation and pitch only get in the way of a thumb.
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: { compact: true },
+  });
+  map.touchZoomRotate.disableRotation();
+  window.__wanggeMap = map;
+  await new Promise((resolve, reject) => {
+    map.once("load", resolve);
+    map.once("error", ({ error }) => reject(error));
+  });
+  return map;
+}
