@@ -44,7 +44,7 @@ def _print_welcome(settings: Settings) -> None:
     print(f"\nWangge is starting on {url}  (API docs: {url}/schema)\n")
     print(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for role, label in ROLE_ORDER:
-        print(f"  {label:<24} {DEMO_ACCOUNTS[role]}")
+        print(f"  {DEMO_ACCOUNTS[role]}  {role:<16} {label}")
     print(flush=True)
 
 
