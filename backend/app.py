@@ -21,6 +21,7 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
 from backend.health import health
+from backend.imports.routes import ExportController, ImportsController
 from backend.middleware import reject_nul
 from backend.points.routes import PointsController
 from backend.settings import Settings
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GridsController,
             PointsController,
             CollectionsController,
+            ImportsController,
+            ExportController,
             root,
             app_shell,
             app_path,

@@ -97,6 +97,10 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo city into the configured database")
     demo.add_argument("--reset", action="store_true", help="remove the city's rows first")
     demo.set_defaults(func=cmd_demo)
+
+    from backend.imports.cli import add_commands
+
+    add_commands(sub)
     return p
 
 

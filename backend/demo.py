@@ -115,15 +115,16 @@ async def _load_people(people: pd.DataFrame, posts: pd.DataFrame, password: str)
 
 async def _load_buildings(buildings: pd.DataFrame) -> None:
     grid_ids = await _ids(Grid.code)
-    inside = shapely.point_on_surface(buildings.geometry.values)
+    bounds = shapely.bounds(buildings.geometry.values)
     await _insert(
         Building,
         (
             {"code": r["code"], "name": r["name"], "address": r["address"]}
             | {"floors": int(r["floors"]), "households": int(r["households"])}
-            | {"grid": grid_ids.get(r["grid_code"]), "lon": p.x, "lat": p.y}
+            | {"grid": grid_ids.get(r["grid_code"])}
+            | {"lon": (b[0] + b[2]) / 2, "lat": (b[1] + b[3]) / 2}
             | f
-            for (r, f), p in zip(_with_footprints(buildings), inside, strict=True)
+            for (r, f), b in zip(_with_footprints(buildings), bounds.tolist(), strict=True)
         ),
     )
 

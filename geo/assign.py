@@ -1,7 +1,8 @@
 """Assignment of buildings to the grid they lie in, with the buildings that do not fit.
 
-Geometries are measured in the grids' local UTM zone, as in `geo.validate`, whose notion
-of a usable (valid, polygonal) shape and whose `Problem` records this module shares.
+Shapes are compared in lon/lat: a building is a few tens of metres across, so its area in m²
+is its area in square degrees times the local scale at its latitude (to well under 0.1 %), and
+reprojecting a city's footprints would cost more than the assignment itself.
 """
 
 from __future__ import annotations
@@ -11,7 +12,28 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.validate import Problem, is_usable, metric_crs, repair_polygons, with_crs
+from geo.validate import Problem, is_usable, repair_polygons
+
+# Square metres per square degree at the equator, on the mean Earth radius.
+_M2_PER_DEG2 = (np.pi / 180 * 6_371_008.8) ** 2
+
+
+def square_metres(geoms: np.ndarray) -> np.ndarray:
+    """Area in m² of small lon/lat shapes (buildings, their slivers).
+
+    >>> from shapely import box
+    >>> round(float(square_metres(np.array([box(106.8, 39.6, 106.8001, 39.6001)]))[0]), 1)
+    95.3
+    """
+    bounds = shapely.bounds(geoms)
+    lat = np.radians((bounds[:, 1] + bounds[:, 3]) / 2)
+    return shapely.area(geoms) * _M2_PER_DEG2 * np.cos(lat)
+
+
+def _lonlat(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    if gdf.crs is not None and not gdf.crs.equals(4326):
+        gdf = gdf.to_crs(4326)
+    return np.asarray(gdf.geometry.array)
 
 
 def assign_buildings(
@@ -33,30 +55,38 @@ def assign_buildings(
     >>> assigned.tolist(), [p.kind for p in problems]
     (['G1', None], ['building_outside'])
     """
-    grids = with_crs(grids)
-    buildings = with_crs(buildings).to_crs(grids.crs)
-    metric = metric_crs(grids)
-    footprints = repair_polygons(np.asarray(buildings.geometry.to_crs(metric).array))
-    cells = np.asarray(grids.geometry.to_crs(metric).array)
+    originals = _lonlat(buildings)
+    footprints = repair_polygons(originals)
+    cells = _lonlat(grids)
     usable = np.flatnonzero(is_usable(cells))
     cells = cells[usable]
+    tree = shapely.STRtree(cells)
+    codes = buildings["code"].astype(str).to_numpy()
+    grid_codes = grids["code"].astype(str).to_numpy()[usable]
+    assigned = np.full(len(codes), None, dtype=object)
+
+    # Most footprints lie inside one grid: a box query and a prepared containment test settle
+    # them with no overlay; only the rest are intersected with the grids they meet.
     shapely.prepare(cells)
-    b, g = shapely.STRtree(cells).query(footprints, predicate="intersects")
-    # Most footprints sit well inside one grid: their overlap is their own area, no overlay.
-    overlap = shapely.area(footprints[b])
-    edge = np.flatnonzero(~shapely.contains_properly(cells[g], footprints[b]))
-    overlap[edge] = shapely.area(shapely.intersection(footprints[b[edge]], cells[g[edge]]))
+    b, g = tree.query(footprints)
+    inside = shapely.contains_properly(cells[g], footprints[b])
+    settled = np.zeros(len(codes), dtype=bool)
+    settled[b[inside]] = True
+    assigned[b[inside]] = grid_codes[g[inside]]
+    open_pairs = ~settled[b]
+    b, g = b[open_pairs], g[open_pairs]
+    meets = shapely.intersects(cells[g], footprints[b])
+    b, g = b[meets], g[meets]
+    overlap = square_metres(shapely.intersection(footprints[b], cells[g]))
     order = np.lexsort((-overlap, b))
     order = order[overlap[order] > 0]
     b, g, overlap = b[order], g[order], overlap[order]
     first = np.r_[True, b[1:] != b[:-1]] if len(b) else np.zeros(0, dtype=bool)
-    grid_codes = grids["code"].astype(str).to_numpy()[usable]
-    codes = buildings["code"].astype(str).to_numpy()
-    assigned = np.full(len(codes), None, dtype=object)
     assigned[b[first]] = grid_codes[g[first]]
+    settled[b] = True
 
-    originals = np.asarray(buildings.geometry.array)
-    outside = np.setdiff1d(np.arange(len(codes)), b)
+    outside = np.flatnonzero(~settled)
+    areas = square_metres(footprints[outside])
     problems = [
         Problem(
             "building_outside",
@@ -65,7 +95,7 @@ def assign_buildings(
             float(a) if np.isfinite(a) else None,
             originals[i],
         )
-        for i, a in zip(outside, shapely.area(footprints[outside]), strict=True)
+        for i, a in zip(outside, areas, strict=True)
     ]
     big = overlap > tolerance_m2
     straddlers = np.flatnonzero(np.bincount(b[big], minlength=len(codes)) >= 2)

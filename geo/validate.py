@@ -28,6 +28,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geo.parallel import on_all_cores
+
 _POLYGONAL_TYPE_IDS = (3, 6)  # Polygon, MultiPolygon
 LEVELS = ("city", "district", "street", "community")
 
@@ -89,7 +91,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 def repair_polygons(geoms: np.ndarray) -> np.ndarray:
     """Polygonal shape of every feature, invalid ones made valid, the rest None."""
     fixed = geoms.copy()
-    broken = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    broken = np.flatnonzero(~on_all_cores(shapely.is_valid, geoms) & ~shapely.is_missing(geoms))
     fixed[broken] = [_polygonal(g) for g in shapely.make_valid(geoms[broken])]
     fixed[~np.isin(shapely.get_type_id(fixed), _POLYGONAL_TYPE_IDS)] = None
     return fixed
@@ -115,10 +117,11 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     codes = gdf["code"].astype(str).to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     wrong = ~empty & ~np.isin(shapely.get_type_id(geoms), _POLYGONAL_TYPE_IDS)
-    invalid = ~empty & ~wrong & ~shapely.is_valid(geoms)
+    invalid = ~empty & ~wrong & ~on_all_cores(shapely.is_valid, geoms)
     usable = ~(empty | wrong | invalid)
     areas = np.full(len(geoms), np.nan)
-    areas[usable] = _areas(geoms[usable], gdf.crs, metric_crs(gdf))
+    if min_area_m2 > 0:  # reprojecting to measure is the costly part; skip it when unused
+        areas[usable] = _areas(geoms[usable], gdf.crs, metric_crs(gdf))
     problems = [
         Problem("empty_geometry", (c,), "geometry is missing or empty") for c in codes[empty]
     ]

@@ -8,8 +8,10 @@ fails those tests; nothing is skipped.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -43,43 +45,80 @@ def demo_city() -> DemoCity:
     return build_demo_city()
 
 
-async def _create_postgres_database() -> tuple[str, str]:
-    name = f"wangge_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return name, urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
+def _postgres_url(name: str) -> str:
+    return urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
 
 
-async def _drop_postgres_database(name: str) -> None:
+async def _admin(sql: str) -> None:
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(sql)
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def _database_copy(kind: str, template: str, data_dir: Path) -> AsyncIterator[TestDatabase]:
+    """A database holding what ``template`` holds: a copied file, or a PostgreSQL template copy."""
+    os.makedirs(data_dir, exist_ok=True)
+    pg_name = None
+    if kind == "sqlite":
+        path = data_dir / "wangge.sqlite"
+        shutil.copyfile(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        pg_name = f"wangge_test_{uuid.uuid4().hex[:10]}"
+        await _admin(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"')
+        url = _postgres_url(pg_name)
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key="s" * 40)
+    try:
+        yield TestDatabase(kind, settings, make_engine(url))
+    finally:
+        if pg_name:
+            await _admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @pytest_asyncio.fixture(scope="session", params=["sqlite", "postgres"])
-async def database(
+async def city_template(
     request: pytest.FixtureRequest, demo_city: DemoCity, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[TestDatabase]:
-    data_dir: Path = tmp_path_factory.mktemp(f"data-{request.param}")
-    pg_name = None
+) -> AsyncIterator[tuple[str, str]]:
+    """The demo city migrated and loaded once per kind of database, to be copied by tests."""
     if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'wangge.sqlite'}"
+        template = str(tmp_path_factory.mktemp("template") / "city.sqlite")
+        url = f"sqlite:///{template}"
     else:
-        pg_name, url = await _create_postgres_database()
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="s" * 40)
+        template = f"wangge_template_{uuid.uuid4().hex[:10]}"
+        await _admin(f'CREATE DATABASE "{template}"')
+        url = _postgres_url(template)
     engine = make_engine(url)
     await migrate(engine)
     await load_city(demo_city)
     try:
-        yield TestDatabase(request.param, settings, engine)
+        yield request.param, template
     finally:
-        if pg_name:
-            await _drop_postgres_database(pg_name)
+        if request.param == "postgres":
+            await _admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database(
+    city_template: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestDatabase]:
+    """The demo city, shared by every test that only reads it."""
+    kind, template = city_template
+    async with _database_copy(kind, template, tmp_path_factory.mktemp(f"data-{kind}")) as db:
+        yield db
+
+
+@pytest_asyncio.fixture
+async def scratch_database(
+    city_template: tuple[str, str], tmp_path: Path
+) -> AsyncIterator[TestDatabase]:
+    """A demo city of this test's own, for tests that change it."""
+    kind, template = city_template
+    async with _database_copy(kind, template, tmp_path / "data") as db:
+        use_engine(db.engine)
+        yield db
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +128,8 @@ def _bind_engine(request: pytest.FixtureRequest) -> None:
     With a client, that is the app's own engine: the test client runs the app (and its
     PostgreSQL pool) on an event loop of its own.
     """
+    if "scratch_database" in request.fixturenames:
+        return  # bound by the fixture itself
     if "client" in request.fixturenames:
         use_engine(request.getfixturevalue("client").app.state.engine)
     elif "database" in request.fixturenames:

@@ -7,12 +7,12 @@ from backend.spatial import Footprint
 
 
 class Building(Footprint, Table, tablename="building"):
-    code = Varchar(length=32, unique=True, index=True)
+    code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
     address = Varchar(length=256)
     floors = Integer()
     households = Integer()
     grid = ForeignKey(Grid, null=True, on_delete=OnDelete.set_null, index=True)
-    # A point inside the footprint, for distance questions (patrols passing by).
+    # The centre of the footprint's box, for distance questions (a patrol passing within 30 m).
     lon = DoublePrecision()
     lat = DoublePrecision()

@@ -35,7 +35,7 @@ POST_LABELS = {
 
 
 class Grid(Footprint, Table, tablename="grid"):
-    code = Varchar(length=16, unique=True, index=True)
+    code = Varchar(length=16, unique=True)
     name = Varchar(length=64)
     community = ForeignKey(Area, null=False, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=16, choices=GridKind)

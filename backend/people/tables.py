@@ -8,7 +8,7 @@ from backend.people.roles import Role
 
 class Person(Table, tablename="person"):
     name = Varchar(length=64)
-    phone = Varchar(length=20, unique=True, index=True)
+    phone = Varchar(length=20, unique=True)
     role = Varchar(length=32, choices=Role, index=True)
     # The area the person works for (staff, admins) or lives in (residents).
     area = ForeignKey(Area, null=True, on_delete=OnDelete.set_null, index=True)

@@ -24,7 +24,7 @@ KIND_LABELS = {
 
 
 class ServicePoint(Table, tablename="service_point"):
-    code = Varchar(length=32, unique=True, index=True)
+    code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
     kind = Varchar(length=24, choices=PointKind, index=True)
     level = Varchar(length=16, null=True)

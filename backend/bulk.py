@@ -1,0 +1,72 @@
+"""Many rows at once, inside the current write transaction, without Piccolo's per-row objects.
+
+An import writes up to hundreds of thousands of rows: ``executemany`` on SQLite and
+``COPY``/``executemany`` on PostgreSQL do that in a fraction of the time a query builder takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from piccolo.engine import SQLiteEngine
+from piccolo.table import Table
+
+_CHUNK = 10_000
+
+
+def _connection(table: type[Table]) -> tuple[Any, bool]:
+    engine = table._meta.db
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("bulk writes must run inside backend.db.write_transaction()")
+    return transaction.connection, isinstance(engine, SQLiteEngine)
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+async def insert(table: type[Table], columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    if not rows:
+        return
+    connection, sqlite = _connection(table)
+    name = table._meta.tablename
+    if sqlite:
+        marks = ", ".join("?" * len(columns))
+        await connection.executemany(
+            f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES ({marks})', rows
+        )
+    else:
+        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
+
+
+async def update(
+    table: type[Table], key: str, columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """Each row is ``(*values, key_value)``."""
+    if not rows:
+        return
+    connection, sqlite = _connection(table)
+    name = table._meta.tablename
+    if sqlite:
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        sql = f'UPDATE "{name}" SET {sets} WHERE "{key}" = ?'
+    else:
+        sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(columns, 1))
+        sql = f'UPDATE "{name}" SET {sets} WHERE "{key}" = ${len(columns) + 1}'
+    await connection.executemany(sql, rows)
+
+
+async def delete(table: type[Table], key: str, values: Sequence[Any]) -> None:
+    if not values:
+        return
+    connection, sqlite = _connection(table)
+    name = table._meta.tablename
+    for start in range(0, len(values), _CHUNK):
+        chunk = list(values[start : start + _CHUNK])
+        if sqlite:
+            marks = ", ".join("?" * len(chunk))
+            await connection.execute(f'DELETE FROM "{name}" WHERE "{key}" IN ({marks})', chunk)
+        else:
+            await connection.execute(f'DELETE FROM "{name}" WHERE "{key}" = ANY($1)', chunk)

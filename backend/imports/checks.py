@@ -1,0 +1,151 @@
+"""The rules an imported layer must meet, per kind: pure functions over GeoDataFrames."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.assign import assign_buildings
+from geo.validate import Problem, check_geometries, validate_partition
+
+# Problems that stop an import; the others are reported and the import goes on.
+BLOCKING = frozenset(
+    {
+        "invalid_geometry",
+        "wrong_geometry_type",
+        "empty_geometry",
+        "duplicate_code",
+        "unknown_parent",
+        "overlap",
+        "crosses_parent",
+        "missing_value",
+        "bad_value",
+        "area_in_use",
+    }
+)
+
+AREA_LEVELS = ("city", "district", "street", "community")
+GRID_KINDS = ("community", "village", "dedicated")
+POINT_KINDS = ("party_centre", "driver_home", "warm_station", "red_property")
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.kind in BLOCKING]
+
+
+def missing_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
+    """Required text columns left blank."""
+    problems = []
+    for column in columns:
+        blank = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
+        problems += [
+            Problem("missing_value", (str(code),), f"{column} is empty")
+            for code in frame.loc[blank, "code"]
+        ]
+    return problems
+
+
+def duplicate_codes(codes: pd.Series) -> list[Problem]:
+    counts = codes.value_counts()
+    return [
+        Problem("duplicate_code", (c,), f"code {c} is used by {n} features")
+        for c, n in counts[counts > 1].items()
+    ]
+
+
+def unknown_values(frame: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> list[Problem]:
+    bad = frame[column].notna() & ~frame[column].isin(allowed)
+    return [
+        Problem("bad_value", (str(c),), f"{column} {v!r} is not one of {', '.join(allowed)}")
+        for c, v in zip(frame.loc[bad, "code"], frame.loc[bad, column], strict=True)
+    ]
+
+
+def check_areas(areas: gpd.GeoDataFrame) -> list[Problem]:
+    """A whole area tree in one file: each level must tile its parent level."""
+    problems = missing_values(areas, ("code", "name"))
+    problems += unknown_values(areas, "level", AREA_LEVELS)
+    problems += check_geometries(areas, min_area_m2=1000.0)
+    codes = areas["code"].astype(str)
+    problems += duplicate_codes(codes)
+    known = set(codes)
+    has_parent = areas["parent_code"].notna()
+    orphan = has_parent & ~areas["parent_code"].astype(str).isin(known)
+    problems += [
+        Problem("unknown_parent", (c,), f"parent code {p} is not in the file")
+        for c, p in zip(codes[orphan], areas.loc[orphan, "parent_code"], strict=True)
+    ]
+    roots = areas[~has_parent]
+    problems += [
+        Problem("bad_value", (c,), "only the city may have no parent")
+        for c in roots.loc[roots["level"] != "city", "code"]
+    ]
+    if blocking(problems):
+        return problems  # the partition checks need sound shapes and links
+    for parent_level, level in pairwise(AREA_LEVELS):
+        children = areas[areas["level"] == level]
+        parents = areas[
+            (areas["level"] == parent_level) & areas["code"].isin(children["parent_code"])
+        ]
+        if len(children):
+            problems += validate_partition(children, parents)
+    return problems
+
+
+def check_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[Problem]:
+    """Grids against the stored communities: each community they name must be tiled."""
+    problems = missing_values(grids, ("code", "name"))
+    problems += unknown_values(grids, "kind", GRID_KINDS)
+    named = communities[communities["code"].isin(grids["parent_code"])]
+    return problems + validate_partition(grids, named)
+
+
+def check_buildings(
+    buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame
+) -> tuple[pd.Series, list[Problem]]:
+    """Buildings get the grid they overlap most; shapes and numbers are checked."""
+    problems = missing_values(buildings, ("code",))
+    problems += check_geometries(buildings, min_area_m2=0.0)
+    codes = buildings["code"].astype(str)
+    problems += duplicate_codes(codes)
+    for column in ("floors", "households"):
+        values = pd.to_numeric(buildings[column], errors="coerce")
+        bad = values.isna() | (values < 0) | (values != np.floor(values))
+        problems += [
+            Problem("bad_value", (c,), f"{column} {v!r} is not a whole number ≥ 0")
+            for c, v in zip(codes[bad], buildings.loc[bad, column], strict=True)
+        ]
+    assigned, placement = assign_buildings(buildings, grids)
+    return assigned, problems + placement
+
+
+def check_points(
+    points: gpd.GeoDataFrame, area_codes: set[str], grid_codes: set[str]
+) -> list[Problem]:
+    """Service points: real points, known kinds and levels, an area or grid that exists."""
+    problems = missing_values(points, ("code", "name"))
+    problems += unknown_values(points, "kind", POINT_KINDS)
+    problems += unknown_values(points, "level", AREA_LEVELS)
+    geoms = np.asarray(points.geometry.array)
+    codes = points["code"].astype(str).to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    not_point = ~empty & (shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
+    problems += [
+        Problem("empty_geometry", (c,), "geometry is missing or empty") for c in codes[empty]
+    ]
+    problems += [
+        Problem("wrong_geometry_type", (c,), f"{g.geom_type} is not a point", None, g)
+        for c, g in zip(codes[not_point], geoms[not_point], strict=True)
+    ]
+    problems += duplicate_codes(points["code"].astype(str))
+    named = points["area_code"].notna()
+    unknown = named & ~points["area_code"].astype(str).isin(area_codes | grid_codes)
+    problems += [
+        Problem("unknown_parent", (c,), f"area or grid {a} does not exist")
+        for c, a in zip(codes[unknown.to_numpy()], points.loc[unknown, "area_code"], strict=True)
+    ]
+    return problems

@@ -1,0 +1,188 @@
+"""Layer import for admins over HTTP (upload, read the report, confirm) and layer downloads."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from litestar import Controller, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody
+from litestar.response import File
+
+from backend.auth.guards import ADMINS, require_role
+from backend.auth.principal import Principal
+from backend.errors import ApiError, Invalid, NotFound
+from backend.grids.locator import load_grid_index
+from backend.imports.export import KINDS, layer_frame
+from backend.imports.service import ImportResult, run_import
+from geo.layers import Layer, LayerError, read_layer, write_layer
+from geo.report import problems_json, write_problems_gpkg
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv")
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class Upload:
+    file: UploadFile
+    kind: str
+    layer: str | None = None
+    crs: str | None = None
+
+
+def _uploads(state: State) -> Path:
+    return state.settings.data_dir / "uploads"
+
+
+def _folder(state: State, import_id: str) -> Path:
+    folder = _uploads(state) / import_id
+    if not _ID.match(import_id) or not (folder / "options.json").is_file():
+        raise NotFound("import", import_id)
+    return folder
+
+
+def _read(path: Path, options: dict[str, Any]) -> Layer:
+    try:
+        return read_layer(path, options["kind"], layer=options["layer"], crs=options["crs"])
+    except LayerError as exc:
+        raise Invalid(exc.code, exc.reason, **exc.details) from None
+
+
+def _answer(import_id: str, result: ImportResult) -> dict[str, Any]:
+    body = problems_json(result.problems, **result.summary())
+    body["id"] = import_id
+    body["links"] = {
+        "confirm": f"/api/imports/{import_id}/confirm",
+        "problems_gpkg": f"/api/imports/{import_id}/problems.gpkg",
+    }
+    return body
+
+
+def _save_report(folder: Path, body: dict[str, Any], result: ImportResult) -> None:
+    (folder / "report.json").write_text(json.dumps(body, ensure_ascii=False))
+    write_problems_gpkg(result.problems, folder / "problems.gpkg")
+
+
+class ImportsController(Controller):
+    path = "/api/imports"
+    tags = ["imports"]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Upload a layer file; get its validation report and what it would change",
+        description=(
+            "Admins only. Multipart form: `file` (GeoJSON, GeoPackage, zipped Shapefile or CSV), "
+            "`kind` (areas, grids, buildings, service-points), optional `layer` and `crs`. "
+            "Nothing is written until the import is confirmed."
+        ),
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
+    async def upload(
+        self,
+        data: MultipartBody[Upload],
+        principal: NamedDependency[Principal],
+        state: State,
+    ) -> dict[str, Any]:
+        require_role(principal, *ADMINS)
+        if data.kind not in KINDS:
+            raise Invalid("unknown_kind", f"kind must be one of {', '.join(KINDS)}")
+        name = Path(data.file.filename or "").name
+        if Path(name).suffix.lower() not in SUFFIXES:
+            raise Invalid(
+                "unknown_format",
+                f"upload one of {', '.join(SUFFIXES)} (a Shapefile zipped with its .dbf/.prj)",
+            )
+        import_id = uuid.uuid4().hex
+        folder = _uploads(state) / import_id
+        options = {"kind": data.kind, "layer": data.layer, "crs": data.crs, "file": name}
+        content = await data.file.read()
+        await anyio.to_thread.run_sync(_store, folder, name, content, options)
+        try:
+            layer = await anyio.to_thread.run_sync(_read, folder / name, options)
+        except ApiError:
+            await anyio.to_thread.run_sync(shutil.rmtree, folder)
+            raise
+        result = await run_import(layer, dry_run=True)
+        body = _answer(import_id, result)
+        await anyio.to_thread.run_sync(_save_report, folder, body, result)
+        return body
+
+    @post("/{import_id:str}/confirm", status_code=200, summary="Write a checked upload")
+    async def confirm(
+        self, import_id: FromPath[str], principal: NamedDependency[Principal], state: State
+    ) -> dict[str, Any]:
+        require_role(principal, *ADMINS)
+        folder = _folder(state, import_id)
+        options = json.loads((folder / "options.json").read_text())
+        layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options)
+        result = await run_import(layer)
+        if result.blocking:
+            raise ApiError(
+                409,
+                "import_blocked",
+                f"{len(result.blocking)} blocking problems; nothing was written",
+                report=_answer(import_id, result),
+            )
+        if layer.kind in ("areas", "grids"):
+            # This process routes with the new grids at once; others on their next start.
+            state.grid_index = await load_grid_index()
+        return _answer(import_id, result)
+
+    @get("/{import_id:str}/problems.gpkg", summary="The problem shapes of an upload, for QGIS")
+    async def problems(
+        self, import_id: FromPath[str], principal: NamedDependency[Principal], state: State
+    ) -> File:
+        require_role(principal, *ADMINS)
+        path = _folder(state, import_id) / "problems.gpkg"
+        return File(
+            path, filename=f"problems-{import_id}.gpkg", media_type="application/geopackage+sqlite3"
+        )
+
+
+class ExportController(Controller):
+    path = "/api/exports"
+    tags = ["imports"]
+
+    @get("/{kind:str}", summary="Download a whole layer as GeoJSON or GeoPackage")
+    async def export(
+        self, kind: FromPath[str], state: State, format: FromQuery[str] = "geojson"
+    ) -> File:
+        if kind not in KINDS:
+            raise NotFound("layer", kind)
+        if format not in ("geojson", "gpkg"):
+            raise Invalid("unknown_format", "format must be geojson or gpkg")
+        frame = await layer_frame(kind)
+        folder = state.settings.data_dir / "exports"
+        path = folder / f"{kind}-{uuid.uuid4().hex}.{format}"
+        await anyio.to_thread.run_sync(_write_export, frame, path)
+        media = "application/geo+json" if format == "geojson" else "application/geopackage+sqlite3"
+        # Each download is written afresh and removed once sent.
+        return File(
+            path,
+            filename=f"{kind}.{format}",
+            media_type=media,
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+
+def _store(folder: Path, name: str, content: bytes, options: dict[str, Any]) -> None:
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(content)
+    (folder / "options.json").write_text(json.dumps(options, ensure_ascii=False))
+
+
+def _write_export(frame: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    write_layer(frame, path)

@@ -1,0 +1,26 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Varchar
+
+ID = "2026-11-25T19:01:55:402243"
+VERSION = "1.38.0"
+DESCRIPTION = "True"
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="points", description=DESCRIPTION
+    )
+
+    manager.alter_column(
+        table_class_name="ServicePoint",
+        tablename="service_point",
+        column_name="code",
+        db_column_name="code",
+        params={"index": False},
+        old_params={"index": True},
+        column_class=Varchar,
+        old_column_class=Varchar,
+        schema=None,
+    )
+
+    return manager

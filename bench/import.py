@@ -1,0 +1,172 @@
+"""Benchmark: import 100,000 building footprints onto 2,000 grids, against a bare sjoin.
+
+Run from the repository root: `.venv/bin/python bench/import.py`. The product's figure is a
+real import into a fresh SQLite database: checks (geometry, codes, numbers), assignment by
+largest overlap with the straddlers listed, comparison with what is stored, and the write in
+one transaction. The reference is `geopandas.sjoin` of the same frames, in memory. Prints a
+table and writes bench/results/import.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from backend.db import make_engine, migrate, use_engine, write_transaction  # noqa: E402
+from backend.imports.service import run_import  # noqa: E402
+from geo.layers import Layer, read_layer, write_layer  # noqa: E402
+
+GRIDS, BUILDINGS, SEED = 2_000, 100_000, 7
+TARGET = 3.0  # import time ≤ 3× the bare join
+BOX = (500_000, 4_380_000, 545_000, 4_425_000)  # 45 km square in UTM 48N, around Wuhai
+
+
+def generate() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """One community tiled by Voronoi grids, and rectangular footprints scattered over it."""
+    rng = np.random.default_rng(SEED)
+    to_wgs = pyproj.Transformer.from_crs(32648, 4326, always_xy=True)
+
+    def lonlat(geoms: np.ndarray) -> np.ndarray:
+        return shapely.transform(
+            geoms, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1]))
+        )
+
+    box = shapely.box(*BOX)
+    seeds = shapely.multipoints(rng.uniform(BOX[:2], BOX[2:], (GRIDS, 2)))
+    cells = lonlat(
+        shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box)), box)
+    )
+    grids = gpd.GeoDataFrame(
+        {
+            "code": [f"15030200100{i:04d}" for i in range(len(cells))],
+            "name": [f"第{i}网格" for i in range(len(cells))],
+            "parent_code": "150302001001",
+            "kind": "community",
+        },
+        geometry=cells,
+        crs=4326,
+    )
+    corner = rng.uniform(BOX[:2], np.array(BOX[2:]) - 60, (BUILDINGS, 2))
+    size = rng.uniform([10, 25], [20, 60], (BUILDINGS, 2))
+    footprints = lonlat(shapely.box(corner[:, 0], corner[:, 1], *(corner + size).T))
+    buildings = gpd.GeoDataFrame(
+        {
+            "code": [f"B{i:06d}" for i in range(BUILDINGS)],
+            "name": "",
+            "address": "",
+            "floors": rng.integers(1, 30, BUILDINGS),
+            "households": rng.integers(1, 200, BUILDINGS),
+        },
+        geometry=footprints,
+        crs=4326,
+    )
+    community = gpd.GeoDataFrame(
+        {
+            "code": ["150302001001"],
+            "name": ["基准社区"],
+            "level": ["community"],
+            "parent_code": [None],
+        },
+        geometry=[shapely.union_all(cells)],
+        crs=4326,
+    )
+    return community, grids, buildings
+
+
+async def seed(url: str, community: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> None:
+    from backend.areas.tables import Area
+    from backend.spatial import footprint_values
+
+    engine = make_engine(url)
+    await migrate(engine)
+    use_engine(engine)
+    async with write_transaction(engine):
+        await Area.insert(
+            Area(
+                code="150302001001",
+                name="基准社区",
+                level="community",
+                **footprint_values(community.geometry.values)[0],
+            )
+        )
+    result = await run_import(Layer("grids", grids, "EPSG:4326", {}, None, "gpkg"))
+    assert result.applied, result.blocking[:3]
+
+
+async def timed_import(path: Path) -> tuple[float, dict]:
+    """The whole of `wangge import buildings FILE`: read, check, assign, compare, write."""
+    start = time.perf_counter()
+    result = await run_import(read_layer(path, "buildings"))
+    elapsed = time.perf_counter() - start
+    assert result.applied, result.blocking[:3]
+    return elapsed, result.summary()
+
+
+def timed_sjoin(buildings_path: Path, grids_path: Path) -> float:
+    """The reference: geopandas reads the same two files and joins them."""
+    start = time.perf_counter()
+    buildings = gpd.read_file(buildings_path, engine="pyogrio")
+    grids = gpd.read_file(grids_path, engine="pyogrio")
+    gpd.sjoin(buildings, grids, how="left", predicate="intersects")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    community, grids, buildings = generate()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_layer(buildings, folder / "buildings.gpkg")
+        write_layer(grids, folder / "grids.gpkg")
+        sjoin_times, import_times, summary = [], [], {}
+        for round_ in range(3):
+            sjoin_times.append(timed_sjoin(folder / "buildings.gpkg", folder / "grids.gpkg"))
+            url = f"sqlite:///{folder}/bench-{round_}.sqlite"
+            asyncio.run(seed(url, community, grids))
+            elapsed, summary = asyncio.run(timed_import(folder / "buildings.gpkg"))
+            import_times.append(elapsed)
+    ours, bare = min(import_times), min(sjoin_times)
+    ratio = ours / bare
+    figures = {
+        "import_s": round(ours, 3),
+        "buildings": BUILDINGS,
+        "grids": len(grids),
+        "added": summary["added"],
+    }
+    reference = {"read_and_sjoin_s": round(bare, 3)}
+    print(f"{'metric':<30}| {'wangge':>10} | {'read+sjoin':>10} | {'ratio':>6} | target")
+    print("-" * 72)
+    verdict = "PASS" if ratio <= TARGET else "FAIL"
+    label = "import 100k buildings (s)"
+    print(f"{label:<30}| {ours:>10.3f} | {bare:>10.3f} | {ratio:>6.2f} | <= {TARGET} {verdict}")
+    print(f"problems listed: {summary['problems']}, written: {summary['added']}")
+    out = REPO / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "import.json").write_text(
+        json.dumps(
+            {
+                "name": "import",
+                "figures": figures,
+                "reference": reference,
+                "ratios": {"import_vs_sjoin": round(ratio, 3)},
+                "targets": {"import_vs_sjoin": f"<= {TARGET}"},
+            },
+            indent=1,
+        )
+    )
+    print("wrote bench/results/import.json")
+
+
+if __name__ == "__main__":
+    main()
