@@ -150,7 +150,7 @@ def main() -> None:
     verdict = "PASS" if ratio <= TARGET else "FAIL"
     label = "import 100k buildings (s)"
     print(f"{label:<30}| {ours:>10.3f} | {bare:>10.3f} | {ratio:>6.2f} | <= {TARGET} {verdict}")
-    print(f"problems listed: {summary['problems']}, written: {summary['added']}")
+    print(f"problems listed: {summary['problem_count']}, written: {summary['added']}")
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "import.json").write_text(

@@ -27,7 +27,7 @@ from backend.imports.service import ImportResult, run_import
 from geo.layers import Layer, LayerError, read_layer, write_layer
 from geo.report import problems_json, write_problems_gpkg
 
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a city's 100,000 building footprints are ~20 MB
 SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 

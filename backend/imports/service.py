@@ -60,7 +60,7 @@ class ImportResult:
             "unchanged": self.diff.unchanged,
             "buildings_reassigned": self.reassigned,
             "blocking_problems": len(self.blocking),
-            "problems": len(self.problems),
+            "problem_count": len(self.problems),
         }
 
 

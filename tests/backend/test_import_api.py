@@ -1,0 +1,160 @@
+"""The import over HTTP: admins upload, read the report, confirm; everyone can download layers."""
+
+from __future__ import annotations
+
+import io
+
+import pyogrio
+import pytest
+import shapely
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.demo import DEMO_PASSWORD
+from geo.demo import DEMO_ACCOUNTS
+from geo.layers import read_layer, write_layer
+
+
+@pytest.fixture
+async def api(scratch_database):
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
+        yield client
+
+
+async def token(client, role: str) -> dict[str, str]:
+    r = await client.post(
+        "/api/auth/sign-in", json={"phone": DEMO_ACCOUNTS[role], "password": DEMO_PASSWORD}
+    )
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def merged_grids_file(api, tmp_path):
+    """The stored grids with one community's first two merged into the first."""
+    path = tmp_path / "stored.gpkg"
+    path.write_bytes((await api.get("/api/exports/grids", params={"format": "gpkg"})).content)
+    grids = read_layer(path, "grids").frame
+    community = grids["parent_code"].iloc[0]
+    first, second = grids.loc[grids["parent_code"] == community, "code"].iloc[:2]
+    gone = grids.loc[grids["code"] == second].geometry.iloc[0]
+    merged = grids.loc[grids["code"].isin([first, second])].union_all()
+    grids.loc[grids["code"] == first, "geometry"] = merged
+    path = tmp_path / "grids.gpkg"
+    write_layer(grids[grids["code"] != second], path)
+    return path, first, second, gone
+
+
+async def all_grids(client) -> bytes:
+    return (await client.get("/api/collections/grids/items", params={"limit": 10000})).content
+
+
+def upload(path, kind="grids", **fields):
+    return {"files": {"file": (path.name, path.read_bytes())}, "data": {"kind": kind, **fields}}
+
+
+async def test_admin_uploads_reads_the_report_and_confirms(api, tmp_path):
+    path, first, second, gone = await merged_grids_file(api, tmp_path)
+    headers = await token(api, "city_admin")
+    inside = shapely.point_on_surface(gone)
+    before = await api.get("/api/locate", params={"lon": inside.x, "lat": inside.y})
+    assert before.json()["grid"]["code"] == second
+
+    r = await api.post("/api/imports", headers=headers, **upload(path))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["changed"], report["removed"], report["applied"]) == (1, 1, False)
+    assert (await api.get(f"/api/grids/{second}")).status_code == 200  # nothing written yet
+
+    r = await api.post(report["links"]["confirm"], headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] is True
+    assert (await api.get(f"/api/grids/{second}")).status_code == 404
+    # This process routes with the new grids at once.
+    after = await api.get("/api/locate", params={"lon": inside.x, "lat": inside.y})
+    assert after.json()["grid"]["code"] == first
+
+    shapes = await api.get(report["links"]["problems_gpkg"], headers=headers)
+    assert shapes.status_code == 200
+
+
+async def test_a_blocked_upload_cannot_be_confirmed(api, tmp_path):
+    path = tmp_path / "grids.geojson"
+    path.write_bytes((await api.get("/api/exports/grids")).content)
+    grids = read_layer(path, "grids").frame
+    grids.loc[0, "geometry"] = shapely.Polygon(
+        [(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)]
+    )
+    path = tmp_path / "broken.geojson"
+    write_layer(grids, path)
+    headers = await token(api, "district_admin")
+    report = (await api.post("/api/imports", headers=headers, **upload(path))).json()
+    assert report["blocking_problems"] == 1
+    assert report["problems"][0]["codes"] == [grids.loc[0, "code"]]
+    before = await all_grids(api)
+    r = await api.post(report["links"]["confirm"], headers=headers)
+    assert r.status_code == 409
+    assert r.json()["code"] == "import_blocked"
+    assert await all_grids(api) == before
+
+
+@pytest.mark.parametrize("role", ["grid_leader", "community_staff", "resident"])
+async def test_only_admins_may_upload(api, tmp_path, role):
+    path, *_ = await merged_grids_file(api, tmp_path)
+    r = await api.post("/api/imports", headers=await token(api, role), **upload(path))
+    assert r.status_code == 403
+    assert r.json()["code"] == "forbidden"
+    r = await api.post("/api/imports", **upload(path))
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "code"),
+    [
+        ("grids.txt", b"hello", "grids", "unknown_format"),
+        ("grids.gpkg", b"this is not a geopackage", "grids", "unreadable_file"),
+        ("grids.geojson", b'{"type": "FeatureCollection", "features": []}', "grids", "empty_layer"),
+        ("grids.geojson", b"{}", "roads", "unknown_kind"),
+    ],
+)
+async def test_a_file_that_is_not_what_it_says_gets_a_clear_422(
+    api, scratch_database, name, content, kind, code
+):
+    headers = await token(api, "city_admin")
+    r = await api.post(
+        "/api/imports", headers=headers, files={"file": (name, content)}, data={"kind": kind}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == code
+    uploads = scratch_database.settings.data_dir / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+async def test_an_oversized_upload_is_refused(api):
+    headers = await token(api, "city_admin")
+    big = io.BytesIO(b"0" * (33 * 1024 * 1024))
+    r = await api.post(
+        "/api/imports", headers=headers, files={"file": ("big.csv", big)}, data={"kind": "grids"}
+    )
+    assert r.status_code == 413
+    assert r.json()["code"] == "body_too_large"
+
+
+async def test_unknown_import_id(api):
+    headers = await token(api, "city_admin")
+    for bad in ["0" * 32, "../../etc", "x"]:
+        r = await api.post(f"/api/imports/{bad}/confirm", headers=headers)
+        assert r.status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+async def test_every_layer_downloads(api, tmp_path, fmt, demo_city):
+    r = await api.get("/api/exports/buildings", params={"format": fmt})
+    assert r.status_code == 200
+    path = tmp_path / f"buildings.{fmt}"
+    path.write_bytes(r.content)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == len(demo_city.buildings)
+    assert set(frame["grid_code"]) == set(demo_city.buildings["grid_code"])
+    r = await api.get("/api/exports/roads")
+    assert r.status_code == 404
+    r = await api.get("/api/exports/grids", params={"format": "kml"})
+    assert r.status_code == 422
