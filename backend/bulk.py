@@ -6,7 +6,8 @@ An import writes up to hundreds of thousands of rows: ``executemany`` on SQLite 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from piccolo.engine import SQLiteEngine
@@ -27,18 +28,37 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
-async def insert(table: type[Table], columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    if not rows:
-        return
+async def insert(
+    table: type[Table], columns: Sequence[str], chunks: Iterable[Sequence[tuple]]
+) -> None:
+    """Insert rows given chunk by chunk.
+
+    Each chunk is written while the next one is being made: SQLite works in aiosqlite's
+    thread and shapely's encoders release the GIL, so on two cores the two overlap.
+    """
     connection, sqlite = _connection(table)
     name = table._meta.tablename
     if sqlite:
         marks = ", ".join("?" * len(columns))
-        await connection.executemany(
-            f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES ({marks})', rows
-        )
+        sql = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES ({marks})'
+
+        def write(rows: Sequence[tuple]) -> Awaitable[Any]:
+            return connection.executemany(sql, rows)
     else:
-        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
+
+        def write(rows: Sequence[tuple]) -> Awaitable[Any]:
+            return connection.copy_records_to_table(name, records=rows, columns=list(columns))
+
+    pending: asyncio.Future | None = None
+    for rows in chunks:
+        if not rows:
+            continue
+        if pending is not None:
+            await pending
+        pending = asyncio.ensure_future(write(rows))
+        await asyncio.sleep(0)  # let the write start before the next chunk is made
+    if pending is not None:
+        await pending
 
 
 async def update(

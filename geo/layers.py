@@ -6,6 +6,10 @@ named in Chinese or English. `read_layer` returns it in lon/lat (EPSG:4326) with
 canonical columns of its kind; geometry is kept exactly as drawn, broken shapes
 included, so that `geo.validate` can show staff what to fix.
 
+Each step has a module of its own: `geo.layer_sources` opens GDAL formats and zips,
+`geo.layer_csv` reads CSV, `geo.layer_columns` and `geo.layer_values` match and clean
+the columns, `geo.layer_crs` takes the coordinates to lon/lat.
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> from shapely import box
@@ -22,33 +26,21 @@ included, so that `geo.validate` can show staff what to fix.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import io
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 
-from geo.crs import CRS_NAMES, to_wgs84
-from geo.layer_columns import (
-    LAT_GUESSES,
-    LON_GUESSES,
-    WKT_GUESSES,
-    by_name,
-    find,
-    guesses,
-    normalise,
-)
+from geo.layer_columns import by_name, find, guesses, source_column
+from geo.layer_crs import declared_crs, reproject
+from geo.layer_csv import read_csv
+from geo.layer_errors import LayerError, unreadable
+from geo.layer_sources import gdal_sources, read_gdal
+from geo.layer_values import normalise
 
 KINDS: tuple[str, ...] = ("areas", "grids", "buildings", "service-points")
 CANONICAL: dict[str, tuple[str, ...]] = {
@@ -72,28 +64,6 @@ FORMATS: dict[str, str] = {
     ".csv": "csv",
 }
 _CSV_GEOMETRY_KEYS = ("wkt", "lon", "lat")  # mapping keys naming a CSV's geometry columns
-_BAD_ROWS_SHOWN = 5
-_DBF_SAMPLE_BYTES = 1 << 16
-_EWKT_SRID = r"^SRID=(\d+);\s*"
-_HEX = r"(?:[0-9A-Fa-f]{2})+"
-
-
-class LayerError(Exception):
-    """A file that cannot be read as the layer asked for; `code` says why, for the UI.
-
-    >>> error = LayerError("layer_required", "choose a layer", layers=["a", "b"])
-    >>> error.code, error.details
-    ('layer_required', {'layers': ['a', 'b']})
-    """
-
-    def __init__(self, code: str, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.details = details
-
-    def __repr__(self) -> str:
-        return f"LayerError({self.code!r}, {self.reason!r}, **{self.details!r})"
 
 
 @dataclass(frozen=True)
@@ -120,62 +90,6 @@ def _format(path: Path) -> str:
         ) from None
 
 
-def _unreadable(path: Path, why: object) -> LayerError:
-    return LayerError("unreadable_file", f"{path.name} cannot be read: {why}", file=path.name)
-
-
-def _zip_shapefiles(path: Path) -> dict[str, str]:
-    """Layer name -> member path of each shapefile in a zip, subfolders included."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (OSError, zipfile.BadZipFile) as error:
-        raise _unreadable(path, error) from None
-    found = {}
-    for info in infos:
-        member = Path(info.filename)
-        # macOS archivers add "__MACOSX/._name.shp" resource forks next to the real files.
-        if member.suffix.lower() != ".shp" or "__MACOSX" in member.parts:
-            continue
-        if member.name.startswith("._"):
-            continue
-        found[_zip_display_name(info)] = info.filename
-    if not found:
-        raise _unreadable(path, "the zip holds no .shp file")
-    return found
-
-
-def _zip_display_name(info: zipfile.ZipInfo) -> str:
-    """The member's name without ".shp"; zips from Chinese Windows store names in GBK.
-
-    zipfile (like GDAL's /vsizip/) decodes names without the UTF-8 flag as CP437, which
-    is how the member must be opened; only the name shown to staff is re-decoded.
-    """
-    name = info.filename[: -len(".shp")]
-    if info.flag_bits & 0x800:
-        return name
-    try:
-        return name.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return name
-
-
-def _sources(path: Path) -> dict[str, tuple[str, str | None, str | None]]:
-    """Layer name -> (what GDAL opens, the layer inside it, the .shp) for each layer."""
-    if path.suffix.lower() == ".zip":
-        members = _zip_shapefiles(path).items()
-        return {name: (f"/vsizip/{path.resolve()}/{m}", None, m) for name, m in members}
-    try:
-        listed = pyogrio.list_layers(path)
-    except pyogrio.errors.DataSourceError as error:
-        raise _unreadable(path, error) from None
-    if path.suffix.lower() == ".gpkg":
-        # QGIS keeps its styles in a non-spatial "layer_styles" table: not a layer to choose.
-        listed = [row for row in listed if row[1] is not None]
-    shapefile = path.name if path.suffix.lower() == ".shp" else None
-    return {str(name): (str(path), str(name), shapefile) for name, _ in listed}
-
-
 def list_layers(path: str | Path) -> list[str]:
     """The layers in a file, to offer when `read_layer` says "layer_required".
 
@@ -189,211 +103,8 @@ def list_layers(path: str | Path) -> list[str]:
     path = Path(path)
     fmt = _format(path)
     if not path.is_file():
-        raise _unreadable(path, "no such file")
-    return [path.stem] if fmt == "csv" else list(_sources(path))
-
-
-def _choose(path: Path, names: list[str], layer: str | None) -> str:
-    if layer is None:
-        if len(names) == 1:
-            return names[0]
-        if not names:
-            raise LayerError("no_geometry", f"{path.name} holds no layer with geometry")
-        raise LayerError(
-            "layer_required",
-            f"{path.name} holds {len(names)} layers; choose one of {', '.join(names)}",
-            layers=names,
-        )
-    if layer not in names:
-        raise LayerError(
-            "unknown_layer", f"{path.name} has no layer {layer!r}", layer=layer, layers=names
-        )
-    return layer
-
-
-def _sidecars(names: list[str], shapefile: str) -> dict[str, str]:
-    """The .dbf and .cpg beside a .shp, by lower-case suffix (Windows writes .DBF too)."""
-    stem = shapefile[: -len(".shp")]
-    found = {name[len(stem) :].lower(): name for name in names if name.startswith(stem)}
-    return {suffix: found[suffix] for suffix in (".dbf", ".cpg") if suffix in found}
-
-
-def _dbf_sample(path: Path, shapefile: str) -> bytes | None:
-    """The start of the .dbf beside `shapefile` (a zip member or a file in path's folder);
-    None when a .cpg names the encoding or there is no .dbf."""
-    zipped = path.suffix.lower() == ".zip"
-    with zipfile.ZipFile(path) if zipped else contextlib.nullcontext() as archive:
-        names = archive.namelist() if zipped else [p.name for p in path.parent.iterdir()]
-        found = _sidecars(names, shapefile)
-        if ".cpg" in found or ".dbf" not in found:
-            return None
-        opened = archive.open(found[".dbf"]) if zipped else path.with_name(found[".dbf"]).open("rb")
-        with opened as dbf:
-            return dbf.read(_DBF_SAMPLE_BYTES)
-
-
-def _dbf_encoding(head: bytes) -> str | None:
-    """The encoding of a .dbf that names none (no .cpg, no code page byte), or None for GDAL's.
-
-    GDAL then decodes as Latin-1, but such files from Chinese GIS are GBK (or UTF-8): a
-    sample of the field names and records that is not UTF-8 is taken as GB 18030 (GBK's
-    superset). The header's binary counts are left out of the sample.
-    """
-    if len(head) < 32 or head[29] != 0:
-        return None
-    header_length = int.from_bytes(head[8:10], "little")
-    names = b"".join(head[i : i + 11] for i in range(32, min(header_length, len(head)) - 1, 32))
-    sample = names + head[header_length:]
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return None if sample.isascii() else "utf-8"
-
-
-def _read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
-    """The chosen layer as read by GDAL, and its name where the file holds layers."""
-    sources = _sources(path)
-    chosen = _choose(path, list(sources), layer)
-    source, inner, shapefile = sources[chosen]
-    sample = _dbf_sample(path, shapefile) if shapefile else None
-    encoding = _dbf_encoding(sample) if sample else None
-    try:
-        frame = pyogrio.read_dataframe(source, layer=inner, encoding=encoding)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
-        raise _unreadable(path, error) from None
-    except UnicodeDecodeError:
-        # Mostly UTF-8 shapefiles: GDAL cuts field names at 10 bytes, mid-character.
-        raise _unreadable(
-            path,
-            "its text is not in the encoding it declares (are Chinese column names cut at "
-            "10 bytes?); save it as a GeoPackage instead",
-        ) from None
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise LayerError("no_geometry", f"{path.name}: layer {chosen!r} has no geometry")
-    return frame, chosen if path.suffix.lower() in (".gpkg", ".zip") else None
-
-
-def _decode(path: Path) -> str:
-    """CSV text; Excel on Chinese Windows saves GBK, which GB 18030 extends."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise _unreadable(path, error) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _unreadable(path, "the text is neither UTF-8 nor GBK")
-
-
-def _separator(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    return max((",", "\t", ";", "|"), key=header.count)
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    text = _decode(path)
-    try:
-        # Everything as text: codes keep their leading zeros and never become floats.
-        table = pd.read_csv(
-            io.StringIO(text), sep=_separator(text), dtype=str, keep_default_na=False
-        )
-    except pd.errors.EmptyDataError:
-        raise LayerError("empty_layer", f"{path.name} is empty") from None
-    except (pd.errors.ParserError, ValueError) as error:
-        raise _unreadable(path, error) from None
-    return table
-
-
-def _source(frame: pd.DataFrame, name: str) -> str:
-    """The source column a mapping names, matched exactly or else as a guess would be."""
-    if name in frame.columns:
-        return name
-    column = by_name(frame.columns).get(name.strip().casefold())
-    if column is None:
-        raise LayerError(
-            "unknown_column",
-            f"the layer has no column {name!r}",
-            column=name,
-            available=[str(c) for c in frame.columns],
-        )
-    return column
-
-
-def _bad_rows(path: Path, bad: np.ndarray, what: str) -> LayerError:
-    # Line numbers as a spreadsheet shows them: the header is line 1.
-    rows = (np.flatnonzero(bad)[:_BAD_ROWS_SHOWN] + 2).tolist()
-    return LayerError(
-        "bad_geometry_text",
-        f"{path.name}: {int(bad.sum())} rows hold {what}, the first on lines {rows}",
-        rows=rows,
-        count=int(bad.sum()),
-    )
-
-
-def _parse_geometry_text(path: Path, column: pd.Series) -> tuple[np.ndarray, CRS | None]:
-    """WKT, PostGIS EWKT ("SRID=4490;POLYGON ...") or (E)WKB hex; blank cells are None."""
-    strings = column.astype(str).str.strip()
-    srids = strings.str.extract(_EWKT_SRID, expand=False).dropna().astype(int).tolist()
-    body = strings.str.replace(_EWKT_SRID, "", regex=True).to_numpy(dtype=object)
-    blank = body == ""
-    hexed = pd.Series(body).str.fullmatch(_HEX).to_numpy(dtype=bool)
-    wkt = ~blank & ~hexed
-    geoms = np.full(len(body), None, dtype=object)
-    geoms[wkt] = shapely.from_wkt(body[wkt], on_invalid="ignore")
-    geoms[hexed] = shapely.from_wkb(body[hexed], on_invalid="ignore")
-    bad = ~blank & shapely.is_missing(geoms)
-    if bad.any():
-        raise _bad_rows(path, bad, "geometry text that is not WKT")
-    srids += shapely.get_srid(geoms[hexed]).tolist()
-    found = set(srids) - {0}
-    return geoms, CRS.from_epsg(found.pop()) if len(found) == 1 else None
-
-
-def _parse_points(path: Path, lon: pd.Series, lat: pd.Series) -> np.ndarray:
-    lon, lat = lon.astype(str).str.strip(), lat.astype(str).str.strip()
-    x = pd.to_numeric(lon, errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(lat, errors="coerce").to_numpy(dtype=float)
-    blank = ((lon == "") & (lat == "")).to_numpy()
-    bad = ~blank & (np.isnan(x) | np.isnan(y))
-    if bad.any():
-        raise _bad_rows(path, bad, "coordinates that are not numbers")
-    points = shapely.points(x, y)
-    points[blank] = None
-    return points
-
-
-def _csv_geometry(
-    path: Path, table: pd.DataFrame, mapping: Mapping[str, str | None]
-) -> tuple[np.ndarray, CRS | None, set[str]]:
-    """Geometries from a WKT (or WKB hex) column or lon/lat columns, and the columns used."""
-    lookup = by_name(table.columns)
-    wkt = mapping.get("wkt")
-    wkt = _source(table, wkt) if wkt else find(lookup, WKT_GUESSES, set())
-    if wkt is not None and not (mapping.get("lon") or mapping.get("lat")):
-        geoms, crs = _parse_geometry_text(path, table[wkt])
-        return geoms, crs, {wkt}
-    lon, lat = (
-        _source(table, mapping[key]) if mapping.get(key) else find(lookup, names, set())
-        for key, names in (("lon", LON_GUESSES), ("lat", LAT_GUESSES))
-    )
-    if lon is None or lat is None:
-        raise LayerError(
-            "no_geometry",
-            f"{path.name} has neither a WKT column nor longitude and latitude columns",
-            available=[str(c) for c in table.columns],
-        )
-    return _parse_points(path, table[lon], table[lat]), None, {lon, lat}
-
-
-def _read_csv(path: Path, mapping: Mapping[str, str | None]) -> gpd.GeoDataFrame:
-    table = _read_table(path)
-    if table.empty:
-        raise LayerError("empty_layer", f"{path.name} has no rows")
-    geoms, crs, used = _csv_geometry(path, table, mapping)
-    return gpd.GeoDataFrame(table.drop(columns=list(used)), geometry=geoms, crs=crs)
+        raise unreadable(path, "no such file")
+    return [path.stem] if fmt == "csv" else list(gdal_sources(path))
 
 
 def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) -> dict[str, str]:
@@ -408,7 +119,9 @@ def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) ->
                 canonical=list(allowed),
             )
     attributes = frame.drop(columns=frame.geometry.name)
-    used = {c: _source(attributes, s) for c, s in mapping.items() if c in CANONICAL[kind] and s}
+    used = {
+        c: source_column(attributes, s) for c, s in mapping.items() if c in CANONICAL[kind] and s
+    }
     taken, lookup = set(used.values()), by_name(attributes.columns)
     for canonical in CANONICAL[kind]:
         # A mapping to None or "" says: this layer has no such column, do not guess one.
@@ -427,83 +140,6 @@ def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) ->
                 available=[str(c) for c in attributes.columns],
             )
     return {c: used[c] for c in CANONICAL[kind] if c in used}
-
-
-def _out_of_lonlat(geoms: np.ndarray) -> bool:
-    bounds = shapely.bounds(geoms)
-    with np.errstate(invalid="ignore"):
-        west, south = np.nanmin(bounds[:, :2], axis=0, initial=np.inf)
-        east, north = np.nanmax(bounds[:, 2:], axis=0, initial=-np.inf)
-    return bool(west < -180 or east > 180 or south < -90 or north > 90)
-
-
-def _projected(path: Path, what: str) -> LayerError:
-    return LayerError(
-        "projected_coordinates",
-        f"{path.name}: the coordinates are not longitudes and latitudes ({what}); "
-        "declare the projected CRS they are in, e.g. a CGCS2000 Gauss–Krüger zone",
-    )
-
-
-def _declared(crs: str | None) -> str | CRS | None:
-    """The declared CRS: a name from geo.crs.CRS_NAMES, a pyproj CRS, or None (blank too)."""
-    if crs is None or not crs.strip():
-        return None
-    name = crs.strip().lower().replace("-", "").replace("_", "")  # "GCJ-02" -> "gcj02"
-    if name in CRS_NAMES:
-        return name
-    try:
-        return CRS.from_user_input(crs.strip())
-    except CRSError as error:
-        raise LayerError(
-            "unknown_crs", f"unknown coordinate system {crs!r}: {error}", crs=crs
-        ) from None
-
-
-def _label(crs: CRS) -> str:
-    """The CRS as "EPSG:4549" when PROJ can name it (ESRI .prj files too), else as WKT."""
-    authority = crs.to_authority(min_confidence=70)
-    return ":".join(authority) if authority else crs.to_wkt()
-
-
-def _china_lonlat(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """GCJ-02 or BD-09 lon/lat to WGS 84, every vertex in one vectorised call."""
-
-    def convert(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], name))
-
-    geoms = shapely.transform(np.asarray(frame.geometry.array), convert)
-    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index), crs=4326)
-
-
-def _to_wgs84(
-    frame: gpd.GeoDataFrame, path: Path, fmt: str, declared: str | CRS | None
-) -> tuple[gpd.GeoDataFrame, str]:
-    """The frame reprojected to EPSG:4326, and the source CRS it was taken to be in."""
-    geoms = np.asarray(frame.geometry.array)
-    if isinstance(declared, str):
-        if _out_of_lonlat(geoms):
-            raise _projected(path, f"declared {declared}")
-        frame = frame.set_crs(4326, allow_override=True)
-        if declared == "wgs84":
-            return frame, "EPSG:4326"
-        return _china_lonlat(frame, declared), declared
-    if declared is not None:
-        crs = declared
-    elif frame.crs is not None:
-        crs = CRS(frame.crs)
-    elif fmt == "csv":
-        crs = CRS(4326)
-    else:
-        raise LayerError(
-            "no_crs",
-            f"{path.name} does not say its coordinate system (a shapefile without .prj?); "
-            "declare it",
-        )
-    # A CRS in degrees over numbers in the millions is a wrong or missing .prj/declaration.
-    if crs.is_geographic and _out_of_lonlat(geoms):
-        raise _projected(path, f"taken as {crs.name}")
-    return frame.set_crs(crs, allow_override=True).to_crs(4326), _label(crs)
 
 
 def read_layer(
@@ -529,18 +165,18 @@ def read_layer(
         raise LayerError(
             "unknown_kind", f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}"
         )
-    path, mapping, declared = Path(path), dict(columns or {}), _declared(crs)
+    path, mapping, declared = Path(path), dict(columns or {}), declared_crs(crs)
     fmt = _format(path)
     if not path.is_file():
-        raise _unreadable(path, "no such file")
+        raise unreadable(path, "no such file")
     if fmt == "csv":
-        raw, chosen = _read_csv(path, mapping), None
+        raw, chosen = read_csv(path, mapping), None
     else:
-        raw, chosen = _read_gdal(path, layer)
+        raw, chosen = read_gdal(path, layer)
     if raw.empty:
         raise LayerError("empty_layer", f"{path.name}: the layer has no features")
     used = _match(raw, kind, mapping)
-    projected, source_crs = _to_wgs84(raw, path, fmt, declared)
+    projected, source_crs = reproject(raw, path, fmt, declared)
     sources = {c: raw[s].reset_index(drop=True) for c, s in used.items()}
     table = normalise(kind, sources, len(raw))
     frame = gpd.GeoDataFrame(

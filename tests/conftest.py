@@ -45,11 +45,11 @@ def demo_city() -> DemoCity:
     return build_demo_city()
 
 
-def _postgres_url(name: str) -> str:
+def postgres_url(name: str) -> str:
     return urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
 
 
-async def _admin(sql: str) -> None:
+async def admin_sql(sql: str) -> None:
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
         await admin.execute(sql)
@@ -68,14 +68,14 @@ async def _database_copy(kind: str, template: str, data_dir: Path) -> AsyncItera
         url = f"sqlite:///{path}"
     else:
         pg_name = f"wangge_test_{uuid.uuid4().hex[:10]}"
-        await _admin(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"')
-        url = _postgres_url(pg_name)
+        await admin_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"')
+        url = postgres_url(pg_name)
     settings = Settings(data_dir=data_dir, database_url=url, secret_key="s" * 40)
     try:
         yield TestDatabase(kind, settings, make_engine(url))
     finally:
         if pg_name:
-            await _admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            await admin_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @pytest_asyncio.fixture(scope="session", params=["sqlite", "postgres"])
@@ -88,8 +88,8 @@ async def city_template(
         url = f"sqlite:///{template}"
     else:
         template = f"wangge_template_{uuid.uuid4().hex[:10]}"
-        await _admin(f'CREATE DATABASE "{template}"')
-        url = _postgres_url(template)
+        await admin_sql(f'CREATE DATABASE "{template}"')
+        url = postgres_url(template)
     engine = make_engine(url)
     await migrate(engine)
     await load_city(demo_city)
@@ -97,7 +97,7 @@ async def city_template(
         yield request.param, template
     finally:
         if request.param == "postgres":
-            await _admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+            await admin_sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -18,7 +18,6 @@ from backend.areas.tables import Area
 from backend.buildings.tables import Building
 from backend.grids.tables import Grid
 from backend.points.tables import ServicePoint
-from geo.parallel import on_all_cores
 
 # code -> values in the order of FIELDS[kind]; tuples, since a city has 10⁵–10⁶ buildings.
 Rows = dict[str, tuple[Any, ...]]
@@ -49,8 +48,13 @@ class Diff:
     unchanged: int
 
 
-def diff(incoming: Rows, stored: Rows, *, keep_missing: bool = False) -> Diff:
+def diff(
+    incoming: Rows, stored: Rows, *, kind: str | None = None, keep_missing: bool = False
+) -> Diff:
     """What writing ``incoming`` over ``stored`` would do, code by code.
+
+    Incoming rows of a ``kind`` with a ``geom`` field hold shapely geometries, stored rows
+    their GeoJSON: only the rows on both sides are encoded to be compared.
 
     >>> d = diff({"a": (1,), "b": (2,)}, {"b": (3,), "c": (4,)})
     >>> d.added, d.changed, d.removed, d.unchanged
@@ -58,7 +62,15 @@ def diff(incoming: Rows, stored: Rows, *, keep_missing: bool = False) -> Diff:
     """
     added = [c for c in incoming if c not in stored]
     common = [c for c in incoming if c in stored]
-    changed = [c for c in common if incoming[c] != stored[c]]
+    comparable = incoming
+    if kind is not None and "geom" in FIELDS[kind] and common:
+        at = field(kind, "geom")
+        texts = shapely.to_geojson(np.array([incoming[c][at] for c in common], dtype=object))
+        comparable = {
+            c: (*incoming[c][:at], text, *incoming[c][at + 1 :])
+            for c, text in zip(common, texts.tolist(), strict=True)
+        }
+    changed = [c for c in common if comparable[c] != stored[c]]
     removed = [] if keep_missing else [c for c in stored if c not in incoming]
     return Diff(added, changed, removed, len(common) - len(changed))
 
@@ -69,12 +81,13 @@ def _texts(frame: pd.DataFrame, column: str) -> list[Any]:
 
 
 def incoming_rows(kind: str, frame: gpd.GeoDataFrame, grid_codes: pd.Series | None = None) -> Rows:
-    """The file's rows; for buildings, ``grid_codes`` is the assignment by geometry."""
+    """The file's rows, geometries as shapely objects (encoded only when compared or written);
+    for buildings, ``grid_codes`` is the assignment by geometry."""
     geoms = np.asarray(frame.geometry.array)
     columns: dict[str, list[Any]] = {}
     for field in FIELDS[kind]:
         if field == "geom":
-            columns[field] = on_all_cores(shapely.to_geojson, geoms).tolist()
+            columns[field] = geoms.tolist()
         elif field in ("lon", "lat"):
             columns[field] = (shapely.get_x if field == "lon" else shapely.get_y)(geoms).tolist()
         elif field == "grid_code":

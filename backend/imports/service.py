@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from backend.areas.tables import Area
 from backend.db import write_transaction
@@ -72,14 +70,6 @@ def _source(layer: Layer) -> dict[str, Any]:
         "columns": layer.columns,
         "features": len(layer.frame),
     }
-
-
-def _footprints(frame: gpd.GeoDataFrame) -> dict[str, tuple[float, ...]]:
-    """Per code: the bbox and its centre, computed for all shapes at once."""
-    bounds = shapely.bounds(np.asarray(frame.geometry.array))
-    centre = [(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2]
-    columns = [*bounds.T.tolist(), centre[0].tolist(), centre[1].tolist()]
-    return dict(zip(frame["code"].astype(str).tolist(), zip(*columns, strict=True), strict=True))
 
 
 async def _areas_in_use(removed: list[str]) -> list[Problem]:
@@ -150,7 +140,9 @@ async def _compare(
 ) -> ImportResult:
     progress("comparing")
     incoming = incoming_rows(layer.kind, layer.frame, assignment) if not blocking(problems) else {}
-    changes = diff(incoming, await stored_rows(layer.kind), keep_missing=keep_missing)
+    changes = diff(
+        incoming, await stored_rows(layer.kind), kind=layer.kind, keep_missing=keep_missing
+    )
     if layer.kind == "areas":
         problems = problems + await _areas_in_use(changes.removed)
     result = ImportResult(layer.kind, _source(layer), problems, changes, False, dry_run)
@@ -162,12 +154,12 @@ async def _write(layer: Layer, result: ImportResult) -> None:
     changes, frame = result.diff, layer.frame
     rows = {c: result.incoming[c] for c in (*changes.added, *changes.changed)}
     if layer.kind == "areas":
-        await writer.write_areas(rows, _footprints(frame), changes)
+        await writer.write_areas(rows, changes)
     elif layer.kind == "grids":
-        await writer.write_grids(rows, _footprints(frame), changes)
+        await writer.write_grids(rows, changes)
         result.reassigned = await _reassign(frame, result)
     elif layer.kind == "buildings":
-        await writer.write_buildings(rows, _footprints(frame), changes)
+        await writer.write_buildings(rows, changes)
     else:
         await writer.write_points(rows, changes)
 

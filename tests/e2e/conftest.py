@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright
 
-from backend.db import make_engine, migrate, use_engine
-from backend.demo import load_city
+from tests.conftest import admin_sql, postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -38,28 +41,37 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _in_thread(coro: Coroutine) -> None:
+    """Run a coroutine to the end from sync code, even while pytest-asyncio's loop runs."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-async def _seed(url: str, city) -> None:
-    engine = make_engine(url)
-    await migrate(engine)
-    use_engine(engine)
-    await load_city(city)
-
-
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, demo_city) -> Iterator[str]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, city_template: tuple[str, str]
+) -> Iterator[str]:
+    """The app served by uvicorn on a copy of the demo city, on each kind of database."""
     if not (ROOT / "pwa" / "dist" / "index.html").exists():
         pytest.fail(
             "the PWA is not built: `make test` builds it (cd pwa && npm ci && npm run build)"
         )
-    data_dir = tmp_path_factory.mktemp("e2e-data")
-    url = f"sqlite:///{data_dir / 'wangge.sqlite'}"
-    asyncio.run(_seed(url, demo_city))
+    kind, template = city_template
+    data_dir = tmp_path_factory.mktemp(f"e2e-{kind}")
+    pg_name = None
+    if kind == "sqlite":
+        shutil.copyfile(template, data_dir / "wangge.sqlite")
+        url = f"sqlite:///{data_dir / 'wangge.sqlite'}"
+    else:
+        pg_name = f"wangge_e2e_{uuid.uuid4().hex[:10]}"
+        _in_thread(admin_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"'))
+        url = postgres_url(pg_name)
     port = _free_port()
     env = {
         **os.environ,
@@ -102,32 +114,40 @@ def live_server(tmp_path_factory, demo_city) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         log.close()
+        if pg_name:
+            _in_thread(admin_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for every browser test, driven through Playwright's async API on
+    pytest-asyncio's loop (the sync API would run a loop of its own in this thread)."""
+    async with async_playwright() as p:
+        b = await p.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
         yield b
-        b.close()
+        await b.close()
 
 
-@pytest.fixture
-def phone_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
+@pytest_asyncio.fixture
+async def phone_page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
     )
-    page = context.new_page()
+    page = await context.new_page()
     yield page
-    context.close()
+    await context.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+async def screenshot(page: Page, name: str) -> Path:
+    """Saved under tests/artifacts/ for people to look at."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    await page.screenshot(path=str(path))
     return path
