@@ -3,8 +3,9 @@
 Run from the repository root: `.venv/bin/python bench/import.py`. The product's figure is a
 real import into a fresh SQLite database: checks (geometry, codes, numbers), assignment by
 largest overlap with the straddlers listed, comparison with what is stored, and the write in
-one transaction. The reference is `geopandas.sjoin` of the same frames, in memory. Prints a
-table and writes bench/results/import.json.
+one transaction, timed from the file on disk. The reference is geopandas reading the same two
+files and joining them with `sjoin` (the target's ratio); the join alone, on frames already in
+memory, is printed too. Prints a table and writes bench/results/import.json.
 """
 
 from __future__ import annotations
@@ -114,13 +115,15 @@ async def timed_import(path: Path) -> tuple[float, dict]:
     return elapsed, result.summary()
 
 
-def timed_sjoin(buildings_path: Path, grids_path: Path) -> float:
-    """The reference: geopandas reads the same two files and joins them."""
+def timed_sjoin(buildings_path: Path, grids_path: Path) -> tuple[float, float]:
+    """The reference: geopandas reads the same two files and joins them (total, join alone)."""
     start = time.perf_counter()
     buildings = gpd.read_file(buildings_path, engine="pyogrio")
     grids = gpd.read_file(grids_path, engine="pyogrio")
+    joined = time.perf_counter()
     gpd.sjoin(buildings, grids, how="left", predicate="intersects")
-    return time.perf_counter() - start
+    end = time.perf_counter()
+    return end - start, end - joined
 
 
 def main() -> None:
@@ -129,14 +132,16 @@ def main() -> None:
         folder = Path(tmp)
         write_layer(buildings, folder / "buildings.gpkg")
         write_layer(grids, folder / "grids.gpkg")
-        sjoin_times, import_times, summary = [], [], {}
+        sjoin_times, join_only, import_times, summary = [], [], [], {}
         for round_ in range(3):
-            sjoin_times.append(timed_sjoin(folder / "buildings.gpkg", folder / "grids.gpkg"))
+            total, join = timed_sjoin(folder / "buildings.gpkg", folder / "grids.gpkg")
+            sjoin_times.append(total)
+            join_only.append(join)
             url = f"sqlite:///{folder}/bench-{round_}.sqlite"
             asyncio.run(seed(url, community, grids))
             elapsed, summary = asyncio.run(timed_import(folder / "buildings.gpkg"))
             import_times.append(elapsed)
-    ours, bare = min(import_times), min(sjoin_times)
+    ours, bare, join = min(import_times), min(sjoin_times), min(join_only)
     ratio = ours / bare
     figures = {
         "import_s": round(ours, 3),
@@ -144,12 +149,14 @@ def main() -> None:
         "grids": len(grids),
         "added": summary["added"],
     }
-    reference = {"read_and_sjoin_s": round(bare, 3)}
+    reference = {"read_and_sjoin_s": round(bare, 3), "sjoin_in_memory_s": round(join, 3)}
     print(f"{'metric':<30}| {'wangge':>10} | {'read+sjoin':>10} | {'ratio':>6} | target")
     print("-" * 72)
     verdict = "PASS" if ratio <= TARGET else "FAIL"
     label = "import 100k buildings (s)"
     print(f"{label:<30}| {ours:>10.3f} | {bare:>10.3f} | {ratio:>6.2f} | <= {TARGET} {verdict}")
+    label = "  against the join alone"
+    print(f"{label:<30}| {ours:>10.3f} | {join:>10.3f} | {ours / join:>6.2f} |")
     print(f"problems listed: {summary['problem_count']}, written: {summary['added']}")
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -159,8 +166,11 @@ def main() -> None:
                 "name": "import",
                 "figures": figures,
                 "reference": reference,
-                "ratios": {"import_vs_sjoin": round(ratio, 3)},
-                "targets": {"import_vs_sjoin": f"<= {TARGET}"},
+                "ratios": {
+                    "import_vs_read_and_sjoin": round(ratio, 3),
+                    "import_vs_sjoin_in_memory": round(ours / join, 3),
+                },
+                "targets": {"import_vs_read_and_sjoin": f"<= {TARGET}"},
             },
             indent=1,
         )
