@@ -1,0 +1,282 @@
+"""What each action does to a case: one function per action, from (state, command) to the new
+state and the event's own fields.
+
+Each checks its own payload (``missing_field``, ``invalid_value``), and reopen its window too
+(``too_late``); ``transition`` has checked the status and the actor before calling one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from backend.cases.levels import Level, code_within, level_of_code, next_level, parent_code, rank
+from backend.cases.states import Action, CaseState, Command, Status, WorkflowError
+from backend.cases.timing import check_reopen_window
+
+# ---------------------------------------------------------------------------------------------
+# Payload checks
+
+
+def _missing(field: str, action: Action) -> WorkflowError:
+    return WorkflowError("missing_field", f"{action} needs {field}", field=field)
+
+
+def _text(command: Command, field: str) -> str:
+    """A required text field; blank counts as missing."""
+    value = getattr(command, field)
+    if value is None or not str(value).strip():
+        raise _missing(field, command.action)
+    return str(value).strip()
+
+
+def _new_due(command: Command) -> datetime:
+    if command.time_limit is None:
+        raise _missing("time_limit", command.action)
+    if command.time_limit <= timedelta(0):
+        raise WorkflowError("invalid_value", "time_limit must be positive", field="time_limit")
+    return command.now + command.time_limit
+
+
+def _positive_extension(command: Command) -> timedelta:
+    if command.extension is None:
+        raise _missing("extension", command.action)
+    if command.extension <= timedelta(0):
+        raise WorkflowError("invalid_value", "an extension must be positive", field="extension")
+    return command.extension
+
+
+def _seconds(delta: timedelta) -> int:
+    return round(delta.total_seconds())
+
+
+# ---------------------------------------------------------------------------------------------
+# One function per action: (state, command) -> (new state, the event's own fields)
+
+Step = tuple[CaseState, dict[str, Any]]
+
+
+def _accept(s: CaseState, c: Command) -> Step:
+    due = _new_due(c)
+    return replace(s, status=Status.accepted, due_at=due), {"due_at": due}
+
+
+def _reject(s: CaseState, c: Command) -> Step:
+    return replace(s, status=Status.rejected), {"reason": _text(c, "reason")}
+
+
+def _dispatch(s: CaseState, c: Command) -> Step:
+    if c.assignee is None and not c.department:
+        raise _missing("assignee or department", c.action)
+    # Departments are called in by the street or above (街道吹哨、部门报到): a grid or community
+    # case that needs one is escalated first, so that its owner is the level that coordinates.
+    if c.department and rank(s.level) < rank(Level.street):
+        raise WorkflowError(
+            "invalid_value",
+            f"a {s.level} case cannot go to a department: escalate it to the street first",
+            field="department",
+        )
+    new = replace(
+        s,
+        status=Status.dispatched,
+        assignee=c.assignee,
+        department=c.department or None,
+        extension_requested=None,  # a pending request was the previous assignee's
+    )
+    return new, {
+        "assignee": c.assignee,
+        "department": c.department or None,
+        "from_assignee": s.assignee,
+        "from_department": s.department,
+    }
+
+
+def _start(s: CaseState, c: Command) -> Step:
+    return replace(s, status=Status.handling), {}
+
+
+def _handle(s: CaseState, c: Command) -> Step:
+    result = _text(c, "result")
+    new = replace(s, status=Status.handled, extension_requested=None)
+    return new, {"result": result, "photo": c.photo}
+
+
+def _self_handle(s: CaseState, c: Command) -> Step:
+    result = _text(c, "result")
+    # The finder is the handler: recorded as assignee so that nobody verifies their own work.
+    new = replace(s, status=Status.handled, assignee=c.actor.person_id)
+    return new, {"result": result, "photo": c.photo}
+
+
+def _verify(s: CaseState, c: Command) -> Step:
+    return replace(s, status=Status.verified), {"comment": c.comment}
+
+
+def _rework(s: CaseState, c: Command) -> Step:
+    # The reason is required (not in GB/T 30428's words, but the worker must know what to redo).
+    reason = _text(c, "reason")
+    new = replace(s, status=Status.handling, rework_count=s.rework_count + 1)
+    return new, {"reason": reason, "rework_count": new.rework_count}
+
+
+def _close(s: CaseState, c: Command) -> Step:
+    return replace(s, status=Status.closed, closed_at=c.now), {}
+
+
+def _escalate(s: CaseState, c: Command) -> Step:
+    upper = next_level(s.level)
+    if upper is None:
+        raise WorkflowError("invalid_value", "a city case cannot be escalated further")
+    owner = c.next_owner_code or parent_code(s.owner_code)
+    assert owner is not None  # only the city has no parent, and it was refused above
+    if not _is_parent(owner, s.owner_code, upper):
+        raise WorkflowError(
+            "invalid_value",
+            f"{owner} is not the {upper} above {s.owner_code}",
+            field="next_owner_code",
+        )
+    due = _new_due(c)
+    new = replace(
+        s,
+        status=Status.accepted,
+        owner_code=owner,
+        assignee=None,
+        department=None,
+        extension_requested=None,
+        escalations=s.escalations + 1,
+        due_at=due,
+    )
+    return new, {
+        "from_level": s.level,
+        "from_owner_code": s.owner_code,
+        "reason": c.reason,
+        "escalations": new.escalations,
+        "due_at": due,
+    }
+
+
+def _is_parent(owner: str, child: str, level: Level) -> bool:
+    try:
+        return level_of_code(owner) is level and code_within(child, owner)
+    except ValueError:
+        return False
+
+
+def _withdraw(s: CaseState, c: Command) -> Step:
+    return replace(s, status=Status.withdrawn), {"reason": c.reason}
+
+
+def _rate(s: CaseState, c: Command) -> Step:
+    if c.rating is None:
+        raise _missing("rating", c.action)
+    if isinstance(c.rating, bool) or not isinstance(c.rating, int) or not 1 <= c.rating <= 5:
+        raise WorkflowError(
+            "invalid_value", f"a rating is 1 to 5, not {c.rating!r}", field="rating"
+        )
+    return replace(s, rating=c.rating), {"rating": c.rating, "comment": c.comment}
+
+
+def reopen(s: CaseState, c: Command, window: timedelta) -> Step:
+    assert s.closed_at is not None  # CaseState guarantees it for a closed case
+    check_reopen_window(s.closed_at, c.now, window)
+    due = _new_due(c)
+    new = replace(
+        s,
+        status=Status.accepted,
+        reopen_count=s.reopen_count + 1,
+        closed_at=None,
+        rating=None,  # the next closing is rated afresh; the old rating stays in the log
+        assignee=None,
+        department=None,
+        due_at=due,
+    )
+    return new, {
+        "reason": c.reason,
+        "comment": c.comment,
+        "reopen_count": new.reopen_count,
+        "due_at": due,
+    }
+
+
+def _return(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    new = replace(
+        s, status=Status.accepted, assignee=None, department=None, extension_requested=None
+    )
+    return new, {"reason": reason, "from_assignee": s.assignee, "from_department": s.department}
+
+
+def _request_extension(s: CaseState, c: Command) -> Step:
+    extension = _positive_extension(c)
+    new = replace(s, extension_requested=extension)
+    return new, {"extension_seconds": _seconds(extension), "reason": c.reason}
+
+
+def _approve_extension(s: CaseState, c: Command) -> Step:
+    assert s.extension_requested is not None  # checked by allowed.refusal
+    # The deadline moves, not "now": an extension granted late does not reward the delay.
+    due = (s.due_at or c.now) + s.extension_requested
+    new = replace(s, due_at=due, extension_requested=None)
+    return new, {"extension_seconds": _seconds(s.extension_requested), "due_at": due}
+
+
+def _refuse_extension(s: CaseState, c: Command) -> Step:
+    assert s.extension_requested is not None  # checked by allowed.refusal
+    reason = _text(c, "reason")
+    new = replace(s, extension_requested=None)
+    return new, {"extension_seconds": _seconds(s.extension_requested), "reason": reason}
+
+
+def _shelve(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    if c.review_date is None:
+        raise _missing("review_date", c.action)
+    # "Today" is now's date in now's timezone: pass now in the city's time (Asia/Shanghai).
+    if c.review_date < c.now.date():
+        raise WorkflowError("invalid_value", "the review date is in the past", field="review_date")
+    # Unassigned while shelved, so that it leaves every worker's list; unshelve re-dispatches.
+    new = replace(
+        s,
+        status=Status.shelved,
+        shelved_until=c.review_date,
+        assignee=None,
+        department=None,
+        extension_requested=None,
+    )
+    return new, {"reason": reason, "review_date": c.review_date}
+
+
+def _unshelve(s: CaseState, c: Command) -> Step:
+    due = _new_due(c)  # the clock stopped while shelved; it starts afresh
+    new = replace(s, status=Status.accepted, shelved_until=None, due_at=due)
+    return new, {"reason": c.reason, "due_at": due}
+
+
+def _void(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    return replace(s, status=Status.voided, extension_requested=None), {"reason": reason}
+
+
+STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
+    Action.accept: _accept,
+    Action.reject: _reject,
+    Action.dispatch: _dispatch,
+    Action.start: _start,
+    Action.handle: _handle,
+    Action.self_handle: _self_handle,
+    Action.verify: _verify,
+    Action.rework: _rework,
+    Action.close: _close,
+    Action.escalate: _escalate,
+    Action.withdraw: _withdraw,
+    Action.rate: _rate,
+    Action.return_: _return,
+    Action.request_extension: _request_extension,
+    Action.approve_extension: _approve_extension,
+    Action.refuse_extension: _refuse_extension,
+    Action.shelve: _shelve,
+    Action.unshelve: _unshelve,
+    Action.void: _void,
+}  # reopen is applied with its window, in transition

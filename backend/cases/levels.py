@@ -1,0 +1,114 @@
+"""The five levels a case can be owned at, and what an area or grid code says about them.
+
+Codes are built from the national division codes (design.md): a district has the 6 digits of
+GB/T 2260, a street 9, a community 12 and a grid 14 (CJ/T 349 adds a 2-digit serial). The city
+is the prefecture's 6-digit code, ending in "00" ("150300" for Wuhai), and contains every code
+that starts with its first 4 digits. So "is this code inside that area" is a prefix test, and
+the level of a code, and the code one level up, can be read off the code itself.
+
+>>> level_of_code("15030200100101"), level_of_code("150300")
+(<Level.grid: 'grid'>, <Level.city: 'city'>)
+>>> code_within("15030200100101", "150300"), code_within("15030200100101", "150303")
+(True, False)
+>>> parent_code("150302001")
+'150302'
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """Bottom up: the order in which a case escalates (网格 → 社区 → 街道 → 区 → 市)."""
+
+    grid = "grid"
+    community = "community"
+    street = "street"  # 街道 or 镇
+    district = "district"
+    city = "city"
+
+
+LEVELS: tuple[Level, ...] = tuple(Level)
+
+
+def next_level(level: Level | str) -> Level | None:
+    """The level a case escalates to; ``None`` above the city.
+
+    >>> next_level("grid"), next_level(Level.city)
+    (<Level.community: 'community'>, None)
+    """
+    i = LEVELS.index(Level(level))
+    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+
+def rank(level: Level | str) -> int:
+    """0 for a grid up to 4 for the city, to compare levels.
+
+    >>> rank("street") > rank("community")
+    True
+    """
+    return LEVELS.index(Level(level))
+
+
+def level_of_code(code: str) -> Level:
+    """The level of an area or grid code, from its length.
+
+    Grid codes are 14 digits by CJ/T 349; up to 16 are accepted (the grid table's column width)
+    for cities that number grids with more digits.
+
+    >>> level_of_code("150302001001"), level_of_code("150302")
+    (<Level.community: 'community'>, <Level.district: 'district'>)
+    >>> level_of_code("15-03")
+    Traceback (most recent call last):
+    ...
+    ValueError: not an area or grid code: '15-03'
+    """
+    n = len(code)
+    if code.isascii() and code.isdigit():
+        if 13 <= n <= 16:
+            return Level.grid
+        if n == 12:
+            return Level.community
+        if n == 9:
+            return Level.street
+        if n == 6:
+            # GB/T 2260: XXYY00 is the prefecture (the city) itself, XXYYnn its districts.
+            return Level.city if code.endswith("00") else Level.district
+    raise ValueError(f"not an area or grid code: {code!r}")
+
+
+def scope_prefix(area_code: str) -> str:
+    """The prefix every code inside ``area_code`` starts with: the code, or a city's 4 digits.
+
+    >>> scope_prefix("150300"), scope_prefix("150302001")
+    ('1503', '150302001')
+    """
+    return area_code[:4] if level_of_code(area_code) is Level.city else area_code
+
+
+def code_within(code: str, area_code: str) -> bool:
+    """Whether ``code`` (an area or a grid) is ``area_code`` or lies inside it.
+
+    >>> code_within("150302001", "150302001"), code_within("150302", "150302001")
+    (True, False)
+    """
+    return code.startswith(scope_prefix(area_code))
+
+
+def parent_code(code: str) -> str | None:
+    """The code of the area one level up; ``None`` for the city.
+
+    >>> parent_code("15030200100101"), parent_code("150302"), parent_code("150300")
+    ('150302001001', '150300', None)
+    """
+    level = level_of_code(code)
+    if level is Level.grid:
+        return code[:12]
+    if level is Level.community:
+        return code[:9]
+    if level is Level.street:
+        return code[:6]
+    if level is Level.district:
+        return code[:4] + "00"
+    return None

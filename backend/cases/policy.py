@@ -1,0 +1,300 @@
+"""Who may do what to a case, and who sees a reporter's phone number.
+
+``may`` answers *who* and ``allowed.can`` *when* (from which status); ``workflow.transition``
+asks ``can`` (409), then ``check`` (403); ``actions_for`` combines them into client buttons.
+
+Scope is by code (see ``levels``): a grid role covers the grids where it holds a post; centre
+staff and admins cover every code inside their area (a city covers the codes that start with its
+first 4 digits). Higher levels may act directly on cases owned at any lower level in their area
+(supervision, 督办): design.md has the community and street centres dispatching across grids,
+and a street that waited for a grid to escalate could not step in on an overdue case. Taking a
+case over still goes by escalation, one level at a time.
+
+"Manage" below is: accept, reject, dispatch, verify, rework, close, escalate, shelve, unshelve,
+void, approve_extension, refuse_extension.
+
+=====================  =========================================  ================================
+role                   may                                        on
+=====================  =========================================  ================================
+resident               withdraw                                   their own case
+                       rate, reopen                               their own case
+grid_worker,           start, handle, request_extension           cases assigned to them
+grid_police            self_handle                                their own incident, in their grid
+                       withdraw                                   their own case
+grid_leader            manage                                     cases owned by one of their grids
+                       start, handle, request_extension           cases assigned to them
+                       self_handle, withdraw                      as a grid worker
+community_staff,       manage                                     cases owned inside their area,
+street_staff,                                                     at their level or below
+district_admin,        start, handle, request_extension           cases assigned to them
+city_admin             withdraw                                   their own case (a task they sent)
+department             start, handle, request_extension, return   cases dispatched to their
+                                                                  department (inside area_code,
+                                                                  if the actor has one)
+system                 escalate                                   any case (the overdue scheduler)
+=====================  =========================================  ================================
+
+And for everybody:
+
+- nobody verifies their own work or approves their own extension: not the assignee, whatever
+  their role (a leader's self-handled incident is verified by the community);
+- the assignee may act wherever the case is owned (a community case may be dispatched to a grid
+  worker); whether a dispatch's assignee belongs to the owner's grid or area is the caller's to
+  check, as this module knows nobody but the actor;
+- nobody acts on a rejected, withdrawn or voided case, and on a closed one only its reporter
+  rates and reopens.
+
+>>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
+>>> case = CaseState("request", "submitted", "15030200100101", reporter_id=1)
+>>> may(leader, Action.accept, case), may(Actor(1, "resident"), Action.accept, case)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from backend.cases.allowed import can
+from backend.cases.levels import Level, code_within, level_of_code
+from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
+from backend.people.roles import Role
+
+DEPARTMENT = "department"  # staff of a functional department (城管, 住建 …)
+SYSTEM = "system"  # the scheduler, acting on no one's behalf
+ROLES: frozenset[str] = frozenset(Role) | {DEPARTMENT, SYSTEM}
+
+GRID_ROLES: frozenset[str] = frozenset({Role.grid_worker, Role.grid_leader, Role.grid_police})
+# Centre staff and admins, with the level of the area they work for.
+AREA_ROLES: Mapping[str, Level] = {
+    Role.community_staff: Level.community,
+    Role.street_staff: Level.street,
+    Role.district_admin: Level.district,
+    Role.city_admin: Level.city,
+}
+MANAGERS: frozenset[str] = frozenset({Role.grid_leader, *AREA_ROLES})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a person with a role and a scope, or the system.
+
+    ``grid_codes`` are the grids where a grid role holds a post; ``area_code`` the area centre
+    staff and admins work for (a resident's home area may be given; it grants nothing);
+    ``department`` the department code of department staff.
+
+    >>> Actor(5, "community_staff", area_code="150302")
+    Traceback (most recent call last):
+    ...
+    ValueError: a community_staff works for a community, not '150302'
+    """
+
+    person_id: int | None
+    role: str
+    grid_codes: frozenset[str] = field(default_factory=frozenset)
+    area_code: str | None = None
+    department: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept a Role member or any iterable of codes, as a person row and its posts give them.
+        object.__setattr__(self, "role", str(self.role))
+        object.__setattr__(self, "grid_codes", frozenset(self.grid_codes))
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+        if (self.person_id is None) != (self.role == SYSTEM):
+            raise ValueError("every actor but the system is a person with an id")
+        for code in self.grid_codes:
+            if level_of_code(code) is not Level.grid:
+                raise ValueError(f"not a grid code: {code!r}")
+        level = AREA_ROLES.get(self.role)
+        if level is not None and (self.area_code is None or level_of_code(self.area_code) != level):
+            raise ValueError(f"a {self.role} works for a {level}, not {self.area_code!r}")
+        if self.role == DEPARTMENT and not self.department:
+            raise ValueError("department staff need a department code")
+
+
+SYSTEM_ACTOR = Actor(None, SYSTEM)
+
+
+def covers(actor: Actor, owner_code: str) -> bool:
+    """Whether ``owner_code`` lies in the actor's territory.
+
+    Grid roles: one of their grids. Centre staff and admins: their area, any level below
+    included. Department staff: their area_code if they have one, else nothing (they act by
+    department, not by territory). Residents: nothing. The system: everything.
+
+    >>> covers(Actor(8, "city_admin", area_code="150300"), "15030400200103")
+    True
+    >>> covers(Actor(5, "community_staff", area_code="150302001001"), "150302001")
+    False
+    """
+    if actor.role == SYSTEM:
+        return True
+    if actor.role in GRID_ROLES:
+        return any(code_within(owner_code, grid) for grid in actor.grid_codes)
+    if actor.role == Role.resident or actor.area_code is None:
+        return False
+    return code_within(owner_code, actor.area_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules, one small predicate each
+
+Rule = Callable[[Actor, CaseState], bool]
+
+
+def _is_reporter(actor: Actor, state: CaseState) -> bool:
+    return actor.person_id is not None and actor.person_id == state.reporter_id
+
+
+def _is_assignee(actor: Actor, state: CaseState) -> bool:
+    # Residents are never assignees; a stray id match must not let one in.
+    return (
+        actor.role != Role.resident
+        and actor.person_id is not None
+        and actor.person_id == state.assignee
+    )
+
+
+def _manages(actor: Actor, state: CaseState) -> bool:
+    return actor.role in MANAGERS and covers(actor, state.owner_code)
+
+
+def _manages_others_work(actor: Actor, state: CaseState) -> bool:
+    return _manages(actor, state) and not _is_assignee(actor, state)
+
+
+def _escalates(actor: Actor, state: CaseState) -> bool:
+    return actor.role == SYSTEM or _manages(actor, state)
+
+
+def _of_the_department(actor: Actor, state: CaseState) -> bool:
+    return (
+        actor.role == DEPARTMENT
+        and state.department is not None
+        and state.department == actor.department
+        and (actor.area_code is None or code_within(state.owner_code, actor.area_code))
+    )
+
+
+def _works_on(actor: Actor, state: CaseState) -> bool:
+    return _is_assignee(actor, state) or _of_the_department(actor, state)
+
+
+def _self_handles(actor: Actor, state: CaseState) -> bool:
+    return (
+        actor.role in GRID_ROLES and _is_reporter(actor, state) and covers(actor, state.owner_code)
+    )
+
+
+def _resident_reporter(actor: Actor, state: CaseState) -> bool:
+    return actor.role == Role.resident and _is_reporter(actor, state)
+
+
+RULES: Mapping[Action, Rule] = {
+    Action.accept: _manages,
+    Action.reject: _manages,
+    Action.dispatch: _manages,
+    Action.start: _works_on,
+    Action.handle: _works_on,
+    Action.self_handle: _self_handles,
+    Action.verify: _manages_others_work,
+    Action.rework: _manages,
+    Action.close: _manages,
+    Action.escalate: _escalates,
+    Action.withdraw: _is_reporter,
+    Action.rate: _resident_reporter,
+    Action.reopen: _resident_reporter,
+    Action.return_: _of_the_department,
+    Action.request_extension: _works_on,
+    Action.approve_extension: _manages_others_work,
+    Action.refuse_extension: _manages,
+    Action.shelve: _manages,
+    Action.unshelve: _manages,
+    Action.void: _manages,
+}
+
+_AFTER_CLOSING = frozenset({Action.rate, Action.reopen})
+
+
+# ---------------------------------------------------------------------------------------------
+# The public functions
+
+
+def may(actor: Actor, action: Action | str, state: CaseState) -> bool:
+    """Whether ``actor`` may take ``action`` on ``state``, as far as *who* goes.
+
+    >>> worker = Actor(2, "grid_worker", grid_codes={"15030200100101"})
+    >>> case = CaseState("request", "dispatched", "15030200100101", assignee=2)
+    >>> may(worker, "start", case), may(worker, "close", case)
+    (True, False)
+    """
+    action = Action(action)
+    if state.status in FINAL:
+        return False
+    if state.status is Status.closed and action not in _AFTER_CLOSING:
+        return False
+    return RULES[action](actor, state)
+
+
+def check(actor: Actor, action: Action | str, state: CaseState) -> None:
+    """Raise WorkflowError("forbidden") unless ``may(actor, action, state)``.
+
+    >>> case = CaseState("request", "submitted", "15030200100101", reporter_id=1)
+    >>> check(Actor(11, "resident"), "withdraw", case)
+    Traceback (most recent call last):
+    ...
+    backend.cases.states.WorkflowError: a resident may not withdraw this case
+    """
+    if not may(actor, action, state):
+        action = Action(action)
+        raise WorkflowError(
+            "forbidden",
+            f"a {actor.role} may not {action} this case",
+            action=action.value,
+            role=actor.role,
+        )
+
+
+def actions_for(actor: Actor, state: CaseState) -> list[Action]:
+    """The actions ``actor`` can take on ``state`` now, in the order of ``Action``.
+
+    Payload checks and the reopen window are not looked at: a button may still be refused.
+
+    >>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
+    >>> [a.value for a in actions_for(leader, CaseState("request", "verified", "15030200100101"))]
+    ['close', 'escalate', 'void']
+    """
+    return [a for a in Action if can(a, state) and may(actor, a, state)]
+
+
+def sees_contact(actor: Actor, state: CaseState) -> bool:
+    """Whether the actor needs the reporter's phone: the reporter, the assignee, and the
+    managers (grid leader, centre staff, admins) of the owning scope.
+
+    Department staff reach the reporter through the assignee or the owner, and see it only
+    when they are the named assignee.
+    """
+    return (
+        _is_reporter(actor, state)
+        or _is_assignee(actor, state)
+        or (actor.role in MANAGERS and covers(actor, state.owner_code))
+    )
+
+
+def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
+    """The phone as ``actor`` may see it: whole, or masked like ``138****5678``.
+
+    Numbers shorter than 11 characters are masked whole: showing 7 of them would give it away.
+
+    >>> case = CaseState("request", "accepted", "15030200100101", reporter_id=1)
+    >>> mask_phone("13812345678", Actor(11, "resident"), case)
+    '138****5678'
+    >>> mask_phone("13812345678", Actor(1, "resident"), case)
+    '13812345678'
+    """
+    if phone is None or sees_contact(actor, state):
+        return phone
+    if len(phone) < 11:
+        return "****"
+    return f"{phone[:3]}****{phone[-4:]}"

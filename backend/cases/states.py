@@ -1,0 +1,185 @@
+"""The words of the case workflow: kinds, statuses and actions, the state of a case, a command
+and its outcome, and the error a refused command raises.
+
+Types only: from which status each action may be taken is ``allowed``'s, what each action does is
+``actions``', and ``workflow.transition`` puts them together with ``policy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from backend.cases.levels import Level, level_of_code
+
+# Only for the annotation of Command.actor: policy builds on these types, so it imports us.
+if TYPE_CHECKING:
+    from backend.cases.policy import Actor
+
+
+class Kind(StrEnum):
+    request = "request"  # 诉求: a resident's
+    incident = "incident"  # 事件: found by a worker on patrol
+    task = "task"  # 任务: sent down by a higher level
+
+
+class Status(StrEnum):
+    submitted = "submitted"
+    accepted = "accepted"  # 立案
+    rejected = "rejected"
+    dispatched = "dispatched"  # 派遣
+    handling = "handling"  # 处置
+    handled = "handled"
+    verified = "verified"  # 核查
+    closed = "closed"  # 结案
+    withdrawn = "withdrawn"
+    shelved = "shelved"  # 挂账
+    voided = "voided"  # 作废
+
+
+# Still being worked: these count towards the open set, the live map and overdue checks.
+OPEN: frozenset[Status] = frozenset(
+    {
+        Status.submitted,
+        Status.accepted,
+        Status.dispatched,
+        Status.handling,
+        Status.handled,
+        Status.verified,
+    }
+)
+# Nothing more happens. A closed case is final too, except for its reporter's rate and reopen;
+# a shelved one waits for its review date.
+FINAL: frozenset[Status] = frozenset({Status.rejected, Status.withdrawn, Status.voided})
+
+
+class Action(StrEnum):
+    accept = "accept"
+    reject = "reject"
+    dispatch = "dispatch"
+    start = "start"
+    handle = "handle"
+    self_handle = "self_handle"  # 自处理
+    verify = "verify"
+    rework = "rework"  # 返工
+    close = "close"
+    escalate = "escalate"
+    withdraw = "withdraw"
+    rate = "rate"
+    reopen = "reopen"
+    return_ = "return"  # 回退: `return` is a keyword
+    request_extension = "request_extension"  # 延期
+    approve_extension = "approve_extension"
+    refuse_extension = "refuse_extension"
+    shelve = "shelve"  # 挂账
+    unshelve = "unshelve"
+    void = "void"  # 作废
+
+
+# The HTTP status each error code maps to when a route reports it.
+HTTP_STATUS: Mapping[str, int] = {
+    "invalid_transition": 409,
+    "forbidden": 403,
+    "missing_field": 422,
+    "invalid_value": 422,
+    "too_late": 409,
+}
+
+
+class WorkflowError(Exception):
+    """A refused command: ``code`` for machines (a key of ``HTTP_STATUS``), ``reason`` for people.
+
+    >>> WorkflowError("too_late", "closed more than 7 days ago").status
+    409
+    """
+
+    def __init__(self, code: str, reason: str, **details: Any) -> None:
+        if code not in HTTP_STATUS:
+            raise ValueError(f"unknown workflow error code {code!r}")
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What the workflow needs to know of a case; the rest (text, photos, place) is the table's.
+
+    The level is read off ``owner_code``, so the two cannot disagree. Strings are accepted for
+    ``kind`` and ``status`` (as a table row holds them) and turned into enum members.
+    """
+
+    kind: Kind
+    status: Status
+    owner_code: str  # the grid or area that owns the case
+    reporter_id: int | None = None
+    assignee: int | None = None  # a person
+    department: str | None = None  # a functional department's code, e.g. 城管
+    due_at: datetime | None = None
+    rework_count: int = 0
+    reopen_count: int = 0
+    escalations: int = 0
+    closed_at: datetime | None = None
+    rating: int | None = None
+    extension_requested: timedelta | None = None  # pending, not yet approved or refused
+    shelved_until: date | None = None  # the review date of a shelved case
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", Kind(self.kind))
+        object.__setattr__(self, "status", Status(self.status))
+        level_of_code(self.owner_code)  # raises ValueError on a malformed code
+        if min(self.rework_count, self.reopen_count, self.escalations) < 0:
+            raise ValueError("counts cannot be negative")
+        if self.status is Status.closed and self.closed_at is None:
+            raise ValueError("a closed case needs closed_at")
+        if self.status is Status.shelved and self.shelved_until is None:
+            raise ValueError("a shelved case needs shelved_until")
+
+    @property
+    def level(self) -> Level:
+        return level_of_code(self.owner_code)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One action by one actor at ``now``, with the payload fields that action uses.
+
+    ``now`` must be timezone-aware: the tables' timestamps are, and comparing the two kinds
+    raises. ``action`` may be given as its string value.
+    """
+
+    action: Action
+    actor: Actor
+    now: datetime
+    reason: str | None = None
+    assignee: int | None = None
+    department: str | None = None
+    result: str | None = None
+    photo: str | None = None
+    rating: int | None = None
+    comment: str | None = None
+    extension: timedelta | None = None
+    review_date: date | None = None
+    next_owner_code: str | None = None  # escalate: the area one level up (derived if omitted)
+    time_limit: timedelta | None = None  # accept, escalate, reopen, unshelve: the new clock
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.action))
+        if self.now.utcoffset() is None:
+            raise ValueError("Command.now must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The case after the command, and the event to append to its log (JSON-ready values)."""
+
+    state: CaseState
+    event: dict[str, Any]
