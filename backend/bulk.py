@@ -50,15 +50,18 @@ async def insert(
             return connection.copy_records_to_table(name, records=rows, columns=list(columns))
 
     pending: asyncio.Future | None = None
-    for rows in chunks:
-        if not rows:
-            continue
+    try:
+        for rows in chunks:
+            if not rows:
+                continue
+            if pending is not None:
+                await pending
+            pending = asyncio.ensure_future(write(rows))
+            await asyncio.sleep(0)  # let the write start before the next chunk is made
+    finally:
+        # Also when making a chunk failed: the transaction must not roll back under a write.
         if pending is not None:
             await pending
-        pending = asyncio.ensure_future(write(rows))
-        await asyncio.sleep(0)  # let the write start before the next chunk is made
-    if pending is not None:
-        await pending
 
 
 async def update(

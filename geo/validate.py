@@ -48,6 +48,11 @@ class Problem:
     area_m2: float | None = None
     geometry: shapely.Geometry | None = None
 
+    def __post_init__(self) -> None:
+        # Codes come from user files: a blank cell (None, NaN) must still print as a code.
+        codes = tuple("" if c is None or c != c else str(c) for c in self.codes)
+        object.__setattr__(self, "codes", codes)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form, the geometry as a GeoJSON mapping."""
         shape = None if self.geometry is None else json.loads(shapely.to_geojson(self.geometry))
@@ -88,10 +93,24 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), _POLYGONAL_TYPE_IDS)])
 
 
+def nonfinite(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries have a NaN or infinite coordinate (GEOS cannot repair those).
+
+    >>> from shapely import Point
+    >>> nonfinite(np.array([Point(1, 2), Point(float("nan"), 2)])).tolist()
+    [False, True]
+    """
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    return out
+
+
 def repair_polygons(geoms: np.ndarray) -> np.ndarray:
     """Polygonal shape of every feature, invalid ones made valid, the rest None."""
     fixed = geoms.copy()
-    broken = np.flatnonzero(~on_all_cores(shapely.is_valid, geoms) & ~shapely.is_missing(geoms))
+    fixed[nonfinite(geoms)] = None
+    broken = np.flatnonzero(~on_all_cores(shapely.is_valid, fixed) & ~shapely.is_missing(fixed))
     fixed[broken] = [_polygonal(g) for g in shapely.make_valid(geoms[broken])]
     fixed[~np.isin(shapely.get_type_id(fixed), _POLYGONAL_TYPE_IDS)] = None
     return fixed
@@ -117,8 +136,9 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     codes = gdf["code"].astype(str).to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     wrong = ~empty & ~np.isin(shapely.get_type_id(geoms), _POLYGONAL_TYPE_IDS)
-    invalid = ~empty & ~wrong & ~on_all_cores(shapely.is_valid, geoms)
-    usable = ~(empty | wrong | invalid)
+    broken = ~empty & nonfinite(geoms)
+    invalid = ~empty & ~wrong & ~broken & ~on_all_cores(shapely.is_valid, geoms)
+    usable = ~(empty | wrong | invalid | broken)
     areas = np.full(len(geoms), np.nan)
     if min_area_m2 > 0:  # reprojecting to measure is the costly part; skip it when unused
         areas[usable] = _areas(geoms[usable], gdf.crs, metric_crs(gdf))
@@ -128,6 +148,10 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     problems += [
         Problem("wrong_geometry_type", (c,), f"{g.geom_type} is not a polygon", None, g)
         for c, g in zip(codes[wrong], geoms[wrong], strict=True)
+    ]
+    problems += [
+        Problem("invalid_geometry", (c,), "a coordinate is not a finite number")
+        for c in codes[broken]
     ]
     reasons = shapely.is_valid_reason(geoms[invalid])
     repaired = shapely.make_valid(geoms[invalid])

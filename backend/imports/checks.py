@@ -8,7 +8,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from piccolo.columns import Varchar
+from piccolo.table import Table
 
+from backend.areas.tables import Area
+from backend.buildings.tables import Building
+from backend.grids.tables import Grid
+from backend.points.tables import ServicePoint
 from geo.assign import assign_buildings
 from geo.validate import Problem, check_geometries, validate_partition
 
@@ -29,8 +35,21 @@ BLOCKING = frozenset(
 )
 
 AREA_LEVELS = ("city", "district", "street", "community")
+MAX_COUNT = 2**31 - 1  # floors and households are 32-bit integer columns
 GRID_KINDS = ("community", "village", "dedicated")
 POINT_KINDS = ("party_centre", "driver_home", "warm_station", "red_property")
+
+
+def _limits(table: type[Table]) -> dict[str, int]:
+    return {c._meta.name: c.length for c in table._meta.columns if isinstance(c, Varchar)}
+
+
+LIMITS = {
+    "areas": _limits(Area),
+    "grids": _limits(Grid),
+    "buildings": _limits(Building),
+    "service-points": _limits(ServicePoint),
+}
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:
@@ -45,6 +64,20 @@ def missing_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Proble
         problems += [
             Problem("missing_value", (str(code),), f"{column} is empty")
             for code in frame.loc[blank, "code"]
+        ]
+    return problems
+
+
+def too_long(frame: pd.DataFrame, limits: dict[str, int]) -> list[Problem]:
+    """Text longer than its column holds (PostgreSQL would refuse it; SQLite would not)."""
+    problems = []
+    for column, limit in limits.items():
+        if column not in frame:
+            continue
+        lengths = frame[column].map(lambda v: len(str(v)) if v is not None and v == v else 0)
+        problems += [
+            Problem("bad_value", (str(c),), f"{column} is longer than {limit} characters")
+            for c in frame.loc[lengths > limit, "code"]
         ]
     return problems
 
@@ -67,7 +100,8 @@ def unknown_values(frame: pd.DataFrame, column: str, allowed: tuple[str, ...]) -
 
 def check_areas(areas: gpd.GeoDataFrame) -> list[Problem]:
     """A whole area tree in one file: each level must tile its parent level."""
-    problems = missing_values(areas, ("code", "name"))
+    problems = missing_values(areas, ("code", "name", "level"))
+    problems += too_long(areas, LIMITS["areas"])
     problems += unknown_values(areas, "level", AREA_LEVELS)
     problems += check_geometries(areas, min_area_m2=1000.0)
     codes = areas["code"].astype(str)
@@ -99,6 +133,7 @@ def check_areas(areas: gpd.GeoDataFrame) -> list[Problem]:
 def check_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[Problem]:
     """Grids against the stored communities: each community they name must be tiled."""
     problems = missing_values(grids, ("code", "name"))
+    problems += too_long(grids, LIMITS["grids"])
     problems += unknown_values(grids, "kind", GRID_KINDS)
     named = communities[communities["code"].isin(grids["parent_code"])]
     return problems + validate_partition(grids, named)
@@ -109,12 +144,13 @@ def check_buildings(
 ) -> tuple[pd.Series, list[Problem]]:
     """Buildings get the grid they overlap most; shapes and numbers are checked."""
     problems = missing_values(buildings, ("code",))
+    problems += too_long(buildings, LIMITS["buildings"])
     problems += check_geometries(buildings, min_area_m2=0.0)
     codes = buildings["code"].astype(str)
     problems += duplicate_codes(codes)
     for column in ("floors", "households"):
         values = pd.to_numeric(buildings[column], errors="coerce")
-        bad = values.isna() | (values < 0) | (values != np.floor(values))
+        bad = values.isna() | (values < 0) | (values != np.floor(values)) | (values > MAX_COUNT)
         problems += [
             Problem("bad_value", (c,), f"{column} {v!r} is not a whole number ≥ 0")
             for c, v in zip(codes[bad], buildings.loc[bad, column], strict=True)
@@ -127,7 +163,8 @@ def check_points(
     points: gpd.GeoDataFrame, area_codes: set[str], grid_codes: set[str]
 ) -> list[Problem]:
     """Service points: real points, known kinds and levels, an area or grid that exists."""
-    problems = missing_values(points, ("code", "name"))
+    problems = missing_values(points, ("code", "name", "kind"))
+    problems += too_long(points, LIMITS["service-points"])
     problems += unknown_values(points, "kind", POINT_KINDS)
     problems += unknown_values(points, "level", AREA_LEVELS)
     geoms = np.asarray(points.geometry.array)

@@ -62,8 +62,9 @@ def _report(args: argparse.Namespace, result: ImportResult) -> int:
     body = problems_json(result.problems, **summary)
     report.write_text(json.dumps(body, ensure_ascii=False, indent=1))
     print(f"report: {report}")
+    shapes = Path(args.problems or f"{args.file}.problems.gpkg")
+    shapes.unlink(missing_ok=True)  # a clean run leaves no stale problems from an earlier one
     if result.problems:
-        shapes = Path(args.problems or f"{args.file}.problems.gpkg")
         write_problems_gpkg(result.problems, shapes)
         print(f"problem shapes for QGIS: {shapes}")
     print(
@@ -96,7 +97,10 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     frame = asyncio.run(_stored(args.kind))
-    write_layer(frame, args.out)
+    try:
+        write_layer(frame, args.out, layer=args.kind)
+    except LayerError as exc:
+        sys.exit(f"cannot export to {args.out}: {exc.reason} [{exc.code}]")
     print(f"{len(frame)} {args.kind} written to {args.out}")
 
 

@@ -51,11 +51,13 @@ def _folder(state: State, import_id: str) -> Path:
     return folder
 
 
-def _read(path: Path, options: dict[str, Any]) -> Layer:
+def _read(path: Path, options: dict[str, Any], shown_as: str) -> Layer:
     try:
         return read_layer(path, options["kind"], layer=options["layer"], crs=options["crs"])
     except LayerError as exc:
-        raise Invalid(exc.code, exc.reason, **exc.details) from None
+        # The reason may quote the stored path: show the client its own file name instead.
+        reason = exc.reason.replace(str(path), shown_as)
+        raise Invalid(exc.code, reason, **exc.details) from None
 
 
 def _answer(import_id: str, result: ImportResult) -> dict[str, Any]:
@@ -105,17 +107,19 @@ class ImportsController(Controller):
             )
         import_id = uuid.uuid4().hex
         folder = _uploads(state) / import_id
-        options = {"kind": data.kind, "layer": data.layer, "crs": data.crs, "file": name}
+        # Stored under a fixed name: the upload's own name could be one of the report files.
+        stored = f"source{Path(name).suffix.lower()}"
+        options = {"kind": data.kind, "layer": data.layer, "crs": data.crs, "file": stored}
         content = await data.file.read()
-        await anyio.to_thread.run_sync(_store, folder, name, content, options)
+        await anyio.to_thread.run_sync(_store, folder, stored, content, options)
         try:
-            layer = await anyio.to_thread.run_sync(_read, folder / name, options)
-        except ApiError:
+            layer = await anyio.to_thread.run_sync(_read, folder / stored, options, name)
+            result = await run_import(layer, dry_run=True)
+            body = _answer(import_id, result)
+            await anyio.to_thread.run_sync(_save_report, folder, body, result)
+        except BaseException:
             await anyio.to_thread.run_sync(shutil.rmtree, folder)
             raise
-        result = await run_import(layer, dry_run=True)
-        body = _answer(import_id, result)
-        await anyio.to_thread.run_sync(_save_report, folder, body, result)
         return body
 
     @post("/{import_id:str}/confirm", status_code=200, summary="Write a checked upload")
@@ -124,8 +128,18 @@ class ImportsController(Controller):
     ) -> dict[str, Any]:
         require_role(principal, *ADMINS)
         folder = _folder(state, import_id)
-        options = json.loads((folder / "options.json").read_text())
-        layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options)
+        options, approved, confirmed = await anyio.to_thread.run_sync(_upload_state, folder)
+        if confirmed:
+            raise ApiError(409, "already_confirmed", "this upload has been imported already")
+        layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
+        # The write only goes ahead if it is still the change the admin read in the report.
+        planned = await run_import(layer, dry_run=True)
+        if _changes(planned.summary()) != _changes(approved):
+            raise ApiError(
+                409,
+                "stale_report",
+                "the stored layer changed since this upload was checked; upload it again",
+            )
         result = await run_import(layer)
         if result.blocking:
             raise ApiError(
@@ -137,7 +151,9 @@ class ImportsController(Controller):
         if layer.kind in ("areas", "grids"):
             # This process routes with the new grids at once; others on their next start.
             state.grid_index = await load_grid_index()
-        return _answer(import_id, result)
+        body = _answer(import_id, result)
+        await anyio.to_thread.run_sync(_mark_confirmed, folder, result.summary())
+        return body
 
     @get("/{import_id:str}/problems.gpkg", summary="The problem shapes of an upload, for QGIS")
     async def problems(
@@ -145,6 +161,8 @@ class ImportsController(Controller):
     ) -> File:
         require_role(principal, *ADMINS)
         path = _folder(state, import_id) / "problems.gpkg"
+        if not await anyio.Path(path).is_file():
+            raise NotFound("problem file of import", import_id)
         return File(
             path, filename=f"problems-{import_id}.gpkg", media_type="application/geopackage+sqlite3"
         )
@@ -165,7 +183,7 @@ class ExportController(Controller):
         frame = await layer_frame(kind)
         folder = state.settings.data_dir / "exports"
         path = folder / f"{kind}-{uuid.uuid4().hex}.{format}"
-        await anyio.to_thread.run_sync(_write_export, frame, path)
+        await anyio.to_thread.run_sync(_write_export, frame, path, kind)
         media = "application/geo+json" if format == "geojson" else "application/geopackage+sqlite3"
         # Each download is written afresh and removed once sent.
         return File(
@@ -176,13 +194,28 @@ class ExportController(Controller):
         )
 
 
+def _upload_state(folder: Path) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The upload's options, the report the admin read, and whether it was imported."""
+    options = json.loads((folder / "options.json").read_text())
+    approved = json.loads((folder / "report.json").read_text())
+    return options, approved, (folder / "confirmed.json").exists()
+
+
+def _mark_confirmed(folder: Path, summary: dict[str, Any]) -> None:
+    (folder / "confirmed.json").write_text(json.dumps(summary, ensure_ascii=False))
+
+
+def _changes(summary: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(summary[k] for k in ("added", "changed", "removed", "unchanged"))
+
+
 def _store(folder: Path, name: str, content: bytes, options: dict[str, Any]) -> None:
     folder.mkdir(parents=True)
     (folder / name).write_bytes(content)
     (folder / "options.json").write_text(json.dumps(options, ensure_ascii=False))
 
 
-def _write_export(frame: Any, path: Path) -> None:
+def _write_export(frame: Any, path: Path, kind: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    write_layer(frame, path)
+    write_layer(frame, path, layer=kind)

@@ -48,13 +48,18 @@ class Diff:
     unchanged: int
 
 
+# Coordinates that differ by less than this (about 0.1 mm) are the same: a layer that went
+# through a reprojection and back must not come out as every feature changed.
+SAME_COORDINATE_DEG = 1e-9
+
+
 def diff(
     incoming: Rows, stored: Rows, *, kind: str | None = None, keep_missing: bool = False
 ) -> Diff:
     """What writing ``incoming`` over ``stored`` would do, code by code.
 
     Incoming rows of a ``kind`` with a ``geom`` field hold shapely geometries, stored rows
-    their GeoJSON: only the rows on both sides are encoded to be compared.
+    their GeoJSON: the rows on both sides are compared shape to shape.
 
     >>> d = diff({"a": (1,), "b": (2,)}, {"b": (3,), "c": (4,)})
     >>> d.added, d.changed, d.removed, d.unchanged
@@ -62,17 +67,26 @@ def diff(
     """
     added = [c for c in incoming if c not in stored]
     common = [c for c in incoming if c in stored]
-    comparable = incoming
     if kind is not None and "geom" in FIELDS[kind] and common:
         at = field(kind, "geom")
-        texts = shapely.to_geojson(np.array([incoming[c][at] for c in common], dtype=object))
-        comparable = {
-            c: (*incoming[c][:at], text, *incoming[c][at + 1 :])
-            for c, text in zip(common, texts.tolist(), strict=True)
-        }
-    changed = [c for c in common if comparable[c] != stored[c]]
+        same_shape = shapely.equals_exact(
+            np.array([incoming[c][at] for c in common], dtype=object),
+            shapely.from_geojson([stored[c][at] for c in common]),
+            tolerance=SAME_COORDINATE_DEG,
+        )
+        changed = [
+            c
+            for c, same in zip(common, same_shape.tolist(), strict=True)
+            if not same or _without(incoming[c], at) != _without(stored[c], at)
+        ]
+    else:
+        changed = [c for c in common if incoming[c] != stored[c]]
     removed = [] if keep_missing else [c for c in stored if c not in incoming]
     return Diff(added, changed, removed, len(common) - len(changed))
+
+
+def _without(row: tuple[Any, ...], at: int) -> tuple[Any, ...]:
+    return row[:at] + row[at + 1 :]
 
 
 def _texts(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -85,19 +99,18 @@ def incoming_rows(kind: str, frame: gpd.GeoDataFrame, grid_codes: pd.Series | No
     for buildings, ``grid_codes`` is the assignment by geometry."""
     geoms = np.asarray(frame.geometry.array)
     columns: dict[str, list[Any]] = {}
-    for field in FIELDS[kind]:
-        if field == "geom":
-            columns[field] = geoms.tolist()
-        elif field in ("lon", "lat"):
-            columns[field] = (shapely.get_x if field == "lon" else shapely.get_y)(geoms).tolist()
-        elif field == "grid_code":
-            columns[field] = _texts(pd.DataFrame({"g": grid_codes}), "g")
-        elif field in ("floors", "households"):
-            columns[field] = (
-                pd.to_numeric(frame[field], errors="coerce").fillna(0).astype(int).tolist()
-            )
+    for name in FIELDS[kind]:
+        if name == "geom":
+            columns[name] = geoms.tolist()
+        elif name in ("lon", "lat"):
+            columns[name] = (shapely.get_x if name == "lon" else shapely.get_y)(geoms).tolist()
+        elif name == "grid_code":
+            columns[name] = _texts(pd.DataFrame({"g": grid_codes}), "g")
+        elif name in ("floors", "households"):
+            counts = pd.to_numeric(frame[name], errors="coerce").fillna(0)
+            columns[name] = counts.clip(0, 2**31 - 1).astype(int).tolist()
         else:
-            columns[field] = _texts(frame, field)
+            columns[name] = _texts(frame, name)
     codes = frame["code"].astype(str).tolist()
     return dict(zip(codes, zip(*columns.values(), strict=True), strict=True))
 

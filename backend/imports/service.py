@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
 from backend.areas.tables import Area
@@ -20,7 +19,8 @@ from backend.imports.checks import (
     check_grids,
     check_points,
 )
-from backend.imports.rows import Diff, diff, incoming_rows, stored_frame, stored_rows
+from backend.imports.rows import Diff, Rows, diff, incoming_rows, stored_frame, stored_rows
+from backend.imports.scope import consequences, lock_imports, removal_scope
 from geo.assign import assign_buildings
 from geo.layers import Layer
 from geo.validate import Problem
@@ -39,7 +39,7 @@ class ImportResult:
     dry_run: bool
     reassigned: int = 0
     # The file's rows by code, kept between comparing and writing.
-    incoming: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    incoming: Rows = field(default_factory=dict, repr=False)
 
     @property
     def blocking(self) -> list[Problem]:
@@ -72,24 +72,6 @@ def _source(layer: Layer) -> dict[str, Any]:
     }
 
 
-async def _areas_in_use(removed: list[str]) -> list[Problem]:
-    if not removed:
-        return []
-    used = (
-        await Grid.select(Grid.community.code.as_alias("code"))
-        .where(Grid.community.code.is_in(removed))
-        .distinct()
-    )
-    return [
-        Problem(
-            "area_in_use",
-            (r["code"],),
-            f"area {r['code']} is missing from the file but grids lie in it",
-        )
-        for r in used
-    ]
-
-
 async def run_import(
     layer: Layer,
     *,
@@ -99,8 +81,26 @@ async def run_import(
 ) -> ImportResult:
     """Check ``layer``, compare it with the stored layer of its kind, and write it all or nothing.
 
-    Nothing is written when any problem is blocking, or on a dry run.
+    Nothing is written when any problem is blocking, or on a dry run. A real import holds the
+    write lock from its first read to its commit, so two imports cannot interleave.
     """
+    if dry_run:
+        result = await _plan(layer, keep_missing, dry_run, progress)
+    else:
+        async with write_transaction(Area._meta.db):
+            await lock_imports(Area._meta.db)
+            result = await _plan(layer, keep_missing, dry_run, progress)
+            if not result.blocking:
+                progress("writing")
+                await _write(layer, result)
+                result.applied = True
+    progress("done")
+    return result
+
+
+async def _plan(
+    layer: Layer, keep_missing: bool, dry_run: bool, progress: Progress
+) -> ImportResult:
     kind, frame = layer.kind, layer.frame
     progress("checking")
     assignment: pd.Series | None = None
@@ -115,62 +115,42 @@ async def run_import(
         grids = {r["code"] for r in await Grid.select(Grid.code)}
         problems = check_points(frame, areas, grids)
 
-    if blocking(problems) or dry_run:
-        result = await _compare(layer, problems, assignment, keep_missing, dry_run, progress)
-        progress("done")
-        return result
-    # Compared inside the write transaction, so what is written is what was compared with.
-    async with write_transaction(Area._meta.db):
-        result = await _compare(layer, problems, assignment, keep_missing, dry_run, progress)
-        if not result.blocking:
-            progress("writing")
-            await _write(layer, result)
-            result.applied = True
-    progress("done")
-    return result
-
-
-async def _compare(
-    layer: Layer,
-    problems: list[Problem],
-    assignment: pd.Series | None,
-    keep_missing: bool,
-    dry_run: bool,
-    progress: Progress,
-) -> ImportResult:
     progress("comparing")
-    incoming = incoming_rows(layer.kind, layer.frame, assignment) if not blocking(problems) else {}
-    changes = diff(
-        incoming, await stored_rows(layer.kind), kind=layer.kind, keep_missing=keep_missing
-    )
-    if layer.kind == "areas":
-        problems = problems + await _areas_in_use(changes.removed)
-    result = ImportResult(layer.kind, _source(layer), problems, changes, False, dry_run)
+    incoming = incoming_rows(kind, frame, assignment)
+    stored = await stored_rows(kind)
+    changes = diff(incoming, stored, kind=kind, keep_missing=keep_missing)
+    # A file speaks for the part of the layer it covers: the communities its grids name,
+    # the grids its buildings fall in, the kinds of its points, the areas under its areas.
+    may_remove = removal_scope(kind, incoming)
+    changes.removed = [c for c in changes.removed if may_remove(stored[c])]
+    problems += await consequences(kind, changes.removed)
+    result = ImportResult(kind, _source(layer), problems, changes, False, dry_run)
     result.incoming = incoming
     return result
 
 
 async def _write(layer: Layer, result: ImportResult) -> None:
-    changes, frame = result.diff, layer.frame
+    changes = result.diff
     rows = {c: result.incoming[c] for c in (*changes.added, *changes.changed)}
     if layer.kind == "areas":
         await writer.write_areas(rows, changes)
     elif layer.kind == "grids":
+        before = await writer.building_grids()
         await writer.write_grids(rows, changes)
-        result.reassigned = await _reassign(frame, result)
+        result.reassigned = await _reassign(before, result)
     elif layer.kind == "buildings":
         await writer.write_buildings(rows, changes)
     else:
         await writer.write_points(rows, changes)
 
 
-async def _reassign(grids: gpd.GeoDataFrame, result: ImportResult) -> int:
-    """Buildings follow the new grids; those that no longer fit are reported."""
+async def _reassign(before: dict[str, str | None], result: ImportResult) -> int:
+    """Every building follows the grids as they now are (those imported and those kept)."""
     buildings = await stored_frame("buildings")
     if not len(buildings):
         return 0
-    assigned, problems = assign_buildings(buildings, grids)
+    assigned, problems = assign_buildings(buildings, await stored_frame("grids"))
     result.problems += problems
-    return await writer.reassign_buildings(
-        dict(zip(buildings["code"].astype(str), assigned.tolist(), strict=True))
-    )
+    after = dict(zip(buildings["code"].astype(str), assigned.tolist(), strict=True))
+    await writer.reassign_buildings(after)
+    return sum(before.get(code) != grid for code, grid in after.items())

@@ -118,12 +118,17 @@ async def write_buildings(rows: Rows, diff: Diff) -> None:
     await bulk.delete(Building, "code", diff.removed)
 
 
+async def building_grids() -> dict[str, str | None]:
+    """Each stored building's grid code."""
+    return {
+        r["code"]: r["grid.code"] for r in await Building.select(Building.code, Building.grid.code)
+    }
+
+
 async def reassign_buildings(assignment: dict[str, str | None]) -> int:
     """Point buildings at the grids they now lie in; returns how many moved."""
     grids = await _ids(Grid)
-    current = {
-        r["code"]: r["grid.code"] for r in await Building.select(Building.code, Building.grid.code)
-    }
+    current = await building_grids()
     moved = [(grids.get(g), c) for c, g in assignment.items() if current.get(c) != g]
     await bulk.update(Building, "code", ("grid",), moved)
     return len(moved)

@@ -158,3 +158,37 @@ async def test_every_layer_downloads(api, tmp_path, fmt, demo_city):
     assert r.status_code == 404
     r = await api.get("/api/exports/grids", params={"format": "kml"})
     assert r.status_code == 422
+
+
+async def test_an_upload_named_like_a_report_file_is_kept_apart(api, tmp_path):
+    path, *_ = await merged_grids_file(api, tmp_path)
+    headers = await token(api, "city_admin")
+    r = await api.post(
+        "/api/imports",
+        headers=headers,
+        files={"file": ("problems.gpkg", path.read_bytes())},
+        data={"kind": "grids"},
+    )
+    assert r.status_code == 200, r.text
+    assert (await api.post(r.json()["links"]["confirm"], headers=headers)).status_code == 200
+
+
+async def test_confirm_twice_or_after_the_layer_changed_is_a_409(api, tmp_path):
+    path, *_ = await merged_grids_file(api, tmp_path)
+    headers = await token(api, "city_admin")
+    first = (await api.post("/api/imports", headers=headers, **upload(path))).json()
+    second = (await api.post("/api/imports", headers=headers, **upload(path))).json()
+    assert (await api.post(first["links"]["confirm"], headers=headers)).status_code == 200
+    again = await api.post(first["links"]["confirm"], headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "already_confirmed")
+    stale = await api.post(second["links"]["confirm"], headers=headers)
+    assert (stale.status_code, stale.json()["code"]) == (409, "stale_report")
+
+
+async def test_an_unreadable_upload_does_not_reveal_server_paths(api, scratch_database):
+    headers = await token(api, "city_admin")
+    r = await api.post(
+        "/api/imports", headers=headers, files={"file": ("g.gpkg", b"junk")}, data={"kind": "grids"}
+    )
+    assert r.status_code == 422
+    assert str(scratch_database.settings.data_dir) not in r.text

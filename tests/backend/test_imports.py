@@ -13,7 +13,8 @@ from backend.imports.export import layer_frame
 from backend.imports.rows import field, stored_rows
 from backend.imports.service import run_import
 from geo.crs import from_wgs84
-from geo.layers import read_layer, write_layer
+from geo.layers import Layer, read_layer, write_layer
+from geo.report import problems_table
 
 UTM = 32648
 
@@ -206,3 +207,100 @@ async def test_buildings_are_assigned_by_largest_overlap(scratch_database, demo_
     assert stored["NEW-1"][field("buildings", "grid_code")] == straddle.codes[1]
     assert stored["NEW-2"][field("buildings", "grid_code")] is None
     assert len(stored) == len(demo_city.buildings) + 2
+
+
+async def test_a_file_of_one_community_changes_only_that_community(
+    scratch_database, demo_city, tmp_path
+):
+    grids = await layer_frame("grids")
+    community = grids["parent_code"].iloc[0]
+    mine = grids[grids["parent_code"] == community].iloc[1:]  # one grid left out
+    path = tmp_path / "one-community.gpkg"
+    write_layer(mine, path)
+    before = await stored_rows("grids")
+    result = await run_import(read_layer(path, "grids"))
+    assert result.applied
+    left_out = grids[grids["parent_code"] == community]["code"].iloc[0]
+    assert result.diff.removed == [left_out]
+    after = await stored_rows("grids")
+    assert set(before) - set(after) == {left_out}
+    assert any(p.kind == "posts_removed" and p.codes == (left_out,) for p in result.problems)
+    moved = (demo_city.buildings["grid_code"] == left_out).sum()
+    assert result.reassigned == moved
+
+
+async def test_keep_missing_leaves_other_grids_and_their_buildings_alone(
+    scratch_database, demo_city, tmp_path
+):
+    grids = await layer_frame("grids")
+    one = grids[grids["parent_code"] == grids["parent_code"].iloc[0]].iloc[:1].copy()
+    one["name"] = "改名网格"
+    path = tmp_path / "one.geojson"
+    write_layer(one, path)
+    buildings_before = await stored_rows("buildings")
+    result = await run_import(read_layer(path, "grids"), keep_missing=True)
+    assert result.applied and result.diff.changed == [one["code"].iloc[0]]
+    assert result.reassigned == 0
+    assert await stored_rows("buildings") == buildings_before
+
+
+async def test_reprojected_layer_reimports_as_unchanged(scratch_database, tmp_path):
+    grids = (await layer_frame("grids")).to_crs(4524)
+    path = tmp_path / "gk.gpkg"
+    grids.to_file(path)
+    result = await run_import(read_layer(path, "grids"), dry_run=True)
+    assert (len(result.diff.changed), result.diff.unchanged) == (0, len(grids))
+
+
+async def test_a_blocked_report_still_says_what_the_file_would_change(
+    database, demo_city, tmp_path
+):
+    grids = community_grids(demo_city).copy()
+    grids.loc[grids.index[0], "name"] = ""
+    path = tmp_path / "g.geojson"
+    write_layer(grids, path)
+    result = await run_import(read_layer(path, "grids"), dry_run=True)
+    assert [p.kind for p in result.blocking] == ["missing_value"]
+    assert result.diff.removed == [] and len(result.diff.changed) == 1
+
+
+SQUARE = '"POLYGON((106.8 39.6,106.8001 39.6,106.8001 39.6001,106.8 39.6001,106.8 39.6))"'
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "problem"),
+    [
+        ("areas", f"code,name,level,wkt\nX1,某区,,{SQUARE}\n", "missing_value"),
+        ("service-points", "code,name,kind,lon,lat\nP1,某点,,106.8,39.6\n", "missing_value"),
+        (
+            "service-points",
+            f"code,name,kind,lon,lat\nP1,{'长' * 200},warm_station,106.8,39.6\n",
+            "bad_value",
+        ),
+        ("buildings", f"code,floors,wkt\nB1,99999999999,{SQUARE}\n", "bad_value"),
+    ],
+)
+async def test_values_the_database_would_refuse_are_reported_first(
+    database, tmp_path, kind, rows, problem
+):
+    path = tmp_path / "layer.csv"
+    path.write_text(rows)
+    result = await run_import(read_layer(path, kind), dry_run=True)
+    assert problem in {p.kind for p in result.blocking}, result.problems
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # building the NaN ring
+async def test_a_coordinate_that_is_not_a_number_is_an_invalid_geometry(database):
+    grids = (await layer_frame("grids")).iloc[:1].copy()
+    grids["geometry"] = [shapely.Polygon([(106.8, 39.6), (float("nan"), 39.6), (106.81, 39.61)])]
+    result = await run_import(Layer("grids", grids, "EPSG:4326", {}, None, "gpkg"), dry_run=True)
+    assert [p.kind for p in result.blocking] == ["invalid_geometry"]
+    assert "finite" in result.blocking[0].reason
+
+
+async def test_blank_rows_do_not_crash_the_report(database, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("code,name,kind,wkt\nP1,某点,warm_station,POINT(106.8 39.6)\n,,,\n")
+    layer = read_layer(path, "service-points")
+    result = await run_import(layer, dry_run=True)
+    assert problems_table(result.problems)

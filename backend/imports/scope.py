@@ -1,0 +1,96 @@
+"""What a re-import may remove, what the removal takes with it, and one import at a time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from piccolo.engine import Engine, PostgresEngine
+
+from backend.areas.tables import Area
+from backend.grids.tables import Grid, GridPost
+from backend.imports.rows import Rows, field
+from backend.people.tables import Person
+from backend.points.tables import ServicePoint
+from geo.validate import Problem
+
+# The stored rows a file may remove are those under what the file names: the communities its
+# grids belong to, the grids its buildings fall in, the areas its areas contain, the kinds of
+# its points. A file of one community's grids then never empties the rest of the city.
+_SCOPE_FIELD = {
+    "areas": "parent_code",
+    "grids": "parent_code",
+    "buildings": "grid_code",
+    "service-points": "kind",
+}
+
+
+def removal_scope(kind: str, incoming: Rows) -> Callable[[tuple[Any, ...]], bool]:
+    """A test for stored rows: may this file remove it if the file lacks its code?
+
+    >>> keep = removal_scope("grids", {"G1": ("一", "community", "C1", None)})
+    >>> keep(("二", "community", "C1", None)), keep(("三", "community", "C2", None))
+    (True, False)
+    """
+    at = field(kind, _SCOPE_FIELD[kind])
+    named = set(incoming) if kind == "areas" else {row[at] for row in incoming.values()}
+    return lambda row: row[at] in named
+
+
+async def consequences(kind: str, removed: list[str]) -> list[Problem]:
+    """What removing ``removed`` would break (blocking) or clear (reported)."""
+    if not removed:
+        return []
+    if kind == "areas":
+        return await _areas_in_use(removed)
+    if kind == "grids":
+        return await _grid_links(removed)
+    return []
+
+
+async def _areas_in_use(removed: list[str]) -> list[Problem]:
+    grids = await Grid.select(Grid.community.code.as_alias("code")).where(
+        Grid.community.code.is_in(removed)
+    )
+    problems = [
+        Problem("area_in_use", (c,), f"area {c} is missing from the file but {n} grids lie in it")
+        for c, n in Counter(r["code"] for r in grids).items()
+    ]
+    people = await Person.select(Person.area.code.as_alias("code")).where(
+        Person.area.code.is_in(removed)
+    )
+    points = await ServicePoint.select(ServicePoint.area.code.as_alias("code")).where(
+        ServicePoint.area.code.is_in(removed)
+    )
+    links = Counter(r["code"] for r in [*people, *points])
+    return problems + [
+        Problem("links_cleared", (c,), f"{n} people and service points lose their area {c}")
+        for c, n in links.items()
+    ]
+
+
+async def _grid_links(removed: list[str]) -> list[Problem]:
+    posts = await GridPost.select(GridPost.grid.code.as_alias("code")).where(
+        GridPost.grid.code.is_in(removed)
+    )
+    points = await ServicePoint.select(ServicePoint.grid.code.as_alias("code")).where(
+        ServicePoint.grid.code.is_in(removed)
+    )
+    return [
+        Problem("posts_removed", (c,), f"removing grid {c} removes its {n} posts")
+        for c, n in Counter(r["code"] for r in posts).items()
+    ] + [
+        Problem("links_cleared", (c,), f"{n} service points lose their grid {c}")
+        for c, n in Counter(r["code"] for r in points).items()
+    ]
+
+
+async def lock_imports(engine: Engine) -> None:
+    """Serialise imports for the rest of the current transaction.
+
+    SQLite's IMMEDIATE transaction already admits one writer; PostgreSQL takes an advisory
+    lock, so a second import waits and then compares with what the first one wrote.
+    """
+    if isinstance(engine, PostgresEngine):
+        await Area.raw("SELECT pg_advisory_xact_lock(hashtext('wangge.import'))")
