@@ -38,6 +38,21 @@ class Upload:
     kind: str
     layer: str | None = None
     crs: str | None = None
+    # A JSON object naming the file's column for each canonical one: {"code": "网格编码"}.
+    columns: str | None = None
+    keep_missing: bool = False
+
+
+def _mapping(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise Invalid("invalid_mapping", 'columns must be a JSON object like {"code": "网格编码"}')
+    return mapping
 
 
 def _uploads(state: State) -> Path:
@@ -53,7 +68,13 @@ def _folder(state: State, import_id: str) -> Path:
 
 def _read(path: Path, options: dict[str, Any], shown_as: str) -> Layer:
     try:
-        return read_layer(path, options["kind"], layer=options["layer"], crs=options["crs"])
+        return read_layer(
+            path,
+            options["kind"],
+            layer=options["layer"],
+            crs=options["crs"],
+            columns=options["columns"],
+        )
     except LayerError as exc:
         # The reason may quote the stored path: show the client its own file name instead.
         reason = exc.reason.replace(str(path), shown_as)
@@ -85,7 +106,8 @@ class ImportsController(Controller):
         summary="Upload a layer file; get its validation report and what it would change",
         description=(
             "Admins only. Multipart form: `file` (GeoJSON, GeoPackage, zipped Shapefile or CSV), "
-            "`kind` (areas, grids, buildings, service-points), optional `layer` and `crs`. "
+            "`kind` (areas, grids, buildings, service-points), optional `layer`, `crs`, "
+            '`columns` (JSON, e.g. {"code": "网格编码"}) and `keep_missing`. '
             "Nothing is written until the import is confirmed."
         ),
         request_max_body_size=MAX_UPLOAD_BYTES,
@@ -109,12 +131,19 @@ class ImportsController(Controller):
         folder = _uploads(state) / import_id
         # Stored under a fixed name: the upload's own name could be one of the report files.
         stored = f"source{Path(name).suffix.lower()}"
-        options = {"kind": data.kind, "layer": data.layer, "crs": data.crs, "file": stored}
+        options = {
+            "kind": data.kind,
+            "layer": data.layer,
+            "crs": data.crs,
+            "columns": _mapping(data.columns),
+            "keep_missing": data.keep_missing,
+            "file": stored,
+        }
         content = await data.file.read()
         await anyio.to_thread.run_sync(_store, folder, stored, content, options)
         try:
             layer = await anyio.to_thread.run_sync(_read, folder / stored, options, name)
-            result = await run_import(layer, dry_run=True)
+            result = await run_import(layer, dry_run=True, keep_missing=data.keep_missing)
             body = _answer(import_id, result)
             await anyio.to_thread.run_sync(_save_report, folder, body, result)
         except BaseException:
@@ -133,14 +162,15 @@ class ImportsController(Controller):
             raise ApiError(409, "already_confirmed", "this upload has been imported already")
         layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
         # The write only goes ahead if it is still the change the admin read in the report.
-        planned = await run_import(layer, dry_run=True)
+        keep = options["keep_missing"]
+        planned = await run_import(layer, dry_run=True, keep_missing=keep)
         if _changes(planned.summary()) != _changes(approved):
             raise ApiError(
                 409,
                 "stale_report",
                 "the stored layer changed since this upload was checked; upload it again",
             )
-        result = await run_import(layer)
+        result = await run_import(layer, keep_missing=keep)
         if result.blocking:
             raise ApiError(
                 409,

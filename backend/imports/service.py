@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from anyio import to_thread
 
 from backend.areas.tables import Area
 from backend.db import write_transaction
@@ -103,17 +104,21 @@ async def _plan(
 ) -> ImportResult:
     kind, frame = layer.kind, layer.frame
     progress("checking")
+    # The checks are seconds of CPU for a city's buildings: run them off the event loop, so
+    # the server keeps answering while an admin's upload is checked.
     assignment: pd.Series | None = None
     if kind == "areas":
-        problems = check_areas(frame)
+        problems = await to_thread.run_sync(check_areas, frame)
     elif kind == "grids":
-        problems = check_grids(frame, await stored_frame("areas", level="community"))
+        communities = await stored_frame("areas", level="community")
+        problems = await to_thread.run_sync(check_grids, frame, communities)
     elif kind == "buildings":
-        assignment, problems = check_buildings(frame, await stored_frame("grids"))
+        grids = await stored_frame("grids")
+        assignment, problems = await to_thread.run_sync(check_buildings, frame, grids)
     else:
         areas = {r["code"] for r in await Area.select(Area.code)}
         grids = {r["code"] for r in await Grid.select(Grid.code)}
-        problems = check_points(frame, areas, grids)
+        problems = await to_thread.run_sync(check_points, frame, areas, grids)
 
     progress("comparing")
     incoming = incoming_rows(kind, frame, assignment)

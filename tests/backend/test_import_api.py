@@ -192,3 +192,20 @@ async def test_an_unreadable_upload_does_not_reveal_server_paths(api, scratch_da
     )
     assert r.status_code == 422
     assert str(scratch_database.settings.data_dir) not in r.text
+
+
+async def test_column_mapping_and_keep_missing_through_the_form(api, tmp_path):
+    path, *_ = await merged_grids_file(api, tmp_path)
+    frame = read_layer(path, "grids").frame.rename(columns={"code": "网格编号"})
+    renamed = tmp_path / "renamed.geojson"
+    write_layer(frame, renamed)
+    headers = await token(api, "city_admin")
+    r = await api.post(
+        "/api/imports",
+        headers=headers,
+        **upload(renamed, columns='{"code": "网格编号"}', keep_missing="true"),
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["changed"], r.json()["removed"]) == (1, 0)
+    bad = await api.post("/api/imports", headers=headers, **upload(renamed, columns="code=x"))
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_mapping")
