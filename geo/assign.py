@@ -66,7 +66,9 @@ def assign_buildings(
     assigned = np.full(len(codes), None, dtype=object)
 
     # Most footprints lie inside one grid: a box query and a prepared containment test settle
-    # them with no overlay; only the rest are intersected with the grids they meet.
+    # them with no overlay; only the rest are intersected with the grids they meet. The cells
+    # are prepared as copies, so the caller's geometries stay unprepared (and thread-safe).
+    cells = shapely.from_wkb(shapely.to_wkb(cells))
     shapely.prepare(cells)
     b, g = tree.query(footprints)
     inside = shapely.contains_properly(cells[g], footprints[b])

@@ -213,7 +213,11 @@ class ExportController(Controller):
         frame = await layer_frame(kind)
         folder = state.settings.data_dir / "exports"
         path = folder / f"{kind}-{uuid.uuid4().hex}.{format}"
-        await anyio.to_thread.run_sync(_write_export, frame, path, kind)
+        try:
+            await anyio.to_thread.run_sync(_write_export, frame, path, kind)
+        except BaseException:
+            await anyio.Path(path).unlink(missing_ok=True)
+            raise
         media = "application/geo+json" if format == "geojson" else "application/geopackage+sqlite3"
         # Each download is written afresh and removed once sent.
         return File(
