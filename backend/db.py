@@ -42,7 +42,6 @@ def make_engine(database_url: str) -> Engine:
     """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``postgresql://…``."""
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
         # A generous busy timeout: Piccolo opens a connection per query, and a reader must
         # wait out a writer's commit instead of failing.
         return SQLiteEngine(path=str(path), timeout=30)
@@ -90,6 +89,7 @@ async def migrate(engine: Engine) -> None:
     """Bring the schema up to date. Safe to run on every start."""
     use_engine(engine)
     if isinstance(engine, SQLiteEngine):
+        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers go on while one writer commits; it is a property of the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     out = io.StringIO()
