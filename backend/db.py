@@ -31,6 +31,7 @@ APPS = [
     "backend.grids.piccolo_app",
     "backend.buildings.piccolo_app",
     "backend.points.piccolo_app",
+    "backend.events.piccolo_app",
 ]
 
 
