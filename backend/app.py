@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from backend.areas.routes import AreasController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.cases.routes import CasesController
 from backend.collections.routes import CollectionsController
 from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.errors import EXCEPTION_HANDLERS
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             AreasController,
+            CasesController,
             GridsController,
             PointsController,
             CollectionsController,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from backend.cases.categories import seed_categories
 from backend.db import make_engine, migrate
 from backend.settings import Settings
 
@@ -26,6 +27,7 @@ async def _prepare(settings: Settings, *, demo: bool, reset: bool = False) -> No
 
     engine = make_engine(settings.database_url)
     await migrate(engine)
+    await seed_categories()
     if reset:
         await demo_data.clear_city()
     if demo and await demo_data.is_empty():

@@ -32,6 +32,7 @@ APPS = [
     "backend.buildings.piccolo_app",
     "backend.points.piccolo_app",
     "backend.events.piccolo_app",
+    "backend.cases.piccolo_app",
 ]
 
 

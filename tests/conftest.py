@@ -23,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine import Engine
 
 from backend.app import create_app
+from backend.cases.categories import seed_categories
 from backend.db import make_engine, migrate, use_engine
 from backend.demo import load_city
 from backend.settings import Settings
@@ -92,6 +93,7 @@ async def city_template(
         url = postgres_url(template)
     engine = make_engine(url)
     await migrate(engine)
+    await seed_categories()
     await load_city(demo_city)
     try:
         yield request.param, template

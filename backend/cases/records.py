@@ -1,0 +1,82 @@
+"""Between a case row and the workflow's CaseState, and the case as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from backend.cases.policy import Actor, mask_phone
+from backend.cases.schemas import CaseOut
+from backend.cases.states import CaseState
+
+
+def state_of(row: dict[str, Any]) -> CaseState:
+    extension = row["extension_seconds"]
+    shelved = row["shelved_until"]
+    return CaseState(
+        kind=row["kind"],
+        status=row["status"],
+        owner_code=row["owner_code"],
+        reporter_id=row["reporter"],
+        assignee=row["assignee"],
+        department=row["department"],
+        due_at=row["due_at"],
+        rework_count=row["rework_count"],
+        reopen_count=row["reopen_count"],
+        escalations=row["escalations"],
+        closed_at=row["closed_at"],
+        rating=row["rating"],
+        extension_requested=None if extension is None else timedelta(seconds=extension),
+        shelved_until=None if shelved is None else date.fromisoformat(shelved),
+    )
+
+
+def columns_of(state: CaseState) -> dict[str, Any]:
+    """The row's columns that the workflow owns."""
+    extension = state.extension_requested
+    return {
+        "status": str(state.status),
+        "owner_code": state.owner_code,
+        "assignee": state.assignee,
+        "department": state.department,
+        "due_at": state.due_at,
+        "rework_count": state.rework_count,
+        "reopen_count": state.reopen_count,
+        "escalations": state.escalations,
+        "closed_at": state.closed_at,
+        "rating": state.rating,
+        "extension_seconds": None if extension is None else int(extension.total_seconds()),
+        "shelved_until": None if state.shelved_until is None else state.shelved_until.isoformat(),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def case_out(row: dict[str, Any], viewer: Actor) -> CaseOut:
+    state = state_of(row)
+    return CaseOut(
+        id=row["id"],
+        client_id=str(row["client_id"]),
+        kind=row["kind"],
+        category=row["category"],
+        description=row["description"],
+        lon=row["lon"],
+        lat=row["lat"],
+        address=row["address"],
+        grid_code=row["grid_code"],
+        owner_code=row["owner_code"],
+        level=str(state.level),
+        status=row["status"],
+        priority=row["priority"],
+        reporter_id=row["reporter"],
+        contact_phone=mask_phone(row["contact_phone"], viewer, state),
+        assignee_id=row["assignee"],
+        department=row["department"],
+        due_at=_iso(row["due_at"]),
+        rework_count=row["rework_count"],
+        rating=row["rating"],
+        version=row["version"],
+        created_at=_iso(row["created_at"]),
+    )

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter
+
+from backend.auth.principal import Principal
+from backend.cases import service
+from backend.cases.schemas import CaseIn, CaseOut, TransitionIn
+
+CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="the case's id")]
+
+
+class CasesController(Controller):
+    path = "/api/cases"
+    tags = ["cases"]
+
+    @post(
+        "/",
+        summary="Submit a request, incident or task; the same client_id twice makes one case",
+        description="201 when created, 200 when this client_id was already received.",
+    )
+    async def create(
+        self, data: JSONBody[CaseIn], principal: NamedDependency[Principal], state: State
+    ) -> Response[CaseOut]:
+        case, created = await service.create(data, principal, state.grid_index)
+        return Response(case, status_code=201 if created else 200)
+
+    @get("/{case_id:int}", summary="One case, as the asking person may see it")
+    async def read(self, case_id: CaseId, principal: NamedDependency[Principal]) -> CaseOut:
+        return await service.read(case_id, principal)
+
+    @get("/{case_id:int}/events", summary="The case's timeline")
+    async def events(
+        self, case_id: CaseId, principal: NamedDependency[Principal]
+    ) -> list[dict[str, Any]]:
+        return await service.timeline(case_id, principal)
+
+    @post("/{case_id:int}/transitions", status_code=200, summary="Take a workflow action")
+    async def act(
+        self,
+        case_id: CaseId,
+        data: JSONBody[TransitionIn],
+        principal: NamedDependency[Principal],
+    ) -> CaseOut:
+        return await service.act(case_id, data, principal)

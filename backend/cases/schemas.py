@@ -1,0 +1,60 @@
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9-]{5,20}$")]
+
+
+class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: UUID  # made by the phone; a retried send creates nothing new
+    kind: Literal["request", "incident", "task"]
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    description: Text
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+    address: Short = ""
+    contact_phone: Phone | None = None
+    priority: Literal["urgent", "high", "normal"] = "normal"
+
+
+class CaseOut(msgspec.Struct):
+    id: int
+    client_id: str
+    kind: str
+    category: str
+    description: str
+    lon: float
+    lat: float
+    address: str
+    grid_code: str | None
+    owner_code: str
+    level: str
+    status: str
+    priority: str
+    reporter_id: int | None
+    contact_phone: str | None  # masked for those who do not need it
+    assignee_id: int | None
+    department: str | None
+    due_at: str | None
+    rework_count: int
+    rating: int | None
+    version: int
+    created_at: str
+
+
+class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
+    action: str
+    version: int | None = None  # the version the client saw; a stale one gets 409
+    reason: Short | None = None
+    assignee: int | None = None
+    department: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    result: Text | None = None
+    photo: Short | None = None
+    rating: int | None = None
+    comment: Short | None = None
+    extension_hours: float | None = None
+    review_date: str | None = None

@@ -1,0 +1,201 @@
+"""Cases: create (idempotent, routed to a grid), read, and move through the workflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from backend.auth.principal import Principal
+from backend.cases.categories import limits_of
+from backend.cases.policy import Actor, covers
+from backend.cases.records import case_out, columns_of, state_of
+from backend.cases.schemas import CaseIn, CaseOut, TransitionIn
+from backend.cases.states import Action, Command, WorkflowError
+from backend.cases.tables import Case
+from backend.cases.timing import time_limit
+from backend.cases.workflow import submit, transition
+from backend.coords import wgs84_point
+from backend.db import write_transaction
+from backend.errors import ApiError, Invalid, NotFound
+from backend.events.log import NewEvent, append
+from backend.events.tables import Event
+from backend.grids.locator import GridIndex
+from backend.grids.tables import GridPost
+from backend.people.tables import Person
+
+_AREA_ROLES = {"community_staff", "street_staff", "district_admin", "city_admin"}
+# Actions that start a new clock need the category's limit to close.
+_CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
+
+
+async def actor_of(principal: Principal) -> Actor:
+    """The workflow's view of a signed-in person: role, grids held, area worked for."""
+    if principal.role in _AREA_ROLES:
+        row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
+        return Actor(principal.id, principal.role, area_code=row["area.code"])
+    grids = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
+    return Actor(principal.id, principal.role, grid_codes={g["grid.code"] for g in grids})
+
+
+def _refused(exc: WorkflowError) -> ApiError:
+    # The details may name the case's status: prefixed so they never collide with ours.
+    details = {f"case_{k}" if k == "status" else k: str(v) for k, v in exc.details.items()}
+    return ApiError(exc.status, exc.code, exc.reason, **details)
+
+
+async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[CaseOut, bool]:
+    """The case, and whether it was made now (False: the same client id was sent before)."""
+    actor = await actor_of(principal)
+    if principal.role == "resident" and data.kind != "request":
+        raise ApiError(403, "forbidden", "residents submit requests (诉求)")
+    existing = await Case.select().where(Case.client_id == data.client_id).first()
+    if existing is not None:
+        return _same_sender(existing, principal, actor), False
+    limits = await limits_of(data.category)
+    if limits is None:
+        raise Invalid("unknown_category", f"no category {data.category!r} to report under")
+    lon, lat = wgs84_point(data.lon, data.lat, data.crs)
+    found = index.locate(lon, lat)
+    if found is None:
+        raise Invalid(
+            "outside_all_grids",
+            f"({lon:.6f}, {lat:.6f}) lies in no grid of this city; nothing was saved",
+        )
+    now = datetime.now(UTC)
+    started = submit(
+        data.kind,
+        found.grid.code,
+        actor,
+        now,
+        time_limit=time_limit(limits.accept, data.priority),
+    )
+    async with write_transaction(Case._meta.db):
+        # Checked again under the write lock: two sends of one case race here.
+        existing = await Case.select().where(Case.client_id == data.client_id).first()
+        if existing is not None:
+            return _same_sender(existing, principal, actor), False
+        row = {
+            "client_id": data.client_id,
+            "kind": data.kind,
+            "category": data.category,
+            "description": data.description,
+            "lon": lon,
+            "lat": lat,
+            "crs": data.crs,
+            "address": data.address,
+            "grid_code": found.grid.code,
+            "area_codes": ",".join(a.code for a in found.chain),
+            "reporter": principal.id,
+            "contact_phone": data.contact_phone,
+            "priority": data.priority,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            **columns_of(started.state),
+        }
+        inserted = await Case.insert(Case(**row)).returning(Case.id)
+        case_id = inserted[0]["id"]
+        await append([_event(case_id, started.event, found.grid.code, principal.id)])
+    return case_out(await _row(case_id), actor), True
+
+
+def _same_sender(row: dict[str, Any], principal: Principal, actor: Actor) -> CaseOut:
+    if row["reporter"] != principal.id:
+        raise ApiError(409, "client_id_taken", "this client id belongs to another case")
+    return case_out(row, actor)
+
+
+def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -> NewEvent:
+    return NewEvent(f"case.{event['type']}", f"case:{case_id}", scope, event, actor)
+
+
+async def _row(case_id: int) -> dict[str, Any]:
+    row = await Case.select().where(Case.id == case_id).first()
+    if row is None:
+        raise NotFound("case", case_id)
+    return row
+
+
+def _visible(row: dict[str, Any], principal: Principal, actor: Actor) -> bool:
+    return (
+        row["reporter"] == principal.id
+        or row["assignee"] == principal.id
+        or (principal.role != "resident" and covers(actor, row["owner_code"]))
+    )
+
+
+async def read(case_id: int, principal: Principal) -> CaseOut:
+    row = await _row(case_id)
+    actor = await actor_of(principal)
+    if not _visible(row, principal, actor):
+        raise NotFound("case", case_id)  # not 403: whether it exists is not theirs to know
+    return case_out(row, actor)
+
+
+async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
+    await read(case_id, principal)
+    rows = (
+        await Event.select(Event.id, Event.at, Event.type, Event.actor, Event.payload)
+        .where(Event.subject == f"case:{case_id}")
+        .order_by(Event.id)
+    )
+    return [{**r, "at": r["at"].isoformat()} for r in rows]
+
+
+def _command(body: TransitionIn, actor: Actor, now: datetime, limit: timedelta | None) -> Command:
+    try:
+        return Command(
+            action=body.action,
+            actor=actor,
+            now=now,
+            reason=body.reason,
+            assignee=body.assignee,
+            department=body.department,
+            result=body.result,
+            photo=body.photo,
+            rating=body.rating,
+            comment=body.comment,
+            extension=None
+            if body.extension_hours is None
+            else timedelta(hours=body.extension_hours),
+            review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
+            time_limit=limit,
+        )
+    except ValueError as exc:
+        raise Invalid("invalid_value", str(exc)) from None
+
+
+async def act(case_id: int, body: TransitionIn, principal: Principal) -> CaseOut:
+    """Apply one workflow action; 409 when someone else changed the case first."""
+    actor = await actor_of(principal)
+    now = datetime.now(UTC)
+    async with write_transaction(Case._meta.db):
+        row = await _row(case_id)
+        if not _visible(row, principal, actor):
+            raise NotFound("case", case_id)
+        if body.version is not None and body.version != row["version"]:
+            raise ApiError(409, "stale_version", "the case changed since you loaded it; reload")
+        limits = await limits_of(row["category"])
+        limit = None
+        if limits is not None and body.action in _CLOCKED:
+            limit = time_limit(limits.close, row["priority"])
+        if (
+            body.assignee is not None
+            and await Person.count().where(Person.id == body.assignee) == 0
+        ):
+            raise Invalid("unknown_person", f"no person {body.assignee}")
+        try:
+            moved = transition(state_of(row), _command(body, actor, now, limit))
+        except WorkflowError as exc:
+            raise _refused(exc) from None
+        changed = (
+            await Case.update(
+                {**columns_of(moved.state), "version": row["version"] + 1, "updated_at": now}
+            )
+            .where((Case.id == case_id) & (Case.version == row["version"]))
+            .returning(Case.id)
+        )
+        if not changed:
+            raise ApiError(409, "conflict", "someone else changed the case at the same time")
+        await append([_event(case_id, moved.event, moved.state.owner_code, principal.id)])
+    return case_out(await _row(case_id), actor)

@@ -1,0 +1,57 @@
+from piccolo.columns import (
+    UUID,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from backend.people.tables import Person
+
+
+class Category(Table, tablename="category"):
+    code = Varchar(length=16, unique=True)
+    name = Varchar(length=64)
+    parent = Varchar(length=16, null=True, default=None)
+    post = Varchar(length=24, null=True, default=None)  # who in the grid receives it by default
+    # JSON {priority: hours}: to accept (立案), and to close.
+    accept_hours = Text(default="{}")
+    limits = Text(default="{}")
+
+
+class Case(Table, tablename="case_record"):
+    # The phone's own id for the case: sending the same create twice makes one case.
+    client_id = UUID(unique=True)
+    kind = Varchar(length=16)
+    category = Varchar(length=16, index=True)
+    description = Text()
+    lon = DoublePrecision()  # WGS 84, converted from the client's crs at the edge
+    lat = DoublePrecision()
+    crs = Varchar(length=8)  # the crs the client sent
+    address = Varchar(length=256, default="")
+    # Routing as it was when the case arrived: grids can be re-imported later, the history stays.
+    grid_code = Varchar(length=16, null=True, default=None)
+    area_codes = Varchar(length=64, default="")  # community,street,district at that time
+    owner_code = Varchar(length=16, index=True)  # the grid or area that owns it now
+    reporter = ForeignKey(Person, null=True, on_delete=OnDelete.set_null)
+    contact_phone = Varchar(length=20, null=True, default=None)
+    priority = Varchar(length=8, default="normal")
+    status = Varchar(length=16, index=True)
+    assignee = ForeignKey(Person, null=True, on_delete=OnDelete.set_null)
+    department = Varchar(length=32, null=True, default=None)
+    due_at = Timestamptz(null=True, default=None)
+    rework_count = Integer(default=0)
+    reopen_count = Integer(default=0)
+    escalations = Integer(default=0)
+    closed_at = Timestamptz(null=True, default=None)
+    rating = Integer(null=True, default=None)
+    extension_seconds = Integer(null=True, default=None)
+    shelved_until = Varchar(length=10, null=True, default=None)  # ISO date
+    # Bumped by every change: two handlers acting on the same version, one wins, one gets 409.
+    version = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

@@ -1,0 +1,188 @@
+"""Cases over HTTP: submit (idempotent, routed), read, and the workflow end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import shapely
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.demo import DEMO_PASSWORD
+from geo.crs import from_wgs84
+from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
+
+
+@pytest.fixture
+async def api(scratch_database):
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
+        yield client
+
+
+async def session(client, role: str) -> tuple[dict[str, str], int]:
+    r = await client.post(
+        "/api/auth/sign-in", json={"phone": DEMO_ACCOUNTS[role], "password": DEMO_PASSWORD}
+    )
+    body = r.json()
+    return {"Authorization": f"Bearer {body['token']}"}, body["person"]["id"]
+
+
+@pytest.fixture
+def spot(demo_city) -> tuple[float, float]:
+    grid = demo_city.grids.set_index("code").loc[DEMO_GRID_CODE].geometry
+    p = shapely.point_on_surface(grid)
+    return p.x, p.y
+
+
+def request_body(lon: float, lat: float, **extra) -> dict:
+    return {
+        "client_id": str(uuid.uuid4()),
+        "kind": "request",
+        "category": "1501",
+        "description": "3号楼前路灯不亮",
+        "lon": lon,
+        "lat": lat,
+        "contact_phone": "13812345678",
+        **extra,
+    }
+
+
+async def test_a_request_is_routed_to_its_grid_and_a_retry_makes_no_second_case(api, spot):
+    headers, resident = await session(api, "resident")
+    body = request_body(*spot)
+    first = await api.post("/api/cases", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    case = first.json()
+    assert (case["grid_code"], case["owner_code"], case["status"]) == (
+        DEMO_GRID_CODE,
+        DEMO_GRID_CODE,
+        "submitted",
+    )
+    assert case["reporter_id"] == resident and case["due_at"]
+    again = await api.post("/api/cases", json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == case["id"]
+    timeline = (await api.get(f"/api/cases/{case['id']}/events", headers=headers)).json()
+    assert [e["type"] for e in timeline] == ["case.submit"]
+
+
+async def test_a_phone_map_point_in_gcj02_reaches_the_same_grid(api, spot):
+    headers, _ = await session(api, "resident")
+    x, y = from_wgs84(*spot, "gcj02")
+    r = await api.post("/api/cases", json=request_body(x, y, crs="gcj02"), headers=headers)
+    assert r.json()["grid_code"] == DEMO_GRID_CODE
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"lon": 116.39, "lat": 39.91}, 422, "outside_all_grids"),
+        ({"category": "9999"}, 422, "unknown_category"),
+        ({"lat": 95}, 422, "invalid_coordinate"),
+        ({"crs": "wgs72"}, 422, "unknown_crs"),
+        ({"description": ""}, 400, "invalid_request"),
+        ({"client_id": "not-a-uuid"}, 400, "invalid_request"),
+        ({"kind": "incident"}, 403, "forbidden"),
+        ({"surprise": 1}, 400, "invalid_request"),
+    ],
+)
+async def test_bad_submissions_are_refused_and_nothing_is_saved(api, spot, change, status, code):
+    headers, _ = await session(api, "resident")
+    r = await api.post("/api/cases", json={**request_body(*spot), **change}, headers=headers)
+    assert (r.status_code, r.json()["code"]) == (status, code)
+    leader, _ = await session(api, "grid_leader")
+    assert (await api.get("/api/cases/1", headers=leader)).status_code == 404
+
+
+async def test_a_request_goes_from_the_phone_to_closure_and_a_rating(api, spot):
+    resident, _ = await session(api, "resident")
+    leader, _ = await session(api, "grid_leader")
+    worker, worker_id = await session(api, "grid_worker")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+
+    async def do(headers, **body):
+        r = await api.post(url, json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    assert (await do(leader, action="accept"))["status"] == "accepted"
+    assert (await do(leader, action="dispatch", assignee=worker_id))["assignee_id"] == worker_id
+    await do(worker, action="start")
+    assert (await do(worker, action="handle", result="已更换灯泡"))["status"] == "handled"
+    await do(leader, action="verify")
+    closed = await do(leader, action="close")
+    assert closed["status"] == "closed"
+    assert (await do(resident, action="rate", rating=5, comment="很快"))["rating"] == 5
+    timeline = (await api.get(f"/api/cases/{case['id']}/events", headers=resident)).json()
+    assert [e["type"] for e in timeline] == [
+        "case.submit",
+        "case.accept",
+        "case.dispatch",
+        "case.start",
+        "case.handle",
+        "case.verify",
+        "case.close",
+        "case.rate",
+    ]
+
+
+async def test_who_may_see_and_act(api, spot):
+    resident, _ = await session(api, "resident")
+    worker, _ = await session(api, "grid_worker")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+    r = await api.post(url, json={"action": "accept"}, headers=worker)
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    seen = (await api.get(f"/api/cases/{case['id']}", headers=worker)).json()
+    assert seen["contact_phone"] == "138****5678"
+    mine = (await api.get(f"/api/cases/{case['id']}", headers=resident)).json()
+    assert mine["contact_phone"] == "13812345678"
+    r = await api.post(
+        url, json={"action": "close"}, headers=(await session(api, "grid_leader"))[0]
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")
+
+
+async def test_two_leaders_dispatching_the_same_case_one_wins(api, spot):
+    resident, _ = await session(api, "resident")
+    leader, _ = await session(api, "grid_leader")
+    staff, _ = await session(api, "community_staff")
+    _, worker_id = await session(api, "grid_worker")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+    accepted = (await api.post(url, json={"action": "accept"}, headers=leader)).json()
+    body = {"action": "dispatch", "assignee": worker_id, "version": accepted["version"]}
+    answers = await asyncio.gather(
+        api.post(url, json=body, headers=leader), api.post(url, json=body, headers=staff)
+    )
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200, 409]
+    loser = next(r for r in answers if r.status_code == 409)
+    assert loser.json()["code"] in ("stale_version", "conflict", "invalid_transition")
+
+
+@pytest.mark.parametrize("case_id", ["99999999999999999999", "-1", "0"])
+async def test_odd_case_ids_are_not_found(api, case_id):
+    headers, _ = await session(api, "city_admin")
+    for path in (f"/api/cases/{case_id}", f"/api/cases/{case_id}/events"):
+        r = await api.get(path, headers=headers)
+        assert r.status_code in (400, 404), r.text
+    r = await api.post(
+        f"/api/cases/{case_id}/transitions", json={"action": "accept"}, headers=headers
+    )
+    assert r.status_code in (400, 404), r.text
+
+
+async def test_an_unknown_action_or_a_bad_date_is_a_422(api, spot):
+    resident, _ = await session(api, "resident")
+    leader, _ = await session(api, "grid_leader")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+    r = await api.post(url, json={"action": "teleport"}, headers=leader)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_value")
+    r = await api.post(
+        url, json={"action": "shelve", "reason": "x", "review_date": "soon"}, headers=leader
+    )
+    assert r.status_code == 422
