@@ -5,11 +5,13 @@ from typing import Annotated, Any
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import FromQuery, JSONBody, PathParameter
 
 from backend.auth.principal import Principal
 from backend.cases import service
-from backend.cases.schemas import CaseIn, CaseOut, TransitionIn
+from backend.cases.nearby import Similar
+from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
+from backend.coords import Crs, Lat, Lon, parse_number
 
 CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="the case's id")]
 
@@ -28,6 +30,26 @@ class CasesController(Controller):
     ) -> Response[CaseOut]:
         case, created = await service.create(data, principal, state.grid_index)
         return Response(case, status_code=201 if created else 200)
+
+    @get(
+        "/nearby",
+        summary="Open cases of a category within 50 m from the last 24 hours (to join, 附议)",
+    )
+    async def nearby(
+        self,
+        lon: Lon,
+        lat: Lat,
+        category: FromQuery[str],
+        principal: NamedDependency[Principal],
+        crs: Crs = "wgs84",
+    ) -> list[Similar]:
+        return await service.nearby(
+            parse_number("lon", lon), parse_number("lat", lat), crs, category
+        )
+
+    @post("/{case_id:int}/support", status_code=200, summary='Say "me too" (附议) to a case')
+    async def support(self, case_id: CaseId, principal: NamedDependency[Principal]) -> Supported:
+        return await service.join(case_id, principal)
 
     @get("/{case_id:int}", summary="One case, as the asking person may see it")
     async def read(self, case_id: CaseId, principal: NamedDependency[Principal]) -> CaseOut:

@@ -3,6 +3,8 @@ from uuid import UUID
 
 import msgspec
 
+from backend.cases.nearby import Similar
+
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9-]{5,20}$")]
@@ -44,6 +46,14 @@ class CaseOut(msgspec.Struct):
     rating: int | None
     version: int
     created_at: str
+    # On a new case only: open cases of the same category nearby, to join instead (附议).
+    similar: list[Similar] = []
+
+
+class Supported(msgspec.Struct):
+    id: int
+    supporters: int
+    added: bool  # False when this person had already said "me too"
 
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):

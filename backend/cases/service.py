@@ -7,10 +7,11 @@ from typing import Any
 
 from backend.auth.principal import Principal
 from backend.cases.categories import limits_of
+from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
 from backend.cases.policy import Actor, covers
 from backend.cases.records import case_out, columns_of, state_of
-from backend.cases.schemas import CaseIn, CaseOut, TransitionIn
-from backend.cases.states import Action, Command, WorkflowError
+from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
+from backend.cases.states import OPEN, Action, Command, WorkflowError
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
@@ -96,7 +97,27 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
         inserted = await Case.insert(Case(**row)).returning(Case.id)
         case_id = inserted[0]["id"]
         await append([_event(case_id, started.event, found.grid.code, principal.id)])
-    return case_out(await _row(case_id), actor), True
+    case = case_out(await _row(case_id), actor)
+    case.similar = await similar_cases(lon, lat, data.category, exclude=case_id)
+    return case, True
+
+
+async def join(case_id: int, principal: Principal) -> Supported:
+    """Say "me too" (附议) to an open case instead of reporting it again."""
+    async with write_transaction(Case._meta.db):
+        row = await _row(case_id)
+        if row["status"] not in {str(s) for s in OPEN}:
+            raise ApiError(409, "case_not_open", f"case {case_id} is {row['status']}")
+        if row["reporter"] == principal.id:
+            raise ApiError(409, "own_case", "you reported this case yourself")
+        added = await support(case_id, row["owner_code"], principal.id)
+    counts = await supporter_counts([case_id])
+    return Supported(case_id, counts.get(case_id, 0), added)
+
+
+async def nearby(lon: float, lat: float, crs: str, category: str) -> list[Similar]:
+    x, y = wgs84_point(lon, lat, crs)
+    return await similar_cases(x, y, category)
 
 
 def _same_sender(row: dict[str, Any], principal: Principal, actor: Actor) -> CaseOut:

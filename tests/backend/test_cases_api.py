@@ -186,3 +186,38 @@ async def test_an_unknown_action_or_a_bad_date_is_a_422(api, spot):
         url, json={"action": "shelve", "reason": "x", "review_date": "soon"}, headers=leader
     )
     assert r.status_code == 422
+
+
+async def test_a_second_report_nearby_is_offered_the_first_to_join(api, spot):
+    resident, _ = await session(api, "resident")
+    worker, worker_id = await session(api, "grid_worker")
+    first = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    assert first["similar"] == []
+    # 10 m east: the same lamp, reported by a worker on patrol.
+    moved = (spot[0] + 10 / 85_000, spot[1])
+    second = await api.post(
+        "/api/cases", json=request_body(*moved, kind="incident"), headers=worker
+    )
+    offered = second.json()["similar"]
+    assert [s["id"] for s in offered] == [first["id"]]
+    assert 5 < offered[0]["distance_m"] < 15
+    other = await api.post(
+        "/api/cases", json=request_body(*moved, kind="incident", category="1401"), headers=worker
+    )
+    assert other.json()["similar"] == []  # another category is another matter
+    near = await api.get(
+        "/api/cases/nearby",
+        params={"lon": moved[0], "lat": moved[1], "category": "1501"},
+        headers=resident,
+    )
+    assert {s["id"] for s in near.json()} == {first["id"], second.json()["id"]}
+
+    joined = await api.post(f"/api/cases/{first['id']}/support", headers=worker)
+    assert joined.json() == {"id": first["id"], "supporters": 1, "added": True}
+    again = await api.post(f"/api/cases/{first['id']}/support", headers=worker)
+    assert again.json() == {"id": first["id"], "supporters": 1, "added": False}
+    own = await api.post(f"/api/cases/{first['id']}/support", headers=resident)
+    assert (own.status_code, own.json()["code"]) == (409, "own_case")
+    timeline = (await api.get(f"/api/cases/{first['id']}/events", headers=resident)).json()
+    assert [e["type"] for e in timeline] == ["case.submit", "case.support"]
+    assert worker_id == timeline[1]["actor"]
