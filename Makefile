@@ -16,7 +16,7 @@ test: install pwa  ## install everything, lint, run the whole test suite
 	$(BIN)/pytest
 
 bench: install  ## run every benchmark (not part of the tests); figures land in bench/results/
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 install: $(VENV)/.installed
 
