@@ -19,6 +19,8 @@ from piccolo.conf.apps import AppRegistry
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine
 from piccolo.engine.sqlite import TransactionType
 
+from backend.sqlite_engine import SharedSQLiteEngine
+
 # Piccolo finds its app registry through this module path; set before any table is used.
 os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
 
@@ -46,7 +48,7 @@ def make_engine(database_url: str) -> Engine:
         path = Path(database_url.removeprefix("sqlite:///"))
         # A generous busy timeout: Piccolo opens a connection per query, and a reader must
         # wait out a writer's commit instead of failing.
-        return SQLiteEngine(path=str(path), timeout=30)
+        return SharedSQLiteEngine(path=str(path), timeout=30)
     if database_url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": database_url})
     raise UnsupportedDatabase(
@@ -76,7 +78,10 @@ async def open_pool(engine: Engine) -> None:
 
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+        if engine.pool is not None:
+            await engine.close_connection_pool()
+    elif isinstance(engine, SharedSQLiteEngine):
+        await engine.close()
 
 
 def write_transaction(engine: Engine) -> Any:

@@ -24,7 +24,7 @@ from piccolo.engine import Engine
 
 from backend.app import create_app
 from backend.cases.categories import seed_categories
-from backend.db import make_engine, migrate, use_engine
+from backend.db import close_pool, make_engine, migrate, use_engine
 from backend.demo import load_city
 from backend.settings import Settings
 from geo.demo import DemoCity, build_demo_city
@@ -95,6 +95,8 @@ async def city_template(
     await migrate(engine)
     await seed_categories()
     await load_city(demo_city)
+    # Closing the last connection checkpoints SQLite's WAL into the file that tests copy.
+    await close_pool(engine)
     try:
         yield request.param, template
     finally:
