@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from backend.areas.routes import AreasController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.cases.photo_routes import PhotosController
 from backend.cases.routes import CasesController
 from backend.collections.routes import CollectionsController
 from backend.db import close_pool, make_engine, open_pool, use_engine
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             AreasController,
             CasesController,
+            PhotosController,
             GridsController,
             PointsController,
             CollectionsController,
@@ -65,8 +67,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[reject_nul],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
+        # Photos are compressed already: gzip would spend CPU on them for nothing.
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="/api/photos"
         ),
         openapi_config=OpenAPIConfig(
             title="Wangge API",

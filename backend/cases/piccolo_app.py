@@ -2,11 +2,12 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from backend.cases.photo_tables import CasePhoto
 from backend.cases.tables import Case, Category
 
 APP_CONFIG = AppConfig(
     app_name="cases",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Category, Case],
+    table_classes=[Category, Case, CasePhoto],
     migration_dependencies=["backend.people.piccolo_app"],
 )
