@@ -15,8 +15,10 @@ from litestar.openapi import OpenAPIConfig
 from backend.areas.routes import AreasController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.cases.list_routes import CaseListController
 from backend.cases.photo_routes import PhotosController
 from backend.cases.routes import CasesController
+from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.errors import EXCEPTION_HANDLERS
@@ -42,7 +44,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await open_pool(engine)
         try:
             app.state.grid_index = await load_grid_index()
-            yield
+            # Stopped before the pool closes: a run in progress commits first.
+            async with Scheduler(settings.escalation_interval_s):
+                yield
         finally:
             await close_pool(engine)
 
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             AreasController,
             CasesController,
+            CaseListController,
             PhotosController,
             GridsController,
             PointsController,

@@ -26,6 +26,9 @@ class Settings:
     port: int = 8000
     pwa_dist: Path = Path(__file__).resolve().parent.parent / "pwa" / "dist"
     token_ttl_hours: int = 24 * 14
+    # Seconds between runs of the overdue scheduler; 0 is off. Off unless read from the
+    # environment: an app a test or a tool builds does not escalate cases behind its back.
+    escalation_interval_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -44,6 +47,7 @@ class Settings:
             host=env.get("WANGGE_HOST", "127.0.0.1"),
             port=int(env.get("WANGGE_PORT", "8000")),
             token_ttl_hours=int(env.get("WANGGE_TOKEN_TTL_HOURS", str(24 * 14))),
+            escalation_interval_s=float(env.get("WANGGE_ESCALATION_INTERVAL_S", "60")),
         )
         if "WANGGE_PWA_DIST" in env:
             settings = replace(settings, pwa_dist=Path(env["WANGGE_PWA_DIST"]))

@@ -1,0 +1,300 @@
+"""Lists of cases: the ones a person may see, filtered, in inbox order, and as a CSV export.
+
+Who sees what is ``service.read``'s rule written as SQL, so that listing never loads a city's
+cases to sort them out in Python: residents see the cases they reported; everyone else also
+the cases assigned to them and those owned in their territory (``policy.covers``): their grids
+for grid roles, every code under their area's prefix for centre staff and admins.
+
+Codes are prefixes of each other (``levels``), so area and category filters are ``LIKE 'x%'``;
+the user's text is escaped first, so that ``_`` and ``%`` in it match only themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
+
+from backend.auth.principal import Principal
+from backend.cases.levels import level_of_code, scope_prefix
+from backend.cases.policy import GRID_ROLES, Actor
+from backend.cases.records import case_out
+from backend.cases.schemas import CaseOut
+from backend.cases.service import actor_of
+from backend.cases.states import OPEN, Kind, Status
+from backend.cases.tables import Case
+from backend.errors import ApiError, Invalid
+from backend.people.roles import Role
+from backend.spatial import parse_bbox, point_in_bbox
+
+Bbox = tuple[float, float, float, float]
+# Values a repeated filter may take: more than any screen offers, and few enough that the OR of
+# them stays far below SQLite's limit on the depth of an expression.
+MAX_VALUES = 100
+EXPORT_LIMIT = 100_000
+_BATCH = 2_000  # rows per query of an export: bounded memory whatever the size
+_OPEN = sorted(str(s) for s in OPEN)
+
+EXPORT_COLUMNS: tuple[Column, ...] = (
+    Case.id,
+    Case.kind,
+    Case.category,
+    Case.status,
+    Case.priority,
+    Case.owner_code,
+    Case.grid_code,
+    Case.created_at,
+    Case.due_at,
+    Case.closed_at,
+    Case.rating,
+    Case.address,
+    Case.description,
+)
+# Mainland mobile numbers that residents type into their description ("电话13812345678").
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the asker narrowed the list to; each tuple is an OR of its values, filters AND."""
+
+    areas: tuple[str, ...] = ()
+    grids: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    overdue: bool | None = None
+    bbox: Bbox | None = None
+    q: str | None = None
+    mine: bool = False
+
+
+@dataclass
+class Page:
+    items: list[CaseOut]
+    matched: int
+
+
+def parse_filters(
+    *,
+    areas: Iterable[str] = (),
+    grids: Iterable[str] = (),
+    statuses: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    overdue: bool | None = None,
+    bbox: str | None = None,
+    q: str | None = None,
+    mine: bool = False,
+) -> Filters:
+    """Filters from query values: 422 for unknown statuses, kinds and malformed area codes."""
+    return Filters(
+        areas=_known("area", areas, _is_code, "invalid_code"),
+        grids=_unique("grid", grids),
+        statuses=_known("status", statuses, _is_in(Status), "unknown_status"),
+        categories=_unique("category", categories),
+        kinds=_known("kind", kinds, _is_in(Kind), "unknown_kind"),
+        overdue=overdue,
+        bbox=None if bbox is None else parse_bbox(bbox),
+        q=q or None,
+        mine=mine,
+    )
+
+
+def _unique(name: str, values: Iterable[str]) -> tuple[str, ...]:
+    unique = tuple(dict.fromkeys(values))
+    if len(unique) > MAX_VALUES:
+        raise ApiError(
+            400, "too_many_values", f"{name} may be given at most {MAX_VALUES} times", name=name
+        )
+    return unique
+
+
+def _known(
+    name: str, values: Iterable[str], valid: Callable[[str], bool], code: str
+) -> tuple[str, ...]:
+    unique = _unique(name, values)
+    for value in unique:
+        if not valid(value):
+            raise Invalid(code, f"{name} cannot be {value!r}", name=name, value=value)
+    return unique
+
+
+def _is_code(value: str) -> bool:
+    try:
+        level_of_code(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_in(words: type[Status] | type[Kind]) -> Callable[[str], bool]:
+    names = {str(member) for member in words}
+    return names.__contains__
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(column: Column, pattern: str, *, fold_case: bool = False) -> WhereRaw:
+    # Piccolo's like() has no ESCAPE clause, and SQLite knows no default escape character.
+    name = f'"{column._meta.db_column_name}"'
+    if fold_case:  # lower() on both sides: SQLite and PostgreSQL then agree on ASCII letters
+        return WhereRaw(f"lower({name}) LIKE lower({{}}) ESCAPE '\\'", pattern)
+    return WhereRaw(f"{name} LIKE {{}} ESCAPE '\\'", pattern)
+
+
+def _starts_with(column: Column, prefix: str) -> WhereRaw:
+    return _like(column, _escape_like(prefix) + "%")
+
+
+def _any(conditions: Iterable[Any]) -> Any:
+    return reduce(or_, conditions)
+
+
+def _territory(actor: Actor) -> Any | None:
+    """``covers(actor, owner_code)`` as SQL; None when the actor covers nothing."""
+    if actor.role in GRID_ROLES:
+        return Case.owner_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
+    if actor.role == Role.resident or actor.area_code is None:
+        return None
+    return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
+
+
+def _visible(principal: Principal, actor: Actor) -> Any:
+    own = Case.reporter == principal.id
+    if principal.role == Role.resident:
+        return own
+    seen = own | (Case.assignee == principal.id)
+    territory = _territory(actor)
+    return seen if territory is None else seen | territory
+
+
+def _overdue(now: datetime) -> Any:
+    return (Case.due_at < now) & Case.status.is_in(_OPEN)
+
+
+def _not_overdue(now: datetime) -> Any:
+    return Case.due_at.is_null() | (Case.due_at >= now) | Case.status.not_in(_OPEN)
+
+
+def _where(filters: Filters, principal: Principal, actor: Actor, now: datetime) -> list[Any]:
+    """Conditions that all hold (AND): visibility first, then each filter given."""
+    where = [_visible(principal, actor)]
+    if filters.areas:
+        where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
+    if filters.grids:
+        where.append(Case.grid_code.is_in(list(filters.grids)))
+    if filters.statuses:
+        where.append(Case.status.is_in(list(filters.statuses)))
+    if filters.categories:
+        where.append(_any(_starts_with(Case.category, c) for c in filters.categories))
+    if filters.kinds:
+        where.append(Case.kind.is_in(list(filters.kinds)))
+    if filters.overdue is not None:
+        where.append(_overdue(now) if filters.overdue else _not_overdue(now))
+    if filters.bbox is not None:
+        where.append(point_in_bbox(Case.lon, Case.lat, filters.bbox))
+    if filters.q is not None:
+        pattern = f"%{_escape_like(filters.q)}%"
+        where.append(
+            _like(Case.description, pattern, fold_case=True)
+            | _like(Case.address, pattern, fold_case=True)
+        )
+    if filters.mine:
+        where.append((Case.reporter == principal.id) | (Case.assignee == principal.id))
+    return where
+
+
+def _inbox_order(now: datetime) -> tuple[Any, ...]:
+    """Overdue first, then the nearest deadline (none last), then the oldest case."""
+    statuses = ", ".join("{}" for _ in _OPEN)
+    overdue_last = QueryString(
+        f"CASE WHEN due_at < {{}} AND status IN ({statuses}) THEN 0 ELSE 1 END", now, *_OPEN
+    )
+    # Spelled out: PostgreSQL sorts NULL last by default, SQLite first.
+    undated_last = QueryString("CASE WHEN due_at IS NULL THEN 1 ELSE 0 END")
+    return overdue_last, undated_last, Case.due_at, Case.id
+
+
+async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
+    """One page of the cases ``principal`` may see, contact phones masked for them."""
+    actor = await actor_of(principal)
+    now = datetime.now(UTC)
+    where = _where(filters, principal, actor, now)
+    rows = (
+        await Case.select().where(*where).order_by(*_inbox_order(now)).limit(limit).offset(offset)
+    )
+    matched = await Case.count().where(*where)
+    return Page([case_out(row, actor) for row in rows], matched)
+
+
+async def export(filters: Filters, principal: Principal) -> AsyncIterator[bytes]:
+    """The CSV of every matching case, in id order; 422 beyond EXPORT_LIMIT rows.
+
+    Counted before the first byte goes out, so that a refusal is still a JSON answer.
+    """
+    actor = await actor_of(principal)
+    where = _where(filters, principal, actor, datetime.now(UTC))
+    matched = await Case.count().where(*where)
+    if matched > EXPORT_LIMIT:
+        raise Invalid(
+            "too_many_rows",
+            f"{matched} cases match; narrow the filters to at most {EXPORT_LIMIT}",
+            matched=matched,
+            limit=EXPORT_LIMIT,
+        )
+    return _csv_chunks(where)
+
+
+async def _csv_chunks(where: list[Any]) -> AsyncIterator[bytes]:
+    # The BOM tells Excel the file is UTF-8; without it Chinese text opens garbled.
+    yield ("\ufeff" + _csv_lines([[c._meta.name for c in EXPORT_COLUMNS]])).encode()
+    last_id, sent = 0, 0
+    while sent < EXPORT_LIMIT:
+        rows = (
+            await Case.select(*EXPORT_COLUMNS)
+            .where(*where, Case.id > last_id)
+            .order_by(Case.id)
+            .limit(min(_BATCH, EXPORT_LIMIT - sent))
+        )
+        if not rows:
+            return
+        yield _csv_lines(_csv_row(row) for row in rows).encode()
+        last_id, sent = rows[-1]["id"], sent + len(rows)
+
+
+def _csv_lines(rows: Iterable[list[Any]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+def _csv_row(row: dict[str, Any]) -> list[Any]:
+    return [_cell(row[c._meta.name]) for c in EXPORT_COLUMNS]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str):
+        return _spreadsheet_safe(_MOBILE.sub(r"\1****\2", value))
+    return "" if value is None else value
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A leading apostrophe keeps a resident's "=HYPERLINK(…)" from running as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
