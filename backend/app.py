@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from backend.areas.routes import AreasController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.cases.category_routes import categories
 from backend.cases.list_routes import CaseListController
 from backend.cases.photo_routes import PhotosController
 from backend.cases.routes import CasesController
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             AreasController,
             CasesController,
+            categories,
             CaseListController,
             PhotosController,
             GridsController,

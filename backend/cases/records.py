@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from backend.cases.policy import Actor, mask_phone
+from backend.cases.policy import Actor, actions_for, mask_phone
 from backend.cases.schemas import CaseOut
 from backend.cases.states import CaseState
 
@@ -79,4 +79,5 @@ def case_out(row: dict[str, Any], viewer: Actor) -> CaseOut:
         rating=row["rating"],
         version=row["version"],
         created_at=_iso(row["created_at"]),
+        actions=[a.value for a in actions_for(viewer, state)],
     )

@@ -46,6 +46,8 @@ class CaseOut(msgspec.Struct):
     rating: int | None
     version: int
     created_at: str
+    # What the asking person may do now (workflow × policy), for the app's buttons.
+    actions: list[str] = []
     # On a new case only: open cases of the same category nearby, to join instead (附议).
     similar: list[Similar] = []
 

@@ -137,8 +137,14 @@ async def test_who_may_see_and_act(api, spot):
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
     seen = (await api.get(f"/api/cases/{case['id']}", headers=worker)).json()
     assert seen["contact_phone"] == "138****5678"
+    assert seen["actions"] == []  # a worker neither accepts nor rejects
     mine = (await api.get(f"/api/cases/{case['id']}", headers=resident)).json()
     assert mine["contact_phone"] == "13812345678"
+    assert mine["actions"] == ["withdraw"]
+    lead = (
+        await api.get(f"/api/cases/{case['id']}", headers=(await session(api, "grid_leader"))[0])
+    ).json()
+    assert {"accept", "reject", "escalate", "void"} <= set(lead["actions"])
     r = await api.post(
         url, json={"action": "close"}, headers=(await session(api, "grid_leader"))[0]
     )
