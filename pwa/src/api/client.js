@@ -14,11 +14,34 @@ export class ApiError extends Error {
 // replayed once it does, so the map can start offline after a single visit.
 const uncached = new Set();
 
-export async function getJSON(url, { signal } = {}) {
-  if ("serviceWorker" in navigator && !navigator.serviceWorker.controller) uncached.add(url);
+// Who is signed in: the session store registers its token here, so every call carries it.
+let tokenSource = () => null;
+export function useToken(getToken) {
+  tokenSource = getToken;
+}
+
+function headers(extra = {}) {
+  const token = tokenSource();
+  return { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
+}
+
+export const getJSON = (url, options) => request(url, { ...options, method: "GET" });
+
+export const postJSON = (url, json, options) =>
+  request(url, {
+    ...options,
+    method: "POST",
+    body: JSON.stringify(json),
+    headers: { "Content-Type": "application/json" },
+  });
+
+async function request(url, { signal, method, body: payload, headers: extra } = {}) {
+  if (method === "GET" && "serviceWorker" in navigator && !navigator.serviceWorker.controller) {
+    uncached.add(url);
+  }
   let res;
   try {
-    res = await fetch(url, { headers: { Accept: "application/json" }, signal });
+    res = await fetch(url, { method, body: payload, headers: headers(extra), signal });
   } catch (err) {
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, "network", "网络连接失败");
@@ -55,7 +78,7 @@ export async function getAllFeatures(url, { signal } = {}) {
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    for (const url of uncached) fetch(url, { headers: { Accept: "application/json" } }).catch(() => {});
+    for (const url of uncached) fetch(url, { headers: headers() }).catch(() => {});
     uncached.clear();
   });
 }

@@ -1,0 +1,27 @@
+// What each action asks for before it is sent; the rest of the body is {action, version}.
+export const NEEDS = {
+  reject: ["reason"],
+  dispatch: ["assignee"],
+  handle: ["result", "photo"],
+  self_handle: ["result", "photo"],
+  rework: ["reason"],
+  escalate: ["reason"],
+  return: ["reason"],
+  void: ["reason"],
+  shelve: ["reason", "review_date"],
+  rate: ["rating", "comment"],
+  reopen: ["reason"],
+  request_extension: ["extension_hours", "reason"],
+};
+
+// The body of a transition from the form's values, only with the fields the action takes.
+export function transitionBody(action, values) {
+  const body = { action };
+  for (const field of NEEDS[action] ?? []) {
+    if (field === "photo") continue; // uploaded separately, through the outbox
+    const value = values[field];
+    if (value === "" || value === null || value === undefined) continue;
+    body[field] = field === "rating" || field === "assignee" || field === "extension_hours" ? Number(value) : value;
+  }
+  return body;
+}

@@ -1,0 +1,25 @@
+import { getJSON } from "../api/client.js";
+import { snapshots } from "../offline/db.js";
+
+// The category tree, kept on the phone so the report form works offline.
+export async function loadCategories() {
+  try {
+    const list = await getJSON("/api/categories");
+    await snapshots.put("categories", list);
+    return list;
+  } catch (err) {
+    const saved = await snapshots.get("categories");
+    if (saved) return saved;
+    throw err;
+  }
+}
+
+// For van-cascader: groups with their leaves as children.
+export function asOptions(list) {
+  const groups = list.filter((c) => !c.parent);
+  return groups.map((g) => ({
+    text: g.name,
+    value: g.code,
+    children: list.filter((c) => c.parent === g.code).map((c) => ({ text: c.name, value: c.code })),
+  }));
+}

@@ -1,0 +1,55 @@
+// Chinese names of the workflow's statuses and actions (backend/cases/states.py).
+export const STATUS = {
+  submitted: "待受理",
+  accepted: "已立案",
+  rejected: "不予受理",
+  dispatched: "已派遣",
+  handling: "处置中",
+  handled: "已处置",
+  verified: "已核查",
+  closed: "已结案",
+  withdrawn: "已撤回",
+  shelved: "挂账",
+  voided: "已作废",
+};
+
+export const STATUS_COLOR = {
+  submitted: "warning",
+  accepted: "primary",
+  dispatched: "primary",
+  handling: "primary",
+  handled: "success",
+  verified: "success",
+  closed: "default",
+};
+
+export const ACTION = {
+  accept: "受理立案",
+  reject: "不予受理",
+  dispatch: "派遣",
+  start: "开始处置",
+  handle: "处置完成",
+  self_handle: "自处理",
+  verify: "核查通过",
+  rework: "返工",
+  close: "结案",
+  escalate: "上报上级",
+  withdraw: "撤回",
+  rate: "评价",
+  reopen: "重新打开",
+  return: "回退",
+  request_extension: "申请延期",
+  approve_extension: "批准延期",
+  refuse_extension: "驳回延期",
+  shelve: "挂账",
+  unshelve: "恢复办理",
+  void: "作废",
+};
+
+export const KIND = { request: "诉求", incident: "事件", task: "任务" };
+
+export const OPEN = new Set(["submitted", "accepted", "dispatched", "handling", "handled", "verified"]);
+
+export function isOverdue(c, now = Date.now()) {
+  return OPEN.has(c.status) && c.due_at && Date.parse(c.due_at) < now;
+}

@@ -1,0 +1,36 @@
+import { getJSON } from "../api/client.js";
+import { snapshots } from "../offline/db.js";
+
+// A list of cases from /api/case-list, saved on the phone after each sync so it reads offline.
+// Returns { items, savedAt, offline }.
+export async function loadList(name, query) {
+  try {
+    const page = await getJSON(`/api/case-list/?${query}`);
+    const saved = { items: page.items, savedAt: Date.now() };
+    await snapshots.put(`list:${name}`, saved);
+    return { ...saved, offline: false };
+  } catch (err) {
+    const saved = await snapshots.get(`list:${name}`);
+    if (saved && err.status === 0) return { ...saved, offline: true };
+    throw err;
+  }
+}
+
+export async function saveList(name, items) {
+  await snapshots.put(`list:${name}`, { items, savedAt: Date.now() });
+}
+
+// Keeps a list current from the live stream: a case event re-reads that one case.
+export async function applyEvent(items, message, belongs) {
+  const match = /^case:(\d+)$/.exec(message.subject ?? "");
+  if (!match) return items;
+  const id = Number(match[1]);
+  let fresh;
+  try {
+    fresh = await getJSON(`/api/cases/${id}`);
+  } catch {
+    return items.filter((c) => c.id !== id || belongs(c));
+  }
+  const rest = items.filter((c) => c.id !== id);
+  return belongs(fresh) ? [fresh, ...rest] : rest;
+}

@@ -1,0 +1,18 @@
+// Photos are shrunk on the phone before they are queued: at most 1600 px on the long side,
+// JPEG at quality 0.8. A phone's 12 MP photo becomes a few hundred KB to send from a stairwell.
+export const MAX_SIDE = 1600;
+
+export async function shrink(file, { maxSide = MAX_SIDE, quality = 0.8 } = {}) {
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+  const width = Math.round(bitmap.width * scale);
+  const height = Math.round(bitmap.height * scale);
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+  bitmap.close?.();
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("encode"))), "image/jpeg", quality),
+  );
+}

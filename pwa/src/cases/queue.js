@@ -1,0 +1,54 @@
+import { enqueue } from "../offline/outbox.js";
+
+// Writes about cases, queued in the outbox: each carries the client id that makes a retry safe.
+
+export async function queueCase(body, photos = []) {
+  const clientId = body.client_id ?? crypto.randomUUID();
+  const label = `${body.kind === "request" ? "诉求" : "事件"}：${body.description.slice(0, 24)}`;
+  await enqueue({
+    id: clientId,
+    kind: "case",
+    label,
+    request: { method: "POST", url: "/api/cases/", json: { ...body, client_id: clientId } },
+  });
+  for (const [i, blob] of photos.entries()) {
+    const photoId = crypto.randomUUID();
+    await enqueue({
+      id: photoId,
+      kind: "photo",
+      label: `${label} · 照片 ${i + 1}`,
+      after: clientId,
+      request: { method: "POST", url: "/api/cases/{after}/photos", form: { file: blob, client_id: photoId } },
+    });
+  }
+  return clientId;
+}
+
+export function queuePhoto(caseId, blob, label) {
+  const photoId = crypto.randomUUID();
+  return enqueue({
+    id: photoId,
+    kind: "photo",
+    label,
+    request: { method: "POST", url: `/api/cases/${caseId}/photos`, form: { file: blob, client_id: photoId } },
+  });
+}
+
+// A transition names the version the person saw: if the case changed meanwhile, the server
+// answers 409 and the outbox shows it as a conflict instead of acting on a stale screen.
+export function queueTransition(caseItem, body, label) {
+  return enqueue({
+    kind: "transition",
+    label,
+    meta: { caseId: caseItem.id },
+    request: {
+      method: "POST",
+      url: `/api/cases/${caseItem.id}/transitions`,
+      json: { ...body, version: caseItem.version },
+    },
+  });
+}
+
+export function queueSupport(caseId, label) {
+  return enqueue({ kind: "support", label, request: { method: "POST", url: `/api/cases/${caseId}/support` } });
+}

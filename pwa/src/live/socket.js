@@ -1,0 +1,99 @@
+// The live stream (/api/live): subscribe, hear events, and on every reconnect resume from the
+// last event id seen, so a phone that lost its signal in a lift gets exactly what it missed.
+const LAST_ID_KEY = "wangge.live.lastId";
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+export class LiveStream {
+  constructor({ token, scopes = [], onMessage, onState, onUnauthorized }) {
+    this.token = token;
+    this.scopes = scopes;
+    this.onMessage = onMessage;
+    this.onState = onState ?? (() => {});
+    this.onUnauthorized = onUnauthorized ?? (() => {});
+    this.socket = null;
+    this.retries = 0;
+    this.stopped = false;
+    this.timer = null;
+  }
+
+  get lastId() {
+    const stored = Number(localStorage.getItem(LAST_ID_KEY));
+    return Number.isFinite(stored) && stored > 0 ? stored : null;
+  }
+
+  set lastId(id) {
+    localStorage.setItem(LAST_ID_KEY, String(id));
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    this.wake = () => {
+      if (document.visibilityState === "visible" && !this.socket) this.connect();
+    };
+    document.addEventListener("visibilitychange", this.wake);
+    addEventListener("online", this.wake);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    document.removeEventListener("visibilitychange", this.wake);
+    removeEventListener("online", this.wake);
+    this.socket?.close(1000);
+    this.socket = null;
+  }
+
+  send(message) {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/api/live?token=${encodeURIComponent(this.token)}`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.onState("connecting");
+    socket.onopen = () => {
+      this.retries = 0;
+      // With no id yet, take the stream from now: lists were just loaded over HTTP.
+      socket.send(JSON.stringify({ type: "subscribe", scopes: this.scopes, after: this.lastId }));
+    };
+    socket.onmessage = (frame) => {
+      let message;
+      try {
+        message = JSON.parse(frame.data);
+      } catch {
+        return;
+      }
+      if (message.type === "subscribed") {
+        if (this.lastId === null && message.head) this.lastId = message.head;
+        this.onState("live");
+      }
+      if (message.type === "event") {
+        if (this.lastId !== null && message.id <= this.lastId) return;
+        this.lastId = message.id;
+      }
+      this.onMessage(message);
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (event.code === 4401) {
+        this.onState("unauthorized");
+        this.onUnauthorized();
+        return;
+      }
+      if (this.stopped) return;
+      this.onState("offline");
+      // 4408: the server dropped us for reading too slowly; come straight back and resume.
+      const delay =
+        event.code === 4408 ? 0 : Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++);
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { createRouter, createWebHistory } from "vue-router";
+import { useSession } from "./stores/session.js";
+
+// Views load on demand, so the first screen carries only the shell and the page it opens.
+const routes = [
+  { path: "/", name: "map", component: () => import("./views/MapView.vue"), meta: { public: true } },
+  { path: "/sign-in", name: "sign-in", component: () => import("./views/SignInView.vue"), meta: { public: true } },
+  { path: "/outbox", name: "outbox", component: () => import("./views/OutboxView.vue"), meta: { public: true } },
+  { path: "/report", name: "report", component: () => import("./views/ReportView.vue") },
+  { path: "/mine", name: "mine", component: () => import("./views/CaseListView.vue"), props: { name: "mine" } },
+  { path: "/inbox", name: "inbox", component: () => import("./views/CaseListView.vue"), props: { name: "inbox" } },
+  { path: "/cases/:id", name: "case", component: () => import("./views/CaseView.vue"), props: true },
+];
+
+export const router = createRouter({
+  // The backend serves the app under /app/.
+  history: createWebHistory("/app/"),
+  routes,
+});
+
+router.beforeEach((to) => {
+  if (to.meta.public) return true;
+  const session = useSession();
+  return session.token ? true : { name: "sign-in", query: { next: to.fullPath } };
+});

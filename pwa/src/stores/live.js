@@ -1,0 +1,42 @@
+import { defineStore } from "pinia";
+import { ref } from "vue";
+import { LiveStream } from "../live/socket.js";
+import { useSession } from "./session.js";
+
+// One live connection per signed-in app; screens register what they want to hear.
+export const useLive = defineStore("live", () => {
+  const state = ref("offline");
+  const handlers = new Set();
+  let stream = null;
+
+  function start() {
+    const session = useSession();
+    if (stream || !session.token) return;
+    stream = new LiveStream({
+      token: session.token,
+      scopes: [],
+      onState: (s) => (state.value = s),
+      onUnauthorized: () => session.signOut(),
+      onMessage: (message) => {
+        for (const handler of handlers) handler(message);
+      },
+    });
+    stream.start();
+  }
+
+  function stop() {
+    stream?.stop();
+    stream = null;
+    state.value = "offline";
+  }
+
+  // Returns the function that stops listening; call it when the screen goes away.
+  function listen(handler) {
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  }
+
+  const send = (message) => stream?.send(message) ?? false;
+
+  return { state, start, stop, listen, send };
+});

@@ -1,0 +1,29 @@
+import { defineStore } from "pinia";
+import { computed, ref } from "vue";
+import { discard, drain, enqueue, onOutboxChange, retry, startOutbox } from "../offline/outbox.js";
+
+// The outbox as the screens see it: what waits, and why each failed item failed.
+export const useOutbox = defineStore("outbox", () => {
+  const items = ref([]);
+  const online = ref(navigator.onLine);
+  onOutboxChange((list) => {
+    items.value = list;
+  });
+  addEventListener("online", () => (online.value = true));
+  addEventListener("offline", () => (online.value = false));
+
+  const waiting = computed(() => items.value.length);
+  const failed = computed(() => items.value.filter((i) => i.state === "rejected" || i.state === "conflict"));
+
+  return {
+    items,
+    online,
+    waiting,
+    failed,
+    start: startOutbox,
+    enqueue,
+    discard,
+    retry,
+    sendNow: () => drain({ force: true }),
+  };
+});

@@ -1,0 +1,70 @@
+import { defineStore } from "pinia";
+import { computed, ref } from "vue";
+import { getJSON, postJSON, useToken } from "../api/client.js";
+import { useToken as useOutboxToken } from "../offline/outbox.js";
+
+const KEY = "wangge.session";
+
+// Roles as the backend names them; what each one sees first in the app.
+export const FIELD_ROLES = ["grid_leader", "grid_police", "grid_worker"];
+export const CENTRE_ROLES = ["community_staff", "street_staff", "district_admin", "city_admin"];
+
+function load() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEY) ?? "null");
+    return saved && saved.expiresAt * 1000 > Date.now() ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+export const useSession = defineStore("session", () => {
+  const saved = load();
+  const token = ref(saved?.token ?? null);
+  const expiresAt = ref(saved?.expiresAt ?? 0);
+  const me = ref(saved?.me ?? null);
+
+  useToken(() => token.value);
+  useOutboxToken(() => token.value);
+
+  const role = computed(() => me.value?.role ?? null);
+  const isResident = computed(() => role.value === "resident");
+  const isField = computed(() => FIELD_ROLES.includes(role.value));
+  const isCentre = computed(() => CENTRE_ROLES.includes(role.value));
+  const gridCodes = computed(() => [...new Set((me.value?.posts ?? []).map((p) => p.grid_code))]);
+
+  function persist() {
+    localStorage.setItem(
+      KEY,
+      JSON.stringify({ token: token.value, expiresAt: expiresAt.value, me: me.value }),
+    );
+  }
+
+  async function signIn(phone, password) {
+    const answer = await postJSON("/api/auth/sign-in", { phone, password });
+    token.value = answer.token;
+    expiresAt.value = answer.expires_at;
+    me.value = answer.person;
+    persist();
+  }
+
+  // Refreshes who I am when online; offline, the saved copy stands.
+  async function refresh() {
+    if (!token.value) return;
+    try {
+      me.value = await getJSON("/api/me");
+      persist();
+    } catch (err) {
+      if (err.status === 401) signOut();
+    }
+  }
+
+  function signOut() {
+    token.value = null;
+    me.value = null;
+    expiresAt.value = 0;
+    localStorage.removeItem(KEY);
+  }
+
+  return { token, me, role, isResident, isField, isCentre, gridCodes, signIn, refresh, signOut };
+});
