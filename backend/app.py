@@ -25,7 +25,7 @@ from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.errors import EXCEPTION_HANDLERS
 from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
-from backend.health import health
+from backend.health import client_config, health
 from backend.imports.routes import ExportController, ImportsController
 from backend.middleware import reject_nul
 from backend.points.routes import PointsController
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             health,
+            client_config,
             AuthController,
             AreasController,
             CasesController,

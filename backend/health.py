@@ -26,3 +26,12 @@ async def health(state: State) -> Health:
     return Health(
         "ok", "sqlite" if state.settings.is_sqlite else "postgresql", len(state.grid_index)
     )
+
+
+class ClientConfig(Struct):
+    basemap_url: str | None  # raster tiles under the map's own layers; None: no basemap
+
+
+@get("/api/config", tags=["health"], summary="What the app needs to know of the server's settings")
+async def client_config(state: State) -> ClientConfig:
+    return ClientConfig(state.settings.basemap_url)

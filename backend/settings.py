@@ -29,6 +29,13 @@ class Settings:
     # Seconds between runs of the overdue scheduler; 0 is off. Off unless read from the
     # environment: an app a test or a tool builds does not escalate cases behind its back.
     escalation_interval_s: float = 0.0
+    # Every Redis key starts with this: deployments (or test runs) can share one server.
+    redis_prefix: str = "wangge:"
+    # Patrol logs (巡查日志) count the local day of this timezone.
+    timezone: str = "Asia/Shanghai"
+    # A raster tile URL template ({z}/{x}/{y}) drawn under Wangge's own layers, such as a
+    # 天地图 layer with its key; none by default, so the map needs no internet.
+    basemap_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -48,6 +55,9 @@ class Settings:
             port=int(env.get("WANGGE_PORT", "8000")),
             token_ttl_hours=int(env.get("WANGGE_TOKEN_TTL_HOURS", str(24 * 14))),
             escalation_interval_s=float(env.get("WANGGE_ESCALATION_INTERVAL_S", "60")),
+            redis_prefix=env.get("WANGGE_REDIS_PREFIX", "wangge:"),
+            timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
+            basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
         )
         if "WANGGE_PWA_DIST" in env:
             settings = replace(settings, pwa_dist=Path(env["WANGGE_PWA_DIST"]))

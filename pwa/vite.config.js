@@ -48,7 +48,7 @@ export default defineConfig({
             // Scope /app/ limits which pages the worker controls, not which requests it sees,
             // so the page's /api/ calls pass through it.
             urlPattern: ({ sameOrigin, url }) =>
-              sameOrigin && /^\/api\/(collections|grids)\//.test(url.pathname),
+              sameOrigin && /^\/api\/(collections|grids|config|categories)(\/|$)/.test(url.pathname),
             handler: "NetworkFirst",
             options: {
               cacheName: "wangge-api",

@@ -9,6 +9,8 @@ const routes = [
   { path: "/report", name: "report", component: () => import("./views/ReportView.vue") },
   { path: "/mine", name: "mine", component: () => import("./views/CaseListView.vue"), props: { name: "mine" } },
   { path: "/inbox", name: "inbox", component: () => import("./views/CaseListView.vue"), props: { name: "inbox" } },
+  { path: "/patrol", name: "patrol", component: () => import("./views/PatrolView.vue") },
+  { path: "/screen", name: "screen", component: () => import("./views/ScreenView.vue") },
   { path: "/cases/:id", name: "case", component: () => import("./views/CaseView.vue"), props: true },
 ];
 

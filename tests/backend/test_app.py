@@ -1,8 +1,11 @@
 """What every client can count on: health, errors as JSON, the OpenAPI document, the app shell."""
 
+from dataclasses import replace
+
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
+from backend.app import create_app
 from backend.errors import EXCEPTION_HANDLERS
 
 
@@ -13,6 +16,14 @@ async def test_health(client, database):
     assert body["status"] == "ok"
     assert body["database"] == ("sqlite" if database.kind == "sqlite" else "postgresql")
     assert body["grids_indexed"] > 200
+
+
+async def test_the_app_is_told_the_basemap_only_when_one_is_set(client, database):
+    assert (await client.get("/api/config")).json() == {"basemap_url": None}
+    tiles = "https://t0.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+    settings = replace(database.settings, basemap_url=tiles)
+    async with AsyncTestClient(app=create_app(settings)) as other:
+        assert (await other.get("/api/config")).json() == {"basemap_url": tiles}
 
 
 async def test_unknown_route_is_a_json_404(client):

@@ -99,6 +99,9 @@ def test_settings_from_env(tmp_path):
     assert s.port == 9001 and s.redis_url is None and s.is_sqlite
     s = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db", "REDIS_URL": "redis://h"})
     assert not s.is_sqlite and s.redis_url == "redis://h"
+    assert s.basemap_url is None
+    tiles = "https://tiles.example/{z}/{x}/{y}.png"
+    assert Settings.from_env({"WANGGE_BASEMAP_URL": tiles}).basemap_url == tiles
 
 
 def test_secret_key_is_made_once_and_kept(tmp_path):

@@ -153,6 +153,7 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
     page = await ctx.new_page()
     try:
         await sign_in(page, live_server, "grid_worker")
+        await page.wait_for_load_state("networkidle")  # the inbox is saved for offline reading
         await page.goto(f"{live_server}/app/report")
         await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
         # Offline mode does not stop a service worker's requests: the API is blocked as well.
@@ -166,6 +167,7 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
             category=("市政设施", "井盖缺失"),
         )
         await expect(page.get_by_test_id("outbox-count")).to_contain_text("1", timeout=10_000)
+        await expect(page.get_by_text("离线：显示")).to_be_visible()  # the inbox, from the phone
         await screenshot(page, "app-worker-offline-outbox")
         assert api_cases(live_server, "grid_leader", "堵塞消防通道") == []
 

@@ -17,7 +17,8 @@ export async function loadList(name, query) {
 }
 
 export async function saveList(name, items) {
-  await snapshots.put(`list:${name}`, { items, savedAt: Date.now() });
+  // A plain copy: IndexedDB cannot clone Vue's reactive proxies.
+  await snapshots.put(`list:${name}`, { items: JSON.parse(JSON.stringify(items)), savedAt: Date.now() });
 }
 
 // Keeps a list current from the live stream: a case event re-reads that one case.

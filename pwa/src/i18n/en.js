@@ -62,5 +62,7 @@ export default {
     send: "Send",
   },
   list: { offlineCopy: "Offline: as synced at {at}", empty: "No cases" },
+  screen: { open: "Open", overdue: "Overdue", today: "New today", onDuty: "On duty" },
+  patrol: { title: "Patrol", onDuty: "On duty", hint: "Shares your position while the app is open", last: "Last position", today: "Today", distance: "Distance", time: "Time on duty", coverage: "Buildings passed (within 30 m)" },
   live: { connecting: "Connecting", live: "Live", offline: "Disconnected, reconnecting", unauthorized: "Sign in again" },
 };

@@ -63,5 +63,7 @@ export default {
     send: "提交",
   },
   list: { offlineCopy: "离线：显示 {at} 同步的内容", empty: "暂无案件" },
+  screen: { open: "办理中", overdue: "超期", today: "今日新增", onDuty: "在岗网格员" },
+  patrol: { title: "巡查", onDuty: "在岗", hint: "打开后，应用开着时共享位置", last: "最新位置", today: "今日巡查", distance: "巡查里程", time: "在岗时长", coverage: "走访楼栋（30 米内）" },
   live: { connecting: "连接中", live: "实时", offline: "已断开，正在重连", unauthorized: "请重新登录" },
 };

@@ -31,6 +31,7 @@ export const useSession = defineStore("session", () => {
   const isResident = computed(() => role.value === "resident");
   const isField = computed(() => FIELD_ROLES.includes(role.value));
   const isCentre = computed(() => CENTRE_ROLES.includes(role.value));
+  const home = computed(() => (isResident.value ? "/mine" : isCentre.value ? "/screen" : "/inbox"));
   const gridCodes = computed(() => [...new Set((me.value?.posts ?? []).map((p) => p.grid_code))]);
 
   function persist() {
@@ -66,5 +67,5 @@ export const useSession = defineStore("session", () => {
     localStorage.removeItem(KEY);
   }
 
-  return { token, me, role, isResident, isField, isCentre, gridCodes, signIn, refresh, signOut };
+  return { token, me, role, home, isResident, isField, isCentre, gridCodes, signIn, refresh, signOut };
 });

@@ -1,0 +1,63 @@
+import { enqueue } from "../offline/outbox.js";
+
+// Sharing position while on duty: fixes go over the live socket when it is open; with no
+// signal they are kept and uploaded as one batch once the socket is back (nothing is lost,
+// and the server ignores a fix it already has).
+const MIN_INTERVAL_MS = 5_000;
+const BATCH_MAX = 500;
+
+export class PositionSharer {
+  constructor(live) {
+    this.live = live;
+    this.watch = null;
+    this.held = [];
+    this.lastSent = 0;
+    this.onFix = () => {};
+  }
+
+  start() {
+    this.live.send({ type: "duty", on: true });
+    this.watch = navigator.geolocation.watchPosition(
+      (p) => this.fix(p),
+      () => {},
+      { enableHighAccuracy: true, maximumAge: 5_000, timeout: 30_000 },
+    );
+  }
+
+  async stop() {
+    if (this.watch !== null) navigator.geolocation.clearWatch(this.watch);
+    this.watch = null;
+    await this.flush();
+    this.live.send({ type: "duty", on: false });
+  }
+
+  fix(p) {
+    const now = Date.now();
+    if (now - this.lastSent < MIN_INTERVAL_MS) return;
+    this.lastSent = now;
+    const message = {
+      type: "position",
+      lon: p.coords.longitude,
+      lat: p.coords.latitude,
+      accuracy: p.coords.accuracy,
+      at: new Date(p.timestamp || now).toISOString(),
+    };
+    this.onFix(message);
+    if (this.live.send(message)) {
+      if (this.held.length) this.flush();
+    } else {
+      this.held.push(message);
+      if (this.held.length >= BATCH_MAX) this.flush();
+    }
+  }
+
+  async flush() {
+    if (!this.held.length) return;
+    const positions = this.held.splice(0).map(({ type, ...rest }) => rest);
+    await enqueue({
+      kind: "positions",
+      label: `轨迹 ${positions.length} 点`,
+      request: { method: "POST", url: "/api/positions/batch", json: { positions } },
+    });
+  }
+}
