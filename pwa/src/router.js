@@ -3,7 +3,9 @@ import { useSession } from "./stores/session.js";
 
 // Views load on demand, so the first screen carries only the shell and the page it opens.
 const routes = [
-  { path: "/", name: "map", component: () => import("./views/MapView.vue"), meta: { public: true } },
+  // The map is a tab, not the door: MapLibre is three times the rest of the app.
+  { path: "/", name: "home", redirect: () => useSession().home },
+  { path: "/map", name: "map", component: () => import("./views/MapView.vue"), meta: { public: true } },
   { path: "/sign-in", name: "sign-in", component: () => import("./views/SignInView.vue"), meta: { public: true } },
   { path: "/outbox", name: "outbox", component: () => import("./views/OutboxView.vue"), meta: { public: true } },
   { path: "/report", name: "report", component: () => import("./views/ReportView.vue") },

@@ -59,8 +59,9 @@ async def sign_in(page: Page, base: str, role: str) -> None:
 async def report(
     page: Page, base: str, description: str, *, photo: bool, category: tuple[str, str]
 ) -> None:
-    await page.goto(f"{base}/app/report")
-    await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
+    if not page.url.endswith("/app/report"):
+        await page.goto(f"{base}/app/report")
+        await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
     await page.get_by_test_id("category").click()
     await page.get_by_role("tab").first.wait_for()
     group, leaf = category
@@ -153,9 +154,12 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
     page = await ctx.new_page()
     try:
         await sign_in(page, live_server, "grid_worker")
-        await page.wait_for_load_state("networkidle")  # the inbox is saved for offline reading
+        # The inbox, synced once, is what the phone shows offline.
+        await expect(page.locator("[data-testid=case-list][data-synced]")).to_be_attached()
         await page.goto(f"{live_server}/app/report")
         await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
+        # The app's code comes from the worker's precache once it controls the page.
+        await page.wait_for_function("navigator.serviceWorker.controller !== null")
         # Offline mode does not stop a service worker's requests: the API is blocked as well.
         await ctx.set_offline(True)
         await ctx.route(re.compile(r".*/api/.*"), lambda route: route.abort())
@@ -167,7 +171,7 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
             category=("市政设施", "井盖缺失"),
         )
         await expect(page.get_by_test_id("outbox-count")).to_contain_text("1", timeout=10_000)
-        await expect(page.get_by_text("离线：显示")).to_be_visible()  # the inbox, from the phone
+        await expect(page.get_by_text("离线：显示")).to_be_visible(timeout=15_000)  # from the phone
         await screenshot(page, "app-worker-offline-outbox")
         assert api_cases(live_server, "grid_leader", "堵塞消防通道") == []
 

@@ -1,4 +1,5 @@
 import pytest
+from playwright.async_api import expect
 
 from tests.e2e.conftest import screenshot
 
@@ -8,7 +9,9 @@ pytestmark = pytest.mark.e2e
 async def test_root_shows_the_grids_on_a_map_at_phone_size(live_server, phone_page):
     page = phone_page
     await page.goto(f"{live_server}/")
-    assert page.url == f"{live_server}/app/"
+    await expect(page).to_have_url(f"{live_server}/app/sign-in")
+    await page.get_by_test_id("visit-map").click()
+    await expect(page).to_have_url(f"{live_server}/app/map")
     await page.wait_for_function(
         "document.documentElement.dataset.mapReady === '1'", timeout=60_000
     )

@@ -66,7 +66,7 @@ async def test_the_app_installs_and_starts_with_the_server_gone(live_server, tmp
         )
         page = await ctx.new_page()
         try:
-            await page.goto(f"{base}/app/")
+            await page.goto(f"{base}/app/map")
             assert await page.evaluate(
                 "navigator.serviceWorker.ready.then((r) => r.active.state)"
             ) in {"activating", "activated"}

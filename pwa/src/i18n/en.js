@@ -20,6 +20,7 @@ export default {
     password: "Password",
     submit: "Sign in",
     failed: "Sign-in failed",
+    visitMap: "Browse the map of grids and service points",
     signOut: "Sign out",
   },
   tabs: { map: "Map", inbox: "Inbox", report: "Report", mine: "My requests", patrol: "Patrol", screen: "Screen", dashboard: "Ranking", me: "Me" },

@@ -21,6 +21,7 @@ export default {
     password: "密码",
     submit: "登录",
     failed: "登录失败",
+    visitMap: "不登录，查看网格和服务点位地图",
     signOut: "退出登录",
   },
   tabs: { map: "地图", inbox: "待办", report: "上报", mine: "我的诉求", patrol: "巡查", screen: "大屏", dashboard: "考核", me: "我" },

@@ -141,12 +141,18 @@ async function settle(item, outcome) {
 }
 
 let draining = null;
+let again = false;
 let timer = null;
 
 // Sends what is due, oldest first; stops at the first network failure, since the rest would
 // fail the same way. `force` ignores backoff (the "send now" button, coming back online).
+// Asked while a pass runs (the network came back mid-pass), it runs another pass after it.
 export function drain({ force = false } = {}) {
-  draining ??= (async () => {
+  if (draining) {
+    again ||= force;
+    return draining;
+  }
+  draining = (async () => {
     try {
       for (const item of await list()) {
         const due = item.state === "pending" || (item.state === "retry" && (force || item.nextAt <= Date.now()));
@@ -158,7 +164,12 @@ export function drain({ force = false } = {}) {
       }
     } finally {
       draining = null;
-      schedule();
+      if (again) {
+        again = false;
+        drain({ force: true });
+      } else {
+        schedule();
+      }
     }
   })();
   return draining;

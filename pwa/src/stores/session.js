@@ -31,7 +31,10 @@ export const useSession = defineStore("session", () => {
   const isResident = computed(() => role.value === "resident");
   const isField = computed(() => FIELD_ROLES.includes(role.value));
   const isCentre = computed(() => CENTRE_ROLES.includes(role.value));
-  const home = computed(() => (isResident.value ? "/mine" : isCentre.value ? "/screen" : "/inbox"));
+  const home = computed(() => {
+    if (!token.value) return "/sign-in";
+    return isResident.value ? "/mine" : isCentre.value ? "/screen" : "/inbox";
+  });
   const gridCodes = computed(() => [...new Set((me.value?.posts ?? []).map((p) => p.grid_code))]);
 
   function persist() {
