@@ -35,6 +35,8 @@ export default {
     phone: "Contact phone",
     photos: "Photos",
     location: "Location",
+    pickOnMap: "Pick on the map",
+    tapMap: "Tap the map to place it",
     locating: "Locating… tap to retry",
     accuracy: "Accuracy about {m} m",
     noGps: "No location",

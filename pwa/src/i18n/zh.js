@@ -36,6 +36,8 @@ export default {
     phone: "联系电话",
     photos: "照片",
     location: "位置",
+    pickOnMap: "在地图上选点",
+    tapMap: "点击地图选择位置",
     locating: "正在定位… 点此重新定位",
     accuracy: "精度约 {m} 米",
     noGps: "无法获取位置",
