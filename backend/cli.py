@@ -69,6 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        # Small JSON messages to thousands of sockets: per-socket deflate cost ~5x the fan-out
+        # CPU (bench/positions.py) for a few bytes saved. Pings stay on: they find dead phones.
+        ws_per_message_deflate=False,
     )
 
 

@@ -10,6 +10,8 @@ import contextlib
 import io
 import logging
 import os
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,11 @@ APPS = [
     "backend.points.piccolo_app",
     "backend.events.piccolo_app",
     "backend.cases.piccolo_app",
+    "backend.emergency.piccolo_app",
+    "backend.tasks.piccolo_app",
+    "backend.positions.piccolo_app",
+    "backend.party.piccolo_app",
+    "backend.assessment.piccolo_app",
 ]
 
 
@@ -84,12 +91,55 @@ async def close_pool(engine: Engine) -> None:
         await engine.close()
 
 
-def write_transaction(engine: Engine) -> Any:
+# The newest event id appended by the write transaction running in this context (its holder
+# is a one-item list); listeners hear it once the transaction has committed.
+_appended: ContextVar[list[int] | None] = ContextVar("wangge_appended", default=None)
+CommitListener = Callable[[Engine, int], None]
+_commit_listeners: list[CommitListener] = []
+
+
+def on_events_committed(listener: CommitListener) -> Callable[[], None]:
+    """Call ``listener(engine, newest_event_id)`` after every write transaction that appended
+    events commits (the live hub wakes its readers with it); returns the function that stops
+    it. Listeners must not block: they run in the writer's task."""
+    _commit_listeners.append(listener)
+    return lambda: _commit_listeners.remove(listener)
+
+
+def note_appended(last_id: int) -> None:
+    """Called by the event log: this transaction wrote events up to ``last_id``."""
+    holder = _appended.get()
+    if holder is not None:
+        holder[:] = [max([last_id, *holder])]
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
     """A transaction for writes; on SQLite it takes the write lock up front (IMMEDIATE), so a
-    second writer waits for the first instead of failing half-way with a deadlock."""
+    second writer waits for the first instead of failing half-way with a deadlock.
+
+    After the outermost one commits, if it appended events, the commit listeners hear the
+    newest id (an inner one is part of its parent and commits with it).
+    """
     if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
+        transaction = engine.transaction(transaction_type=TransactionType.immediate)
+    else:
+        transaction = engine.transaction()
+    outermost = engine.current_transaction.get() is None
+    holder: list[int] = []
+    token = _appended.set(holder) if outermost else None
+    try:
+        async with transaction as t:
+            yield t
+    finally:
+        if token is not None:
+            _appended.reset(token)
+    if holder:
+        for listener in list(_commit_listeners):
+            try:
+                listener(engine, holder[0])
+            except Exception:  # the write is committed: a listener's fault must not undo it
+                log.exception("a commit listener failed")
 
 
 async def migrate(engine: Engine) -> None:

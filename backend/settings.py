@@ -31,6 +31,12 @@ class Settings:
     escalation_interval_s: float = 0.0
     # Every Redis key starts with this: deployments (or test runs) can share one server.
     redis_prefix: str = "wangge:"
+    # The live stream (backend/live): how many messages may wait for a client that reads too
+    # slowly (on top of what its connection buffers) before it is closed with 4408; and how
+    # often each process looks at the event log when no wake-up came (writes made by another
+    # process without Redis, or by the command line).
+    live_backlog: int = 256
+    live_poll_s: float = 1.0
     # Patrol logs (巡查日志) count the local day of this timezone.
     timezone: str = "Asia/Shanghai"
     # A raster tile URL template ({z}/{x}/{y}) drawn under Wangge's own layers, such as a
@@ -56,6 +62,8 @@ class Settings:
             token_ttl_hours=int(env.get("WANGGE_TOKEN_TTL_HOURS", str(24 * 14))),
             escalation_interval_s=float(env.get("WANGGE_ESCALATION_INTERVAL_S", "60")),
             redis_prefix=env.get("WANGGE_REDIS_PREFIX", "wangge:"),
+            live_backlog=int(env.get("WANGGE_LIVE_BACKLOG", "256")),
+            live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
             timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
             basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
         )

@@ -21,7 +21,12 @@ from pyproj import Transformer
 
 from geo.demo_buildings import building_table
 from geo.demo_layout import METRIC_CRS, area_table, grid_table
-from geo.demo_people import DEMO_ACCOUNTS, DEMO_GRID_CODE, people_and_posts
+from geo.demo_people import (
+    DEMO_ACCOUNTS,
+    DEMO_GRID_CODE,
+    people_and_posts,
+    property_secretaries,
+)
 from geo.demo_points import service_point_table
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_GRID_CODE", "METRIC_CRS", "DemoCity", "build_demo_city"]
@@ -68,6 +73,7 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
     buildings = building_table(grids, rng)
     points = service_point_table(areas, grids, rng)
     people, posts = people_and_posts(areas, grids, rng)
+    people, posts = property_secretaries(people, posts, points, rng)
     return DemoCity(
         areas=_frame(areas, ["code", "name", "level", "parent_code"]),
         grids=_frame(

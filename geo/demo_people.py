@@ -123,3 +123,27 @@ def people_and_posts(
         for i in range(RESIDENTS_PER_COMMUNITY):
             roster.hire("resident", code, i == 0 and code == demo_community)
     return roster.tables(rng)
+
+
+def property_secretaries(
+    people: pd.DataFrame, posts: pd.DataFrame, points: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the party secretary of each 红色物业's property company to the grid it serves
+    (网格"双书记"). They are residents of the grid's community, not staff: the post is theirs
+    as the company's secretary. Drawn after everyone else, so nobody else changes."""
+    served = points.loc[points["kind"] == "red_property", "area_code"].to_numpy(str)
+    phones = _phones(len(served) + 50, rng)
+    phones = phones[~np.isin(phones, people["phone"].to_numpy())][: len(served)]
+    added = pd.DataFrame(
+        {
+            "phone": phones,
+            "name": names.person_names(len(served), rng),
+            "role": "resident",
+            "area_code": [code[:12] for code in served],
+        }
+    )
+    held = pd.DataFrame({"grid_code": served, "phone": phones, "post": "property_party_secretary"})
+    return (
+        pd.concat([people, added], ignore_index=True),
+        pd.concat([posts, held], ignore_index=True),
+    )

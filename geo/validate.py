@@ -111,7 +111,13 @@ def repair_polygons(geoms: np.ndarray) -> np.ndarray:
     fixed = geoms.copy()
     fixed[nonfinite(geoms)] = None
     broken = np.flatnonzero(~on_all_cores(shapely.is_valid, fixed) & ~shapely.is_missing(fixed))
-    fixed[broken] = [_polygonal(g) for g in shapely.make_valid(geoms[broken])]
+    return _repaired(fixed, broken, shapely.make_valid(geoms[broken]))
+
+
+def _repaired(fixed: np.ndarray, invalid: np.ndarray, made_valid: np.ndarray) -> np.ndarray:
+    """``fixed`` with the ``invalid`` ones replaced by the polygons of their repair and
+    whatever is not polygonal then set to None."""
+    fixed[invalid] = [_polygonal(g) for g in made_valid]
     fixed[~np.isin(shapely.get_type_id(fixed), _POLYGONAL_TYPE_IDS)] = None
     return fixed
 
@@ -130,6 +136,22 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
     >>> bowtie = Polygon([(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)])
     >>> [p.kind for p in check_geometries(gpd.GeoDataFrame({"code": ["A"]}, geometry=[bowtie]))]
     ['invalid_geometry']
+    """
+    return check_and_repair(gdf, min_area_m2=min_area_m2)[0]
+
+
+def check_and_repair(
+    gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0
+) -> tuple[list[Problem], np.ndarray]:
+    """`check_geometries` and `repair_polygons` of the same layer, testing each shape once.
+
+    >>> from shapely import Polygon, box
+    >>> bowtie = Polygon([(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)])
+    >>> square = box(106.8, 39.6, 106.81, 39.61)
+    >>> layer = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[bowtie, square])
+    >>> problems, repaired = check_and_repair(layer, min_area_m2=0)
+    >>> [p.kind for p in problems], [g.geom_type for g in repaired]
+    (['invalid_geometry'], ['MultiPolygon', 'Polygon'])
     """
     gdf = with_crs(gdf)
     geoms = np.asarray(gdf.geometry.array)
@@ -154,17 +176,19 @@ def check_geometries(gdf: gpd.GeoDataFrame, *, min_area_m2: float = 100.0) -> li
         for c in codes[broken]
     ]
     reasons = shapely.is_valid_reason(geoms[invalid])
-    repaired = shapely.make_valid(geoms[invalid])
+    made_valid = shapely.make_valid(geoms[invalid])
     problems += [
         Problem("invalid_geometry", (c,), f"invalid geometry: {r}", None, g)
-        for c, r, g in zip(codes[invalid], reasons, repaired, strict=True)
+        for c, r, g in zip(codes[invalid], reasons, made_valid, strict=True)
     ]
     tiny = usable & (areas < min_area_m2)
     problems += [
         Problem("tiny_polygon", (c,), f"area {a:.1f} m² is below {min_area_m2:g} m²", float(a), g)
         for c, a, g in zip(codes[tiny], areas[tiny], geoms[tiny], strict=True)
     ]
-    return problems
+    fixed = geoms.copy()
+    fixed[broken] = None
+    return problems, _repaired(fixed, np.flatnonzero(invalid), made_valid)
 
 
 def check_codes(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[Problem]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from backend.db import note_appended
 from backend.events.tables import Event, EventClock
 
 
@@ -61,20 +62,70 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
             for i, e in zip(ids, events, strict=True)
         )
     )
+    note_appended(last)
     return ids
+
+
+async def head() -> int:
+    """The newest committed event id (0 for an empty log)."""
+    rows = await EventClock.select(EventClock.last)
+    return rows[0]["last"] if rows else 0
 
 
 async def after(cursor: int, scopes: Sequence[str] = (), limit: int = 1000) -> list[StoredEvent]:
     """Events with id > ``cursor``, oldest first, limited to those under ``scopes`` (code
     prefixes; none means all)."""
-    if not all(s.isdigit() for s in scopes):
-        raise ValueError("scopes are area or grid codes, digits only")
+    _check_scopes(scopes)
     query = Event.select().where(Event.id > cursor).order_by(Event.id).limit(limit)
     if scopes:
-        where = Event.scope.like(f"{scopes[0]}%")
-        for scope in scopes[1:]:
-            where = where | Event.scope.like(f"{scope}%")
-        query = query.where(where)
+        query = query.where(_under(scopes))
+    return _stored(await query)
+
+
+async def between(
+    cursor: int,
+    upto: int,
+    scopes: Sequence[str],
+    subjects: Collection[str],
+    limit: int = 1000,
+) -> list[StoredEvent]:
+    """Events with ``cursor`` < id <= ``upto``, oldest first, that lie under one of ``scopes``
+    (code prefixes) or are about one of ``subjects`` (such as "case:42"); with neither, none.
+
+    A live subscriber's replay: what it missed, bounded by what its hub has already seen.
+    """
+    _check_scopes(scopes)
+    if cursor >= upto or not (scopes or subjects):
+        return []
+    if scopes and subjects:
+        where = _under(scopes) | Event.subject.is_in(sorted(subjects))
+    elif scopes:
+        where = _under(scopes)
+    else:
+        where = Event.subject.is_in(sorted(subjects))
+    query = (
+        Event.select()
+        .where((Event.id > cursor) & (Event.id <= upto))
+        .where(where)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    return _stored(await query)
+
+
+def _check_scopes(scopes: Sequence[str]) -> None:
+    if not all(s.isdigit() for s in scopes):
+        raise ValueError("scopes are area or grid codes, digits only")
+
+
+def _under(scopes: Sequence[str]) -> Any:
+    where = Event.scope.like(f"{scopes[0]}%")
+    for scope in scopes[1:]:
+        where = where | Event.scope.like(f"{scope}%")
+    return where
+
+
+def _stored(rows: list[dict[str, Any]]) -> list[StoredEvent]:
     return [
         StoredEvent(
             r["id"],
@@ -85,5 +136,5 @@ async def after(cursor: int, scopes: Sequence[str] = (), limit: int = 1000) -> l
             r["actor"],
             msgspec.Raw(r["payload"].encode()),
         )
-        for r in await query
+        for r in rows
     ]

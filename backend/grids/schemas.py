@@ -1,6 +1,7 @@
 import msgspec
 
 from backend.areas.schemas import AreaRef
+from backend.party.schemas import GradeRef, StarOut
 
 
 class PersonRef(msgspec.Struct):
@@ -13,12 +14,24 @@ class PostHolder(msgspec.Struct):
     post: str
     post_label: str
     person: PersonRef
+    grade: GradeRef | None = None  # 三岗十八级, for community workers who have one
 
 
 class Staffing(msgspec.Struct):
     complete: bool
     missing: list[str]  # required posts nobody holds: leader, police, fulltime, parttime
     missing_labels: list[str]
+
+
+class RedProperty(msgspec.Struct):
+    """A 红色物业 serving the grid: its property company's party secretary holds a post."""
+
+    code: str
+    name: str
+    address: str
+    phone: str
+    lon: float
+    lat: float
 
 
 class GridPage(msgspec.Struct):
@@ -31,6 +44,8 @@ class GridPage(msgspec.Struct):
     buildings: int
     households: int
     bbox: tuple[float, float, float, float]
+    red_properties: list[RedProperty] = []
+    branch_stars: list[StarOut] = []  # the grid's party branch in its contests, newest first
 
 
 class GridStaffing(msgspec.Struct):

@@ -9,9 +9,18 @@ from backend.areas.service import area_rows
 from backend.areas.tree import chain_of
 from backend.buildings.tables import Building
 from backend.errors import NotFound
-from backend.grids.schemas import GridPage, GridStaffing, PersonRef, PostHolder, Staffing
+from backend.grids.schemas import (
+    GridPage,
+    GridStaffing,
+    PersonRef,
+    PostHolder,
+    RedProperty,
+    Staffing,
+)
 from backend.grids.staffing import missing_posts
 from backend.grids.tables import POST_LABELS, Grid, GridPost
+from backend.party.grading import grades_of, stars_in
+from backend.points.tables import ServicePoint
 
 _POST_ORDER = {p: i for i, p in enumerate(POST_LABELS)}
 
@@ -52,6 +61,19 @@ async def grid_page(code: str) -> GridPage:
     )
     areas = {a["code"]: a for a in await area_rows()}
     community = areas[grid["community_code"]]
+    grades = await grades_of(p["person.id"] for p in posts)
+    red = (
+        await ServicePoint.select(
+            ServicePoint.code,
+            ServicePoint.name,
+            ServicePoint.address,
+            ServicePoint.phone,
+            ServicePoint.lon,
+            ServicePoint.lat,
+        )
+        .where((ServicePoint.grid == grid["id"]) & (ServicePoint.kind == "red_property"))
+        .order_by(ServicePoint.code)
+    )
     return GridPage(
         code=grid["code"],
         name=grid["name"],
@@ -65,6 +87,7 @@ async def grid_page(code: str) -> GridPage:
                 p["post"],
                 POST_LABELS[p["post"]],
                 PersonRef(p["person.id"], p["person.name"], p["person.phone"]),
+                grades.get(p["person.id"]),
             )
             for p in posts
         ],
@@ -72,6 +95,8 @@ async def grid_page(code: str) -> GridPage:
         buildings=totals["n"],
         households=totals["households"] or 0,
         bbox=(grid["min_lon"], grid["min_lat"], grid["max_lon"], grid["max_lat"]),
+        red_properties=[RedProperty(**r) for r in red],
+        branch_stars=await stars_in(grid["code"], None, exact=True),
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# The party-branch secretary is shown with the posts but is not part of the staffing rule.
+# The two party secretaries (the branch's and the property company's, 网格"双书记") are shown
+# with the posts but are not part of the staffing rule: a grid without them is not incomplete.
 REQUIRED_POSTS: tuple[str, ...] = ("leader", "police", "fulltime", "parttime")
 
 

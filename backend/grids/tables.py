@@ -16,13 +16,16 @@ class GridKind(StrEnum):
 
 
 class Post(StrEnum):
-    """一格一长一警一专多兼, plus the party branch built on the grid (支部建在网格上)."""
+    """一格一长一警一专多兼, plus the grid's two party secretaries (网格"双书记"): the branch
+    built on the grid (支部建在网格上) and, where a 红色物业 serves the grid, the property
+    company's. The secretaries are not part of the staffing rule (``staffing.REQUIRED_POSTS``)."""
 
     leader = "leader"
     police = "police"
     fulltime = "fulltime"
     parttime = "parttime"
     party_secretary = "party_secretary"
+    property_party_secretary = "property_party_secretary"
 
 
 POST_LABELS = {
@@ -31,6 +34,7 @@ POST_LABELS = {
     "fulltime": "专职网格员",
     "parttime": "兼职网格员",
     "party_secretary": "网格党支部书记",
+    "property_party_secretary": "物业党支部书记",
 }
 
 

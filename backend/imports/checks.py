@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.dtypes import StringDType
 from piccolo.columns import Varchar
 from piccolo.table import Table
 
@@ -16,7 +17,7 @@ from backend.buildings.tables import Building
 from backend.grids.tables import Grid
 from backend.points.tables import ServicePoint
 from geo.assign import assign_buildings
-from geo.validate import Problem, check_geometries, validate_partition
+from geo.validate import Problem, check_and_repair, check_geometries, validate_partition
 
 # Problems that stop an import; the others are reported and the import goes on.
 BLOCKING = frozenset(
@@ -37,6 +38,7 @@ BLOCKING = frozenset(
 AREA_LEVELS = ("city", "district", "street", "community")
 MAX_COUNT = 2**31 - 1  # floors and households are 32-bit integer columns
 GRID_KINDS = ("community", "village", "dedicated")
+_STR = StringDType()
 POINT_KINDS = ("party_centre", "driver_home", "warm_station", "red_property")
 
 
@@ -56,37 +58,58 @@ def blocking(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.kind in BLOCKING]
 
 
+def _strings(column: pd.Series) -> np.ndarray:
+    """The values as numpy strings, "" where missing: lengths and blanks are then measured in
+    C, where a Python call per value cost a tenth of a second on a city's buildings."""
+    return column.to_numpy(dtype=object, na_value="").astype(_STR)
+
+
 def missing_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
-    """Required text columns left blank."""
+    """Required text columns left blank.
+
+    >>> frame = pd.DataFrame({"code": ["A", "B", "C"], "name": ["一", " ", None]})
+    >>> [p.codes for p in missing_values(frame, ("name",))]
+    [('B',), ('C',)]
+    """
     problems = []
     for column in columns:
-        blank = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
+        blank = np.strings.strip(_strings(frame[column])) == ""
         problems += [
             Problem("missing_value", (str(code),), f"{column} is empty")
-            for code in frame.loc[blank, "code"]
+            for code in frame["code"].to_numpy()[blank]
         ]
     return problems
 
 
 def too_long(frame: pd.DataFrame, limits: dict[str, int]) -> list[Problem]:
-    """Text longer than its column holds (PostgreSQL would refuse it; SQLite would not)."""
+    """Text longer than its column holds (PostgreSQL would refuse it; SQLite would not).
+
+    >>> frame = pd.DataFrame({"code": ["A", "B"], "name": ["一二三", None]})
+    >>> [p.reason for p in too_long(frame, {"name": 2})]
+    ['name is longer than 2 characters']
+    """
     problems = []
     for column, limit in limits.items():
         if column not in frame:
             continue
-        lengths = frame[column].map(lambda v: len(str(v)) if v is not None and v == v else 0)
+        long = np.strings.str_len(_strings(frame[column])) > limit
         problems += [
             Problem("bad_value", (str(c),), f"{column} is longer than {limit} characters")
-            for c in frame.loc[lengths > limit, "code"]
+            for c in frame["code"].to_numpy()[long]
         ]
     return problems
 
 
 def duplicate_codes(codes: pd.Series) -> list[Problem]:
-    counts = codes.value_counts()
+    """Codes used more than once (counted among the repeated ones only: most are unique).
+
+    >>> [p.reason for p in duplicate_codes(pd.Series(["A", "B", "A"]))]
+    ['code A is used by 2 features']
+    """
+    counts = codes[codes.duplicated(keep=False)].value_counts()
     return [
         Problem("duplicate_code", (c,), f"code {c} is used by {n} features")
-        for c, n in counts[counts > 1].items()
+        for c, n in counts.items()
     ]
 
 
@@ -145,7 +168,8 @@ def check_buildings(
     """Buildings get the grid they overlap most; shapes and numbers are checked."""
     problems = missing_values(buildings, ("code",))
     problems += too_long(buildings, LIMITS["buildings"])
-    problems += check_geometries(buildings, min_area_m2=0.0)
+    shape_problems, footprints = check_and_repair(buildings, min_area_m2=0.0)
+    problems += shape_problems
     codes = buildings["code"].astype(str)
     problems += duplicate_codes(codes)
     for column in ("floors", "households"):
@@ -155,7 +179,7 @@ def check_buildings(
             Problem("bad_value", (c,), f"{column} {v!r} is not a whole number ≥ 0")
             for c, v in zip(codes[bad], buildings.loc[bad, column], strict=True)
         ]
-    assigned, placement = assign_buildings(buildings, grids)
+    assigned, placement = assign_buildings(buildings, grids, footprints=footprints)
     return assigned, problems + placement
 
 

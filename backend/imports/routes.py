@@ -24,6 +24,7 @@ from backend.errors import ApiError, Invalid, NotFound
 from backend.grids.locator import load_grid_index
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import ImportResult, run_import
+from backend.people.tables import Person
 from geo.layers import Layer, LayerError, read_layer, write_layer
 from geo.report import problems_json, write_problems_gpkg
 
@@ -108,7 +109,9 @@ class ImportsController(Controller):
             "Admins only. Multipart form: `file` (GeoJSON, GeoPackage, zipped Shapefile or CSV), "
             "`kind` (areas, grids, buildings, service-points), optional `layer`, `crs`, "
             '`columns` (JSON, e.g. {"code": "网格编码"}) and `keep_missing`. '
-            "Nothing is written until the import is confirmed."
+            "Nothing is written until the import is confirmed. A district admin imports only "
+            "grids, buildings and service points of their own district (403 "
+            "`outside_your_district`), and their file removes nothing elsewhere."
         ),
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
@@ -121,6 +124,7 @@ class ImportsController(Controller):
         require_role(principal, *ADMINS)
         if data.kind not in KINDS:
             raise Invalid("unknown_kind", f"kind must be one of {', '.join(KINDS)}")
+        district = await _reach(principal)
         name = Path(data.file.filename or "").name
         if Path(name).suffix.lower() not in SUFFIXES:
             raise Invalid(
@@ -143,7 +147,9 @@ class ImportsController(Controller):
         await anyio.to_thread.run_sync(_store, folder, stored, content, options)
         try:
             layer = await anyio.to_thread.run_sync(_read, folder / stored, options, name)
-            result = await run_import(layer, dry_run=True, keep_missing=data.keep_missing)
+            result = await run_import(
+                layer, dry_run=True, keep_missing=data.keep_missing, district=district
+            )
             body = _answer(import_id, result)
             await anyio.to_thread.run_sync(_save_report, folder, body, result)
         except BaseException:
@@ -156,6 +162,7 @@ class ImportsController(Controller):
         self, import_id: FromPath[str], principal: NamedDependency[Principal], state: State
     ) -> dict[str, Any]:
         require_role(principal, *ADMINS)
+        district = await _reach(principal)
         folder = _folder(state, import_id)
         options, approved, confirmed = await anyio.to_thread.run_sync(_upload_state, folder)
         if confirmed:
@@ -163,14 +170,14 @@ class ImportsController(Controller):
         layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
         # The write only goes ahead if it is still the change the admin read in the report.
         keep = options["keep_missing"]
-        planned = await run_import(layer, dry_run=True, keep_missing=keep)
+        planned = await run_import(layer, dry_run=True, keep_missing=keep, district=district)
         if _changes(planned.summary()) != _changes(approved):
             raise ApiError(
                 409,
                 "stale_report",
                 "the stored layer changed since this upload was checked; upload it again",
             )
-        result = await run_import(layer, keep_missing=keep)
+        result = await run_import(layer, keep_missing=keep, district=district)
         if result.blocking:
             raise ApiError(
                 409,
@@ -226,6 +233,16 @@ class ExportController(Controller):
             media_type=media,
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
+
+
+async def _reach(principal: Principal) -> str | None:
+    """The district a district admin's imports are limited to; None for a city admin."""
+    if principal.role != "district_admin":
+        return None
+    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
+    if row is None or row["area.code"] is None:
+        raise ApiError(403, "no_area", "your account is not attached to a district")
+    return row["area.code"]
 
 
 def _upload_state(folder: Path) -> tuple[dict[str, Any], dict[str, Any], bool]:

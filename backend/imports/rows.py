@@ -1,11 +1,14 @@
 """Rows of each kind keyed by code, as the file has them and as the database has them.
 
 Both sides use codes for their links (parent, community, grid, area), never row ids, so a
-re-import of the same layer compares equal and reports no change.
+re-import of the same layer compares equal and reports no change. The file's rows stay in
+columns (`Incoming`): a city's 10⁵ buildings are checked, compared and written column by
+column, and a row tuple is only made for a code that is also stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +56,59 @@ class Diff:
 SAME_COORDINATE_DEG = 1e-9
 
 
+class Incoming(Mapping[str, tuple[Any, ...]]):
+    """The file's rows of one kind by code, kept as columns in the order of ``FIELDS[kind]``.
+
+    A repeated code keeps its last row, as a dict would (repeats block the import anyway).
+
+    >>> rows = Incoming("grids", ["G1", "G2"], [np.array(v, dtype=object) for v in
+    ...     (["一", "二"], ["community", "village"], ["C1", "C1"], [None, None])])
+    >>> rows["G2"], list(rows), rows.column("parent_code").tolist()
+    (('二', 'village', 'C1', None), ['G1', 'G2'], ['C1', 'C1'])
+    >>> [c.tolist() for c in rows.take(rows.positions(["G2"]))]
+    [['二'], ['village'], ['C1'], [None]]
+    """
+
+    def __init__(self, kind: str, codes: list[str], columns: list[np.ndarray]) -> None:
+        self.kind = kind
+        self.codes = codes
+        self.columns = columns
+        self._at = {code: i for i, code in enumerate(codes)}
+
+    def __getitem__(self, code: str) -> tuple[Any, ...]:
+        i = self._at[code]
+        return tuple(column[i] for column in self.columns)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every row, in file order."""
+        return self.columns[field(self.kind, name)]
+
+    def positions(self, codes: list[str]) -> np.ndarray:
+        """Where the rows of ``codes`` are, for `take`."""
+        if codes == self.codes:  # a new layer: every row, in file order
+            return np.arange(len(codes))
+        return np.fromiter((self._at[c] for c in codes), dtype=np.intp, count=len(codes))
+
+    def take(self, at: np.ndarray) -> list[np.ndarray]:
+        """The columns of the rows at ``at`` (from `positions`), in that order."""
+        return [column[at] for column in self.columns]
+
+
 def diff(
-    incoming: Rows, stored: Rows, *, kind: str | None = None, keep_missing: bool = False
+    incoming: Mapping[str, tuple[Any, ...]],
+    stored: Rows,
+    *,
+    kind: str | None = None,
+    keep_missing: bool = False,
 ) -> Diff:
     """What writing ``incoming`` over ``stored`` would do, code by code.
 
@@ -69,15 +123,17 @@ def diff(
     common = [c for c in incoming if c in stored]
     if kind is not None and "geom" in FIELDS[kind] and common:
         at = field(kind, "geom")
+        mine = [incoming[c] for c in common]
+        theirs = [stored[c] for c in common]
         same_shape = shapely.equals_exact(
-            np.array([incoming[c][at] for c in common], dtype=object),
-            shapely.from_geojson([stored[c][at] for c in common]),
+            np.array([row[at] for row in mine], dtype=object),
+            shapely.from_geojson([row[at] for row in theirs]),
             tolerance=SAME_COORDINATE_DEG,
         )
         changed = [
             c
-            for c, same in zip(common, same_shape.tolist(), strict=True)
-            if not same or _without(incoming[c], at) != _without(stored[c], at)
+            for c, a, b, same in zip(common, mine, theirs, same_shape.tolist(), strict=True)
+            if not same or _without(a, at) != _without(b, at)
         ]
     else:
         changed = [c for c in common if incoming[c] != stored[c]]
@@ -89,30 +145,32 @@ def _without(row: tuple[Any, ...], at: int) -> tuple[Any, ...]:
     return row[:at] + row[at + 1 :]
 
 
-def _texts(frame: pd.DataFrame, column: str) -> list[Any]:
-    values = frame[column].astype(object)
-    return values.where(values.notna(), None).tolist()
+def _objects(values: pd.Series) -> np.ndarray:
+    """Python objects, None where missing (NaN included)."""
+    return values.to_numpy(dtype=object, na_value=None)
 
 
-def incoming_rows(kind: str, frame: gpd.GeoDataFrame, grid_codes: pd.Series | None = None) -> Rows:
+def incoming_rows(
+    kind: str, frame: gpd.GeoDataFrame, grid_codes: pd.Series | None = None
+) -> Incoming:
     """The file's rows, geometries as shapely objects (encoded only when compared or written);
     for buildings, ``grid_codes`` is the assignment by geometry."""
     geoms = np.asarray(frame.geometry.array)
-    columns: dict[str, list[Any]] = {}
+    columns: list[np.ndarray] = []
     for name in FIELDS[kind]:
         if name == "geom":
-            columns[name] = geoms.tolist()
+            columns.append(geoms)
         elif name in ("lon", "lat"):
-            columns[name] = (shapely.get_x if name == "lon" else shapely.get_y)(geoms).tolist()
+            coordinate = shapely.get_x if name == "lon" else shapely.get_y
+            columns.append(coordinate(geoms).astype(object))
         elif name == "grid_code":
-            columns[name] = _texts(pd.DataFrame({"g": grid_codes}), "g")
+            columns.append(_objects(pd.Series(grid_codes, dtype=object)))
         elif name in ("floors", "households"):
             counts = pd.to_numeric(frame[name], errors="coerce").fillna(0)
-            columns[name] = counts.clip(0, 2**31 - 1).astype(int).tolist()
+            columns.append(counts.clip(0, 2**31 - 1).to_numpy(dtype=np.int64).astype(object))
         else:
-            columns[name] = _texts(frame, name)
-    codes = frame["code"].astype(str).tolist()
-    return dict(zip(codes, zip(*columns.values(), strict=True), strict=True))
+            columns.append(_objects(frame[name]))
+    return Incoming(kind, frame["code"].astype(str).tolist(), columns)
 
 
 _SELECTS = {
@@ -138,6 +196,7 @@ _SELECTS = {
         ServicePoint.level,
         ServicePoint.area.code.as_alias("area_code"),
         ServicePoint.grid.code.as_alias("grid_code"),
+        ServicePoint.grid_located,
         ServicePoint.address,
         ServicePoint.hours,
         ServicePoint.phone,
@@ -152,9 +211,11 @@ async def stored_rows(kind: str) -> Rows:
     for row in await _SELECTS[kind]():
         code = row.pop("code")
         if kind == "service-points":
-            # One link column in files: the grid a 红色物业 serves, else the area.
+            # One link column in files: the grid a 红色物业 serves, else the area. A grid found
+            # by location was not in the file, so a re-import of the file compares equal.
             grid = row.pop("grid_code")
-            row["area_code"] = grid or row["area_code"]
+            if not row.pop("grid_located"):
+                row["area_code"] = grid or row["area_code"]
         out[code] = tuple(row[f] for f in FIELDS[kind])
     return out
 

@@ -10,7 +10,7 @@ from piccolo.engine import Engine, PostgresEngine
 
 from backend.areas.tables import Area
 from backend.grids.tables import Grid, GridPost
-from backend.imports.rows import Rows, field
+from backend.imports.rows import Incoming, field
 from backend.people.tables import Person
 from backend.points.tables import ServicePoint
 from geo.validate import Problem
@@ -26,15 +26,18 @@ _SCOPE_FIELD = {
 }
 
 
-def removal_scope(kind: str, incoming: Rows) -> Callable[[tuple[Any, ...]], bool]:
+def removal_scope(kind: str, incoming: Incoming) -> Callable[[tuple[Any, ...]], bool]:
     """A test for stored rows: may this file remove it if the file lacks its code?
 
-    >>> keep = removal_scope("grids", {"G1": ("一", "community", "C1", None)})
+    >>> import numpy as np
+    >>> columns = [np.array([v], dtype=object) for v in ("一", "community", "C1", None)]
+    >>> keep = removal_scope("grids", Incoming("grids", ["G1"], columns))
     >>> keep(("二", "community", "C1", None)), keep(("三", "community", "C2", None))
     (True, False)
     """
     at = field(kind, _SCOPE_FIELD[kind])
-    named = set(incoming) if kind == "areas" else {row[at] for row in incoming.values()}
+    scope = incoming.column(_SCOPE_FIELD[kind]).tolist()
+    named = set(incoming) if kind == "areas" else set(scope)
     return lambda row: row[at] in named
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 from anyio import to_thread
 
@@ -20,8 +21,10 @@ from backend.imports.checks import (
     check_grids,
     check_points,
 )
-from backend.imports.rows import Diff, Rows, diff, incoming_rows, stored_frame, stored_rows
+from backend.imports.reach import check_reach, require_kind
+from backend.imports.rows import Diff, Incoming, diff, incoming_rows, stored_frame, stored_rows
 from backend.imports.scope import consequences, lock_imports, removal_scope
+from backend.points.linking import link_red_properties
 from geo.assign import assign_buildings
 from geo.layers import Layer
 from geo.validate import Problem
@@ -40,7 +43,7 @@ class ImportResult:
     dry_run: bool
     reassigned: int = 0
     # The file's rows by code, kept between comparing and writing.
-    incoming: Rows = field(default_factory=dict, repr=False)
+    incoming: Incoming | None = field(default=None, repr=False)
 
     @property
     def blocking(self) -> list[Problem]:
@@ -78,19 +81,24 @@ async def run_import(
     *,
     dry_run: bool = False,
     keep_missing: bool = False,
+    district: str | None = None,
     progress: Progress = lambda step: None,
 ) -> ImportResult:
     """Check ``layer``, compare it with the stored layer of its kind, and write it all or nothing.
 
     Nothing is written when any problem is blocking, or on a dry run. A real import holds the
-    write lock from its first read to its commit, so two imports cannot interleave.
+    write lock from its first read to its commit, so two imports cannot interleave. With a
+    ``district`` (a district admin's), the file may only touch that district's features
+    (`backend.imports.reach`): 403 otherwise.
     """
+    if district is not None:
+        require_kind(layer.kind, district)
     if dry_run:
-        result = await _plan(layer, keep_missing, dry_run, progress)
+        result = await _plan(layer, keep_missing, dry_run, district, progress)
     else:
         async with write_transaction(Area._meta.db):
             await lock_imports(Area._meta.db)
-            result = await _plan(layer, keep_missing, dry_run, progress)
+            result = await _plan(layer, keep_missing, dry_run, district, progress)
             if not result.blocking:
                 progress("writing")
                 await _write(layer, result)
@@ -100,25 +108,11 @@ async def run_import(
 
 
 async def _plan(
-    layer: Layer, keep_missing: bool, dry_run: bool, progress: Progress
+    layer: Layer, keep_missing: bool, dry_run: bool, district: str | None, progress: Progress
 ) -> ImportResult:
     kind, frame = layer.kind, layer.frame
     progress("checking")
-    # The checks are seconds of CPU for a city's buildings: run them off the event loop, so
-    # the server keeps answering while an admin's upload is checked.
-    assignment: pd.Series | None = None
-    if kind == "areas":
-        problems = await to_thread.run_sync(check_areas, frame)
-    elif kind == "grids":
-        communities = await stored_frame("areas", level="community")
-        problems = await to_thread.run_sync(check_grids, frame, communities)
-    elif kind == "buildings":
-        grids = await stored_frame("grids")
-        assignment, problems = await to_thread.run_sync(check_buildings, frame, grids)
-    else:
-        areas = {r["code"] for r in await Area.select(Area.code)}
-        grids = {r["code"] for r in await Grid.select(Grid.code)}
-        problems = await to_thread.run_sync(check_points, frame, areas, grids)
+    assignment, problems = await _check(kind, frame)
 
     progress("comparing")
     incoming = incoming_rows(kind, frame, assignment)
@@ -127,6 +121,9 @@ async def _plan(
     # A file speaks for the part of the layer it covers: the communities its grids name,
     # the grids its buildings fall in, the kinds of its points, the areas under its areas.
     may_remove = removal_scope(kind, incoming)
+    if district is not None:
+        ours = check_reach(kind, district, incoming, stored, await _grid_parents())
+        changes.removed = [c for c in changes.removed if ours(stored[c])]
     changes.removed = [c for c in changes.removed if may_remove(stored[c])]
     problems += await consequences(kind, changes.removed)
     result = ImportResult(kind, _source(layer), problems, changes, False, dry_run)
@@ -134,19 +131,46 @@ async def _plan(
     return result
 
 
+async def _check(kind: str, frame: gpd.GeoDataFrame) -> tuple[pd.Series | None, list[Problem]]:
+    """The file's problems and, for buildings, the grid each one lies in.
+
+    The checks are seconds of CPU for a city's buildings: they run off the event loop, so
+    the server keeps answering while an admin's upload is checked.
+    """
+    if kind == "areas":
+        return None, await to_thread.run_sync(check_areas, frame)
+    if kind == "grids":
+        communities = await stored_frame("areas", level="community")
+        return None, await to_thread.run_sync(check_grids, frame, communities)
+    if kind == "buildings":
+        grids = await stored_frame("grids")
+        return await to_thread.run_sync(check_buildings, frame, grids)
+    areas = {r["code"] for r in await Area.select(Area.code)}
+    grids = {r["code"] for r in await Grid.select(Grid.code)}
+    return None, await to_thread.run_sync(check_points, frame, areas, grids)
+
+
+async def _grid_parents() -> dict[str, str]:
+    """Each stored grid's community code."""
+    rows = await Grid.select(Grid.code, Grid.community.code.as_alias("parent"))
+    return {r["code"]: r["parent"] for r in rows}
+
+
 async def _write(layer: Layer, result: ImportResult) -> None:
-    changes = result.diff
-    rows = {c: result.incoming[c] for c in (*changes.added, *changes.changed)}
+    changes, rows = result.diff, result.incoming
+    assert rows is not None  # set by _plan
     if layer.kind == "areas":
         await writer.write_areas(rows, changes)
     elif layer.kind == "grids":
         before = await writer.building_grids()
         await writer.write_grids(rows, changes)
         result.reassigned = await _reassign(before, result)
+        await link_red_properties()
     elif layer.kind == "buildings":
         await writer.write_buildings(rows, changes)
     else:
         await writer.write_points(rows, changes)
+        await link_red_properties()
 
 
 async def _reassign(before: dict[str, str | None], result: ImportResult) -> int:

@@ -1,7 +1,7 @@
 """Writing a planned import: adds, changes and removals of one kind, in the caller's transaction.
 
-Rows arrive as tuples in the order of ``rows.FIELDS``, geometries as shapely objects; they are
-encoded (GeoJSON, bbox) a chunk at a time, while the previous chunk is being written.
+The file's rows arrive as columns (``rows.Incoming``), geometries as shapely objects; they are
+taken and encoded (GeoJSON, bbox) a chunk at a time, while the previous chunk is being written.
 """
 
 from __future__ import annotations
@@ -17,51 +17,56 @@ from piccolo.table import Table
 from backend import bulk
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
+from backend.events.log import NewEvent, append
+from backend.events.scopes import enclosing
 from backend.grids.tables import Grid
 from backend.imports.checks import AREA_LEVELS
-from backend.imports.rows import Diff, Rows, field
+from backend.imports.rows import Diff, Incoming, field
 from backend.points.tables import ServicePoint
 
 CHUNK = 10_000
 FOOTPRINT = ("min_lon", "min_lat", "max_lon", "max_lat")
-# Makes the database rows' columns (code first) from a chunk's codes, its file rows (as
-# columns), their GeoJSON and their bboxes (n × 4): column-wise, since a Python call per row
-# would cost more than the database's own work.
-Make = Callable[[list[str], list[tuple], list[str], np.ndarray], list[list[Any]]]
+# Makes the database rows' columns (code first) from a chunk's codes, its file columns, their
+# GeoJSON and their bboxes (n × 4): column-wise, since a Python call per row would cost more
+# than the database's own work.
+Make = Callable[[list[str], list[np.ndarray], list[str], np.ndarray], list[Any]]
 
 
 async def _ids(table: type[Table]) -> dict[str, int]:
     return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
 
 
-def _chunks(rows: Rows, codes: list[str], at: int, make: Make) -> Iterator[list[tuple]]:
+def _chunks(incoming: Incoming, codes: list[str], make: Make) -> Iterator[Iterator[tuple]]:
+    """The database rows of ``codes``, a chunk at a time; each chunk's rows are made as the
+    driver takes them (a list of 10⁵ tuples made Python's collector sweep the heap)."""
+    at, rows = field(incoming.kind, "geom"), incoming.positions(codes)
     for start in range(0, len(codes), CHUNK):
-        part = codes[start : start + CHUNK]
-        columns = list(zip(*(rows[c] for c in part), strict=True))
-        geoms = np.array(columns[at], dtype=object)
-        texts = shapely.to_geojson(geoms).tolist()
-        yield list(zip(*make(part, columns, texts, shapely.bounds(geoms)), strict=True))
+        part, where = codes[start : start + CHUNK], rows[start : start + CHUNK]
+        columns = incoming.take(where)
+        texts = shapely.to_geojson(columns[at]).tolist()
+        made = make(part, columns, texts, shapely.bounds(columns[at]))
+        # Lists, not arrays: the drivers bind Python objects, and zip walks lists faster.
+        made = [c.tolist() if isinstance(c, np.ndarray) else c for c in made]
+        yield zip(*made, strict=True)
 
 
 async def _write(
     table: type[Table],
     columns: tuple[str, ...],
-    rows: Rows,
-    kind: str,
+    incoming: Incoming,
     diff: Diff,
     make: Make,
     codes: set[str] | None = None,
 ) -> None:
     """Insert the added and update the changed rows (those among ``codes``, if given)."""
-    at = field(kind, "geom")
     added = [c for c in diff.added if codes is None or c in codes]
     changed = [c for c in diff.changed if codes is None or c in codes]
-    await bulk.insert(table, ("code", *columns), _chunks(rows, added, at, make))
-    updates = [(*r[1:], r[0]) for chunk in _chunks(rows, changed, at, make) for r in chunk]
+    await bulk.insert(table, ("code", *columns), _chunks(incoming, added, make))
+    updates = [(*r[1:], r[0]) for chunk in _chunks(incoming, changed, make) for r in chunk]
     await bulk.update(table, "code", columns, updates)
 
 
-async def write_areas(rows: Rows, diff: Diff) -> None:
+async def write_areas(incoming: Incoming, diff: Diff) -> None:
     columns = ("name", "level", "parent", "geom", *FOOTPRINT, "updated_at")
     now = datetime.now(UTC)
     # Top-down: a parent has its id before its children are written.
@@ -70,31 +75,43 @@ async def write_areas(rows: Rows, diff: Diff) -> None:
 
         def make(codes: list, cols: list, texts: list, b: np.ndarray, ids: dict = ids) -> list:
             name, row_level, parent, _ = cols
-            parents = [ids.get(p) for p in parent]
+            parents = [ids.get(p) for p in parent.tolist()]
             return [codes, name, row_level, parents, texts, *b.T.tolist(), [now] * len(codes)]
 
-        codes = {c for c, r in rows.items() if r[field("areas", "level")] == level}
-        await _write(Area, columns, rows, "areas", diff, make, codes)
+        levels = zip(incoming.codes, incoming.column("level").tolist(), strict=True)
+        codes = {c for c, row_level in levels if row_level == level}
+        await _write(Area, columns, incoming, diff, make, codes)
     levels = await Area.select(Area.code, Area.level).where(Area.code.is_in(diff.removed or [""]))
     for level in reversed(AREA_LEVELS):
         await bulk.delete(Area, "code", [r["code"] for r in levels if r["level"] == level])
+    await _announce("areas", diff)
 
 
-async def write_grids(rows: Rows, diff: Diff) -> None:
+async def write_grids(incoming: Incoming, diff: Diff) -> None:
     communities = await _ids(Area)
     columns = ("name", "kind", "community", "geom", *FOOTPRINT, "updated_at")
     now = datetime.now(UTC)
 
     def make(codes: list, cols: list, texts: list, b: np.ndarray) -> list:
         name, kind, parent, _ = cols
-        ids = [communities[p] for p in parent]
+        ids = [communities[p] for p in parent.tolist()]
         return [codes, name, kind, ids, texts, *b.T.tolist(), [now] * len(codes)]
 
-    await _write(Grid, columns, rows, "grids", diff, make)
+    await _write(Grid, columns, incoming, diff, make)
     await bulk.delete(Grid, "code", diff.removed)
+    await _announce("grids", diff)
 
 
-async def write_buildings(rows: Rows, diff: Diff) -> None:
+async def _announce(layer: str, diff: Diff) -> None:
+    """One event per import that changed the map: every server process reloads its point →
+    grid index when it hears it (backend/live), and clients under its scope redraw."""
+    codes = [*diff.added, *diff.changed, *diff.removed]
+    if codes:
+        payload = dict(added=len(diff.added), changed=len(diff.changed), removed=len(diff.removed))
+        await append([NewEvent(f"{layer}.changed", layer, enclosing(codes), payload)])
+
+
+async def write_buildings(incoming: Incoming, diff: Diff) -> None:
     grids = await _ids(Grid)
     columns = ("name", "address", "floors", "households", "grid", "geom", *FOOTPRINT, "lon", "lat")
 
@@ -104,17 +121,17 @@ async def write_buildings(rows: Rows, diff: Diff) -> None:
         centre = [((b[:, 0] + b[:, 2]) / 2).tolist(), ((b[:, 1] + b[:, 3]) / 2).tolist()]
         return [
             codes,
-            [n or "" for n in name],
-            [a or "" for a in address],
+            [n or "" for n in name.tolist()],
+            [a or "" for a in address.tolist()],
             floors,
             households,
-            [grids.get(g) for g in grid],
+            [grids.get(g) for g in grid.tolist()],
             texts,
             *b.T.tolist(),
             *centre,
         ]
 
-    await _write(Building, columns, rows, "buildings", diff, make)
+    await _write(Building, columns, incoming, diff, make)
     await bulk.delete(Building, "code", diff.removed)
 
 
@@ -134,15 +151,18 @@ async def reassign_buildings(assignment: dict[str, str | None]) -> int:
     return len(moved)
 
 
-async def write_points(rows: Rows, diff: Diff) -> None:
+async def write_points(incoming: Incoming, diff: Diff) -> None:
     areas, grids = await _ids(Area), await _ids(Grid)
-    columns = ("name", "kind", "level", "area", "grid", "address", "hours", "phone", "lon", "lat")
+    columns = ("name", "kind", "level", "area", "grid", "address", "hours", "phone")
+    columns = (*columns, "lon", "lat", "grid_located")
 
     def db_row(c: str) -> tuple:
-        name, kind, level, link, address, hours, phone, lon, lat = rows[c]
-        # A 红色物业 names the grid it serves; other points the area they serve.
+        name, kind, level, link, address, hours, phone, lon, lat = incoming[c]
+        # A 红色物业 names the grid it serves; other points the area they serve. One that
+        # names no grid is placed in the grid it lies in afterwards (link_red_properties).
         link_ids = (areas.get(link), grids.get(link))
-        return (c, name, kind, level, *link_ids, address or "", hours or "", phone or "", lon, lat)
+        text = (address or "", hours or "", phone or "")
+        return (c, name, kind, level, *link_ids, *text, lon, lat, False)
 
     await bulk.insert(ServicePoint, ("code", *columns), [[db_row(c) for c in diff.added]])
     await bulk.update(ServicePoint, "code", columns, [(*db_row(c)[1:], c) for c in diff.changed])

@@ -12,6 +12,7 @@ class Role(StrEnum):
     street_staff = "street_staff"  # 街道
     district_admin = "district_admin"
     city_admin = "city_admin"
+    department = "department"  # 职能部门 (城管, 住建 …): which one is backend/cases' to say
 
 
 ROLE_LABELS: dict[str, str] = {
@@ -23,4 +24,5 @@ ROLE_LABELS: dict[str, str] = {
     "street_staff": "街道工作人员",
     "district_admin": "区管理员",
     "city_admin": "市管理员",
+    "department": "职能部门工作人员",
 }

@@ -1,6 +1,7 @@
 import msgspec
 
 from backend.areas.schemas import AreaRef
+from backend.party.schemas import GradeRef
 
 
 class PostHeld(msgspec.Struct):
@@ -18,3 +19,4 @@ class Me(msgspec.Struct):
     role_label: str
     area: AreaRef | None
     posts: list[PostHeld]
+    grade: GradeRef | None = None  # 三岗十八级, for a community worker who has one

@@ -3,6 +3,7 @@ from __future__ import annotations
 from backend.areas.schemas import AreaRef
 from backend.errors import NotFound
 from backend.grids.tables import POST_LABELS, GridPost
+from backend.party.grading import grades_of
 from backend.people.roles import ROLE_LABELS
 from backend.people.schemas import Me, PostHeld
 from backend.people.tables import Person
@@ -44,4 +45,5 @@ async def describe(person_id: int) -> Me:
             PostHeld(p["grid.code"], p["grid.name"], p["post"], POST_LABELS[p["post"]])
             for p in posts
         ],
+        grade=(await grades_of([person_id])).get(person_id),
     )

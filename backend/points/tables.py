@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from piccolo.columns import DoublePrecision, ForeignKey, Varchar
+from piccolo.columns import Boolean, DoublePrecision, ForeignKey, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -29,8 +29,10 @@ class ServicePoint(Table, tablename="service_point"):
     kind = Varchar(length=24, choices=PointKind, index=True)
     level = Varchar(length=16, null=True)
     area = ForeignKey(Area, null=True, on_delete=OnDelete.set_null)
-    # 红色物业 serve a grid (网格"双书记").
+    # 红色物业 serve a grid (网格"双书记"): the one their file names, or else the one they lie
+    # in (``grid_located``), found again whenever grids or points are imported.
     grid = ForeignKey(Grid, null=True, on_delete=OnDelete.set_null)
+    grid_located = Boolean(default=False)
     address = Varchar(length=256)
     hours = Varchar(length=64)
     phone = Varchar(length=32)

@@ -80,12 +80,14 @@ async def test_a_blocked_upload_cannot_be_confirmed(api, tmp_path):
     path = tmp_path / "grids.geojson"
     path.write_bytes((await api.get("/api/exports/grids")).content)
     grids = read_layer(path, "grids").frame
+    headers = await token(api, "district_admin")
+    ours = grids["parent_code"].str.startswith(await district_of(api, headers))
+    grids = grids[ours].reset_index(drop=True)  # a district admin imports their district's
     grids.loc[0, "geometry"] = shapely.Polygon(
         [(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)]
     )
     path = tmp_path / "broken.geojson"
     write_layer(grids, path)
-    headers = await token(api, "district_admin")
     report = (await api.post("/api/imports", headers=headers, **upload(path))).json()
     assert report["blocking_problems"] == 1
     assert report["problems"][0]["codes"] == [grids.loc[0, "code"]]
@@ -209,3 +211,89 @@ async def test_column_mapping_and_keep_missing_through_the_form(api, tmp_path):
     assert (r.json()["changed"], r.json()["removed"]) == (1, 0)
     bad = await api.post("/api/imports", headers=headers, **upload(renamed, columns="code=x"))
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_mapping")
+
+
+async def district_of(client, headers) -> str:
+    return (await client.get("/api/me", headers=headers)).json()["area"]["code"]
+
+
+async def exported(client, tmp_path, kind: str):
+    path = tmp_path / f"stored-{kind}.geojson"
+    path.write_bytes((await client.get(f"/api/exports/{kind}")).content)
+    return read_layer(path, kind).frame
+
+
+async def test_a_district_admin_imports_only_their_own_district(api, tmp_path):
+    headers = await token(api, "district_admin")
+    district = await district_of(api, headers)
+    grids = await exported(api, tmp_path, "grids")
+    ours = grids["parent_code"].str.startswith(district)
+    assert ours.any() and not ours.all()
+
+    theirs = tmp_path / "theirs.geojson"
+    write_layer(grids[~ours], theirs)
+    before = await all_grids(api)
+    r = await api.post("/api/imports", headers=headers, **upload(theirs))
+    assert (r.status_code, r.json()["code"]) == (403, "outside_your_district"), r.text
+    assert set(r.json()["details"]["codes"]) <= set(grids.loc[~ours, "code"])
+    # A city admin's upload of that district cannot be confirmed by the district admin either.
+    city = await token(api, "city_admin")
+    report = (await api.post("/api/imports", headers=city, **upload(theirs))).json()
+    r = await api.post(report["links"]["confirm"], headers=headers)
+    assert (r.status_code, r.json()["code"]) == (403, "outside_your_district")
+    assert await all_grids(api) == before
+
+    mine = grids[ours].copy()
+    renamed = mine["code"].iloc[0]
+    mine.loc[mine["code"] == renamed, "name"] = "区里改名的网格"
+    path = tmp_path / "mine.geojson"
+    write_layer(mine, path)
+    report = (await api.post("/api/imports", headers=headers, **upload(path))).json()
+    assert (report["changed"], report["removed"]) == (1, 0), report
+    r = await api.post(report["links"]["confirm"], headers=headers)
+    assert r.status_code == 200, r.text
+    assert (await api.get(f"/api/grids/{renamed}")).json()["name"] == "区里改名的网格"
+
+
+async def test_a_district_admin_cannot_take_over_another_districts_code(api, tmp_path):
+    headers = await token(api, "district_admin")
+    district = await district_of(api, headers)
+    grids = await exported(api, tmp_path, "grids")
+    ours = grids["parent_code"].str.startswith(district)
+    mine = grids[ours].copy()
+    stranger = grids.loc[~ours, "code"].iloc[0]
+    mine.loc[mine.index[0], "code"] = stranger  # one of our grids under another's code
+    path = tmp_path / "mine.geojson"
+    write_layer(mine, path)
+    r = await api.post("/api/imports", headers=headers, **upload(path))
+    assert (r.status_code, r.json()["code"]) == (403, "outside_your_district"), r.text
+    assert r.json()["details"]["codes"] == [stranger]
+
+
+async def test_a_district_admin_imports_no_area_tree(api, tmp_path):
+    path = tmp_path / "areas.geojson"
+    path.write_bytes((await api.get("/api/exports/areas")).content)
+    headers = await token(api, "district_admin")
+    r = await api.post("/api/imports", headers=headers, **upload(path, kind="areas"))
+    assert (r.status_code, r.json()["code"]) == (403, "outside_your_district")
+    city = await token(api, "city_admin")
+    r = await api.post("/api/imports", headers=city, **upload(path, kind="areas"))
+    assert r.status_code == 200, r.text
+
+
+async def test_a_district_admins_file_removes_nothing_in_other_districts(api, tmp_path):
+    headers = await token(api, "district_admin")
+    district = await district_of(api, headers)
+    points = await exported(api, tmp_path, "service-points")
+    warm = points[points["kind"] == "warm_station"]
+    ours = warm["area_code"].str.startswith(district)
+    assert ours.sum() > 1 and (~ours).any()
+    dropped = warm.loc[ours, "code"].iloc[0]
+    path = tmp_path / "warm.geojson"
+    write_layer(warm[ours & (warm["code"] != dropped)], path)
+    r = await api.post("/api/imports", headers=headers, **upload(path, kind="service-points"))
+    report = r.json()
+    assert (report["removed"], report["changed"], report["added"]) == (1, 0, 0), report
+    assert (await api.post(report["links"]["confirm"], headers=headers)).status_code == 200
+    after = await exported(api, tmp_path, "service-points")
+    assert set(after["code"]) == set(points["code"]) - {dropped}

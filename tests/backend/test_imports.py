@@ -6,9 +6,16 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
+from piccolo.engine import SQLiteEngine
 
+from backend import bulk
+from backend.buildings.tables import Building
+from backend.db import write_transaction
+from backend.errors import ApiError
 from backend.imports.export import layer_frame
 from backend.imports.rows import field, stored_rows
 from backend.imports.service import run_import
@@ -304,3 +311,66 @@ async def test_blank_rows_do_not_crash_the_report(database, tmp_path):
     layer = read_layer(path, "service-points")
     result = await run_import(layer, dry_run=True)
     assert problems_table(result.problems)
+
+
+async def test_changed_and_added_buildings_are_written_shape_and_box(scratch_database, tmp_path):
+    buildings = (await layer_frame("buildings")).copy()
+    moved, added = buildings["code"].iloc[5], "NEW-9"
+    shifted = shapely.affinity.translate(buildings.geometry.iloc[5], 0.00002, 0.00001)
+    buildings.loc[buildings["code"] == moved, "geometry"] = shifted
+    extra = buildings.iloc[[7]].copy()
+    extra["code"] = added
+    buildings = gpd.GeoDataFrame(pd.concat([buildings, extra]), crs=buildings.crs)
+    path = tmp_path / "buildings.gpkg"
+    write_layer(buildings, path)
+
+    result = await run_import(read_layer(path, "buildings"))
+
+    assert (result.diff.changed, result.diff.added) == ([moved], [added])
+    stored = await stored_rows("buildings")
+    at = field("buildings", "geom")
+    assert shapely.equals_exact(shapely.from_geojson(stored[moved][at]), shifted, 1e-12)
+    assert stored[added][at] == stored[buildings["code"].iloc[7]][at]
+    box = await Building.select(Building.min_lon, Building.max_lat, Building.lon).where(
+        Building.code == moved
+    )
+    west, _, east, north = shifted.bounds
+    assert box[0]["min_lon"] == west and box[0]["max_lat"] == north
+    assert box[0]["lon"] == pytest.approx((west + east) / 2)
+
+
+async def test_a_district_admins_buildings_stay_in_their_district(scratch_database, tmp_path):
+    buildings = (await layer_frame("buildings")).copy()
+    ours = buildings["grid_code"].str.startswith("150302")
+    mine = buildings[ours].iloc[:3]
+    path = tmp_path / "mine.geojson"
+    write_layer(mine, path)
+    result = await run_import(read_layer(path, "buildings"), dry_run=True, district="150302")
+    stored = await stored_rows("buildings")
+    grid_of = field("buildings", "grid_code")
+    assert result.diff.removed  # the rest of the grids the file covers
+    assert all(stored[c][grid_of].startswith("150302") for c in result.diff.removed)
+    stranger = buildings[~ours].iloc[:1]
+    far = stranger.assign(code="FAR-1", geometry=[shapely.box(100.0, 30.0, 100.0002, 30.0002)])
+    path = tmp_path / "theirs.geojson"
+    write_layer(gpd.GeoDataFrame(pd.concat([mine, stranger, far])), path)
+    with pytest.raises(ApiError) as refused:
+        await run_import(read_layer(path, "buildings"), dry_run=True, district="150302")
+    assert (refused.value.status, refused.value.code) == (403, "outside_your_district")
+    assert refused.value.details["codes"] == [stranger["code"].iloc[0], "FAR-1"]
+
+
+async def test_bulk_insert_takes_rows_as_they_come_and_leaves_the_connection_as_it_was(
+    scratch_database,
+):
+    engine = Building._meta.db
+    sqlite = isinstance(engine, SQLiteEngine)
+    async with write_transaction(engine):
+        connection = engine.current_transaction.get().connection
+        before = await connection.execute_fetchall("PRAGMA cache_size") if sqlite else None
+        rows = (iter([(f"BULK-{i}", f"楼{i}")]) for i in range(3))  # chunks of lazy rows
+        await bulk.insert(Building, ("code", "name"), rows)
+        if sqlite:
+            assert await connection.execute_fetchall("PRAGMA cache_size") == before
+    stored = await Building.select(Building.code).where(Building.code.like("BULK-%"))
+    assert sorted(r["code"] for r in stored) == ["BULK-0", "BULK-1", "BULK-2"]

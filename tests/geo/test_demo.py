@@ -24,6 +24,7 @@ GRID_ROLE_OF_POST = {
     "fulltime": {"grid_worker"},
     "parttime": {"grid_worker"},
     "party_secretary": {"community_staff"},
+    "property_party_secretary": {"resident"},
 }
 
 
@@ -293,6 +294,15 @@ def test_most_grids_are_fully_staffed_but_a_few_are_not(city):
     assert (empty.sum(axis=1) <= 1).all()
     assert empty.any().sum() >= 3  # different posts are left empty
     assert not incomplete[DEMO_GRID_CODE]
+
+
+def test_grids_served_by_red_property_have_its_party_secretary(city):
+    points = city.service_points
+    served = set(points.loc[points["kind"] == "red_property", "area_code"])
+    held = city.posts[city.posts["post"] == "property_party_secretary"]
+    assert held["grid_code"].is_unique
+    assert set(held["grid_code"]) == served
+    assert held["phone"].isin(city.people["phone"]).all()
 
 
 def test_same_seed_same_city(city):

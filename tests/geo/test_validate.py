@@ -7,6 +7,7 @@ to the validators in lon/lat like real layers.
 import json
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from shapely import LineString, Polygon, box
@@ -14,7 +15,10 @@ from shapely import LineString, Polygon, box
 from geo.assign import assign_buildings
 from geo.validate import (
     Problem,
+    check_and_repair,
+    check_geometries,
     find_overlaps,
+    repair_polygons,
     validate_grids,
     validate_partition,
     validate_tree,
@@ -215,3 +219,69 @@ def test_building_on_the_line_within_tolerance_is_not_straddling(two_grids):
     assigned, problems = assign_buildings(buildings, two_grids)
     assert assigned.tolist() == ["A"]
     assert problems == []
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # building the NaN ring
+def test_check_and_repair_is_the_check_and_the_repair_in_one_pass():
+    bowtie = Polygon([(0, 0), (50, 50), (50, 0), (0, 50)])
+    rows = [
+        ("GOOD", box(0, 0, 30, 30)),
+        ("BOWTIE", bowtie),
+        ("LINE", LineString([(0, 0), (40, 40)])),
+        ("EMPTY", Polygon()),
+        ("NONE", None),
+        ("MULTI", shapely.MultiPolygon([box(0, 0, 10, 10), box(20, 0, 30, 10)])),
+    ]
+    frame = layer(rows, ("code",))
+    nan = Polygon([(106.6, 39.6), (float("nan"), 39.6), (106.61, 39.61)])
+    frame = gpd.GeoDataFrame(
+        {"code": [*frame["code"], "NAN"]}, geometry=[*frame.geometry, nan], crs=4326
+    )
+    problems, repaired = check_and_repair(frame, min_area_m2=500.0)
+    assert problems == check_geometries(frame, min_area_m2=500.0)
+    expected = repair_polygons(np.asarray(frame.geometry.array))
+    assert [None if g is None else g.wkt for g in repaired] == [
+        None if g is None else g.wkt for g in expected
+    ]
+
+
+def brute_force(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> tuple[list, dict]:
+    """Largest overlap by intersecting every building with every grid, and the straddlers."""
+    houses, cells = buildings.to_crs(32648).geometry, grids.to_crs(32648).geometry
+    named = list(zip(grids["code"], cells, strict=True))
+    assigned, straddles = [], {}
+    for code, house in zip(buildings["code"], houses, strict=True):
+        shares = sorted(((house.intersection(cell).area, g) for g, cell in named), reverse=True)
+        assigned.append(shares[0][1] if shares[0][0] > 0 else None)
+        big = [g for area, g in shares if area > 1.0]
+        if len(big) > 1:
+            straddles[code] = (tuple(big), sum(area for area, _ in shares[1:]))
+    return assigned, straddles
+
+
+def test_assignment_matches_intersecting_every_building_with_every_grid():
+    rng = np.random.default_rng(3)
+    seeds = shapely.multipoints(rng.uniform(0, 1000, (12, 2)))
+    cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box(0, 0, 1000, 1000)))
+    cells = shapely.intersection(cells, box(0, 0, 1000, 1000))
+    cells[0] = shapely.difference(cells[0], shapely.buffer(cells[0].centroid, 30))  # a hole
+    cells[1] = shapely.difference(cells[1], box(0, 0, 1000, 1000).exterior.buffer(60))  # a gap
+    grids = layer([(f"G{i}", c) for i, c in enumerate(cells)], ("code",))
+    corner = rng.uniform(-50, 1000, (400, 2))
+    size = rng.uniform(5, 80, (400, 2))
+    houses = list(shapely.box(*corner.T, *(corner + size).T))
+    houses[0] = shapely.Polygon([(0, 0), (300, 0), (300, 300), (250, 300), (250, 50), (0, 50)])
+    houses[1] = shapely.MultiPolygon([box(400, 400, 420, 420), box(700, 700, 760, 720)])
+    buildings = layer([(f"B{i}", h) for i, h in enumerate(houses)], ("code",))
+
+    assigned, problems = assign_buildings(buildings, grids)
+
+    expected, straddles = brute_force(buildings, grids)
+    assert assigned.tolist() == expected
+    found = {p.codes[0]: p for p in problems if p.kind == "building_straddles"}
+    assert found.keys() == straddles.keys()
+    for code, (named, elsewhere) in straddles.items():
+        assert found[code].codes[1:] == named
+        assert found[code].area_m2 == pytest.approx(elsewhere, rel=0.01, abs=0.5)
+    outside = {p.codes[0] for p in problems if p.kind == "building_outside"}
+    assert outside == {c for c, g in zip(buildings["code"], expected, strict=True) if g is None}
