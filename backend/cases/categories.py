@@ -1,4 +1,9 @@
-"""The category tree, seeded from categories.json, with each category's time limits."""
+"""The category tree, seeded from categories.json, with each category's time limits.
+
+Every case created or moved needs its category's limits, and the table changes only when it
+is seeded (before a server starts). Each process keeps the whole table in memory, read again
+after ``FRESH_S`` seconds (another process may have seeded it) and at once after seeding here.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from backend.auth.principal import Recent
 from backend.cases.tables import Category
 
 SEED = Path(__file__).with_name("categories.json")
 PRIORITIES = ("urgent", "high", "normal")
+FRESH_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,10 @@ class Limits:
     accept: dict[str, timedelta]  # to accept (立案), by priority
     close: dict[str, timedelta]  # to close, by priority
     post: str | None  # the grid post that receives it by default
+
+
+# Per database: code → limits of every leaf category.
+_tables: Recent[dict[str, Limits]] = Recent(FRESH_S, size=1)
 
 
 def _hours(mapping: dict[str, float]) -> dict[str, timedelta]:
@@ -42,14 +53,23 @@ async def seed_categories() -> int:
             for r in rows
         )
     )
+    _tables.forget(Category._meta.db, "limits")
     return len(rows)
 
 
 async def limits_of(code: str) -> Limits | None:
     """The limits of a leaf category; None for an unknown code or a category without limits."""
-    row = await Category.select().where(Category.code == code).first()
-    if row is None or row["limits"] == "{}":
-        return None
-    return Limits(
-        _hours(json.loads(row["accept_hours"])), _hours(json.loads(row["limits"])), row["post"]
-    )
+    engine = Category._meta.db
+    limits = _tables.get(engine, "limits")
+    if limits is None:
+        rows = await Category.select(
+            Category.code, Category.post, Category.accept_hours, Category.limits
+        ).where(Category.limits != "{}")
+        limits = {
+            r["code"]: Limits(
+                _hours(json.loads(r["accept_hours"])), _hours(json.loads(r["limits"])), r["post"]
+            )
+            for r in rows
+        }
+        _tables.put(engine, "limits", limits)
+    return limits.get(code)

@@ -3,7 +3,8 @@
 Who sees what is ``service.read``'s rule written as SQL, so that listing never loads a city's
 cases to sort them out in Python: residents see the cases they reported; everyone else also
 the cases assigned to them and those owned in their territory (``policy.covers``): their grids
-for grid roles, every code under their area's prefix for centre staff and admins.
+for grid roles, every code under their area's prefix for centre staff and admins; department
+staff also the cases dispatched to their department (``policy.serves``).
 
 Codes are prefixes of each other (``levels``), so area and category filters are ``LIKE 'x%'``;
 the user's text is escaped first, so that ``_`` and ``%`` in it match only themselves.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,8 @@ from piccolo.querystring import QueryString
 
 from backend.auth.principal import Principal
 from backend.cases.levels import level_of_code, scope_prefix
-from backend.cases.policy import GRID_ROLES, Actor
+from backend.cases.policy import DEPARTMENT, GRID_ROLES, Actor
+from backend.cases.public import mask_mobiles
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
@@ -60,8 +61,6 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Case.address,
     Case.description,
 )
-# Mainland mobile numbers that residents type into their description ("电话13812345678").
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -169,9 +168,19 @@ def _territory(actor: Actor) -> Any | None:
     """``covers(actor, owner_code)`` as SQL; None when the actor covers nothing."""
     if actor.role in GRID_ROLES:
         return Case.owner_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role == Role.resident or actor.area_code is None:
-        return None
+    if actor.role in (Role.resident, DEPARTMENT) or actor.area_code is None:
+        return None  # department staff see by department (_department), not by area
     return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
+
+
+def _department(actor: Actor) -> Any | None:
+    """``policy.serves(actor, department, owner_code)`` as SQL; None for non-department staff."""
+    if actor.role != DEPARTMENT or actor.department is None:
+        return None
+    theirs = Case.department == actor.department
+    if actor.area_code is None:
+        return theirs
+    return theirs & _starts_with(Case.owner_code, scope_prefix(actor.area_code))
 
 
 def _visible(principal: Principal, actor: Actor) -> Any:
@@ -179,8 +188,10 @@ def _visible(principal: Principal, actor: Actor) -> Any:
     if principal.role == Role.resident:
         return own
     seen = own | (Case.assignee == principal.id)
-    territory = _territory(actor)
-    return seen if territory is None else seen | territory
+    for extra in (_territory(actor), _department(actor)):
+        if extra is not None:
+            seen = seen | extra
+    return seen
 
 
 def _overdue(now: datetime) -> Any:
@@ -291,7 +302,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, str):
-        return _spreadsheet_safe(_MOBILE.sub(r"\1****\2", value))
+        return _spreadsheet_safe(mask_mobiles(value))
     return "" if value is None else value
 
 

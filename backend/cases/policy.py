@@ -18,6 +18,8 @@ role                   may                                        on
 =====================  =========================================  ================================
 resident               withdraw                                   their own case
                        rate, reopen                               their own case
+anonymous              withdraw, rate, reopen                     the case whose tracking code
+                                                                  they hold (reporter_id None)
 grid_worker,           start, handle, request_extension           cases assigned to them
 grid_police            self_handle                                their own incident, in their grid
                        withdraw                                   their own case
@@ -62,7 +64,11 @@ from backend.people.roles import Role
 
 DEPARTMENT = "department"  # staff of a functional department (城管, 住建 …)
 SYSTEM = "system"  # the scheduler, acting on no one's behalf
-ROLES: frozenset[str] = frozenset(Role) | {DEPARTMENT, SYSTEM}
+# Whoever holds an anonymous request's tracking code. Such an actor is only ever built for the
+# one case its code opened (anonymous.py), so "the reporter" is "the case has no signed-in one".
+ANONYMOUS = "anonymous"
+ROLES: frozenset[str] = frozenset(Role) | {DEPARTMENT, SYSTEM, ANONYMOUS}
+_NOBODY = frozenset({SYSTEM, ANONYMOUS})  # actors that are not a person with an id
 
 GRID_ROLES: frozenset[str] = frozenset({Role.grid_worker, Role.grid_leader, Role.grid_police})
 # Centre staff and admins, with the level of the area they work for.
@@ -101,8 +107,8 @@ class Actor:
         object.__setattr__(self, "grid_codes", frozenset(self.grid_codes))
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}")
-        if (self.person_id is None) != (self.role == SYSTEM):
-            raise ValueError("every actor but the system is a person with an id")
+        if (self.person_id is None) != (self.role in _NOBODY):
+            raise ValueError("every actor but the system and the anonymous is a person with an id")
         for code in self.grid_codes:
             if level_of_code(code) is not Level.grid:
                 raise ValueError(f"not a grid code: {code!r}")
@@ -114,6 +120,7 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(None, SYSTEM)
+ANONYMOUS_ACTOR = Actor(None, ANONYMOUS)
 
 
 def covers(actor: Actor, owner_code: str) -> bool:
@@ -137,6 +144,21 @@ def covers(actor: Actor, owner_code: str) -> bool:
     return code_within(owner_code, actor.area_code)
 
 
+def serves(actor: Actor, department: str | None, owner_code: str) -> bool:
+    """Whether ``actor`` is staff of ``department`` for a case owned at ``owner_code``.
+
+    >>> cg = Actor(9, "department", department="cg", area_code="150302")
+    >>> serves(cg, "cg", "150302001"), serves(cg, "cg", "150303001"), serves(cg, "zj", "150302")
+    (True, False, False)
+    """
+    return (
+        actor.role == DEPARTMENT
+        and department is not None
+        and department == actor.department
+        and (actor.area_code is None or code_within(owner_code, actor.area_code))
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The rules, one small predicate each
 
@@ -144,6 +166,8 @@ Rule = Callable[[Actor, CaseState], bool]
 
 
 def _is_reporter(actor: Actor, state: CaseState) -> bool:
+    if actor.role == ANONYMOUS:
+        return state.reporter_id is None
     return actor.person_id is not None and actor.person_id == state.reporter_id
 
 
@@ -169,12 +193,7 @@ def _escalates(actor: Actor, state: CaseState) -> bool:
 
 
 def _of_the_department(actor: Actor, state: CaseState) -> bool:
-    return (
-        actor.role == DEPARTMENT
-        and state.department is not None
-        and state.department == actor.department
-        and (actor.area_code is None or code_within(state.owner_code, actor.area_code))
-    )
+    return serves(actor, state.department, state.owner_code)
 
 
 def _works_on(actor: Actor, state: CaseState) -> bool:
@@ -188,7 +207,7 @@ def _self_handles(actor: Actor, state: CaseState) -> bool:
 
 
 def _resident_reporter(actor: Actor, state: CaseState) -> bool:
-    return actor.role == Role.resident and _is_reporter(actor, state)
+    return actor.role in (Role.resident, ANONYMOUS) and _is_reporter(actor, state)
 
 
 RULES: Mapping[Action, Rule] = {
@@ -283,9 +302,7 @@ def sees_contact(actor: Actor, state: CaseState) -> bool:
 
 
 def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
-    """The phone as ``actor`` may see it: whole, or masked like ``138****5678``.
-
-    Numbers shorter than 11 characters are masked whole: showing 7 of them would give it away.
+    """The phone as ``actor`` may see it: whole, or ``masked``.
 
     >>> case = CaseState("request", "accepted", "15030200100101", reporter_id=1)
     >>> mask_phone("13812345678", Actor(11, "resident"), case)
@@ -295,6 +312,15 @@ def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
     """
     if phone is None or sees_contact(actor, state):
         return phone
+    return masked(phone)
+
+
+def masked(phone: str) -> str:
+    """``138****5678``; numbers shorter than 11 characters wholly, as 7 would give them away.
+
+    >>> masked("13812345678"), masked("0473312345")
+    ('138****5678', '****')
+    """
     if len(phone) < 11:
         return "****"
     return f"{phone[:3]}****{phone[-4:]}"

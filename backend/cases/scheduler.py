@@ -40,6 +40,7 @@ from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
 from backend.db import write_transaction
+from backend.emergency.cache import case_factor
 from backend.events.log import NewEvent, append
 
 log = logging.getLogger("wangge.scheduler")
@@ -65,8 +66,10 @@ async def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:
     return [r["id"] for r in await query]
 
 
-def _escalation(row: dict[str, Any], now: datetime, limits: Limits | None) -> Transition:
-    limit = None if limits is None else time_limit(limits.close, row["priority"])
+def _escalation(
+    row: dict[str, Any], now: datetime, limits: Limits | None, factor: float
+) -> Transition:
+    limit = None if limits is None else time_limit(limits.close, row["priority"], factor)
     command = Command(Action.escalate, SYSTEM_ACTOR, now, reason="overdue", time_limit=limit)
     return transition(state_of(row), command)
 
@@ -106,7 +109,8 @@ async def _batch(now: datetime, batch: int) -> tuple[int, list[int]]:
         rows = await Case.select().where(Case.id.is_in(claimed) & _overdue(now)).order_by(Case.id)
         for row in rows:
             try:
-                moved = _escalation(row, now, await _limits(row["category"], known))
+                limits = await _limits(row["category"], known)
+                moved = _escalation(row, now, limits, await case_factor(row))
             except WorkflowError as refused:
                 events.append(_report(row, now, refused))
                 continue

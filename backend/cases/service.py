@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from backend.auth.principal import Principal
+import msgspec
+
+from backend.auth.principal import Principal, Recent
 from backend.cases.categories import limits_of
+from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
-from backend.cases.policy import Actor, covers
-from backend.cases.records import case_out, columns_of, state_of
+from backend.cases.placement import place
+from backend.cases.policy import DEPARTMENT, Actor, covers, serves
+from backend.cases.records import case_out, columns_of, insert_new, state_of
 from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError
 from backend.cases.tables import Case
+from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
 from backend.coords import wgs84_point
 from backend.db import write_transaction
+from backend.emergency.cache import case_factor, factor_for
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
@@ -25,17 +32,43 @@ from backend.grids.tables import GridPost
 from backend.people.tables import Person
 
 _AREA_ROLES = {"community_staff", "street_staff", "district_admin", "city_admin"}
+# Roles that see cases one by one (their own, given to them), never a territory's.
+_BY_CASE = {"resident", DEPARTMENT}
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
 
 
+# Grid posts, areas and departments change as rarely as roles, and the same way: kept for a
+# few seconds, like the principal itself (backend.auth.principal).
+_actors: Recent[Actor] = Recent()
+
+
 async def actor_of(principal: Principal) -> Actor:
     """The workflow's view of a signed-in person: role, grids held, area worked for."""
+    engine, key = Person._meta.db, (principal.id, principal.role)
+    actor = _actors.get(engine, key)
+    if actor is None:
+        actor = await _read_actor(principal)
+        _actors.put(engine, key, actor)
+    return actor
+
+
+async def _read_actor(principal: Principal) -> Actor:
     if principal.role in _AREA_ROLES:
         row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
         return Actor(principal.id, principal.role, area_code=row["area.code"])
+    if principal.role == DEPARTMENT:
+        return await _department_actor(principal)
     grids = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
     return Actor(principal.id, principal.role, grid_codes={g["grid.code"] for g in grids})
+
+
+async def _department_actor(principal: Principal) -> Actor:
+    department = await department_of(principal.id)
+    if department is None:
+        raise ApiError(403, "no_department", "this account is not staff of any department")
+    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
+    return Actor(principal.id, DEPARTMENT, area_code=row["area.code"], department=department)
 
 
 def _refused(exc: WorkflowError) -> ApiError:
@@ -49,56 +82,58 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
     actor = await actor_of(principal)
     if principal.role == "resident" and data.kind != "request":
         raise ApiError(403, "forbidden", "residents submit requests (诉求)")
-    existing = await Case.select().where(Case.client_id == data.client_id).first()
-    if existing is not None:
+    try:
+        limits = await limits_of(data.category)
+        if limits is None:
+            raise Invalid("unknown_category", f"no category {data.category!r} to report under")
+        lon, lat = wgs84_point(data.lon, data.lat, data.crs)
+        found = await place(index, lon, lat)  # a grid, else the smallest area around the point
+    except ApiError:
+        # A retry gets the case its first send made, even if categories or grids changed since.
+        existing = await _by_client_id(data.client_id)
+        if existing is None:
+            raise
         return _same_sender(existing, principal, actor), False
-    limits = await limits_of(data.category)
-    if limits is None:
-        raise Invalid("unknown_category", f"no category {data.category!r} to report under")
-    lon, lat = wgs84_point(data.lon, data.lat, data.crs)
-    found = index.locate(lon, lat)
-    if found is None:
-        raise Invalid(
-            "outside_all_grids",
-            f"({lon:.6f}, {lat:.6f}) lies in no grid of this city; nothing was saved",
-        )
     now = datetime.now(UTC)
     started = submit(
         data.kind,
-        found.grid.code,
+        found.owner_code,
         actor,
         now,
-        time_limit=time_limit(limits.accept, data.priority),
+        time_limit=time_limit(limits.accept, data.priority, await factor_for(found.owner_code)),
     )
+    row = {
+        "client_id": data.client_id,
+        "kind": data.kind,
+        "category": data.category,
+        "description": data.description,
+        "lon": lon,
+        "lat": lat,
+        "crs": data.crs,
+        "address": data.address,
+        "grid_code": found.grid_code,
+        "area_codes": found.area_codes,
+        "reporter": principal.id,
+        "contact_phone": data.contact_phone,
+        "priority": data.priority,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **columns_of(started.state),
+    }
     async with write_transaction(Case._meta.db):
-        # Checked again under the write lock: two sends of one case race here.
-        existing = await Case.select().where(Case.client_id == data.client_id).first()
-        if existing is not None:
-            return _same_sender(existing, principal, actor), False
-        row = {
-            "client_id": data.client_id,
-            "kind": data.kind,
-            "category": data.category,
-            "description": data.description,
-            "lon": lon,
-            "lat": lat,
-            "crs": data.crs,
-            "address": data.address,
-            "grid_code": found.grid.code,
-            "area_codes": ",".join(a.code for a in found.chain),
-            "reporter": principal.id,
-            "contact_phone": data.contact_phone,
-            "priority": data.priority,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            **columns_of(started.state),
-        }
-        inserted = await Case.insert(Case(**row)).returning(Case.id)
-        case_id = inserted[0]["id"]
-        await append([_event(case_id, started.event, found.grid.code, principal.id)])
-    case = case_out(await _row(case_id), actor)
-    case.similar = await similar_cases(lon, lat, data.category, exclude=case_id)
+        # A client id sent before inserts nothing: two sends of one case may race here, and
+        # the unique index decides under the write lock.
+        case_id = await insert_new(row)
+        if case_id is not None:
+            await append([_event(case_id, started.event, found.owner_code, principal.id)])
+    if case_id is None:  # committed by the first send (cases are never deleted)
+        existing = await _by_client_id(data.client_id)
+        return _same_sender(existing, principal, actor), False
+    # The answer is what was written; the similar cases are read after the commit, off the
+    # write lock.
+    case = case_out({**row, "id": case_id}, actor)
+    case.similar = await similar_cases(lon, lat, data.category, now=now, exclude=case_id)
     return case, True
 
 
@@ -130,6 +165,10 @@ def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -
     return NewEvent(f"case.{event['type']}", f"case:{case_id}", scope, event, actor)
 
 
+async def _by_client_id(client_id: Any) -> dict[str, Any] | None:
+    return await Case.select().where(Case.client_id == client_id).first()
+
+
 async def _row(case_id: int) -> dict[str, Any]:
     row = await Case.select().where(Case.id == case_id).first()
     if row is None:
@@ -141,7 +180,9 @@ def _visible(row: dict[str, Any], principal: Principal, actor: Actor) -> bool:
     return (
         row["reporter"] == principal.id
         or row["assignee"] == principal.id
-        or (principal.role != "resident" and covers(actor, row["owner_code"]))
+        # Department staff see by department, whatever area they serve.
+        or (principal.role not in _BY_CASE and covers(actor, row["owner_code"]))
+        or serves(actor, row["department"], row["owner_code"])
     )
 
 
@@ -182,33 +223,47 @@ def _command(body: TransitionIn, actor: Actor, now: datetime, limit: timedelta |
             review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
             time_limit=limit,
         )
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: an extension of 1e308 hours
         raise Invalid("invalid_value", str(exc)) from None
 
 
 async def act(case_id: int, body: TransitionIn, principal: Principal) -> CaseOut:
     """Apply one workflow action; 409 when someone else changed the case first."""
     actor = await actor_of(principal)
+    row = await move(case_id, body, actor, lambda row: _visible(row, principal, actor))
+    return case_out(row, actor)
+
+
+async def move(
+    case_id: int, body: TransitionIn, actor: Actor, may_see: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """Apply ``body`` for ``actor`` to a case ``may_see`` lets them see (404 otherwise), in
+    one write transaction with its event; the row after the change."""
     now = datetime.now(UTC)
     async with write_transaction(Case._meta.db):
         row = await _row(case_id)
-        if not _visible(row, principal, actor):
+        if not may_see(row):
             raise NotFound("case", case_id)
         if body.version is not None and body.version != row["version"]:
             raise ApiError(409, "stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
         limit = None
         if limits is not None and body.action in _CLOCKED:
-            limit = time_limit(limits.close, row["priority"])
-        if (
-            body.assignee is not None
-            and await Person.count().where(Person.id == body.assignee) == 0
-        ):
-            raise Invalid("unknown_person", f"no person {body.assignee}")
+            limit = time_limit(limits.close, row["priority"], await case_factor(row))
+        if body.action == Action.dispatch and body.assignee is None and not body.department:
+            # Nobody named: the holder of the post the category goes to (police for 治安).
+            post = None if limits is None else limits.post
+            body = msgspec.structs.replace(
+                body, assignee=await default_assignee(row["owner_code"], post)
+            )
         try:
             moved = transition(state_of(row), _command(body, actor, now, limit))
         except WorkflowError as exc:
             raise _refused(exc) from None
+        if moved.event["type"] == Action.dispatch:
+            # After the workflow and the policy: their 409 and 403 come before a bad payload.
+            state = moved.state
+            await check_target(row["owner_code"], state.assignee, state.department, actor)
         changed = (
             await Case.update(
                 {**columns_of(moved.state), "version": row["version"] + 1, "updated_at": now}
@@ -218,5 +273,5 @@ async def act(case_id: int, body: TransitionIn, principal: Principal) -> CaseOut
         )
         if not changed:
             raise ApiError(409, "conflict", "someone else changed the case at the same time")
-        await append([_event(case_id, moved.event, moved.state.owner_code, principal.id)])
-    return case_out(await _row(case_id), actor)
+        await append([_event(case_id, moved.event, moved.state.owner_code, actor.person_id)])
+    return await _row(case_id)

@@ -51,6 +51,10 @@ class Case(Table, tablename="case_record"):
     rating = Integer(null=True, default=None)
     extension_seconds = Integer(null=True, default=None)
     shelved_until = Varchar(length=10, null=True, default=None)  # ISO date
+    # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
+    # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
+    # SQLite cannot add a UNIQUE column to a table that exists).
+    tracking_key = Varchar(length=64, null=True, default=None)
     # Bumped by every change: two handlers acting on the same version, one wins, one gets 409.
     version = Integer(default=1)
     created_at = Timestamptz()

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from backend.cases.policy import (
+    ANONYMOUS_ACTOR,
     ROLES,
     RULES,
     SYSTEM_ACTOR,
@@ -60,6 +61,8 @@ ACTORS: dict[str, Actor] = {
     "dept": Actor(9, "department", department="cg"),  # 城管
     "dept_other": Actor(19, "department", department="zj"),  # 住建
     "system": SYSTEM_ACTOR,
+    # Holds a tracking code; the four cases below all have a signed-in reporter.
+    "anonymous": ANONYMOUS_ACTOR,
 }
 
 # A status from which the workflow allows each action: the policy is asked about a case
@@ -305,6 +308,19 @@ def test_a_department_may_be_limited_to_an_area():
     assert not may(ACTORS["dept"], Action.start, replace(here, department=None))
 
 
+def test_the_holder_of_a_tracking_code_is_the_reporter_of_an_anonymous_case():
+    submitted = CaseState(Kind.request, Status.submitted, GRID)  # no signed-in reporter
+    closed = replace(submitted, status=Status.closed, closed_at=NOW)
+    assert actions_for(ACTORS["anonymous"], submitted) == [Action.withdraw]
+    assert actions_for(ACTORS["anonymous"], closed) == [Action.rate, Action.reopen]
+    for name, actor in ACTORS.items():
+        if name != "anonymous":
+            assert not {Action.withdraw, Action.rate, Action.reopen} & set(
+                actions_for(actor, submitted) + actions_for(actor, closed)
+            ), name
+    assert mask_phone(PHONE, ACTORS["anonymous"], case("request", Status.handling)) == MASKED
+
+
 def test_supervision_reaches_every_lower_level():
     # Higher levels act on lower cases in their area; lower levels never on higher cases.
     for owner, managers in [
@@ -386,6 +402,7 @@ def test_covers_with_several_grids():
         {"person_id": 1, "role": "mayor"},
         {"person_id": None, "role": "resident"},
         {"person_id": 1, "role": "system"},
+        {"person_id": 1, "role": "anonymous"},
         {"person_id": 5, "role": "community_staff"},
         {"person_id": 5, "role": "community_staff", "area_code": STREET},
         {"person_id": 8, "role": "city_admin", "area_code": DISTRICT},

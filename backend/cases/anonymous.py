@@ -1,0 +1,233 @@
+"""Anonymous requests (诉求): a resident who has not signed in reports, and follows the case
+with the tracking code the answer gives (tracking.py says how codes are made and kept).
+
+The code is all the holder has and all they need: it opens that one case's status and public
+timeline (no person, no id, phones masked), and lets them do what a reporter does: withdraw
+before acceptance, rate after closure, reopen if unsatisfied. Whether it exists is told only
+to someone who has it: every unknown or malformed code is the same 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from backend.cases import tracking
+from backend.cases.categories import limits_of
+from backend.cases.placement import place
+from backend.cases.policy import ANONYMOUS_ACTOR, actions_for, masked
+from backend.cases.public import (
+    PublicEvent,
+    category_names,
+    mask_mobiles,
+    place_names,
+    public_event,
+)
+from backend.cases.records import columns_of, state_of
+from backend.cases.schemas import Phone, Short, Text, TransitionIn
+from backend.cases.service import move
+from backend.cases.tables import Case
+from backend.cases.timing import time_limit
+from backend.cases.workflow import submit
+from backend.coords import wgs84_point
+from backend.db import write_transaction
+from backend.emergency.cache import factor_for
+from backend.errors import ApiError, Invalid, NotFound
+from backend.events.log import NewEvent, append
+from backend.events.tables import Event
+from backend.grids.locator import GridIndex
+
+# Someone who has not signed in, shown as nobody in particular.
+_NOBODY = "****"
+
+
+class AnonymousCaseIn(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: UUID  # made by the phone; a retried send gets the same case and code
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    description: Text
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+    address: Short = ""
+    contact_phone: Phone | None = None  # for a call back; shown to the staff who need it
+    priority: Literal["urgent", "high", "normal"] = "normal"
+    kind: Literal["request"] = "request"  # anonymous reports are residents' requests only
+
+
+class TrackedCase(msgspec.Struct):
+    id: int
+    category: str
+    category_name: str
+    description: str
+    address: str
+    status: str
+    level: str
+    owner_name: str  # the grid or area that has it now
+    priority: str
+    contact_phone: str | None  # always masked: a code can be overheard
+    created_at: str
+    due_at: str | None
+    rating: int | None
+    version: int
+    actions: list[str]  # what the code's holder may do now
+    timeline: list[PublicEvent]
+
+
+class Tracked(msgspec.Struct):
+    tracking_code: str  # ABCDE-FGHJK: keep it, it is the only way back to the case
+    case: TrackedCase
+
+
+class TrackedTransitionIn(msgspec.Struct, forbid_unknown_fields=True):
+    action: str  # withdraw, rate or reopen; anything else is refused as it is for a resident
+    version: int | None = None
+    reason: Short | None = None
+    rating: int | None = None
+    comment: Short | None = None
+
+
+async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[Tracked, bool]:
+    """The case and its code, and whether it was made now (False: a retry of the same send)."""
+    stored_id = tracking.stored_client_id(secret, data.client_id)
+    existing = await _by_client_id(stored_id)
+    if existing is not None:
+        return await _again(existing, data.client_id, secret), False
+    limits = await limits_of(data.category)
+    if limits is None:
+        raise Invalid("unknown_category", f"no category {data.category!r} to report under")
+    lon, lat = wgs84_point(data.lon, data.lat, data.crs)
+    where = await place(index, lon, lat)
+    now = datetime.now(UTC)
+    limit = time_limit(limits.accept, data.priority, await factor_for(where.owner_code))
+    started = submit("request", where.owner_code, ANONYMOUS_ACTOR, now, time_limit=limit)
+    async with write_transaction(Case._meta.db):
+        code = await _free_code(data.client_id, secret)
+        row = {
+            "client_id": stored_id,
+            "tracking_key": tracking.key_of(secret, code),
+            "kind": "request",
+            "category": data.category,
+            "description": data.description,
+            "lon": lon,
+            "lat": lat,
+            "crs": data.crs,
+            "address": data.address,
+            "grid_code": where.grid_code,
+            "area_codes": where.area_codes,
+            "reporter": None,
+            "contact_phone": data.contact_phone,
+            "priority": data.priority,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            **columns_of(started.state),
+        }
+        # The same send arriving twice at once inserts once. Both unique keys (client id and
+        # tracking key) are the same for the two sends, and PostgreSQL may find either first,
+        # so no conflict target: any unique key refuses the second insert quietly.
+        inserted = (
+            await Case.insert(Case(**row)).on_conflict(action="DO NOTHING").returning(Case.id)
+        )
+        if inserted:
+            subject = f"case:{inserted[0]['id']}"
+            await append([NewEvent("case.submit", subject, where.owner_code, started.event)])
+    if not inserted:
+        existing = await _by_client_id(stored_id)
+        if existing is None:  # another id's case took the same code at the same moment
+            raise ApiError(503, "no_tracking_code", "the tracking code was taken; send again")
+        return await _again(existing, data.client_id, secret), False  # the other send won
+    return Tracked(tracking.formatted(code), await view(await _by_id(inserted[0]["id"]))), True
+
+
+async def read(code_text: str, secret: str) -> TrackedCase:
+    return await view(await _by_code(code_text, secret))
+
+
+async def act(code_text: str, body: TrackedTransitionIn, secret: str) -> TrackedCase:
+    """Withdraw, rate or reopen as the reporter; the workflow and the policy decide."""
+    row = await _by_code(code_text, secret)
+    key = row["tracking_key"]
+    command = TransitionIn(
+        action=body.action,
+        version=body.version,
+        reason=body.reason,
+        rating=body.rating,
+        comment=body.comment,
+    )
+    moved = await move(row["id"], command, ANONYMOUS_ACTOR, lambda r: r["tracking_key"] == key)
+    return await view(moved)
+
+
+async def view(row: dict[str, Any]) -> TrackedCase:
+    """The case as its code's holder sees it."""
+    state = state_of(row)
+    places = await place_names([row["owner_code"]])
+    categories = await category_names([row["category"]])
+    events = (
+        await Event.select(Event.at, Event.payload)
+        .where(Event.subject == f"case:{row['id']}")
+        .order_by(Event.id)
+    )
+    timeline = [public_event(e["at"], msgspec.json.decode(e["payload"])) for e in events]
+    # Masked even for the holder, who counts as the reporter: the code may not be theirs.
+    phone = None if row["contact_phone"] is None else masked(row["contact_phone"])
+    return TrackedCase(
+        id=row["id"],
+        category=row["category"],
+        category_name=categories.get(row["category"], row["category"]),
+        description=mask_mobiles(row["description"]),
+        address=mask_mobiles(row["address"]),
+        status=row["status"],
+        level=str(state.level),
+        owner_name=places.get(row["owner_code"], row["owner_code"]),
+        priority=row["priority"],
+        contact_phone=phone,
+        created_at=row["created_at"].isoformat(),
+        due_at=None if row["due_at"] is None else row["due_at"].isoformat(),
+        rating=row["rating"],
+        version=row["version"],
+        actions=[a.value for a in actions_for(ANONYMOUS_ACTOR, state)],
+        timeline=[e for e in timeline if e is not None],
+    )
+
+
+async def _free_code(client_id: UUID, secret: str) -> str:
+    for round_ in range(tracking.ROUNDS):
+        code = tracking.code_for(secret, client_id, round_)
+        if await Case.count().where(Case.tracking_key == tracking.key_of(secret, code)) == 0:
+            return code
+    raise ApiError(503, "no_tracking_code", "no free tracking code; send again with a new id")
+
+
+async def _again(row: dict[str, Any], client_id: UUID, secret: str) -> Tracked:
+    """The answer to a retried send: the code is derived again, as it is never stored."""
+    for round_ in range(tracking.ROUNDS):
+        code = tracking.code_for(secret, client_id, round_)
+        if tracking.key_of(secret, code) == row["tracking_key"]:
+            return Tracked(tracking.formatted(code), await view(row))
+    # Only if the server's secret changed since: the old code no longer opens anything.
+    raise ApiError(409, "client_id_taken", "this client id belongs to another case")
+
+
+async def _by_client_id(stored_id: UUID) -> dict[str, Any] | None:
+    return await Case.select().where(Case.client_id == stored_id).first()
+
+
+async def _by_id(case_id: int) -> dict[str, Any]:
+    row = await Case.select().where(Case.id == case_id).first()
+    assert row is not None  # inserted by this request
+    return row
+
+
+async def _by_code(text: str, secret: str) -> dict[str, Any]:
+    code = tracking.read(text)
+    row = None
+    if code is not None:
+        key = tracking.key_of(secret, code)
+        row = await Case.select().where(Case.tracking_key == key).first()
+    if row is None:
+        raise NotFound("tracking code", _NOBODY)
+    return row

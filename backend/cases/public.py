@@ -1,0 +1,110 @@
+"""What may be shown of a case to someone who is not staff of it: a tracking-code holder, or
+another city system through Open311. Free text loses phone numbers; places get their names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from backend.areas.tables import Area
+from backend.cases.tables import Category
+from backend.grids.tables import Grid
+
+# Mainland mobile numbers that people type into free text ("电话13812345678").
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+STATUS_LABELS: dict[str, str] = {
+    "submitted": "待受理",
+    "accepted": "已立案",
+    "rejected": "不予受理",
+    "dispatched": "已派遣",
+    "handling": "处置中",
+    "handled": "已处置",
+    "verified": "已核查",
+    "closed": "已结案",
+    "withdrawn": "已撤回",
+    "shelved": "挂账",
+    "voided": "已作废",
+}
+
+
+def mask_mobiles(text: str) -> str:
+    """``text`` with every mobile number shown as ``138****5678``.
+
+    >>> mask_mobiles("请联系13812345678或0473-3123456")
+    '请联系138****5678或0473-3123456'
+    """
+    return MOBILE.sub(r"\1****\2", text)
+
+
+async def place_names(codes: Iterable[str]) -> dict[str, str]:
+    """The name of each grid or area code among ``codes`` that exists."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    areas = await Area.select(Area.code, Area.name).where(Area.code.is_in(wanted))
+    grids = await Grid.select(Grid.code, Grid.name).where(Grid.code.is_in(wanted))
+    return {r["code"]: r["name"] for r in [*areas, *grids]}
+
+
+async def category_names(codes: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = await Category.select(Category.code, Category.name).where(Category.code.is_in(wanted))
+    return {r["code"]: r["name"] for r in rows}
+
+
+class PublicEvent(msgspec.Struct):
+    at: str
+    action: str  # submit, accept, dispatch … as in the workflow
+    status: str  # the case's status after it
+    level: str | None  # the level owning the case after it
+    note: str | None = None  # the reason, result or comment that belongs to the reporter
+    rating: int | None = None
+
+
+# The one text of each action that speaks to the reporter; the others (rework reasons, a
+# department's return, extension requests) are the staff's business.
+_NOTES: dict[str, str] = {
+    "reject": "reason",
+    "handle": "result",
+    "self_handle": "result",
+    "withdraw": "reason",
+    "rate": "comment",
+    "reopen": "reason",
+    "shelve": "reason",
+    "void": "reason",
+}
+
+
+def public_event(at: datetime, payload: Mapping[str, Any]) -> PublicEvent | None:
+    """A workflow event as its reporter may see it: no person, no id, no phone; None for
+    events that are not a step of the workflow (photos, "me too", overdue reports).
+
+    >>> from datetime import UTC
+    >>> at = datetime(2025, 5, 6, 9, tzinfo=UTC)
+    >>> public_event(at, {"type": "handle", "to": "handled", "level": "grid", "actor_id": 7,
+    ...                   "result": "已修复, 电话13812345678"}).note
+    '已修复, 电话138****5678'
+    >>> public_event(at, {"type": "overdue", "level": "city"}) is None
+    True
+    """
+    if "to" not in payload:
+        return None
+    action = str(payload["type"])
+    field = _NOTES.get(action)
+    note = payload.get(field) if field else None
+    return PublicEvent(
+        at.isoformat(),
+        action,
+        str(payload["to"]),
+        payload.get("level"),
+        None if note is None else mask_mobiles(str(note)),
+        payload.get("rating") if action == "rate" else None,
+    )
