@@ -1,0 +1,293 @@
+"""The hub: one per process. It follows the event log and fans every event out to the sockets
+whose subscription covers it, and spreads transient messages (positions, presence).
+
+Following the log: a write transaction that appended events wakes the hub after its commit
+(backend.db.on_events_committed), and through Redis the hubs of the other processes; the hub
+then reads what is new once, whoever listens, and hands each event, encoded once, to its
+subscribers. With no wake-up it looks anyway every ``poll_s`` seconds. ``head`` is the newest
+id handed out: ids become visible in commit order, so nothing below it can still appear.
+
+A subscription is found by code prefix: for an event's scope the hub looks up each prefix
+length in use, so the cost of an event is that of the sockets that get it. A socket also
+follows the cases of its person (access.py) by subject.
+
+Subscribing with ``after`` replays from the database up to the hub's head at that moment, while
+the hub holds back the newer events that match; then those, then live: no gap, no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from litestar.types import Send
+from piccolo.engine import Engine
+
+from backend.auth.principal import Principal
+from backend.db import on_events_committed
+from backend.events.log import StoredEvent, after, between, head
+from backend.events.tables import Event
+from backend.live.access import becomes_personal
+from backend.live.connection import TOO_SLOW, Connection
+from backend.live.messages import Frame, event_frame, frame
+from backend.live.relay import Relay
+
+log = logging.getLogger("wangge.live")
+
+PAGE = 1000
+LAYER_EVENTS = frozenset({"grids.changed", "areas.changed"})
+
+
+class Hub:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        backlog: int = 256,
+        poll_s: float = 1.0,
+        redis_url: str | None = None,
+        channel: str = "wangge:live",
+        on_layers_changed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.head = 0
+        self._engine = engine
+        self._backlog = backlog
+        self._poll_s = poll_s
+        self._on_layers_changed = on_layers_changed
+        self._relay = (
+            Relay(redis_url, channel, self._heard, self._spread_text) if redis_url else None
+        )
+        self._all: set[Connection] = set()
+        self._by_prefix: dict[str, set[Connection]] = {}
+        self._lengths: tuple[int, ...] = ()
+        self._by_subject: dict[str, set[Connection]] = {}
+        self._by_person: dict[int, set[Connection]] = {}
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload: asyncio.Task[None] | None = None
+        self._reload_again = False
+        self._stop_listening: Callable[[], None] = lambda: None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.head = await head()
+        self._stop_listening = on_events_committed(self._committed)
+        if self._relay is not None:
+            await self._relay.start()
+        self._tasks.append(asyncio.create_task(self._follow(), name="live-hub"))
+
+    async def close(self) -> None:
+        self._stop_listening()
+        for task in [*self._tasks, self._reload]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._relay is not None:
+            await self._relay.close()
+
+    # -- sockets and subscriptions --------------------------------------------------------
+
+    def connection(self, send: Send, principal: Principal) -> Connection:
+        return Connection(send, principal, self._backlog, self._closed)
+
+    async def subscribe(
+        self,
+        conn: Connection,
+        codes: tuple[str, ...],
+        prefixes: tuple[str, ...],
+        since: int | None,
+        personal: Callable[[], Awaitable[set[str]]],
+    ) -> None:
+        """(Re)subscribe ``conn`` to ``prefixes`` and its person's cases: replay the events
+        after ``since`` (None: from now on), then live. The client's earlier subscription on
+        this socket ends."""
+        await conn.drained()
+        self.remove(conn)
+        if conn.closed:
+            return
+        conn.codes, conn.prefixes, conn.subjects = codes, prefixes, set()
+        conn.live, conn.upto, conn.pending = False, None, []
+        self._register(conn)
+        # From here on the hub adds the cases that become the person's; these are the others.
+        subjects = await personal()
+        if conn not in self._all:
+            return
+        self._follow_subjects(conn, subjects)
+        upto = conn.upto = self.head
+        cursor = upto if since is None else since
+        if cursor > upto and cursor > await head():
+            # Ahead of the whole log: a cursor from before the database was reset.
+            since, cursor = None, upto
+        hello = {"type": "subscribed", "scopes": list(codes), "after": since, "head": upto}
+        await conn.write(frame(hello))
+        while cursor < upto and not conn.closed:
+            rows = await between(cursor, upto, conn.prefixes, conn.subjects, PAGE)
+            for e in rows:
+                await conn.write(event_frame(e))
+            if len(rows) < PAGE:
+                break
+            cursor = rows[-1].id
+        if conn.closed:
+            return
+        cursor = max(cursor, upto)
+        for eid, message in conn.pending:
+            if eid > cursor:
+                cursor = eid
+                conn.put(message)
+        conn.cursor, conn.live, conn.upto, conn.pending = cursor, True, None, []
+
+    def remove(self, conn: Connection) -> None:
+        if conn not in self._all:
+            return
+        self._all.discard(conn)
+        for p in conn.prefixes:
+            self._discard(self._by_prefix, p, conn)
+        for s in conn.subjects:
+            self._discard(self._by_subject, s, conn)
+        self._discard(self._by_person, conn.principal.id, conn)
+        self._lengths = tuple(sorted({len(p) for p in self._by_prefix}))
+
+    def _register(self, conn: Connection) -> None:
+        self._all.add(conn)
+        for p in conn.prefixes:
+            self._by_prefix.setdefault(p, set()).add(conn)
+        self._by_person.setdefault(conn.principal.id, set()).add(conn)
+        self._lengths = tuple(sorted({len(p) for p in self._by_prefix}))
+
+    def _follow_subjects(self, conn: Connection, subjects: Iterable[str]) -> None:
+        for s in subjects:
+            if s not in conn.subjects:
+                conn.subjects.add(s)
+                self._by_subject.setdefault(s, set()).add(conn)
+
+    @staticmethod
+    def _discard(index: dict[Any, set[Connection]], key: Any, conn: Connection) -> None:
+        members = index.get(key)
+        if members is not None:
+            members.discard(conn)
+            if not members:
+                del index[key]
+
+    def _closed(self, conn: Connection) -> None:
+        # Called from inside a fan-out loop: the sets must not change under it.
+        asyncio.get_running_loop().call_soon(self.remove, conn)
+
+    # -- transient messages ---------------------------------------------------------------
+
+    def broadcast(self, scope: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to every live subscriber, in every process, whose subscription
+        covers ``scope``. Never waits."""
+        out = frame(message)
+        self._spread(scope, out)
+        if self._relay is not None:
+            self._relay.send(scope, out["text"])
+
+    def _spread_text(self, scope: str, text: str) -> None:
+        self._spread(scope, {"type": "websocket.send", "text": text})
+
+    def _spread(self, scope: str, out: Frame) -> None:
+        for n in self._lengths:
+            if n > len(scope):
+                break
+            for conn in self._by_prefix.get(scope[:n], ()):
+                if conn.live:
+                    conn.put(out)
+
+    # -- following the log ----------------------------------------------------------------
+
+    def _committed(self, engine: Engine, newest: int) -> None:
+        if engine is not self._engine or self._loop is None:
+            return
+        if asyncio.get_running_loop() is not self._loop:
+            self._loop.call_soon_threadsafe(self._committed, engine, newest)
+            return
+        self._heard(newest)
+        if self._relay is not None:
+            self._relay.announce(newest)
+
+    def _heard(self, newest: int) -> None:
+        """A wake-up: events up to ``newest`` are committed (0: something may be)."""
+        if newest == 0 or newest > self.head:
+            self._wake.set()
+
+    async def _follow(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._wake.wait()
+            self._wake.clear()
+            # Tables are bound to one engine per process; when another app in this process
+            # (tests) has bound them to its own, reading now would use its pool from this loop.
+            if Event._meta.db is not self._engine:
+                continue
+            try:
+                while True:
+                    rows = await after(self.head, (), PAGE)
+                    for e in rows:
+                        self._deliver(e)
+                    if len(rows) < PAGE:
+                        break
+            except Exception:
+                log.exception("reading the event log failed; trying again")
+                await asyncio.sleep(self._poll_s)
+
+    def _deliver(self, e: StoredEvent) -> None:
+        person = becomes_personal(e)
+        if person is not None:
+            for conn in self._by_person.get(person, ()):
+                self._follow_subjects(conn, (e.subject,))
+        if e.type in LAYER_EVENTS:
+            self._layers_changed()
+        out = event_frame(e)
+        eid, scope = e.id, e.scope
+        for n in self._lengths:
+            if n > len(scope):
+                break
+            for conn in self._by_prefix.get(scope[:n], ()):
+                if conn.live:
+                    if eid > conn.cursor:
+                        conn.cursor = eid
+                        conn.put(out)
+                else:
+                    self._hold(conn, eid, out)
+        for conn in self._by_subject.get(e.subject, ()):
+            if any(scope.startswith(p) for p in conn.prefixes):
+                continue  # had it by its scope
+            if conn.live:
+                if eid > conn.cursor:
+                    conn.cursor = eid
+                    conn.put(out)
+            else:
+                self._hold(conn, eid, out)
+        self.head = eid
+
+    @staticmethod
+    def _hold(conn: Connection, eid: int, out: Frame) -> None:
+        """An event for a socket still replaying: kept until the replay reaches ``upto``."""
+        if conn.upto is None or eid <= conn.upto or conn.closed:
+            return
+        if len(conn.pending) >= conn.limit:
+            conn.close(TOO_SLOW, "too slow: reconnect and resume with after")
+        else:
+            conn.pending.append((eid, out))
+
+    def _layers_changed(self) -> None:
+        if self._on_layers_changed is None:
+            return
+        self._reload_again = True
+        if self._reload is None or self._reload.done():
+            self._reload = asyncio.create_task(self._reload_layers(), name="live-layers")
+
+    async def _reload_layers(self) -> None:
+        assert self._on_layers_changed is not None
+        while self._reload_again:
+            self._reload_again = False
+            try:
+                await self._on_layers_changed()
+            except Exception:
+                log.exception("reloading the grid index failed")

@@ -1,0 +1,41 @@
+"""The live core's part of the app's life: the hub, made at startup as ``app.state.hub``.
+
+Give it to the app after the lifespan that opens the database and loads the grid index, and
+before the ones that broadcast through the hub (positions): those stop first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from litestar import Litestar
+
+from backend.grids.locator import load_grid_index
+from backend.live.hub import Hub
+from backend.settings import Settings
+
+
+def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async def reload_grids() -> None:
+            # An import, in this process or another, changed grids or areas: route with them.
+            app.state.grid_index = await load_grid_index()
+
+        hub = Hub(
+            app.state.engine,
+            backlog=settings.live_backlog,
+            poll_s=settings.live_poll_s,
+            redis_url=settings.redis_url,
+            channel=f"{settings.redis_prefix}live",
+            on_layers_changed=reload_grids,
+        )
+        await hub.start()
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.close()
+
+    return lifespan
