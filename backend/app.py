@@ -13,24 +13,35 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from backend.areas.routes import AreasController
+from backend.assessment.routes import AssessmentController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.cases.anonymous_routes import AnonymousCasesController
 from backend.cases.category_routes import categories
+from backend.cases.departments import departments
 from backend.cases.list_routes import CaseListController
 from backend.cases.photo_routes import PhotosController
 from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.db import close_pool, make_engine, open_pool, use_engine
+from backend.emergency.routes import EmergencyController
 from backend.errors import EXCEPTION_HANDLERS
 from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
 from backend.health import client_config, health
 from backend.imports.routes import ExportController, ImportsController
+from backend.live.lifespan import live_lifespan
+from backend.live.socket import live
 from backend.middleware import reject_nul
+from backend.open311.routes import Open311Controller
+from backend.party.routes import PartyController
 from backend.points.routes import PointsController
+from backend.positions.lifespan import positions_lifespan
+from backend.positions.routes import PatrolController, PositionsController
 from backend.settings import Settings
 from backend.spa import app_path, app_shell, root
+from backend.tasks.routes import TaskItemsController, TaskPhotosController, TasksController
 
 VERSION = "0.1.0"
 
@@ -58,14 +69,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             AreasController,
             CasesController,
+            AnonymousCasesController,
+            departments,
+            Open311Controller,
             categories,
             CaseListController,
             PhotosController,
             GridsController,
             PointsController,
+            PartyController,
+            PositionsController,
+            PatrolController,
             CollectionsController,
             ImportsController,
             ExportController,
+            EmergencyController,
+            TasksController,
+            TaskItemsController,
+            TaskPhotosController,
+            AssessmentController,
+            live,
             root,
             app_shell,
             app_path,
@@ -74,7 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"principal": Provide(provide_principal)},
         middleware=[reject_nul],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[lifespan],
+        # Entered in order, left in reverse: positions flush before the pool closes.
+        lifespan=[lifespan, live_lifespan(settings), positions_lifespan(settings)],
         # Photos are compressed already: gzip would spend CPU on them for nothing.
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="/api/photos"

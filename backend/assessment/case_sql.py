@@ -1,0 +1,238 @@
+"""The case indicators as SQL: rows of facts, one per case the period concerns with a 0/1
+column per flag, summed per unit by ``rollup_sql``. The same facts answer the drill-down.
+
+The facts come in two parts, found without reading every case:
+
+- the case rows submitted, due or closed in the period (indexes on ``case_record``): received,
+  due, closed, closed on time, overdue, rated, satisfied;
+- ``evp``, the period's workflow events (accept, dispatch, handle, self-handle, escalate), one
+  row per case by the partial index on ``event (at)``, joined to their cases by id: accepted,
+  voided, dispatched (on time), handled, reworked, escalated, response and handling times. For
+  a case submitted before the period that was dispatched or handled in it, its earlier events
+  (partial index on ``event (subject, type, at)``) tell its first dispatch and first handling
+  from later ones, and when it was accepted.
+
+A case counts where it happened: its grid, and the areas above it. A case reported in a gap
+between grids has no grid; its place is then the deepest area it was routed to (the last of
+its ``area_codes``, which run from the city down), and it counts from that area up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from backend.assessment.dialect import Dialect
+from backend.cases.categories import PRIORITIES
+
+ACCEPT, DISPATCH, ESCALATE = "'case.accept'", "'case.dispatch'", "'case.escalate'"
+HANDLE = "'case.handle', 'case.self_handle'"
+TYPES = f"{ACCEPT}, {DISPATCH}, {HANDLE}, {ESCALATE}"
+# Statuses that never fall due: not yet in the workflow, out of it, or with the clock stopped.
+NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved'"
+
+
+# The unit each level counts a case at: where it happened, or who it was dispatched to; and
+# two groupings of those (the party feature's tables): the assignee's post and grade (三岗十八级),
+# and the stars of the party branch on the case's grid (比武争星).
+def territory(level: str, code: str) -> str:
+    """The code of ``level`` containing the place ``code`` (a grid or area code), or NULL.
+
+    A district is the first 6 digits of any deeper code; a 6-digit place is itself a district
+    unless it ends in 00 (the city, which lies in no district).
+    """
+    if level == "district":
+        return (
+            f"CASE WHEN LENGTH({code}) >= 9 OR (LENGTH({code}) = 6 AND "
+            f"SUBSTR({code}, 5, 2) <> '00') THEN SUBSTR({code}, 1, 6) END"
+        )
+    n = {"community": 12, "street": 9}[level]
+    return f"CASE WHEN LENGTH({code}) >= {n} THEN SUBSTR({code}, 1, {n}) END"
+
+
+def deepest(chain: str) -> str:
+    """The last code of a comma-separated chain of 6-, 9- and 12-digit codes, or NULL."""
+    tail = f"SUBSTR({chain}, LENGTH({chain}) - "
+    return (
+        f"CASE WHEN LENGTH({chain}) = 12 OR {tail}12, 1) = ',' THEN {tail}11) "
+        f"WHEN LENGTH({chain}) = 9 OR {tail}9, 1) = ',' THEN {tail}8) "
+        f"WHEN LENGTH({chain}) >= 6 THEN {tail}5) END"
+    )
+
+
+UNIT = {
+    "worker": "CAST(facts.assignee AS TEXT)",
+    "grid": "facts.grid_code",
+    "community": territory("community", "facts.place"),
+    "street": territory("street", "facts.place"),
+    "district": territory("district", "facts.place"),
+    "grade": "wg.post || '-' || CAST(wg.grade AS TEXT)",
+    "stars": "CAST(bs.stars AS TEXT)",
+}
+_JOIN = {
+    "grade": "LEFT JOIN worker_grade wg ON wg.person = facts.assignee",
+    "stars": "LEFT JOIN star bs ON bs.area_code = facts.grid_code",
+}
+# A branch's stars for the period: those of the period itself, else of its quarter, else of its
+# year (:p1, :p2, :p3, most specific first).
+_STAR = """star AS (
+  SELECT area_code, stars FROM (
+    SELECT area_code, stars, ROW_NUMBER() OVER (PARTITION BY area_code
+      ORDER BY CASE period WHEN :p1 THEN 1 WHEN :p2 THEN 2 ELSE 3 END) AS rn
+    FROM branch_star WHERE period IN (:p1, :p2, :p3)
+  ) ranked WHERE rn = 1
+)"""
+# The 0/1 columns of the facts. Two parts, each computed on its own: those read off the case
+# rows alone (submitted, fell due, closed in the period), and those of the period's workflow
+# events. On PostgreSQL the two run side by side, on two connections sharing one snapshot.
+CASE_FLAGS = ("received", "due", "closed", "closed_on_time", "overdue", "rated", "satisfied")
+EVENT_FLAGS = (
+    "accepted",
+    "voided",
+    "dispatched",
+    "dispatched_on_time",
+    "handled",
+    "reworked",
+    "escalated",
+)
+FLAGS = CASE_FLAGS + EVENT_FLAGS
+PARTS = ("cases", "events")
+PART_FLAGS = {"cases": CASE_FLAGS, "events": EVENT_FLAGS}
+# Every drill-down row carries the length of the whole list, which is read a page at a time.
+MATCHED = "COUNT(*) OVER () AS matched"
+# What a case row of the drill-down shows besides its flags.
+ROW_COLUMNS = {
+    "cases": ("id", "grid_code", "assignee", "status", "created_at", "due_at", "closed_at"),
+    "events": ("id", "grid_code", "assignee", "status", "created_at", "accepted_at"),
+}
+ROW_COLUMNS["cases"] += ("rating",)
+ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "response_s", "handling_s")
+
+_CASE_COLUMNS = (
+    "c.id, c.grid_code, c.area_codes, c.assignee, c.category, c.priority, c.status, "
+    "c.created_at, c.due_at, c.closed_at, c.rework_count, c.rating"
+)
+
+
+def _earlier(types: str) -> str:
+    # One probe of the partial index per case and type: the first such event before the period.
+    return (
+        f"(SELECT MIN(e.at) FROM event e WHERE e.subject = 'case:' || c.id "
+        f"AND e.type IN ({TYPES}) AND e.type IN ({types}) AND e.at < :s)"
+    )
+
+
+def _in_period(column: str) -> str:
+    return f"({column} >= :s AND {column} < :e)"
+
+
+def _flags(flag: dict[str, str], keys: tuple[str, ...]) -> str:
+    return ",\n  ".join(f"CASE WHEN {flag[k]} THEN 1 ELSE 0 END AS {k}" for k in keys)
+
+
+def case_facts(d: Dialect) -> str:
+    """``WITH`` ending in ``facts``: the cases submitted, due or closed in the period, with
+    the flags read off their rows (indexes on ``created_at``, ``due_at``, ``closed_at``)."""
+    due = f"(status NOT IN ({NOT_DUE}) AND due_at IS NOT NULL AND {_in_period('fell_due')})"
+    rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
+    flag = {
+        "received": _in_period("created_at"),
+        "due": due,
+        "closed": f"{due} AND closed_at IS NOT NULL AND closed_at < :e",
+        "closed_on_time": f"{due} AND closed_at IS NOT NULL AND closed_at <= due_at",
+        "overdue": f"{due} AND (closed_at IS NULL OR closed_at > due_at)",
+        "rated": rated,
+        "satisfied": f"{rated} AND rating >= 4",
+    }
+    return f"""WITH
+facts AS MATERIALIZED (
+  SELECT id, grid_code, place, assignee, status, created_at, due_at, closed_at, rating,
+  {_flags(flag, CASE_FLAGS)}
+  FROM (
+    SELECT {_CASE_COLUMNS}, COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
+      CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
+        ELSE c.due_at END AS fell_due
+    FROM case_record c
+    WHERE {_in_period("c.created_at")} OR {_in_period("c.due_at")}
+      OR {_in_period("c.closed_at")}
+  ) x
+)"""
+
+
+def event_facts(d: Dialect) -> str:
+    """``WITH`` ending in ``facts``: the cases with workflow events in the period, with the
+    flags and times of those events."""
+    handling_start = (
+        "CASE WHEN dis_first IS NOT NULL AND dis_first <= han_p THEN dis_first ELSE created_at END"
+    )
+    priorities = " UNION ALL ".join(f"SELECT '{p}' AS priority" for p in PRIORITIES)
+    flag = {
+        "accepted": "acc IS NOT NULL",
+        "voided": "acc IS NOT NULL AND status = 'voided'",
+        "dispatched": "dis_p IS NOT NULL",
+        "dispatched_on_time": f"dis_p IS NOT NULL AND "
+        f"{d.seconds('dis_p', 'COALESCE(acc_first, created_at)')} <= dispatch_limit_s",
+        "handled": "han_p IS NOT NULL",
+        "reworked": "han_p IS NOT NULL AND rework_count > 0",
+        "escalated": "esc = 1",
+    }
+    return f"""WITH
+evp AS MATERIALIZED (
+  SELECT subject, CAST(SUBSTR(subject, 6) AS INTEGER) AS id,
+    MIN(CASE WHEN type = {ACCEPT} THEN at END) AS acc,
+    MIN(CASE WHEN type = {DISPATCH} THEN at END) AS dis,
+    MIN(CASE WHEN type IN ({HANDLE}) THEN at END) AS han,
+    MAX(CASE WHEN type = {ESCALATE} THEN 1 ELSE 0 END) AS esc
+  FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}
+  GROUP BY subject
+),
+cand AS MATERIALIZED (
+  SELECT {_CASE_COLUMNS}, v.acc, v.dis, v.han, v.esc,
+    CASE WHEN c.created_at < :s AND v.dis IS NOT NULL THEN {_earlier(ACCEPT)} END AS b_acc,
+    CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)
+      THEN {_earlier(DISPATCH)} END AS b_dis,
+    CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
+  FROM evp v JOIN case_record c ON c.id = v.id WHERE {d.ids_in("c.id", "SELECT id FROM evp")}
+),
+limits AS (
+  SELECT code AS category, pr.priority,
+    {d.json_number("accept_hours", "pr.priority")} * 3600 AS seconds
+  FROM category CROSS JOIN ({priorities}) pr
+),
+joined AS (
+  SELECT x.*, COALESCE(x.b_acc, x.acc) AS acc_first, COALESCE(x.b_dis, x.dis) AS dis_first,
+    CASE WHEN x.b_dis IS NULL THEN x.dis END AS dis_p,
+    CASE WHEN x.b_han IS NULL THEN x.han END AS han_p,
+    lim.seconds AS dispatch_limit_s
+  FROM cand x
+  LEFT JOIN limits lim ON lim.category = x.category AND lim.priority = x.priority
+),
+facts AS MATERIALIZED (
+  SELECT id, grid_code, COALESCE(grid_code, {deepest("area_codes")}) AS place,
+  assignee, status, created_at, due_at, closed_at, rating,
+  acc AS accepted_at, dis_p AS dispatched_at, han_p AS handled_at,
+  CASE WHEN acc IS NOT NULL THEN {d.seconds("acc", "created_at")} END AS response_s,
+  CASE WHEN han_p IS NOT NULL THEN {d.seconds("han_p", handling_start)} END AS handling_s,
+  {_flags(flag, EVENT_FLAGS)}
+  FROM joined
+)"""
+
+
+def head(d: Dialect, levels: Sequence[str], part: str) -> str:
+    """One part's facts, and the branches' stars if a level needs them."""
+    facts = case_facts(d) if part == "cases" else event_facts(d)
+    return facts + (f",\n{_STAR}" if "stars" in levels else "")
+
+
+def source(levels: Sequence[str]) -> str:
+    """The facts joined with what the levels' units need."""
+    return " ".join(["facts", *(_JOIN[lv] for lv in levels if lv in _JOIN)])
+
+
+def drill(d: Dialect, level: str, flag: str) -> str:
+    """The facts of the cases behind one flag of one unit (``:unit``), by id."""
+    part = "cases" if flag in CASE_FLAGS else "events"
+    columns = ", ".join(f"facts.{c}" for c in (*ROW_COLUMNS[part], *PART_FLAGS[part]))
+    return (
+        f"{head(d, [level], part)}\nSELECT {columns}, {MATCHED} FROM {source([level])} "
+        f"WHERE {UNIT[level]} = :unit AND facts.{flag} = 1 ORDER BY facts.id"
+    )

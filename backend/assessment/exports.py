@@ -1,0 +1,102 @@
+"""The assessment tables as files: a CSV per level, and one XLSX workbook with a sheet per
+level, the formulas and the weights. Numbers stay numbers, so a spreadsheet can sum them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from backend.assessment.schemas import AssessmentOut, IndicatorOut, UnitOut
+
+LEVEL_NAMES = {
+    "worker": "网格员 worker",
+    "grid": "网格 grid",
+    "community": "社区 community",
+    "street": "街道 street",
+    "district": "区 district",
+    "grade": "三岗等级 grade",
+    "stars": "支部星级 stars",
+}
+_FIXED = (
+    ("code", "编码"),
+    ("name", "名称"),
+    ("rank", "排名"),
+    ("previous_rank", "上期排名"),
+    ("rank_change", "名次变化"),
+    ("score", "综合得分"),
+)
+# Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def header(indicators: Sequence[IndicatorOut]) -> list[str]:
+    """Column titles: the Chinese name and, in brackets, the key the API uses."""
+    return [f"{zh} ({key})" for key, zh in _FIXED] + [f"{i.name} ({i.key})" for i in indicators]
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rows(units: Sequence[UnitOut], indicators: Sequence[IndicatorOut]) -> list[list[Any]]:
+    return [
+        [
+            _safe(u.code),
+            _safe(u.name),
+            u.rank,
+            u.previous_rank,
+            u.rank_change,
+            u.score,
+            *(u.figures.get(i.key) for i in indicators),
+        ]
+        for u in units
+    ]
+
+
+def csv_bytes(answer: AssessmentOut) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header(answer.indicators))
+    for row in rows(answer.units, answer.indicators):
+        writer.writerow(["" if v is None else v for v in row])
+    # The BOM tells Excel the file is UTF-8; without it Chinese text opens garbled.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[str, float]]):
+    """One sheet per level, then 指标说明 (every indicator's formula and weights)."""
+    book = Workbook()
+    book.remove(book.active)
+    first = next(iter(answers.values()))
+    for level, answer in answers.items():
+        sheet = book.create_sheet(LEVEL_NAMES[level])
+        sheet.append(header(answer.indicators))
+        for row in rows(answer.units, answer.indicators):
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "C2"
+    notes = book.create_sheet("指标说明 formulas")
+    levels = list(answers)
+    notes.append(["key", "指标", "formula", "unit", "better", *(f"weight {lv}" for lv in levels)])
+    for i in first.indicators:
+        notes.append(
+            [i.key, i.name, i.formula, i.unit, i.better, *(weights[lv].get(i.key) for lv in levels)]
+        )
+    notes.append([])
+    notes.append(["period", first.period, "start", first.start, "end", first.end])
+    notes.append(["score", first.score_formula])
+    for omission in first.omitted:
+        notes.append(["omitted", omission.source, omission.reason])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,235 @@
+"""The indicators of the assessment (考核指标): what each one counts, its formula as the API and
+the README state it, and the rates derived from the counts the database returns.
+
+A case is counted at the grid where it happened (``case_record.grid_code``, fixed when it
+arrived) and at the community, street and district above that grid; at the worker level, at
+its assignee (the person it was last dispatched to, who handled it). Times are those of its
+events; "in the period" means in [start, end) of the period, where end is now while the period
+is still running. Figures are computed from the cases as they stand when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Figures = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    name: str  # as the city's reports name it
+    formula: str
+    unit: str  # count, rate, seconds, rating, hours, days
+    better: str | None = None  # "higher", "lower", or None for plain volumes
+    source: str = "cases"  # cases, patrol, tasks, hours: the table it needs
+
+
+_DUE = (
+    "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided "
+    "or shelved) that fell due in the period, i.e. whose closing or due time, whichever came "
+    "first, is in the period; each case falls due in exactly one period"
+)
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("received", "接收数", "cases submitted in the period (created_at)", "count"),
+    Indicator("accepted", "立案数", "cases accepted (case.accept event) in the period", "count"),
+    Indicator("voided", "作废数", "of the cases accepted in the period, those now voided", "count"),
+    Indicator(
+        "accurate_accept_rate",
+        "准确立案率",
+        "准确立案率 = (accepted − voided) / accepted",
+        "rate",
+        "higher",
+    ),
+    Indicator(
+        "dispatched", "派遣数", "cases whose first case.dispatch event is in the period", "count"
+    ),
+    Indicator(
+        "dispatched_on_time",
+        "按时派遣数",
+        "dispatched cases whose first dispatch came within the category's response limit "
+        "(accept_hours for its priority) after acceptance (or after submission, for a case "
+        "that reached its owner by escalation without being accepted)",
+        "count",
+    ),
+    Indicator(
+        "on_time_dispatch_rate",
+        "按时派遣率",
+        "按时派遣率 = dispatched_on_time / dispatched",
+        "rate",
+        "higher",
+    ),
+    Indicator(
+        "handled",
+        "处置数",
+        "cases whose first handling (case.handle or case.self_handle) is in the period",
+        "count",
+    ),
+    Indicator(
+        "reworked",
+        "返工数",
+        "of the cases handled in the period, those sent back (返工) at "
+        "least once (rework_count > 0)",
+        "count",
+    ),
+    Indicator("rework_rate", "返工率", "返工率 = reworked / handled", "rate", "lower"),
+    Indicator("due", "应结案数", _DUE, "count"),
+    Indicator(
+        "closed", "结案数", "of the cases due, those closed before the end of the period", "count"
+    ),
+    Indicator(
+        "closed_on_time",
+        "按期结案数",
+        "of the cases due, those closed no later than their due time (due_at as it stands: "
+        "after approved extensions, and the new clock an escalation starts)",
+        "count",
+    ),
+    Indicator(
+        "overdue",
+        "超期数",
+        "超期数 = due − closed_on_time: closed late, or still open past the due time",
+        "count",
+    ),
+    Indicator("close_rate", "结案率", "结案率 = closed / due", "rate", "higher"),
+    Indicator(
+        "on_time_close_rate", "按期结案率", "按期结案率 = closed_on_time / due", "rate", "higher"
+    ),
+    Indicator("escalated", "升级数", "cases with a case.escalate event in the period", "count"),
+    Indicator(
+        "response_mean_s",
+        "平均响应用时",
+        "mean over the cases accepted in the period of (acceptance − submission), in seconds",
+        "seconds",
+        "lower",
+    ),
+    Indicator(
+        "response_p90_s",
+        "响应用时P90",
+        "nearest-rank 90th percentile of the same: the value at rank ⌈0.9 n⌉ in ascending order",
+        "seconds",
+        "lower",
+    ),
+    Indicator(
+        "handling_mean_s",
+        "平均处置用时",
+        "mean over the cases handled in the period of (first handling − first dispatch; − "
+        "submission for a case handled on the spot), in seconds",
+        "seconds",
+        "lower",
+    ),
+    Indicator(
+        "handling_p90_s",
+        "处置用时P90",
+        "nearest-rank 90th percentile of the same: the value at rank ⌈0.9 n⌉",
+        "seconds",
+        "lower",
+    ),
+    Indicator("rated", "评价数", "cases closed in the period that their reporter rated", "count"),
+    Indicator("satisfied", "满意数", "of those, the ones rated 4 or 5", "count"),
+    Indicator("satisfaction_mean", "满意度", "mean of those ratings (1–5)", "rating", "higher"),
+    Indicator("satisfied_share", "满意率", "满意率 = ratings of 4 or 5 / rated", "rate", "higher"),
+    Indicator(
+        "patrol_days",
+        "应巡查格日",
+        "grid-days of the period so far: grids × days (a worker: days)",
+        "days",
+        source="patrol",
+    ),
+    Indicator(
+        "patrolled_days",
+        "已巡查格日",
+        "grid-days on which one of the grid's staff (leader, police, full- or part-time) "
+        "recorded a track point inside the grid's bounding box (a worker: days with a track "
+        "point inside one of their grids)",
+        "days",
+        source="patrol",
+    ),
+    Indicator(
+        "patrol_coverage",
+        "巡查覆盖率",
+        "巡查覆盖率 = patrolled_days / patrol_days",
+        "rate",
+        "higher",
+        "patrol",
+    ),
+    Indicator(
+        "task_items",
+        "任务数",
+        "broadcast task items (task_item) of broadcasts sent in the period, by the item's "
+        "grid (a worker: the items of the grids where they hold a post)",
+        "count",
+        source="tasks",
+    ),
+    Indicator(
+        "tasks_done", "已完成任务数", "of those, the items now done", "count", source="tasks"
+    ),
+    Indicator(
+        "task_completion",
+        "任务完成率",
+        "任务完成率 = tasks_done / task_items",
+        "rate",
+        "higher",
+        "tasks",
+    ),
+    Indicator(
+        "volunteer_hours",
+        "志愿服务时长",
+        "confirmed hours of need claims whose need started in the period (as 双报告 counts "
+        "them), by the party member's home community (a worker: their own, if they are a "
+        "member); no grid figure",
+        "hours",
+        "higher",
+        "hours",
+    ),
+)
+BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
+
+# Rates: (numerator, denominator); None when the denominator is 0.
+RATES: Mapping[str, tuple[str, str]] = {
+    "accurate_accept_rate": ("accurate", "accepted"),
+    "on_time_dispatch_rate": ("dispatched_on_time", "dispatched"),
+    "rework_rate": ("reworked", "handled"),
+    "close_rate": ("closed", "due"),
+    "on_time_close_rate": ("closed_on_time", "due"),
+    "satisfied_share": ("satisfied", "rated"),
+    "patrol_coverage": ("patrolled_days", "patrol_days"),
+    "task_completion": ("tasks_done", "task_items"),
+}
+# Means: (sum, count) of what the database returns, and the decimals they are given with.
+MEANS: Mapping[str, tuple[str, str, int]] = {
+    "response_mean_s": ("response_sum_s", "response_n", 1),
+    "handling_mean_s": ("handling_sum_s", "handling_n", 1),
+    "satisfaction_mean": ("rating_sum", "rated", 2),
+}
+# Returned by the database to derive the figures above, not shown themselves.
+HELPERS = ("response_sum_s", "response_n", "handling_sum_s", "handling_n", "rating_sum")
+
+
+def derive(raw: Mapping[str, Any]) -> Figures:
+    """The figures of one unit from the sums the database returned for it; a rate or mean is
+    None when there is nothing to divide by, and absent when its source is.
+
+    >>> f = derive({"accepted": 4, "voided": 1, "due": 0, "closed": 0, "closed_on_time": 0})
+    >>> f["accurate_accept_rate"], f["close_rate"], "task_completion" in f
+    (0.75, None, False)
+    """
+    counts = dict(raw)
+    if "accepted" in raw:
+        counts["accurate"] = raw["accepted"] - raw["voided"]
+    figures = {k: v for k, v in raw.items() if k not in HELPERS}
+    for key, (top, bottom) in RATES.items():
+        if bottom in counts:
+            figures[key] = ratio(counts[top], counts[bottom])
+    for key, (total, count, digits) in MEANS.items():
+        if count in counts:
+            figures[key] = ratio(counts[total], counts[count], digits)
+    return figures
+
+
+def ratio(top: float | None, bottom: float | None, digits: int = 4) -> float | None:
+    if not bottom or top is None:
+        return None
+    return round(float(top) / float(bottom), digits)

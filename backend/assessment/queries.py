@@ -1,0 +1,204 @@
+"""Running the assessment's SQL: the sums of every unit of the asked levels for a period, and
+the names of the units. Only aggregated rows come back to Python, never the cases.
+
+Patrol, task and volunteer-hour figures need other features' tables (positions, tasks,
+party); a source whose tables are not installed is left out, and the answer says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from backend.areas.tables import Area
+from backend.assessment import case_sql, other_sql, rollup_sql
+from backend.assessment.dialect import Dialect
+from backend.assessment.indicators import BY_KEY
+from backend.assessment.periods import Period, clipped_end, elapsed_days
+from backend.assessment.runner import run_all
+from backend.cases.levels import level_of_code, scope_prefix
+from backend.cases.tables import Case
+from backend.grids.tables import Grid
+from backend.people.tables import Person
+
+LEVELS = ("worker", "grid", "community", "street", "district")
+# Case figures grouped by the assignee's grade, or by the stars of the grid's party branch; each
+# read with the weights of the level it groups.
+GROUPS: Mapping[str, str] = {"grade": "worker", "stars": "grid"}
+SOURCES: Mapping[str, tuple[str, ...]] = {
+    "patrol": ("track_point",),
+    "tasks": ("task_item", "broadcast"),
+    "hours": ("need_claim", "community_need", "party_member"),
+    "grade": ("worker_grade",),
+    "stars": ("branch_star",),
+}
+MISSING = {
+    "patrol": "the positions feature (track_point) is not installed",
+    "tasks": "the broadcast tasks feature (task_item) is not installed",
+    "hours": "the party members feature (need_claim) is not installed",
+    "grade": "the party feature's worker grades (worker_grade) are not installed",
+    "stars": "the party feature's branch stars (branch_star) are not installed",
+}
+# What a unit that nothing happened in counts, source by source.
+_ZERO: Mapping[str, dict[str, Any]] = {
+    "cases": dict.fromkeys(case_sql.FLAGS, 0)
+    | {"rating_sum": 0, "response_n": 0, "response_sum_s": None, "response_p90_s": None}
+    | {"handling_n": 0, "handling_sum_s": None, "handling_p90_s": None},
+    "tasks": {"task_items": 0, "tasks_done": 0},
+    "hours": {"volunteer_hours": 0.0},
+}
+_WORKER_POSTS = ("leader", "police", "fulltime", "parttime")
+
+Raw = dict[str, dict[str, dict[str, Any]]]  # level → unit → sums
+
+
+@cache
+def installed_sources() -> frozenset[str]:
+    """The optional sources whose tables are part of this installation's apps."""
+    from backend.db import registry
+
+    tables = {
+        table._meta.tablename
+        for app in registry().app_configs.values()
+        for table in app.table_classes
+    }
+    return frozenset(s for s, needed in SOURCES.items() if set(needed) <= tables)
+
+
+def _number(value: Any) -> Any:
+    # PostgreSQL's SUM of a bigint is a numeric; the figures are plain numbers.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _params(period: Period, tz: tzinfo, now: datetime) -> dict[str, tuple[str, Any]]:
+    start, _ = period.bounds(tz)
+    return {"s": ("timestamp", start), "e": ("timestamp", clipped_end(period, tz, now))}
+
+
+def available_levels() -> tuple[str, ...]:
+    return LEVELS + tuple(g for g in GROUPS if g in installed_sources())
+
+
+# The case indicators read off the case rows alone; the others need the workflow events.
+_CASE_PART = frozenset(case_sql.CASE_FLAGS) | {
+    "close_rate",
+    "on_time_close_rate",
+    "satisfaction_mean",
+    "satisfied_share",
+}
+
+
+def _needed(wanted: Collection[str] | None) -> set[str]:
+    """Which queries give the ``wanted`` indicators (None: all of them)."""
+    if wanted is None:
+        return {"cases", "events", "p90", "patrol", "tasks", "hours"}
+    needed = set()
+    for key in wanted:
+        source = BY_KEY[key].source
+        if source != "cases":
+            needed.add(source)
+        elif key in _CASE_PART:
+            needed.add("cases")
+        else:
+            needed |= {"events", "p90"} if key.endswith("_p90_s") else {"events"}
+    return needed
+
+
+async def sums(
+    period: Period,
+    levels: Sequence[str],
+    tz: tzinfo,
+    now: datetime,
+    wanted: Collection[str] | None = None,
+) -> Raw:
+    """level → unit → the sums of its indicators, for units something happened in; only
+    those the ``wanted`` indicators need, if given. The groupings (grade, stars) have case
+    figures only."""
+    d = Dialect.of(Case._meta.db)
+    params = _params(period, tz, now)
+    params |= {f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)}
+    out: Raw = {level: {} for level in levels}
+    needed = _needed(wanted) & (installed_sources() | {"cases", "events", "p90"})
+    queries = [
+        rollup_sql.figures(d, levels, part, p90="p90" in needed)
+        for part in case_sql.PARTS
+        if part in needed
+    ]
+    base = [level for level in levels if level in LEVELS]
+    if "patrol" in needed and base:
+        queries.append(other_sql.patrol(d, base))
+    if "tasks" in needed and base:
+        queries.append(other_sql.tasks(base))
+    if "hours" in needed and set(base) - {"grid"}:
+        queries.append(other_sql.hours(base))
+    if not queries:
+        return out
+    params["days"] = ("integer", elapsed_days(period, tz, now))
+    for rows in await run_all(queries, params):
+        for row in rows:
+            level, unit = row.pop("level"), row.pop("unit")
+            out[level].setdefault(unit, {}).update({k: _number(v) for k, v in row.items()})
+    return out
+
+
+def zero_filled(level: str, unit_sums: dict[str, Any] | None) -> dict[str, Any]:
+    """A unit's sums with the counts of what did not happen in it set to zero."""
+    filled = dict(_ZERO["cases"])
+    sources = installed_sources() if level in LEVELS else frozenset()
+    if "tasks" in sources:
+        filled |= _ZERO["tasks"]
+    if "hours" in sources and level != "grid":
+        filled |= _ZERO["hours"]
+    return filled | (unit_sums or {})
+
+
+async def catalogue(level: str, area: str | None) -> dict[str, str]:
+    """code → name of every unit of the level inside ``area``, whether or not anything
+    happened in it: the grids or areas, the holders of a grid's working posts, every grade
+    held, the five stars."""
+    prefix = scope_prefix(area) if area else ""
+    if level == "worker":
+        rows = await Case.raw(
+            "SELECT p.id, p.name, a.code FROM person p LEFT JOIN area a ON a.id = p.area "
+            "WHERE p.id IN (SELECT person FROM grid_post WHERE post IN ({}, {}, {}, {}))",
+            *_WORKER_POSTS,
+        )
+        return {str(r["id"]): r["name"] for r in rows if (r["code"] or "").startswith(prefix)}
+    if level == "stars":
+        return {str(n): f"{n}星支部" for n in range(1, 6)}
+    if level == "grade":
+        rows = await Case.raw("SELECT DISTINCT post, grade FROM worker_grade")
+        return {f"{r['post']}-{r['grade']}": f"{r['post']} {r['grade']}级" for r in rows}
+    if level == "grid":
+        rows = await Grid.select(Grid.code, Grid.name).where(Grid.code.like(f"{prefix}%"))
+    else:
+        rows = await Area.select(Area.code, Area.name).where(
+            (Area.level == level) & Area.code.like(f"{prefix}%")
+        )
+    return {r["code"]: r["name"] for r in rows}
+
+
+async def with_seen(
+    level: str, area: str | None, names: dict[str, str], seen: Iterable[str]
+) -> dict[str, str]:
+    """``names`` and the units ``seen`` in the figures that lie inside ``area``: a person who
+    holds no post but was assigned cases, a grid re-imported away since (named by its code)."""
+    extra = sorted(set(seen) - set(names))
+    if not extra:
+        return names
+    prefix = scope_prefix(area) if area else ""
+    if level == "worker":
+        rows = await Person.select(Person.id, Person.name, Person.area.code).where(
+            Person.id.is_in([int(c) for c in extra])
+        )
+        found = {str(r["id"]): r["name"] for r in rows if (r["area.code"] or "").startswith(prefix)}
+    elif level in GROUPS:
+        found = {c: c for c in extra}
+    else:
+        found = {c: c for c in extra if c.startswith(prefix) and level_of_code(c) == level}
+    return names | found

@@ -1,0 +1,144 @@
+"""One part of the case facts (``case_sql``) summed per unit of every asked level, with the 90th
+percentiles of the response and handling times for the event part, in one statement.
+
+Sums add up, percentiles do not. On PostgreSQL the sums are hashed per place (a grid, or the
+area of a case in no grid) and per worker, grade or star, and the places' sums added up to
+communities, streets and districts by code prefix; the percentiles come from one sorted pass
+over the territorial levels (a grid code's prefixes nest, so the four are one rollup) and one
+per other level, ``percentile_disc(0.9)``. SQLite has neither grouping sets nor percentiles: a
+``GROUP BY`` per level, and the percentile as the value at rank ⌈0.9 n⌉ by ``ROW_NUMBER``,
+which is what ``percentile_disc(0.9)`` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from backend.assessment.case_sql import PART_FLAGS, UNIT, head, source, territory
+from backend.assessment.dialect import Dialect, p90_by_rank
+
+# What each part sums besides its flags.
+_EXTRA = {
+    "cases": {"rating_sum": "SUM(CASE WHEN rated = 1 THEN rating ELSE 0 END)"},
+    "events": {
+        "response_n": "COUNT(response_s)",
+        "response_sum_s": "SUM(response_s)",
+        "handling_n": "COUNT(handling_s)",
+        "handling_sum_s": "SUM(handling_s)",
+    },
+}
+_KEY = {"worker": "wk", "grid": "gr", "community": "cm", "street": "st", "district": "di"}
+_KEY |= {"grade": "gd", "stars": "sr", "place": "pl"}
+# Each territorial level's grouping set names the levels above it, so that they chain.
+_SET = {
+    "worker": "(wk)",
+    "grid": "(di, st, cm, gr)",
+    "community": "(di, st, cm)",
+    "street": "(di, st)",
+    "district": "(di)",
+    "grade": "(gd)",
+    "stars": "(sr)",
+    "place": "(pl)",
+}
+_AREAS = ("community", "street", "district")  # added up from the places' sums
+
+
+def summed(part: str) -> tuple[str, ...]:
+    """The columns a part's rows carry besides level and unit (and the percentiles)."""
+    return (*PART_FLAGS[part], *_EXTRA[part])
+
+
+def _sums(part: str) -> str:
+    flags = [f"SUM({k}) AS {k}" for k in PART_FLAGS[part]]
+    return ", ".join(flags + [f"{sql} AS {k}" for k, sql in _EXTRA[part].items()])
+
+
+def _grouped(levels: Sequence[str]) -> tuple[str, str, str]:
+    """The level's name, the unit, and the GROUPING SETS clause for ``levels``."""
+    which = " ".join(f"WHEN GROUPING({_KEY[lv]}) = 0 THEN '{lv}'" for lv in levels)
+    unit = " ".join(f"WHEN GROUPING({_KEY[lv]}) = 0 THEN CAST({_KEY[lv]} AS TEXT)" for lv in levels)
+    sets = ", ".join(_SET[lv] for lv in levels)
+    return f"CASE {which} END", f"CASE {unit} END", sets
+
+
+def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
+    ordered = [lv for lv in UNIT if lv in levels]
+    territorial = [lv for lv in ordered if lv in ("grid", *_AREAS)]
+    # Sums per place (a grid, or the area of a case in no grid), then added up by prefix.
+    fine = [lv for lv in ordered if lv not in territorial] + (["place"] if territorial else [])
+    # A worker is grouped by the integer (quicker to sort), named by its text.
+    keys = ", ".join(
+        f"{'facts.assignee' if lv == 'worker' else UNIT[lv]} AS {_KEY[lv]}"
+        for lv in UNIT
+        if lv in levels or lv in ("grid", *_AREAS)
+    )
+    columns = ", ".join(summed(part))
+    level, unit, sets = _grouped(fine)
+    parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in ordered)})"]
+    if "grid" in levels:
+        parts.append(
+            f"SELECT 'grid', unit, {columns} FROM fine WHERE level = 'place' AND LENGTH(unit) > 12"
+        )
+    up = [lv for lv in territorial if lv in _AREAS]
+    if up:
+        rolled = " UNION ALL ".join(
+            f"SELECT '{lv}' AS level, {territory(lv, 'unit')} AS unit, {columns} "
+            "FROM fine WHERE level = 'place'"
+            for lv in up
+        )
+        sums = ", ".join(f"SUM({k}) AS {k}" for k in summed(part))
+        parts.append(
+            f"SELECT level, unit, {sums} FROM ({rolled}) r WHERE unit IS NOT NULL "
+            "GROUP BY level, unit"
+        )
+    body = f"""{head(d, levels, part)},
+f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
+fine AS MATERIALIZED (
+  SELECT {level} AS level, {unit} AS unit, {_sums(part)} FROM f GROUP BY GROUPING SETS ({sets})
+),
+summed AS ({" UNION ALL ".join(parts)})"""
+    if not p90:
+        return f"{body}\nSELECT * FROM summed WHERE unit IS NOT NULL"
+    p_level, p_unit, p_sets = _grouped(ordered)
+    return f"""{body},
+pct AS (
+  SELECT {p_level} AS level, {p_unit} AS unit,
+    {d.p90("response_s")} AS response_p90_s, {d.p90("handling_s")} AS handling_p90_s
+  FROM f WHERE response_s IS NOT NULL OR handling_s IS NOT NULL
+  GROUP BY GROUPING SETS ({p_sets})
+)
+SELECT summed.*, pct.response_p90_s, pct.handling_p90_s
+FROM summed LEFT JOIN pct ON pct.level = summed.level AND pct.unit = summed.unit
+WHERE summed.unit IS NOT NULL"""
+
+
+def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
+    sums = "\nUNION ALL\n".join(
+        f"SELECT '{level}' AS level, {UNIT[level]} AS unit, {_sums(part)} "
+        f"FROM {source([level])} WHERE {UNIT[level]} IS NOT NULL GROUP BY {UNIT[level]}"
+        for level in levels
+    )
+    if not p90:
+        return f"{head(d, levels, part)},\nagg AS ({sums})\nSELECT * FROM agg"
+    long = "\nUNION ALL\n".join(
+        f"SELECT '{level}' AS level, {UNIT[level]} AS unit, response_s, handling_s "
+        f"FROM {source([level])} WHERE {UNIT[level]} IS NOT NULL"
+        for level in levels
+    )
+    keys = "level, unit"
+    return f"""{head(d, levels, part)},
+agg AS ({sums}),
+lv AS MATERIALIZED ({long}),
+rp AS ({p90_by_rank("lv", keys, "response_s")}),
+hp AS ({p90_by_rank("lv", keys, "handling_s")})
+SELECT agg.*, rp.p90 AS response_p90_s, hp.p90 AS handling_p90_s
+FROM agg
+LEFT JOIN rp ON rp.level = agg.level AND rp.unit = agg.unit
+LEFT JOIN hp ON hp.level = agg.level AND hp.unit = agg.unit"""
+
+
+def figures(d: Dialect, levels: Sequence[str], part: str, p90: bool = True) -> str:
+    """Every asked level's sums of one part, as (level, unit, …) rows, and for the event part
+    the 90th percentiles of the times unless ``p90`` is false."""
+    p90 = p90 and part == "events"
+    return _postgres(d, levels, part, p90) if d.postgres else _sqlite(d, levels, part, p90)

@@ -1,0 +1,161 @@
+"""The assessment over HTTP: figures and ranking, the cases behind a figure, the weights, and
+the exports. Read by centre staff and admins; the weights are the city admin's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from backend.assessment import exports, service, weights
+from backend.assessment.queries import LEVELS, available_levels
+from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, WeightsOut
+from backend.auth.guards import require_role
+from backend.auth.principal import Principal
+from backend.cases.levels import level_of_code
+from backend.errors import Invalid
+
+READERS = ("community_staff", "street_staff", "district_admin", "city_admin")
+
+PeriodText = Annotated[
+    str, QueryParameter(max_length=8, description="a month YYYY-MM, a quarter YYYY-Qn, a year YYYY")
+]
+LevelText = Annotated[
+    str,
+    QueryParameter(
+        max_length=16,
+        description=", ".join(LEVELS) + "; grade and stars group the case figures by the "
+        "assignee's 三岗 grade and by the grid's party-branch stars",
+    ),
+]
+AreaCode = Annotated[
+    str | None, QueryParameter(max_length=16, description="only the units inside this area")
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _area(area: str | None) -> str | None:
+    if area is None:
+        return None
+    try:
+        level_of_code(area)
+    except ValueError:
+        raise Invalid("invalid_area", f"not an area code: {area!r}") from None
+    return area
+
+
+def _tz(state: State) -> ZoneInfo:
+    return ZoneInfo(state.settings.timezone)
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+class AssessmentController(Controller):
+    path = "/api/assessment"
+    tags = ["assessment"]
+
+    @get(
+        "/",
+        summary="Figures, composite score and ranking of a level's units for a period",
+        description="Each indicator comes with its formula; units are listed best first with "
+        "their rank, the rank they had in the previous period and the change.",
+    )
+    async def assessment(
+        self,
+        principal: NamedDependency[Principal],
+        state: State,
+        period: PeriodText,
+        level: LevelText,
+        area: AreaCode = None,
+    ) -> AssessmentOut:
+        require_role(principal, *READERS)
+        answers = await service.assessments(
+            period, [level], _area(area), _tz(state), datetime.now(UTC)
+        )
+        return answers[level]
+
+    @get("/cases", summary="The rows behind one figure: cases, task items, claims or patrols")
+    async def drill(
+        self,
+        principal: NamedDependency[Principal],
+        state: State,
+        period: PeriodText,
+        level: LevelText,
+        unit: Annotated[str, QueryParameter(max_length=16, description="a code or person id")],
+        indicator: Annotated[str, QueryParameter(max_length=32)],
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="rows per page")] = 1000,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
+    ) -> DrillOut:
+        require_role(principal, *READERS)
+        now = datetime.now(UTC)
+        return await service.drill(
+            period, level, unit, indicator, _tz(state), now, limit=limit, offset=offset
+        )
+
+    @get("/weights/{level:str}", summary="The weights of a level's composite score")
+    async def read_weights(
+        self, principal: NamedDependency[Principal], level: Annotated[str, PathParameter()]
+    ) -> WeightsOut:
+        require_role(principal, *READERS)
+        if level not in LEVELS:
+            raise Invalid("invalid_level", f"weights are set for {', '.join(LEVELS)}")
+        return await weights.stored(level)
+
+    @put(
+        "/weights/{level:str}",
+        summary="Set a level's weights (city admin); an empty mapping restores the defaults",
+    )
+    async def set_weights(
+        self,
+        principal: NamedDependency[Principal],
+        level: Annotated[str, PathParameter()],
+        data: JSONBody[WeightsIn],
+    ) -> WeightsOut:
+        require_role(principal, "city_admin")
+        return await weights.replace(level, data.weights, principal.id)
+
+    @get("/export.csv", summary="One level's assessment table as CSV (UTF-8)")
+    async def export_csv(
+        self,
+        principal: NamedDependency[Principal],
+        state: State,
+        period: PeriodText,
+        level: LevelText,
+        area: AreaCode = None,
+    ) -> Response[bytes]:
+        require_role(principal, *READERS)
+        answers = await service.assessments(
+            period, [level], _area(area), _tz(state), datetime.now(UTC)
+        )
+        return Response(
+            exports.csv_bytes(answers[level]),
+            media_type="text/csv; charset=utf-8",
+            headers=_attachment(f"assessment-{period}-{level}.csv"),
+        )
+
+    @get("/export.xlsx", summary="Every level's assessment table, the formulas and the weights")
+    async def export_xlsx(
+        self,
+        principal: NamedDependency[Principal],
+        state: State,
+        period: PeriodText,
+        area: AreaCode = None,
+    ) -> Response[bytes]:
+        require_role(principal, *READERS)
+        levels = LEVELS if area is not None else available_levels()
+        answers = await service.assessments(
+            period, levels, _area(area), _tz(state), datetime.now(UTC)
+        )
+        used = {level: await service.level_weights(level) for level in levels}
+        return Response(
+            exports.xlsx_bytes(answers, used),
+            media_type=XLSX,
+            headers=_attachment(f"assessment-{period}.xlsx"),
+        )

@@ -1,0 +1,70 @@
+from typing import Annotated, Any
+
+import msgspec
+
+Number = int | float | None
+
+
+class IndicatorOut(msgspec.Struct):
+    key: str
+    name: str
+    formula: str  # how the figure is computed, as the README states it
+    unit: str  # count, rate, seconds, rating, hours, days
+    better: str | None  # higher, lower, or None for volumes
+    weight: float  # its weight in this level's score (0: not scored)
+
+
+class Omitted(msgspec.Struct):
+    source: str
+    indicators: list[str]
+    reason: str
+
+
+class UnitOut(msgspec.Struct):
+    code: str  # an area or grid code; a worker's person id
+    name: str
+    figures: dict[str, Number]  # indicator key → value (None: nothing to divide by)
+    score: float | None
+    rank: int | None
+    previous_rank: int | None
+    rank_change: int | None  # previous rank − rank: positive when the unit moved up
+
+
+class AssessmentOut(msgspec.Struct):
+    period: str
+    level: str
+    area: str | None
+    start: str
+    end: str  # the period's end, or the time of asking while it is still running
+    previous_period: str
+    score_formula: str
+    indicators: list[IndicatorOut]
+    omitted: list[Omitted]
+    units: list[UnitOut]  # best first; unscored units last
+
+
+class DrillOut(msgspec.Struct):
+    period: str
+    level: str
+    unit: str
+    indicator: str
+    formula: str
+    rows_are: str  # which rows are listed: the indicator's own, or its denominator's
+    count: int  # rows in the whole list; ``rows`` is the asked page of it
+    rows: list[dict[str, Any]]
+
+
+Weight = Annotated[float, msgspec.Meta(ge=0, le=1000)]
+
+
+class WeightsIn(msgspec.Struct, forbid_unknown_fields=True):
+    # indicator key → weight; an empty mapping goes back to the default weights.
+    weights: dict[Annotated[str, msgspec.Meta(max_length=32)], Weight]
+
+
+class WeightsOut(msgspec.Struct):
+    level: str
+    weights: dict[str, float]
+    default: bool  # True: no admin has set this level's weights
+    set_by: int | None = None
+    set_at: str | None = None

@@ -1,0 +1,111 @@
+"""The composite score (综合得分) of each unit of a level, its rank, and the change of rank.
+
+Each weighted indicator is first brought to 0..1, higher being better:
+
+- a rate where higher is better counts as it is; 返工率 (lower is better) as 1 − rate;
+- the mean rating (1–5) as (mean − 1) / 4;
+- a time (lower is better) as best / own, the best being the shortest time of the level;
+- volunteer hours as own / most, the most being the largest of the level.
+
+score = 100 × Σ weight × value / Σ weight, over the weighted indicators the unit has a value
+for: a unit with no case due is neither rewarded nor punished on 结案率, its other indicators
+carry the score. A unit with none has no score and no rank. Ranks are competition ranks of the
+score rounded to 2 decimals (1, 2, 2, 4), and a rank change is the previous rank minus this one
+(positive: moved up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from backend.assessment.indicators import BY_KEY, Figures
+
+# Used for a level whose weights no admin has set; they sum to 1.
+DEFAULT_WEIGHTS: Mapping[str, float] = {
+    "on_time_close_rate": 0.25,
+    "close_rate": 0.10,
+    "satisfied_share": 0.20,
+    "rework_rate": 0.10,
+    "accurate_accept_rate": 0.10,
+    "on_time_dispatch_rate": 0.10,
+    "patrol_coverage": 0.10,
+    "task_completion": 0.05,
+}
+SCORABLE = frozenset(k for k, i in BY_KEY.items() if i.better is not None and i.unit != "count")
+
+
+@dataclass
+class Ranked:
+    code: str
+    score: float | None
+    rank: int | None
+
+
+def normalised(key: str, value: float | None, column: Sequence[float | None]) -> float | None:
+    """``value`` of indicator ``key`` on 0..1; ``column`` holds the values of every unit of the
+    level (for the times and hours, which are compared with the best of them).
+
+    >>> normalised("rework_rate", 0.25, []), normalised("response_mean_s", 200, [100, 200])
+    (0.75, 0.5)
+    """
+    if value is None:
+        return None
+    indicator = BY_KEY[key]
+    if indicator.unit == "rate":
+        return value if indicator.better == "higher" else 1 - value
+    if indicator.unit == "rating":
+        return (value - 1) / 4
+    present = [v for v in column if v is not None]
+    if indicator.better == "lower":
+        best = min(present)
+        return 1.0 if value == 0 else best / value
+    most = max(present)
+    return 1.0 if most == 0 else value / most
+
+
+def scores(units: Mapping[str, Figures], weights: Mapping[str, float]) -> dict[str, float | None]:
+    """The composite score of each unit (see the module's text)."""
+    used = {k: w for k, w in weights.items() if w > 0}
+    columns = {k: [f.get(k) for f in units.values()] for k in used}
+    out: dict[str, float | None] = {}
+    for code, figures in units.items():
+        total = weight = 0.0
+        for key, w in used.items():
+            value = normalised(key, figures.get(key), columns[key])
+            if value is not None:
+                total += w * value
+                weight += w
+        out[code] = round(100 * total / weight, 2) if weight else None
+    return out
+
+
+def rank(scored: Mapping[str, float | None]) -> list[Ranked]:
+    """Units best first (ties by code), with competition ranks; unscored units last.
+
+    >>> [(r.code, r.rank) for r in rank({"b": 90.0, "a": 90.0, "c": 95.5, "d": None})]
+    [('c', 1), ('a', 2), ('b', 2), ('d', None)]
+    """
+    order = sorted(scored, key=lambda c: (scored[c] is None, -(scored[c] or 0), c))
+    ranked: list[Ranked] = []
+    for i, code in enumerate(order):
+        score = scored[code]
+        if score is None:
+            ranked.append(Ranked(code, None, None))
+        elif ranked and ranked[-1].score == score:
+            ranked.append(Ranked(code, score, ranked[-1].rank))
+        else:
+            ranked.append(Ranked(code, score, i + 1))
+    return ranked
+
+
+def rank_changes(now: Iterable[Ranked], before: Mapping[str, int | None]) -> dict[str, int | None]:
+    """Previous rank − current rank for units ranked both times, else None.
+
+    >>> rank_changes([Ranked("a", 90.0, 1), Ranked("b", 80.0, 2)], {"a": 2, "b": None})
+    {'a': 1, 'b': None}
+    """
+    return {
+        r.code: None if r.rank is None or before.get(r.code) is None else before[r.code] - r.rank
+        for r in now
+    }

@@ -1,0 +1,250 @@
+"""The assessment of a period: every level's units with their figures, composite score, rank
+and change of rank since the previous period; the rows behind a figure (drill-down)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from backend.assessment import case_sql, other_sql, weights
+from backend.assessment.dialect import Dialect
+from backend.assessment.indicators import BY_KEY, INDICATORS, RATES, derive
+from backend.assessment.periods import Period, clipped_end, parse_period
+from backend.assessment.queries import (
+    GROUPS,
+    MISSING,
+    available_levels,
+    catalogue,
+    installed_sources,
+    sums,
+    with_seen,
+    zero_filled,
+)
+from backend.assessment.runner import run
+from backend.assessment.schemas import AssessmentOut, DrillOut, IndicatorOut, Omitted, UnitOut
+from backend.assessment.scoring import rank, rank_changes, scores
+from backend.cases.tables import Case
+from backend.errors import Invalid
+
+SCORE_FORMULA = (
+    "综合得分 = 100 × Σ weight × value / Σ weight over the weighted indicators the unit has a "
+    "value for; each value brought to 0..1: a rate as it is (返工率 as 1 − rate), the mean "
+    "rating as (mean − 1) / 4, a time as the level's shortest / own, hours as own / the "
+    "level's most. Ranks: 1, 2, 2, 4 on the score rounded to 2 decimals."
+)
+# The rows a figure drills down to: its own cases, or those of its denominator or cohort.
+_CASE_ROWS: Mapping[str, str] = (
+    {f: f for f in case_sql.FLAGS}
+    | {key: bottom for key, (_, bottom) in RATES.items() if bottom in case_sql.FLAGS}
+    | {
+        "response_mean_s": "accepted",
+        "response_p90_s": "accepted",
+        "handling_mean_s": "handled",
+        "handling_p90_s": "handled",
+        "satisfaction_mean": "rated",
+    }
+)
+
+
+_OTHER_SOURCES = ("patrol", "tasks", "hours")
+
+
+def check_level(level: str, area: str | None = None) -> str:
+    levels = available_levels()
+    if level not in levels:
+        raise Invalid("invalid_level", f"level is one of {', '.join(levels)}, not {level!r}")
+    if level in GROUPS and area is not None:
+        raise Invalid("invalid_area", f"{level} groups the whole city; it takes no area")
+    return level
+
+
+def visible_indicators(level: str) -> list[str]:
+    sources = {"cases"} if level in GROUPS else installed_sources() | {"cases"}
+    return [i.key for i in INDICATORS if i.source in sources]
+
+
+def omitted(level: str) -> list[Omitted]:
+    out = []
+    for source in _OTHER_SOURCES:
+        keys = [i.key for i in INDICATORS if i.source == source]
+        if source not in installed_sources():
+            out.append(Omitted(source, keys, MISSING[source]))
+        elif level in GROUPS:
+            out.append(Omitted(source, keys, f"not grouped by {level}: case indicators only"))
+    return out
+
+
+async def level_weights(level: str) -> dict[str, float]:
+    """A grouping is scored with the weights of the level it groups."""
+    return await weights.effective(GROUPS.get(level, level))
+
+
+def _figures(
+    level: str,
+    raw: Mapping[str, dict[str, Any]],
+    names: Mapping[str, str],
+    only: Collection[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Each unit's figures (those in ``only``, if given)."""
+    keys = [k for k in visible_indicators(level) if only is None or k in only]
+    out = {}
+    for code in names:
+        derived = derive(zero_filled(level, raw.get(code)))
+        out[code] = {k: derived.get(k) for k in keys}
+    return out
+
+
+async def level_tables(
+    period: Period,
+    levels: Sequence[str],
+    tz: tzinfo,
+    now: datetime,
+    area: str | None = None,
+) -> dict[str, list[UnitOut]]:
+    """Every unit of each level, best first, with figures, score, rank and rank change."""
+    used = {level: await level_weights(level) for level in levels}
+    # The previous period is only ranked: it needs no more than the weighted indicators.
+    weighted = {k for w in used.values() for k, v in w.items() if v > 0}
+    current, before, *catalogues = await asyncio.gather(
+        sums(period, levels, tz, now),
+        sums(period.previous(), levels, tz, now, weighted),
+        *(catalogue(level, area) for level in levels),
+    )
+    tables = {}
+    for level, names in zip(levels, catalogues, strict=True):
+        w = used[level]
+        names = await with_seen(level, area, names, current[level].keys() | before[level].keys())
+        figures = _figures(level, current[level], names)
+        ranked = rank(scores(figures, w))
+        earlier = rank(scores(_figures(level, before[level], names, w), w))
+        previous = {r.code: r.rank for r in earlier}
+        changes = rank_changes(ranked, previous)
+        tables[level] = [
+            UnitOut(
+                r.code,
+                names[r.code],
+                figures[r.code],
+                r.score,
+                r.rank,
+                previous[r.code],
+                changes[r.code],
+            )
+            for r in ranked
+        ]
+    return tables
+
+
+async def assessments(
+    period_text: str, levels: Sequence[str], area: str | None, tz: tzinfo, now: datetime
+) -> dict[str, AssessmentOut]:
+    """The assessment of several levels at once (one query per period for all of them)."""
+    period = parse_period(period_text)
+    for level in levels:
+        check_level(level, area)
+    tables = await level_tables(period, levels, tz, now, area)
+    start, _ = period.bounds(tz)
+    out = {}
+    for level in levels:
+        out[level] = AssessmentOut(
+            period=period.label,
+            level=level,
+            area=area,
+            start=start.isoformat(),
+            end=clipped_end(period, tz, now).isoformat(),
+            previous_period=period.previous().label,
+            score_formula=SCORE_FORMULA,
+            indicators=indicator_list(level, await level_weights(level)),
+            omitted=omitted(level),
+            units=tables[level],
+        )
+    return out
+
+
+def indicator_list(level: str, w: Mapping[str, float]) -> list[IndicatorOut]:
+    return [
+        IndicatorOut(i.key, i.name, i.formula, i.unit, i.better, w.get(i.key, 0.0))
+        for i in INDICATORS
+        if i.key in visible_indicators(level)
+    ]
+
+
+def _drill_sql(d: Dialect, level: str, indicator: str) -> tuple[str, str]:
+    source = BY_KEY[indicator].source
+    if level in GROUPS and source != "cases":
+        raise Invalid("indicator_not_grouped", f"{indicator} is not grouped by {level}")
+    if source == "cases":
+        flag = _CASE_ROWS[indicator]
+        return case_sql.drill(d, level, flag), flag
+    if source not in installed_sources():
+        raise Invalid("indicator_not_installed", MISSING[source], indicator=indicator)
+    if source == "patrol":
+        return other_sql.patrol_drill(d, level), "patrolled grid-days"
+    if source == "tasks":
+        return other_sql.tasks_drill(level), "task_items"
+    if level == "grid":
+        raise Invalid("no_grid_figure", "volunteer hours have no grid figure")
+    return other_sql.hours_drill(level), "confirmed need claims"
+
+
+async def drill(
+    period_text: str,
+    level: str,
+    unit: str,
+    indicator: str,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    limit: int = 1000,
+    offset: int = 0,
+) -> DrillOut:
+    """The rows behind one figure of one unit, ``limit`` from ``offset``; ``count`` is the
+    length of the whole list."""
+    period = parse_period(period_text)
+    check_level(level)
+    if indicator not in BY_KEY:
+        raise Invalid("invalid_indicator", f"no indicator {indicator!r}")
+    sql, rows_are = _drill_sql(Dialect.of(Case._meta.db), level, indicator)
+    start, _ = period.bounds(tz)
+    params = {f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)}
+    params |= {"s": ("timestamp", start), "e": ("timestamp", clipped_end(period, tz, now))}
+    params |= {"unit": ("text", unit)}
+    rows = await run(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", **params)
+    if not rows and offset:  # past the end: the list's length all the same
+        rows_before = await run(f"{sql} LIMIT 1", **params)
+        count = rows_before[0]["matched"] if rows_before else 0
+    else:
+        count = rows[0]["matched"] if rows else 0
+    return DrillOut(
+        period.label,
+        level,
+        unit,
+        indicator,
+        BY_KEY[indicator].formula,
+        rows_are,
+        count,
+        [_plain(r, period) for r in rows],
+    )
+
+
+_TIMES = {"created_at", "accepted_at", "dispatched_at", "handled_at", "due_at", "closed_at"}
+_TIMES |= {"done_at", "starts_at", "confirmed_at"}
+
+
+def _plain(row: dict[str, Any], period: Period) -> dict[str, Any]:
+    """A row as JSON the same on both databases: times in UTC ISO 8601, flags as booleans, a
+    patrol's day also as its local date."""
+    out = {}
+    for key, value in row.items():
+        if key == "matched":
+            continue
+        if key == "day":
+            out["date"] = (period.first + timedelta(days=value)).isoformat()
+        if key in _TIMES and value is not None:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            value = moment.astimezone(UTC).isoformat()
+        elif key in case_sql.FLAGS:
+            value = bool(value)
+        out[key] = value
+    return out

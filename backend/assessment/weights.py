@@ -1,0 +1,89 @@
+"""The weights of the composite score, per level: set by the city's admin, the defaults of
+``scoring`` until then. Setting them is an event (``assessment.weights``) in the city's scope."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from backend.areas.tables import Area
+from backend.assessment.indicators import BY_KEY
+from backend.assessment.queries import LEVELS, installed_sources
+from backend.assessment.schemas import WeightsOut
+from backend.assessment.scoring import DEFAULT_WEIGHTS, SCORABLE
+from backend.assessment.tables import AssessmentWeight
+from backend.db import write_transaction
+from backend.errors import Invalid
+from backend.events.log import NewEvent, append
+
+
+def _usable(weights: Mapping[str, float]) -> dict[str, float]:
+    # An indicator whose source is not installed has no value anywhere: it weighs nothing.
+    sources = installed_sources() | {"cases"}
+    return {k: w for k, w in weights.items() if BY_KEY[k].source in sources}
+
+
+async def stored(level: str) -> WeightsOut:
+    rows = await AssessmentWeight.select().where(AssessmentWeight.level == level)
+    if not rows:
+        return WeightsOut(level, dict(DEFAULT_WEIGHTS), True)
+    latest = max(rows, key=lambda r: r["set_at"])
+    return WeightsOut(
+        level,
+        {r["indicator"]: r["weight"] for r in rows},
+        False,
+        latest["set_by"],
+        latest["set_at"].isoformat(),
+    )
+
+
+async def effective(level: str) -> dict[str, float]:
+    """The weights that score ``level`` now."""
+    return _usable((await stored(level)).weights)
+
+
+def check(level: str, weights: Mapping[str, float]) -> None:
+    if level not in LEVELS:
+        raise Invalid("invalid_level", f"level is one of {', '.join(LEVELS)}, not {level!r}")
+    for key, weight in weights.items():
+        if key not in SCORABLE:
+            raise Invalid(
+                "invalid_indicator",
+                f"{key!r} cannot be weighted; choose from {', '.join(sorted(SCORABLE))}",
+                indicator=key,
+            )
+        if not math.isfinite(weight) or weight < 0:
+            raise Invalid("invalid_weight", f"the weight of {key} must be 0 or more")
+    if weights and not any(_usable(weights).values()):
+        raise Invalid("invalid_weight", "at least one installed indicator needs a weight above 0")
+
+
+async def replace(level: str, weights: Mapping[str, float], admin: int) -> WeightsOut:
+    """Make ``weights`` the level's weights (all of them; none: back to the defaults)."""
+    check(level, weights)
+    now = datetime.now(UTC)
+    async with write_transaction(AssessmentWeight._meta.db):
+        await AssessmentWeight.delete().where(AssessmentWeight.level == level)
+        if weights:
+            await AssessmentWeight.insert(
+                *(
+                    AssessmentWeight(
+                        level=level, indicator=k, weight=float(w), set_by=admin, set_at=now
+                    )
+                    for k, w in sorted(weights.items())
+                )
+            )
+        city = await Area.select(Area.code).where(Area.level == "city").first()
+        await append(
+            [
+                NewEvent(
+                    "assessment.weights",
+                    f"assessment:{level}",
+                    city["code"] if city else "",
+                    {"level": level, "weights": dict(weights), "default": not weights},
+                    admin,
+                )
+            ]
+        )
+    return await stored(level)

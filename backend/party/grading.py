@@ -1,0 +1,155 @@
+"""Grades the city reads people and party branches by: 三岗十八级 and branch stars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.areas.tables import Area
+from backend.auth.principal import Principal
+from backend.db import write_transaction
+from backend.errors import Invalid, NotFound
+from backend.events.log import NewEvent, append
+from backend.grids.tables import Grid
+from backend.party.rules import GRADE_POST_LABELS, GRADED_ROLES, check_grade, check_period
+from backend.party.schemas import GradeIn, GradeOut, GradeRef, StarIn, StarOut
+from backend.party.scope import GRADER_ROLES, READER_ROLES, prefix_of, require_within, staff_area
+from backend.party.tables import BranchStar, WorkerGrade
+from backend.people.tables import Person
+
+_GRADE_COLUMNS = (
+    WorkerGrade.person.id.as_alias("person_id"),
+    WorkerGrade.person.name.as_alias("name"),
+    WorkerGrade.person.role.as_alias("role"),
+    WorkerGrade.person.area.code.as_alias("area_code"),
+    WorkerGrade.post,
+    WorkerGrade.grade,
+    WorkerGrade.set_by,
+    WorkerGrade.set_at,
+)
+
+
+def _grade_out(r: dict[str, Any]) -> GradeOut:
+    return GradeOut(
+        person_id=r["person_id"],
+        name=r["name"],
+        role=r["role"],
+        area_code=r["area_code"],
+        post=r["post"],
+        post_label=GRADE_POST_LABELS[r["post"]],
+        grade=r["grade"],
+        set_by=r["set_by"],
+        set_at=r["set_at"].isoformat(),
+    )
+
+
+def _star_out(r: dict[str, Any]) -> StarOut:
+    return StarOut(
+        r["area_code"], r["period"], r["stars"], r["title"], r["set_by"], r["set_at"].isoformat()
+    )
+
+
+async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> GradeOut:
+    """A street, district or city admin sets a community worker's post and grade."""
+    own = await staff_area(principal, GRADER_ROLES)
+    person = (
+        await Person.select(Person.role, Person.area.code.as_alias("area_code"))
+        .where(Person.id == person_id)
+        .first()
+    )
+    if person is None:
+        raise NotFound("person", person_id)
+    if person["role"] not in GRADED_ROLES:
+        raise Invalid(
+            "not_a_community_worker",
+            f"a {person['role']} is not graded as a community worker",
+            graded_roles=sorted(GRADED_ROLES),
+        )
+    require_within(person["area_code"] or "", own)
+    check_grade(data.post, data.grade)
+    values = {"post": data.post, "grade": data.grade, "set_by": principal.id}
+    values["set_at"] = datetime.now(UTC)
+    async with write_transaction(WorkerGrade._meta.db):
+        changed = (
+            await WorkerGrade.update(values)
+            .where(WorkerGrade.person == person_id)
+            .returning(WorkerGrade.id)
+        )
+        if not changed:
+            await WorkerGrade.insert(WorkerGrade(person=person_id, **values))
+        payload = {"person": person_id, "post": data.post, "grade": data.grade}
+        scope = person["area_code"] or ""
+        await append(
+            [NewEvent("party.grade_set", f"person:{person_id}", scope, payload, principal.id)]
+        )
+    row = await WorkerGrade.select(*_GRADE_COLUMNS).where(WorkerGrade.person == person_id).first()
+    return _grade_out(row)
+
+
+async def grades_in(principal: Principal, area: str | None) -> list[GradeOut]:
+    """Graded workers whose area lies in ``area`` (the asker's own by default)."""
+    own = await staff_area(principal, READER_ROLES)
+    area = area or own
+    require_within(area, own)
+    rows = (
+        await WorkerGrade.select(*_GRADE_COLUMNS)
+        .where(WorkerGrade.person.area.code.like(f"{prefix_of(area)}%"))
+        .order_by(WorkerGrade.person.area.code)
+        .order_by(WorkerGrade.person)
+    )
+    return [_grade_out(r) for r in rows]
+
+
+async def grades_of(person_ids: Iterable[int]) -> dict[int, GradeRef]:
+    """The grades of these people, for the pages that show them."""
+    ids = list(person_ids) or [0]
+    rows = await WorkerGrade.select(WorkerGrade.person, WorkerGrade.post, WorkerGrade.grade).where(
+        WorkerGrade.person.is_in(ids)
+    )
+    return {
+        r["person"]: GradeRef(r["post"], GRADE_POST_LABELS[r["post"]], r["grade"]) for r in rows
+    }
+
+
+async def _known_code(code: str) -> None:
+    if await Grid.exists().where(Grid.code == code):
+        return
+    if await Area.exists().where(Area.code == code):
+        return
+    raise NotFound("grid or area", code)
+
+
+async def set_stars(principal: Principal, code: str, period: str, data: StarIn) -> StarOut:
+    """The stars a branch won in a period's contest; setting them again replaces them."""
+    own = await staff_area(principal, GRADER_ROLES)
+    check_period(period)
+    await _known_code(code)
+    require_within(code, own)
+    title = data.title.strip()
+    values = {"stars": data.stars, "title": title, "set_by": principal.id}
+    values["set_at"] = datetime.now(UTC)
+    async with write_transaction(BranchStar._meta.db):
+        changed = (
+            await BranchStar.update(values)
+            .where((BranchStar.area_code == code) & (BranchStar.period == period))
+            .returning(BranchStar.id)
+        )
+        if not changed:
+            await BranchStar.insert(BranchStar(area_code=code, period=period, **values))
+        payload = {"area_code": code, "period": period, "stars": data.stars, "title": title}
+        await append([NewEvent("party.stars_set", f"branch:{code}", code, payload, principal.id)])
+    return (await stars_in(code, period, exact=True))[0]
+
+
+async def stars_in(area: str, period: str | None, exact: bool = False) -> list[StarOut]:
+    """Stars of the branches in ``area`` (or of ``area`` itself when ``exact``), newest
+    period first."""
+    where = (
+        BranchStar.area_code == area if exact else BranchStar.area_code.like(f"{prefix_of(area)}%")
+    )
+    query = BranchStar.select().where(where)
+    if period is not None:
+        query = query.where(BranchStar.period == check_period(period))
+    rows = await query.order_by(BranchStar.period, ascending=False).order_by(BranchStar.area_code)
+    return [_star_out(r) for r in rows]

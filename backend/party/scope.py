@@ -1,0 +1,48 @@
+"""Who asks, for where: the area a staff member or admin works for, and checks against it."""
+
+from __future__ import annotations
+
+from backend.auth.guards import require_role
+from backend.auth.principal import Principal
+from backend.cases.levels import code_within, scope_prefix
+from backend.errors import ApiError, Invalid
+from backend.people.tables import Person
+
+# Who publishes needs and confirms hours: the community, and the street above it.
+COMMUNITY_ROLES = ("community_staff", "street_staff")
+# Who reads the members and the unit report: the centres and the admins, each in their area.
+READER_ROLES = ("community_staff", "street_staff", "district_admin", "city_admin")
+# Who sets grades and branch stars.
+GRADER_ROLES = ("street_staff", "district_admin", "city_admin")
+
+
+async def area_code_of(person_id: int) -> str | None:
+    row = await Person.select(Person.area.code).where(Person.id == person_id).first()
+    return row["area.code"] if row else None
+
+
+async def staff_area(principal: Principal, roles: tuple[str, ...]) -> str:
+    """The area the asker works for; 403 unless their role is one of ``roles`` and they have
+    an area."""
+    require_role(principal, *roles)
+    code = await area_code_of(principal.id)
+    if code is None:
+        raise ApiError(403, "no_area", "your account is not attached to an area")
+    return code
+
+
+def require_within(code: str, area_code: str) -> None:
+    """403 unless ``code`` (an area or grid) lies in the asker's area."""
+    if not code_within(code, area_code):
+        raise ApiError(
+            403, "outside_area", f"{code} is outside your area {area_code}", area=area_code
+        )
+
+
+def prefix_of(code: str) -> str:
+    """The prefix of every code inside area ``code`` (a city's is its first 4 digits); 422
+    when ``code`` is not an area or grid code."""
+    try:
+        return scope_prefix(code)
+    except ValueError:
+        raise Invalid("invalid_code", f"{code!r} is not an area or grid code") from None

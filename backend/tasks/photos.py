@@ -1,0 +1,127 @@
+"""Photos of task items: checked and cleaned by the case photos' rules (``backend.cases.photos``:
+JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px, a 320 px thumbnail), stored
+beside them under data/photos, idempotent by the phone's client id, and served to the people
+whose work covers the item's grid."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from backend.auth.principal import Principal
+from backend.cases import photos
+from backend.db import write_transaction
+from backend.errors import ApiError, NotFound
+from backend.tasks.items import markable
+from backend.tasks.rules import sees_grid
+from backend.tasks.schemas import TaskPhotoOut
+from backend.tasks.scope import territory_of
+from backend.tasks.tables import TaskItem, TaskPhoto
+
+_STATUS = {"unsupported_photo": 415, "photo_too_large": 413, "broken_photo": 422}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    photo: bytes
+    thumb: bytes
+    info: photos.PhotoInfo
+
+
+def _prepare(upload: bytes) -> _Prepared:
+    photo = photos.clean(upload)
+    return _Prepared(photo, photos.thumbnail(photo), photos.inspect(photo))
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        tmp = folder / f"{name}.part"  # renamed when whole: a reader never gets half a file
+        tmp.write_bytes(content)
+        tmp.replace(folder / name)
+
+
+def _remove(folder: Path, names: list[str]) -> None:
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+
+
+def out(row: dict[str, Any]) -> TaskPhotoOut:
+    url = f"/api/task-photos/{row['file_id']}"
+    return TaskPhotoOut(row["id"], url, f"{url}/thumbnail", row["width"], row["height"])
+
+
+async def _earlier(client_id: uuid.UUID, item_id: int, principal: Principal) -> TaskPhotoOut | None:
+    row = await TaskPhoto.select().where(TaskPhoto.client_id == client_id).first()
+    if row is None:
+        return None
+    if row["item"] != item_id or row["uploaded_by"] != principal.id:
+        raise ApiError(409, "client_id_taken", "this client id belongs to another photo")
+    return out(row)
+
+
+async def upload(
+    item_id: int, data: bytes, client_id: uuid.UUID, principal: Principal, folder: Path
+) -> tuple[TaskPhotoOut, bool]:
+    """The stored photo, and whether this call stored it."""
+    await markable(item_id, principal)
+    earlier = await _earlier(client_id, item_id, principal)
+    if earlier is not None:
+        return earlier, False
+    try:
+        prepared = await anyio.to_thread.run_sync(_prepare, data)
+    except photos.PhotoError as exc:
+        raise ApiError(_STATUS[exc.code], exc.code, exc.reason) from None
+    file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
+    files = {file_id: prepared.photo, thumb_id: prepared.thumb}
+    await anyio.to_thread.run_sync(_write, folder, files)
+    row = {
+        "client_id": client_id,
+        "item": item_id,
+        "file_id": file_id,
+        "thumb_id": thumb_id,
+        "content_type": prepared.info.content_type,
+        "width": prepared.info.width,
+        "height": prepared.info.height,
+        "bytes": len(prepared.photo),
+        "uploaded_by": principal.id,
+        "created_at": datetime.now(UTC),
+    }
+    try:
+        async with write_transaction(TaskPhoto._meta.db):
+            earlier = await _earlier(client_id, item_id, principal)
+            if earlier is None:
+                inserted = await TaskPhoto.insert(TaskPhoto(**row)).returning(TaskPhoto.id)
+                row["id"] = inserted[0]["id"]
+    except BaseException:
+        await anyio.to_thread.run_sync(_remove, folder, list(files))
+        raise
+    if earlier is not None:  # the same upload, sent twice at once, was stored by the other
+        await anyio.to_thread.run_sync(_remove, folder, list(files))
+        return earlier, False
+    return out(row), True
+
+
+async def visible(file_id: str, principal: Principal) -> dict[str, Any]:
+    """The photo's row, if the asker's work covers its item's grid or they sent the task."""
+    row = None
+    if len(file_id) == 32 and all(c in "0123456789abcdef" for c in file_id):
+        row = await TaskPhoto.select().where(TaskPhoto.file_id == file_id).first()
+    if row is None:
+        raise NotFound("photo", file_id)
+    item = (
+        await TaskItem.select(TaskItem.grid_code, TaskItem.broadcast.created_by)
+        .where(TaskItem.id == row["item"])
+        .first()
+    )
+    t = await territory_of(principal)
+    if item is None or not (
+        sees_grid(t, item["grid_code"]) or item["broadcast.created_by"] == principal.id
+    ):
+        raise NotFound("photo", file_id)
+    return row

@@ -1,0 +1,105 @@
+"""Who may send and mark broadcast tasks, and the checks of their fields. Pure: no database.
+
+Senders are centre staff and admins, inside their own area: a community sends to its grids and
+buildings, a street to its communities', a district or the city to theirs. An item is marked
+by the people who hold a post in its grid (一格一长一警一专多兼 and the branch secretary):
+the grid owns the work, and the count of households it reports is its own.
+
+>>> staff = Territory("community_staff", "150302001001", frozenset())
+>>> may_send(staff, "150302001001"), may_send(staff, "150302001")
+(True, False)
+>>> worker = Territory("grid_worker", None, frozenset({"15030200100101"}))
+>>> may_mark(worker, "15030200100101"), may_mark(worker, "15030200100102")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.cases.levels import code_within, parent_code
+from backend.errors import Invalid
+
+SENDERS = frozenset({"community_staff", "street_staff", "district_admin", "city_admin"})
+MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundreds at most
+
+
+@dataclass(frozen=True)
+class Territory:
+    role: str
+    area_code: str | None  # the area centre staff and admins work for
+    grids: frozenset[str]  # grids where the person holds a post (any role)
+
+
+def may_send(t: Territory, area_code: str) -> bool:
+    return t.role in SENDERS and t.area_code is not None and code_within(area_code, t.area_code)
+
+
+def may_mark(t: Territory, grid_code: str) -> bool:
+    return grid_code in t.grids
+
+
+def sees_grid(t: Territory, grid_code: str) -> bool:
+    """Whether the person's work covers ``grid_code``: a post in it, or an area around it."""
+    if grid_code in t.grids:
+        return True
+    return t.role in SENDERS and t.area_code is not None and code_within(grid_code, t.area_code)
+
+
+def sees_area(t: Territory, area_code: str) -> bool:
+    """Whether a broadcast to ``area_code`` concerns the person: it overlaps their territory.
+
+    >>> staff = Territory("community_staff", "150302001001", frozenset())
+    >>> sees_area(staff, "150302"), sees_area(staff, "150302001002")
+    (True, False)
+    """
+    if any(code_within(g, area_code) for g in t.grids):
+        return True
+    if t.role not in SENDERS or t.area_code is None:
+        return False
+    return code_within(area_code, t.area_code) or code_within(t.area_code, area_code)
+
+
+def text_of(value: str, field: str) -> str:
+    text = value.strip()
+    if not text:
+        raise Invalid("missing_field", f"{field} cannot be blank", field=field)
+    return text
+
+
+def due_of(value: datetime | None, now: datetime) -> datetime | None:
+    """A due time with its timezone, in the future; None for a task with no deadline."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise Invalid("invalid_due", "give the due time with its timezone, e.g. +08:00")
+    if value <= now:
+        raise Invalid("invalid_due", f"the due time {value.isoformat()} has passed")
+    return value
+
+
+def households_of(value: int | None) -> int | None:
+    """Households reached: a whole number from 0 (nobody home is a result too)."""
+    if value is not None and not 0 <= value <= MAX_HOUSEHOLDS:
+        raise Invalid(
+            "invalid_households", f"households reached is 0 to {MAX_HOUSEHOLDS}, not {value}"
+        )
+    return value
+
+
+def open_key(area_code: str, title: str) -> str:
+    """What makes two broadcasts the same task while one is open: the area and the title."""
+    return f"{area_code} {title}"
+
+
+def chain(code: str) -> list[str]:
+    """The code and every area above it, up to the city.
+
+    >>> chain("150302001")
+    ['150302001', '150302', '150300']
+    """
+    codes = [code]
+    while (up := parent_code(codes[-1])) is not None:
+        codes.append(up)
+    return codes

@@ -1,0 +1,52 @@
+"""The asker's territory for tasks, and which broadcasts and items it lets them see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.auth.principal import Principal
+from backend.cases.levels import code_within, scope_prefix
+from backend.errors import ApiError, NotFound
+from backend.grids.tables import GridPost
+from backend.people.tables import Person
+from backend.tasks.rules import SENDERS, Territory, sees_area
+from backend.tasks.tables import Broadcast, TaskItem
+
+
+async def territory_of(principal: Principal) -> Territory:
+    """Residents have none: tasks are the staff's work."""
+    if principal.role == "resident":
+        raise ApiError(403, "forbidden", "broadcast tasks are for grid and centre staff")
+    area = None
+    if principal.role in SENDERS:
+        row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
+        area = None if row is None else row["area.code"]
+    posts = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
+    return Territory(principal.role, area, frozenset(p["grid.code"] for p in posts))
+
+
+async def visible_broadcast(broadcast_id: int, principal: Principal) -> tuple[dict, Territory]:
+    """The broadcast's row and the asker's territory; 404 unless it concerns them."""
+    t = await territory_of(principal)
+    row = await Broadcast.select().where(Broadcast.id == broadcast_id).first()
+    if row is None or not (row["created_by"] == principal.id or sees_area(t, row["area_code"])):
+        raise NotFound("task", broadcast_id)
+    return row, t
+
+
+def item_scope(t: Territory, broadcast: dict[str, Any], principal: Principal) -> Any | None:
+    """The condition on TaskItem that keeps the asker's part of a broadcast; None: all of it.
+
+    The sender, and staff whose area holds the broadcast's, see it whole; staff of an area
+    inside it see their area's items; grid staff their grids'.
+    """
+    area = t.area_code if t.role in SENDERS else None
+    if broadcast["created_by"] == principal.id or (
+        area is not None and code_within(broadcast["area_code"], area)
+    ):
+        return None
+    # visible_broadcast let them in: they have grids inside it, or an area inside it.
+    condition = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
+    if area is not None:
+        condition = condition | TaskItem.grid_code.like(scope_prefix(area) + "%")
+    return condition
