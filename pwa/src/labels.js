@@ -6,6 +6,7 @@ export const POSTS = [
   ["fulltime", "专职网格员"],
   ["parttime", "兼职网格员"],
   ["party_secretary", "党支部书记"],
+  ["property_party_secretary", "物业党支部书记"],
 ];
 
 export const POST_LABEL = Object.fromEntries(POSTS);

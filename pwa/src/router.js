@@ -14,6 +14,11 @@ const routes = [
   { path: "/patrol", name: "patrol", component: () => import("./views/PatrolView.vue") },
   { path: "/screen", name: "screen", component: () => import("./views/ScreenView.vue") },
   { path: "/cases/:id", name: "case", component: () => import("./views/CaseView.vue"), props: true },
+  { path: "/tasks", name: "tasks", component: () => import("./views/TasksView.vue") },
+  { path: "/broadcasts", name: "broadcasts", component: () => import("./views/BroadcastListView.vue") },
+  { path: "/broadcasts/:id", name: "broadcast", component: () => import("./views/BroadcastView.vue"), props: true },
+  { path: "/dashboard", name: "dashboard", component: () => import("./views/DashboardView.vue") },
+  { path: "/party", name: "party", component: () => import("./governance/PartyView.vue") },
 ];
 
 export const router = createRouter({

@@ -84,7 +84,8 @@ function build(request, token, resolved) {
     for (const [name, value] of Object.entries(request.form)) body.append(name, value);
   } else if (request.json !== undefined) {
     headers["Content-Type"] = "application/json";
-    body = JSON.stringify(request.json);
+    // A JSON value "{after}" also takes that server id (a task's done mark names its photo).
+    body = JSON.stringify(request.json).replaceAll('"{after}"', JSON.stringify(resolved));
   }
   return [url, { method: request.method ?? "POST", headers, body }];
 }
