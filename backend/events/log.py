@@ -12,6 +12,10 @@ import msgspec
 from backend.db import note_appended
 from backend.events.tables import Event, EventClock
 
+# Events about everything inside their scope (an area switched to emergency): subscribers of
+# the grids and areas below it hear them too, not only those of the area and above.
+AREA_WIDE = frozenset({"mode.changed"})
+
 
 @dataclass(frozen=True)
 class NewEvent:
@@ -90,19 +94,23 @@ async def between(
     limit: int = 1000,
 ) -> list[StoredEvent]:
     """Events with ``cursor`` < id <= ``upto``, oldest first, that lie under one of ``scopes``
-    (code prefixes) or are about one of ``subjects`` (such as "case:42"); with neither, none.
+    (code prefixes), are area-wide events of an area above one, or are about one of
+    ``subjects`` (such as "case:42"); with neither, none.
 
     A live subscriber's replay: what it missed, bounded by what its hub has already seen.
     """
     _check_scopes(scopes)
     if cursor >= upto or not (scopes or subjects):
         return []
-    if scopes and subjects:
-        where = _under(scopes) | Event.subject.is_in(sorted(subjects))
-    elif scopes:
+    where = None
+    if scopes:
+        above = sorted({s[:n] for s in scopes for n in range(1, len(s))})
         where = _under(scopes)
-    else:
-        where = Event.subject.is_in(sorted(subjects))
+        if above:
+            where = where | (Event.type.is_in(sorted(AREA_WIDE)) & Event.scope.is_in(above))
+    if subjects:
+        about = Event.subject.is_in(sorted(subjects))
+        where = about if where is None else where | about
     query = (
         Event.select()
         .where((Event.id > cursor) & (Event.id <= upto))

@@ -28,7 +28,7 @@ from piccolo.engine import Engine
 
 from backend.auth.principal import Principal
 from backend.db import on_events_committed
-from backend.events.log import StoredEvent, after, between, head
+from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal
 from backend.live.connection import TOO_SLOW, Connection
@@ -249,22 +249,25 @@ class Hub:
             if n > len(scope):
                 break
             for conn in self._by_prefix.get(scope[:n], ()):
-                if conn.live:
-                    if eid > conn.cursor:
-                        conn.cursor = eid
-                        conn.put(out)
-                else:
-                    self._hold(conn, eid, out)
+                self._give(conn, eid, out)
+        if e.type in AREA_WIDE:
+            # Rare, and about everything inside the area: grids and communities under it too.
+            for prefix, conns in list(self._by_prefix.items()):
+                if len(prefix) > len(scope) and prefix.startswith(scope):
+                    for conn in conns:
+                        self._give(conn, eid, out)
         for conn in self._by_subject.get(e.subject, ()):
-            if any(scope.startswith(p) for p in conn.prefixes):
-                continue  # had it by its scope
-            if conn.live:
-                if eid > conn.cursor:
-                    conn.cursor = eid
-                    conn.put(out)
-            else:
-                self._hold(conn, eid, out)
+            self._give(conn, eid, out)
         self.head = eid
+
+    def _give(self, conn: Connection, eid: int, out: Frame) -> None:
+        """One event to one socket, once: a socket may match it by scope and by subject."""
+        if conn.live:
+            if eid > conn.cursor:
+                conn.cursor = eid
+                conn.put(out)
+        elif not conn.pending or conn.pending[-1][0] < eid:
+            self._hold(conn, eid, out)
 
     @staticmethod
     def _hold(conn: Connection, eid: int, out: Frame) -> None:
