@@ -50,6 +50,8 @@ class CaseOut(msgspec.Struct):
     actions: list[str] = []
     # On a new case only: open cases of the same category nearby, to join instead (附议).
     similar: list[Similar] = []
+    # On one case read by its id: the name of the grid or area that owns it.
+    owner_name: str | None = None
 
 
 class Supported(msgspec.Struct):

@@ -14,6 +14,7 @@ from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
 from backend.cases.placement import place
 from backend.cases.policy import DEPARTMENT, Actor, covers, serves
+from backend.cases.public import place_names
 from backend.cases.records import case_out, columns_of, insert_new, state_of
 from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError
@@ -191,7 +192,9 @@ async def read(case_id: int, principal: Principal) -> CaseOut:
     actor = await actor_of(principal)
     if not _visible(row, principal, actor):
         raise NotFound("case", case_id)  # not 403: whether it exists is not theirs to know
-    return case_out(row, actor)
+    case = case_out(row, actor)
+    case.owner_name = (await place_names([row["owner_code"]])).get(row["owner_code"])
+    return case
 
 
 async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:

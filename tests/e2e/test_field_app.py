@@ -114,7 +114,6 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
     try:
         await sign_in(leader, live_server, "grid_leader")
         await expect(leader).to_have_url(re.compile(r"/app/inbox$"))
-        await screenshot(leader, "app-leader-inbox")
 
         await sign_in(resident, live_server, "resident")
         await report(
@@ -132,6 +131,7 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
         # The leader's inbox was open all along: the case arrives over the live stream.
         in_inbox = leader.locator("[data-status=submitted]", has_text="小区路灯不亮")
         await expect(in_inbox).to_be_visible(timeout=20_000)
+        await screenshot(leader, "app-leader-inbox")
         await in_inbox.click()
         await expect(leader.get_by_test_id("case-status")).to_contain_text("待受理")
         await screenshot(leader, "app-leader-case")
@@ -166,6 +166,12 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
         await expect(resident.get_by_test_id("case-status")).to_contain_text(
             "已结案", timeout=20_000
         )
+        # The page names the grid that owns the case and each step of its timeline.
+        async with httpx.AsyncClient(base_url=live_server, headers=worker) as http:
+            owner = (await http.get(f"/api/cases/{case['id']}")).json()["owner_name"]
+        assert owner
+        await expect(resident.get_by_text(owner)).to_be_visible()
+        await expect(resident.get_by_text("提交", exact=True)).to_be_visible()
         await screenshot(resident, "app-resident-case-closed")
     finally:
         await resident_ctx.close()

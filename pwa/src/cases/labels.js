@@ -46,6 +46,17 @@ export const ACTION = {
   void: "作废",
 };
 
+// Timeline entries that are not workflow actions (backend/cases/service.py and scheduler.py).
+export const EVENT = {
+  submit: "提交",
+  photo: "上传照片",
+  support: "附议",
+  overdue: "已超期",
+  due_changed: "时限调整",
+};
+
+export const LEVEL = { grid: "网格", community: "社区", street: "街道", district: "区县", city: "市" };
+
 export const KIND = { request: "诉求", incident: "事件", task: "任务" };
 
 export const OPEN = new Set(["submitted", "accepted", "dispatched", "handling", "handled", "verified"]);

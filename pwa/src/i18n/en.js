@@ -49,6 +49,7 @@ export default {
     meToo: "Me too",
     newCase: "New report anyway",
     queued: "Saved; sent when online",
+    sending: "Sending",
   },
   case: {
     status: "Status",

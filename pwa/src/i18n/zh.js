@@ -50,6 +50,7 @@ export default {
     meToo: "我也遇到（附议）",
     newCase: "仍然新建",
     queued: "已保存，联网后自动发送",
+    sending: "正在发送",
   },
   case: {
     status: "状态",
