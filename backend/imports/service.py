@@ -161,11 +161,13 @@ async def _write(layer: Layer, result: ImportResult) -> None:
     assert rows is not None  # set by _plan
     if layer.kind == "areas":
         await writer.write_areas(rows, changes)
+        await writer.announce("areas", changes)
     elif layer.kind == "grids":
         before = await writer.building_grids()
         await writer.write_grids(rows, changes)
         result.reassigned = await _reassign(before, result)
         await link_red_properties()
+        await writer.announce("grids", changes)
     elif layer.kind == "buildings":
         await writer.write_buildings(rows, changes)
     else:

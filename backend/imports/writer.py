@@ -84,7 +84,6 @@ async def write_areas(incoming: Incoming, diff: Diff) -> None:
     levels = await Area.select(Area.code, Area.level).where(Area.code.is_in(diff.removed or [""]))
     for level in reversed(AREA_LEVELS):
         await bulk.delete(Area, "code", [r["code"] for r in levels if r["level"] == level])
-    await _announce("areas", diff)
 
 
 async def write_grids(incoming: Incoming, diff: Diff) -> None:
@@ -99,12 +98,13 @@ async def write_grids(incoming: Incoming, diff: Diff) -> None:
 
     await _write(Grid, columns, incoming, diff, make)
     await bulk.delete(Grid, "code", diff.removed)
-    await _announce("grids", diff)
 
 
-async def _announce(layer: str, diff: Diff) -> None:
+async def announce(layer: str, diff: Diff) -> None:
     """One event per import that changed the map: every server process reloads its point →
-    grid index when it hears it (backend/live), and clients under its scope redraw."""
+    grid index when it hears it (backend/live), and clients under its scope redraw. Called
+    last in the import's transaction: the event clock stays locked from here to the commit,
+    and on PostgreSQL every other writer waits for it (backend/events/log.py)."""
     codes = [*diff.added, *diff.changed, *diff.removed]
     if codes:
         payload = dict(added=len(diff.added), changed=len(diff.changed), removed=len(diff.removed))
