@@ -7,6 +7,7 @@ app's lifespan opens and closes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -20,6 +21,9 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine
 from piccolo.engine.sqlite import TransactionType
+from piccolo.query.methods.raw import Raw
+from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from backend.sqlite_engine import SharedSQLiteEngine
 
@@ -43,6 +47,29 @@ APPS = [
     "backend.party.piccolo_app",
     "backend.assessment.piccolo_app",
 ]
+
+
+# By template, engine type and argument count: a statement that takes a variable number of
+# rows has a template per count.
+@functools.lru_cache(maxsize=64)
+def _compiled(template: str, engine_type: str, count: int) -> str:
+    return QueryString(template, *([None] * count)).compile_string(engine_type)[0]
+
+
+def raw(table: type[Table], template: str, *args: Any) -> Raw:
+    """``table.raw(template, *args)`` for plain values (no columns or nested queries), with
+    the template compiled once per engine type.
+
+    Piccolo splits a raw statement's template into fragments again on every run: for the
+    statements of a case created, a sizeable share of the request's CPU (bench/cases.py).
+    """
+    querystring = QueryString(template)
+    querystring.args = args  # as Piccolo would keep them: for its query log
+    querystring._frozen_compiled_strings = (
+        _compiled(template, table._meta.db.engine_type, len(args)),
+        list(args),
+    )
+    return Raw(table, querystring=querystring)
 
 
 class UnsupportedDatabase(ValueError):

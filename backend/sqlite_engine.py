@@ -205,8 +205,11 @@ class SharedSQLiteEngine(SQLiteEngine):
         loop = asyncio.get_running_loop()
         if loop not in self._writers:
             # Used from the loop and from its own thread, never both at once (the lock).
-            writer = await self._connect(check_same_thread=False, timeout=0)
+            # Opened in its thread with the engine's busy timeout (opening may meet another
+            # connection's lock), then set to never wait: its statements run on the loop.
+            writer = await self._connect(check_same_thread=False)
             await writer.execute("PRAGMA wal_autocheckpoint = 0")
+            await writer.execute("PRAGMA busy_timeout = 0")
             self._writers[loop] = writer
         return self._writers[loop]
 

@@ -17,6 +17,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.cases.states import OPEN
 from backend.cases.tables import Case
+from backend.db import raw
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from geo.distance import degree_box, haversine_m
@@ -66,7 +67,8 @@ async def similar_cases(
     west, south, east, north = degree_box(lon, lat, RADIUS_M)
     # A degree of longitude is shorter than one of latitude, by the cosine of the latitude.
     shrink = math.cos(math.radians(lat)) ** 2
-    rows = await Case.raw(
+    rows = await raw(
+        Case,
         _SIMILAR,
         *(lon, lon, shrink, lat, lat),
         *(category, west, east, south, north, now - WINDOW, exclude or 0, NEAREST),

@@ -10,6 +10,7 @@ from backend.cases.policy import Actor, actions_for, mask_phone
 from backend.cases.schemas import CaseOut
 from backend.cases.states import CaseState
 from backend.cases.tables import Case
+from backend.db import raw
 
 
 def state_of(row: dict[str, Any]) -> CaseState:
@@ -101,5 +102,5 @@ async def insert_new(row: dict[str, Any]) -> int | None:
     One plain statement: Piccolo's insert builds a Table object and then a query of every
     column, which cost more than all the rest of a create (profiled with pyinstrument).
     """
-    inserted = await Case.raw(_insert_sql(tuple(row)), *row.values())
+    inserted = await raw(Case, _insert_sql(tuple(row)), *row.values())
     return inserted[0]["id"] if inserted else None

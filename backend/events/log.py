@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 
-from backend.db import note_appended
+from backend.db import note_appended, raw
 from backend.events.tables import Event, EventClock
 
 # Events about everything inside their scope (an area switched to emergency): subscribers of
@@ -36,6 +37,20 @@ class StoredEvent(msgspec.Struct):
     payload: msgspec.Raw
 
 
+_COLUMNS = ("id", "at", "type", "subject", "scope", "actor", "payload")
+CHUNK = 1_000  # events per INSERT statement
+
+
+# One plain statement, as for cases (backend.cases.records.insert_new): Piccolo's insert builds
+# a Table object per row first. By number of events: one or a few, but a switch of mode
+# writes one per case in its area.
+@lru_cache(maxsize=8)
+def _insert_sql(count: int) -> str:
+    names = ", ".join(f'"{c}"' for c in _COLUMNS)
+    row = "(" + ", ".join("{}" for _ in _COLUMNS) + ")"
+    return f'INSERT INTO "{Event._meta.tablename}" ({names}) VALUES ' + ", ".join([row] * count)
+
+
 async def append(events: Sequence[NewEvent]) -> list[int]:
     """Write ``events`` with the next ids; call it last in the caller's write transaction.
 
@@ -46,26 +61,19 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
         return []
     if Event._meta.db.current_transaction.get() is None:
         raise RuntimeError("events are appended inside the write that caused them")
-    rows = await EventClock.raw(
-        "UPDATE event_clock SET last = last + {} RETURNING last", len(events)
+    rows = await raw(
+        EventClock, "UPDATE event_clock SET last = last + {} RETURNING last", len(events)
     )
     last = rows[0]["last"]
     ids = list(range(last - len(events) + 1, last + 1))
     now = datetime.now(UTC)
-    await Event.insert(
-        *(
-            Event(
-                id=i,
-                at=now,
-                type=e.type,
-                subject=e.subject,
-                scope=e.scope,
-                actor=e.actor,
-                payload=msgspec.json.encode(e.payload).decode(),
-            )
-            for i, e in zip(ids, events, strict=True)
-        )
-    )
+    # In chunks: a statement takes at most 32,766 parameters on SQLite, 65,535 on PostgreSQL.
+    for start in range(0, len(events), CHUNK):
+        values = []
+        for i, e in zip(ids[start : start + CHUNK], events[start : start + CHUNK], strict=True):
+            payload = msgspec.json.encode(e.payload).decode()
+            values += (i, now, e.type, e.subject, e.scope, e.actor, payload)
+        await raw(Event, _insert_sql(len(values) // len(_COLUMNS)), *values)
     note_appended(last)
     return ids
 

@@ -70,3 +70,17 @@ async def test_readers_filter_by_area_code_prefix(scratch_database):
 async def test_events_are_only_appended_inside_a_write(scratch_database):
     with pytest.raises(RuntimeError):
         await append([NewEvent("a", "case:1", "150300")])
+
+
+async def test_an_append_of_many_events_takes_several_statements_and_keeps_the_order(
+    scratch_database,
+):
+    # An emergency switch writes one event per open case of its area: thousands in a district,
+    # more parameters than one SQLite statement takes.
+    events = [NewEvent("test", f"case:{k}", "150302", {"k": k}) for k in range(5_001)]
+    async with write_transaction(scratch_database.engine):
+        ids = await append(events)
+    assert ids == list(range(ids[0], ids[0] + 5_001))
+    stored = await after(ids[0] - 1, limit=6_000)
+    assert [e.subject for e in stored] == [e.subject for e in events]
+    assert [e.id for e in stored] == ids
