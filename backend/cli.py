@@ -1,4 +1,4 @@
-"""The ``wangge`` command: serve, migrate, load the demo city."""
+"""The ``wangge`` command: serve, migrate, load the demo city, import and export."""
 
 from __future__ import annotations
 
@@ -106,10 +106,17 @@ def parser() -> argparse.ArgumentParser:
     from backend.imports.cli import add_commands
 
     add_commands(sub)
+    sub.choices["import"].epilog = "Staff rosters: wangge import people FILE (see its --help)."
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["import", "people"]:
+        # A roster is no layer: its own options, beside the layer kinds of `wangge import`.
+        from backend.people.cli import main as import_people
+
+        sys.exit(import_people(argv[2:]))
     args = parser().parse_args(argv)
     args.func(args)
 
