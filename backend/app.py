@@ -39,6 +39,7 @@ from backend.party.routes import PartyController
 from backend.points.routes import PointsController
 from backend.positions.lifespan import positions_lifespan
 from backend.positions.routes import PatrolController, PositionsController
+from backend.request import WanggeRequest
 from backend.settings import Settings
 from backend.spa import app_path, app_shell, root
 from backend.tasks.routes import TaskItemsController, TaskPhotosController, TasksController
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "engine": engine}),
         dependencies={"principal": Provide(provide_principal)},
         middleware=[reject_nul],
+        request_class=WanggeRequest,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # Entered in order, left in reverse: positions flush before the pool closes.
         lifespan=[lifespan, live_lifespan(settings), positions_lifespan(settings)],

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
+import shapely
 
 from geo.layer_errors import LayerError, unreadable
 
@@ -141,6 +142,9 @@ def read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | No
         frame = pyogrio.read_dataframe(source, layer=inner, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise unreadable(path, error) from None
+    except shapely.errors.GEOSException as error:
+        # GDAL hands over a geometry GEOS will not build, such as a ring of two points.
+        raise unreadable(path, f"a geometry is malformed: {error}") from None
     except UnicodeDecodeError:
         # Mostly UTF-8 shapefiles: GDAL cuts field names at 10 bytes, mid-character.
         raise unreadable(

@@ -19,6 +19,9 @@ CLAIM_LABELS: dict[str, str] = {
 }
 # A need may run for a day's task or a month's wish, not for ever: its length caps the hours.
 MAX_WINDOW = timedelta(days=366)
+# A need is asked for the coming year at most: further ahead is a typo (and a time near the
+# year 9999 does not fit a datetime once moved to UTC).
+MAX_LEAD = timedelta(days=366)
 MAX_CAPACITY = 1000
 
 # 社区工作者"三岗十八级": three posts, eighteen grades, each post over its own band of grades
@@ -51,7 +54,8 @@ def normalise_unit(text: str) -> str:
 
 
 def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
-    """A need's time window: it ends after it starts, not in the past, within MAX_WINDOW.
+    """A need's time window: it ends after it starts, not in the past, within MAX_WINDOW, and
+    starts within MAX_LEAD.
 
     >>> from datetime import UTC
     >>> t = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -67,6 +71,8 @@ def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
         raise Invalid("bad_window", f"a need runs at most {MAX_WINDOW.days} days")
     if ends_at <= now:
         raise Invalid("need_in_past", "the need would have ended already")
+    if starts_at - now > MAX_LEAD:
+        raise Invalid("bad_window", f"a need starts at most {MAX_LEAD.days} days ahead")
 
 
 def window_hours(starts_at: datetime, ends_at: datetime) -> float:

@@ -83,7 +83,11 @@ def _timestamp(value: Any) -> datetime:
         raise Rejected("invalid_timestamp", f"at {value!r} is not an ISO 8601 time") from None
     if at.tzinfo is None or at.utcoffset() is None:
         raise Rejected("invalid_timestamp", f"at {value!r} has no timezone (add Z or +08:00)")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        # The first and last hours of the calendar leave it once moved to UTC.
+        raise Rejected("invalid_timestamp", f"at {value!r} is out of range") from None
 
 
 def read_fix(message: Mapping[str, Any]) -> Fix:

@@ -16,13 +16,16 @@ the grid owns the work, and the count of households it reports is its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from backend.cases.levels import code_within, parent_code
 from backend.errors import Invalid
 
 SENDERS = frozenset({"community_staff", "street_staff", "district_admin", "city_admin"})
 MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundreds at most
+# A broadcast is work for this year's grids; a due time past it is a typo (and one near the
+# year 9999 does not fit a datetime once moved to UTC).
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ def due_of(value: datetime | None, now: datetime) -> datetime | None:
         raise Invalid("invalid_due", "give the due time with its timezone, e.g. +08:00")
     if value <= now:
         raise Invalid("invalid_due", f"the due time {value.isoformat()} has passed")
+    if value - now > MAX_DUE_AHEAD:
+        reason = f"the due time {value.isoformat()} is over {MAX_DUE_AHEAD.days} days ahead"
+        raise Invalid("invalid_due", reason)
     return value
 
 

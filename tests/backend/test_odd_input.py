@@ -44,9 +44,14 @@ async def test_wrong_method_names_the_allowed_ones(client):
     assert "GET" in r.headers["allow"]
 
 
-async def test_malformed_json_body(client):
+@pytest.mark.parametrize(
+    "content",
+    [b"{phone:", b'{"phone": "\xff"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["not JSON", "not UTF-8", "nested too deeply"],
+)
+async def test_malformed_json_body(client, content):
     r = await client.post(
-        "/api/auth/sign-in", content=b"{phone:", headers={"content-type": "application/json"}
+        "/api/auth/sign-in", content=content, headers={"content-type": "application/json"}
     )
     assert r.status_code == 400
     assert r.json()["code"] == "malformed_body"

@@ -182,6 +182,7 @@ async def test_publishing_is_for_the_community_and_its_street(api, people, scrat
         (timedelta(hours=1), timedelta(0), {}, 422, "bad_window"),
         (timedelta(hours=-5), timedelta(hours=2), {}, 422, "need_in_past"),
         (timedelta(hours=1), timedelta(days=400), {}, 422, "bad_window"),
+        (timedelta(days=400), timedelta(hours=1), {}, 422, "bad_window"),
         (timedelta(hours=1), timedelta(hours=1), {"capacity": 0}, 400, "invalid_request"),
         (timedelta(hours=1), timedelta(hours=1), {"kind": "party"}, 400, "invalid_request"),
         (timedelta(hours=1), timedelta(hours=1), {"lat": 95}, 422, "invalid_coordinate"),

@@ -64,6 +64,8 @@ def test_phone_map_coordinates_are_converted_to_wgs84(crs):
         ({"at": 1764064800}, "invalid_value"),
         ({"at": "yesterday"}, "invalid_timestamp"),
         ({"at": "2026-11-25T09:59:30"}, "invalid_timestamp"),
+        ({"at": "9999-12-31T23:59:59-12:00"}, "invalid_timestamp"),
+        ({"at": "0001-01-01T00:00:00+14:00"}, "invalid_timestamp"),
         ({"at": "2026-11-25T10:02:30Z"}, "future_timestamp"),
         ({"at": "2026-11-25T09:49:00Z"}, "stale_timestamp"),
     ],

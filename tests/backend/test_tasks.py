@@ -307,6 +307,8 @@ async def test_a_photo_goes_with_the_item(api, demo_city, db):
         ("community_staff", {"client_id": "not-a-uuid"}, 400, "invalid_request"),
         ("community_staff", {"due_at": "2020-01-01T00:00:00+08:00"}, 422, "invalid_due"),
         ("community_staff", {"due_at": "2099-01-01T00:00:00"}, 422, "invalid_due"),
+        ("community_staff", {"due_at": "2099-01-01T00:00:00+08:00"}, 422, "invalid_due"),
+        ("community_staff", {"due_at": "9999-12-31T23:59:59-12:00"}, 422, "invalid_due"),
         ("community_staff", {"surprise": 1}, 400, "invalid_request"),
         ("grid_leader", {}, 403, "forbidden"),
         ("resident", {}, 403, "forbidden"),

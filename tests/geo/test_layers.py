@@ -556,6 +556,18 @@ def test_unreadable_file(tmp_path, name):
     assert raised.value.code == "unreadable_file"
 
 
+@pytest.mark.filterwarnings("ignore:Non closed ring:RuntimeWarning")
+def test_a_geometry_geos_will_not_build_is_unreadable(tmp_path):
+    ring = '{"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}'
+    feature = f'{{"type": "Feature", "properties": {{"code": "x"}}, "geometry": {ring}}}'
+    path = text_file(
+        tmp_path / "grids.geojson", f'{{"type": "FeatureCollection", "features": [{feature}]}}'
+    )
+    error = error_of(path)
+    assert error.code == "unreadable_file"
+    assert "malformed" in error.reason
+
+
 def test_missing_file_and_zip_without_shapefile(tmp_path):
     assert error_of(tmp_path / "nowhere.gpkg").code == "unreadable_file"
     with zipfile.ZipFile(tmp_path / "docs.zip", "w") as archive:
