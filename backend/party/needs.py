@@ -10,6 +10,7 @@ import msgspec
 from backend.areas.schemas import AreaRef
 from backend.auth.principal import Principal
 from backend.cases.levels import code_within
+from backend.cases.placement import in_area
 from backend.coords import wgs84_point
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
@@ -31,6 +32,19 @@ from backend.party.tables import CommunityNeed, NeedClaim, PartyMember
 LIST_LIMIT = 200
 
 
+async def check_place(community_code: str, lon: float, lat: float) -> None:
+    """A need takes place in its community's street: a point elsewhere is a slip of the
+    finger (0, 0 is in the sea), and members would walk to the wrong place."""
+    street = community_code[:9]
+    where = await in_area(lon, lat)  # 422 outside_all_grids outside the city
+    if street not in where.area_codes.split(",") and not where.owner_code.startswith(street):
+        raise Invalid(
+            "place_outside_street",
+            f"({lon:.6f}, {lat:.6f}) is not in the street of community {community_code}",
+            street=street,
+        )
+
+
 async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     """A community's staff (or its street's) publish a need; the same client_id twice makes
     one need. True when made now."""
@@ -43,6 +57,7 @@ async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     community = await community_ref(data.community_code)
     require_within(community.code, own)
     lon, lat = wgs84_point(data.lon, data.lat, data.crs)
+    await check_place(community.code, lon, lat)
     now = datetime.now(UTC)
     check_window(data.starts_at, data.ends_at, now)
     title = data.title.strip()

@@ -57,6 +57,24 @@ async def test_malformed_json_body(client, content):
     assert r.json()["code"] == "malformed_body"
 
 
+@pytest.mark.parametrize(
+    ("password", "refused"),
+    [(rb'"pw\u0000"', True), (rb'"pw\\\u0000"', True), (rb'"pw\\u0000"', False)],
+    ids=["NUL", "backslash and NUL", "a backslash, then the letters u0000"],
+)
+async def test_nul_in_a_json_string_is_refused_whatever_the_database(client, password, refused):
+    # SQLite would store it and PostgreSQL refuse it: refused before either sees it.
+    r = await client.post(
+        "/api/auth/sign-in",
+        content=b'{"phone": "13900000001", "password": ' + password + b"}",
+        headers={"content-type": "application/json"},
+    )
+    if refused:
+        assert (r.status_code, r.json()["code"]) == (400, "invalid_value")
+    else:
+        assert r.status_code == 401
+
+
 async def test_password_longer_than_allowed_is_refused_before_hashing(client):
     r = await client.post("/api/auth/sign-in", json={"phone": "13900000001", "password": "x" * 129})
     assert r.status_code == 400

@@ -67,6 +67,10 @@ async def rows(db, table, *where) -> list[dict]:
         table._meta.db = bound
 
 
+# Filled in by the test from the demo city: a point in a street other than COMMUNITY's.
+OTHER_STREET = {"lon": "other street", "lat": "other street"}
+
+
 def need_body(start: timedelta, length: timedelta, capacity: int = 5, **extra) -> dict:
     now = datetime.now(UTC)
     return {
@@ -186,6 +190,9 @@ async def test_publishing_is_for_the_community_and_its_street(api, people, scrat
         (timedelta(hours=1), timedelta(hours=1), {"capacity": 0}, 400, "invalid_request"),
         (timedelta(hours=1), timedelta(hours=1), {"kind": "party"}, 400, "invalid_request"),
         (timedelta(hours=1), timedelta(hours=1), {"lat": 95}, 422, "invalid_coordinate"),
+        (timedelta(hours=1), timedelta(hours=1), {"lon": 0, "lat": 0}, 422, "outside_all_grids"),
+        # In the city, but in 海勃湾区's other street: not where the community's members live.
+        (timedelta(hours=1), timedelta(hours=1), OTHER_STREET, 422, "place_outside_street"),
         (timedelta(hours=1), timedelta(hours=1), {"community_code": "150303"}, 422, None),
         (timedelta(hours=1), timedelta(hours=1), {"title": "   "}, 422, "empty_title"),
         (
@@ -198,8 +205,13 @@ async def test_publishing_is_for_the_community_and_its_street(api, people, scrat
     ],
 )
 async def test_bad_needs_are_refused_and_write_nothing(
-    api, people, scratch_database, start, length, extra, status, code
+    api, people, scratch_database, demo_city, start, length, extra, status, code
 ):
+    if extra is OTHER_STREET:
+        areas = demo_city.areas
+        streets = areas[(areas["code"].str.len() == 9) & (areas["code"] != COMMUNITY[:9])]
+        spot = streets.geometry.iloc[0].representative_point()
+        extra = {"lon": spot.x, "lat": spot.y}
     r = await api.post(
         "/api/party/needs", json=need_body(start, length, **extra), headers=people["street_staff"]
     )

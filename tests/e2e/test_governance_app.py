@@ -356,8 +356,11 @@ async def test_the_dashboard_shows_the_figures_the_api_gives(
         await ctx.close()
 
 
-async def test_a_party_member_registers_claims_a_need_and_reports_hours(browser, live_server):
+async def test_a_party_member_registers_claims_a_need_and_reports_hours(
+    browser, live_server, demo_city
+):
     now = datetime.now(UTC)
+    spot = shapely.point_on_surface(demo_city.grids.set_index("code").loc[DEMO_GRID_CODE].geometry)
     with api(live_server, "community_staff") as staff:
         need = staff.post(
             "/api/party/needs",
@@ -367,8 +370,8 @@ async def test_a_party_member_registers_claims_a_need_and_reports_hours(browser,
                 "kind": "volunteer",
                 "title": "陪伴独居老人就医",
                 "place": "团结社区党群服务中心",
-                "lon": 106.8,
-                "lat": 39.67,
+                "lon": spot.x,
+                "lat": spot.y,
                 "starts_at": (now - timedelta(hours=1)).isoformat(),
                 "ends_at": (now + timedelta(hours=2)).isoformat(),
                 "capacity": 3,
