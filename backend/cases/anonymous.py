@@ -23,7 +23,6 @@ from backend.cases.public import (
     PublicEvent,
     category_names,
     mask_mobiles,
-    place_names,
     public_event,
 )
 from backend.cases.records import columns_of, state_of
@@ -39,6 +38,7 @@ from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.locator import GridIndex
+from backend.grids.names import place_names
 
 # Someone who has not signed in, shown as nobody in particular.
 _NOBODY = "****"

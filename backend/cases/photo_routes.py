@@ -20,6 +20,7 @@ from litestar.response import File
 
 from backend.auth.principal import Principal
 from backend.cases import photos, service
+from backend.cases.photo_files import remove_files, write_files
 from backend.cases.photo_tables import CasePhoto
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
@@ -67,20 +68,6 @@ def _prepare(upload: bytes) -> _Prepared:
 
 def _folder(state: State) -> Path:
     return state.settings.data_dir / "photos"
-
-
-def _write(folder: Path, files: dict[str, bytes]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        # Written aside then renamed: a reader never gets half a file.
-        tmp = folder / f"{name}.part"
-        tmp.write_bytes(content)
-        tmp.replace(folder / name)
-
-
-def _remove(folder: Path, names: list[str]) -> None:
-    for name in names:
-        (folder / name).unlink(missing_ok=True)
 
 
 def _out(row: dict[str, Any]) -> PhotoOut:
@@ -172,7 +159,7 @@ class PhotosController(Controller):
             raise ApiError(_STATUS[exc.code], exc.code, exc.reason) from None
         file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
         files = {file_id: prepared.photo, thumb_id: prepared.thumb}
-        await anyio.to_thread.run_sync(_write, _folder(state), files)
+        await anyio.to_thread.run_sync(write_files, _folder(state), files)
         row = {
             "client_id": client_id,
             "case_id": case_id,
@@ -188,11 +175,11 @@ class PhotosController(Controller):
         try:
             stored, created = await _record(case, client_id, row, principal)
         except BaseException:
-            await anyio.to_thread.run_sync(_remove, _folder(state), list(files))
+            await anyio.to_thread.run_sync(remove_files, _folder(state), list(files))
             raise
         if not created:
             # The same upload, sent twice at once, was stored by the other request.
-            await anyio.to_thread.run_sync(_remove, _folder(state), list(files))
+            await anyio.to_thread.run_sync(remove_files, _folder(state), list(files))
             return Response(_same_sender(stored, case_id, principal), status_code=200)
         return Response(_out(stored), status_code=201)
 

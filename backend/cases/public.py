@@ -11,9 +11,7 @@ from typing import Any
 
 import msgspec
 
-from backend.areas.tables import Area
 from backend.cases.tables import Category
-from backend.grids.tables import Grid
 
 # Mainland mobile numbers that people type into free text ("电话13812345678").
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -40,16 +38,6 @@ def mask_mobiles(text: str) -> str:
     '请联系138****5678或0473-3123456'
     """
     return MOBILE.sub(r"\1****\2", text)
-
-
-async def place_names(codes: Iterable[str]) -> dict[str, str]:
-    """The name of each grid or area code among ``codes`` that exists."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    areas = await Area.select(Area.code, Area.name).where(Area.code.is_in(wanted))
-    grids = await Grid.select(Grid.code, Grid.name).where(Grid.code.is_in(wanted))
-    return {r["code"]: r["name"] for r in [*areas, *grids]}
 
 
 async def category_names(codes: Iterable[str]) -> dict[str, str]:

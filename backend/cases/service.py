@@ -14,7 +14,6 @@ from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
 from backend.cases.placement import place
 from backend.cases.policy import DEPARTMENT, Actor, covers, serves
-from backend.cases.public import place_names
 from backend.cases.records import case_out, columns_of, insert_new, state_of
 from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError
@@ -29,6 +28,7 @@ from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.locator import GridIndex
+from backend.grids.names import place_names
 from backend.grids.tables import GridPost
 from backend.people.tables import Person
 

@@ -7,14 +7,12 @@ the events, ``mode.changed`` first (scope: the area's code), last in the transac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from piccolo.columns.combination import Or
 
-from backend.areas.tables import Area
 from backend.auth.guards import ADMINS
 from backend.auth.principal import Principal
 from backend.cases.levels import code_within, parent_code, scope_prefix
@@ -42,7 +40,7 @@ from backend.emergency.schemas import (
 from backend.emergency.tables import EmergencyMode
 from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append
-from backend.grids.tables import Grid
+from backend.grids.names import place_names
 from backend.people.tables import Person
 
 
@@ -68,18 +66,9 @@ def _within(code: str, admin_area: str) -> None:
         )
 
 
-async def _names(codes: Iterable[str]) -> dict[str, str]:
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    areas = await Area.select(Area.code, Area.name).where(Area.code.is_in(wanted))
-    grids = await Grid.select(Grid.code, Grid.name).where(Grid.code.is_in(wanted))
-    return {r["code"]: r["name"] for r in [*areas, *grids]}
-
-
 async def _existing(code: str) -> str:
     """The area's (or grid's) name; 422 ``unknown_area`` for a code that names neither."""
-    name = (await _names([code])).get(code) if is_code(code) else None
+    name = (await place_names([code])).get(code) if is_code(code) else None
     if name is None:
         raise Invalid("unknown_area", f"no area or grid {code!r}", area=code)
     return name
@@ -247,7 +236,7 @@ async def current(area: str | None) -> CurrentModes:
     shown = modes if area is None else related(modes, area)
     factor = 1.0 if area is None else effective_factor(shown, area)
     active = [rows[m.id] for m in shown]
-    names = await _names(r["area_code"] for r in active)
+    names = await place_names(r["area_code"] for r in active)
     ordered = sorted(active, key=lambda r: (len(r["area_code"]), r["area_code"]))
     return CurrentModes(area, factor, [_out(r, names) for r in ordered])
 
@@ -265,5 +254,5 @@ async def history(area: str | None, limit: int, offset: int) -> ModeHistory:
         query = query.where(_around_or_inside(area))
         count = count.where(_around_or_inside(area))
     rows = await query.order_by(EmergencyMode.id, ascending=False).limit(limit).offset(offset)
-    names = await _names(r["area_code"] for r in rows)
+    names = await place_names(r["area_code"] for r in rows)
     return ModeHistory([_out(r, names) for r in rows], await count)

@@ -8,9 +8,10 @@ from piccolo.columns.combination import WhereRaw
 
 from backend.cases import departments
 from backend.cases.photo_tables import CasePhoto
-from backend.cases.public import category_names, place_names
+from backend.cases.public import category_names
 from backend.cases.tables import Case, Category
 from backend.errors import NotFound
+from backend.grids.names import place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (
     PRIVATE_GROUPS,

@@ -15,6 +15,7 @@ import anyio
 
 from backend.auth.principal import Principal
 from backend.cases import photos
+from backend.cases.photo_files import remove_files, write_files
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
 from backend.tasks.items import markable
@@ -36,19 +37,6 @@ class _Prepared:
 def _prepare(upload: bytes) -> _Prepared:
     photo = photos.clean(upload)
     return _Prepared(photo, photos.thumbnail(photo), photos.inspect(photo))
-
-
-def _write(folder: Path, files: dict[str, bytes]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        tmp = folder / f"{name}.part"  # renamed when whole: a reader never gets half a file
-        tmp.write_bytes(content)
-        tmp.replace(folder / name)
-
-
-def _remove(folder: Path, names: list[str]) -> None:
-    for name in names:
-        (folder / name).unlink(missing_ok=True)
 
 
 def out(row: dict[str, Any]) -> TaskPhotoOut:
@@ -79,7 +67,7 @@ async def upload(
         raise ApiError(_STATUS[exc.code], exc.code, exc.reason) from None
     file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
     files = {file_id: prepared.photo, thumb_id: prepared.thumb}
-    await anyio.to_thread.run_sync(_write, folder, files)
+    await anyio.to_thread.run_sync(write_files, folder, files)
     row = {
         "client_id": client_id,
         "item": item_id,
@@ -99,10 +87,10 @@ async def upload(
                 inserted = await TaskPhoto.insert(TaskPhoto(**row)).returning(TaskPhoto.id)
                 row["id"] = inserted[0]["id"]
     except BaseException:
-        await anyio.to_thread.run_sync(_remove, folder, list(files))
+        await anyio.to_thread.run_sync(remove_files, folder, list(files))
         raise
     if earlier is not None:  # the same upload, sent twice at once, was stored by the other
-        await anyio.to_thread.run_sync(_remove, folder, list(files))
+        await anyio.to_thread.run_sync(remove_files, folder, list(files))
         return earlier, False
     return out(row), True
 
