@@ -162,6 +162,22 @@ def _same_sender(row: dict[str, Any], principal: Principal, actor: Actor) -> Cas
     return case_out(row, actor)
 
 
+_WORKFLOW_EVENTS = sorted(f"case.{a.value}" for a in Action)
+
+
+async def _made_by(case_id: int, body: TransitionIn, actor: Actor) -> bool:
+    """Whether the case's last workflow step was ``body``'s action by ``actor``: a send made
+    from the version before it is then that step's repeat (one person does not mean the same
+    action twice from one version), whatever its details."""
+    last = (
+        await Event.select(Event.type, Event.actor)
+        .where((Event.subject == f"case:{case_id}") & Event.type.is_in(_WORKFLOW_EVENTS))
+        .order_by(Event.id, ascending=False)
+        .first()
+    )
+    return last == {"type": f"case.{body.action}", "actor": actor.person_id}
+
+
 def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -> NewEvent:
     return NewEvent(f"case.{event['type']}", f"case:{case_id}", scope, event, actor)
 
@@ -248,6 +264,10 @@ async def move(
         if not may_see(row):
             raise NotFound("case", case_id)
         if body.version is not None and body.version != row["version"]:
+            if body.version + 1 == row["version"] and await _made_by(case_id, body, actor):
+                # The same send again, its answer lost on the way (a phone in a stairwell):
+                # the case as that send left it, not a conflict to resolve by hand.
+                return row
             raise ApiError(409, "stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
         limit = None

@@ -227,3 +227,25 @@ async def test_a_second_report_nearby_is_offered_the_first_to_join(api, spot):
     timeline = (await api.get(f"/api/cases/{first['id']}/events", headers=resident)).json()
     assert [e["type"] for e in timeline] == ["case.submit", "case.support"]
     assert worker_id == timeline[1]["actor"]
+
+
+async def test_the_same_step_sent_again_is_its_answer_not_a_conflict(api, spot):
+    # A phone whose answer was lost sends the step again from the version it had.
+    resident, _ = await session(api, "resident")
+    leader, _ = await session(api, "grid_leader")
+    staff, _ = await session(api, "community_staff")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+    accept = {"action": "accept", "version": case["version"]}
+    first = await api.post(url, json=accept, headers=leader)
+    again = await api.post(url, json=accept, headers=leader)
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.json()["version"] == first.json()["version"] == case["version"] + 1
+    events = (await api.get(f"{url.removesuffix('/transitions')}/events", headers=leader)).json()
+    assert [e["type"] for e in events].count("case.accept") == 1
+
+    # Not the same step: another action, or the same one by someone else, is a conflict.
+    reject = {"action": "reject", "reason": "重复", "version": case["version"]}
+    for body, headers in ((reject, leader), (accept, staff)):
+        r = await api.post(url, json=body, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (409, "stale_version")
