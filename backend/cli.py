@@ -18,6 +18,7 @@ ROLE_ORDER = [
     ("grid_leader", "网格长"),
     ("grid_police", "网格警"),
     ("grid_worker", "专职网格员"),
+    ("department", "职能部门工作人员 (海勃湾区 城管)"),
     ("resident", "居民"),
 ]
 

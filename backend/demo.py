@@ -14,12 +14,13 @@ from piccolo.table import Table
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
 from backend.buildings.tables import Building
+from backend.cases.department_tables import Department, DepartmentMember
 from backend.db import write_transaction
 from backend.grids.tables import Grid, GridPost
 from backend.people.tables import Person
 from backend.points.tables import ServicePoint
 from backend.spatial import footprint_values
-from geo.demo import DemoCity
+from geo.demo import DEMO_DEPARTMENT, DemoCity
 
 log = logging.getLogger("wangge.demo")
 
@@ -109,6 +110,14 @@ async def _load_people(people: pd.DataFrame, posts: pd.DataFrame, password: str)
         (
             {"grid": grid_ids[r["grid_code"]], "person": person_ids[r["phone"]], "post": r["post"]}
             for r in _records(posts)
+        ),
+    )
+    department = await Department.select(Department.id).where(Department.code == DEMO_DEPARTMENT)
+    await _insert(
+        DepartmentMember,
+        (
+            {"person": person_ids[phone], "department": department[0]["id"]}
+            for phone in people.loc[people["role"] == "department", "phone"]
         ),
     )
 

@@ -23,13 +23,22 @@ from geo.demo_buildings import building_table
 from geo.demo_layout import METRIC_CRS, area_table, grid_table
 from geo.demo_people import (
     DEMO_ACCOUNTS,
+    DEMO_DEPARTMENT,
     DEMO_GRID_CODE,
+    department_officer,
     people_and_posts,
     property_secretaries,
 )
 from geo.demo_points import service_point_table
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_GRID_CODE", "METRIC_CRS", "DemoCity", "build_demo_city"]
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_DEPARTMENT",
+    "DEMO_GRID_CODE",
+    "METRIC_CRS",
+    "DemoCity",
+    "build_demo_city",
+]
 
 _TO_LONLAT = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
 
@@ -74,6 +83,7 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
     points = service_point_table(areas, grids, rng)
     people, posts = people_and_posts(areas, grids, rng)
     people, posts = property_secretaries(people, posts, points, rng)
+    people = department_officer(people, rng)
     return DemoCity(
         areas=_frame(areas, ["code", "name", "level", "parent_code"]),
         grids=_frame(

@@ -21,8 +21,12 @@ DEMO_ACCOUNTS: dict[str, str] = {
     "grid_leader": "13900000005",
     "grid_police": "13900000006",
     "grid_worker": "13900000007",
+    "department": "13900000008",
     "resident": "13900000009",
 }
+# The department of the demo's department officer: 海勃湾区's 城管 bureau (backend/cases/
+# departments.json), to whom a street dispatches what its grids cannot handle.
+DEMO_DEPARTMENT = "cg"
 
 AREA_ROLES = {
     "city": ("city_admin", 3),
@@ -37,6 +41,7 @@ DEMO_AREAS = {
     "city_admin": names.CITY_CODE,
     "district_admin": DEMO_GRID_CODE[:6],
     "street_staff": DEMO_GRID_CODE[:9],
+    "department": DEMO_GRID_CODE[:6],
 }
 
 
@@ -147,3 +152,17 @@ def property_secretaries(
         pd.concat([people, added], ignore_index=True),
         pd.concat([posts, held], ignore_index=True),
     )
+
+
+def department_officer(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Add the demo's department officer (of ``DEMO_DEPARTMENT``, serving 海勃湾区). Drawn
+    after everyone else, so nobody else changes."""
+    officer = pd.DataFrame(
+        {
+            "phone": [DEMO_ACCOUNTS["department"]],
+            "name": names.person_names(1, rng),
+            "role": ["department"],
+            "area_code": [DEMO_AREAS["department"]],
+        }
+    )
+    return pd.concat([people, officer], ignore_index=True)

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from geo.demo import DEMO_ACCOUNTS
 from tests.backend.case_steps import Driver, add_department_officer, demo_spot, sign_in
 
 WUDA_PHONE = "13900000011"  # a 城管 officer of 乌达区: not the demo street's district
@@ -135,3 +136,17 @@ async def test_a_dispatch_naming_nobody_goes_to_the_post_of_the_category(driver,
     assert (await driver.act("grid_leader", up, "escalate")).status_code == 200
     r = await driver.act("community_staff", up, "dispatch")
     assert (r.status_code, r.json()["code"]) == (422, "missing_field")
+
+
+async def test_the_demo_citys_own_department_officer_takes_what_is_sent_to_chengguan(
+    driver, demo_city
+):
+    case_id = await driver.report(demo_spot(demo_city))
+    await driver.drive(case_id, "department")
+    officer = await sign_in(driver.client, "department", DEMO_ACCOUNTS["department"])
+    listed = await driver.client.get("/api/case-list", headers=officer.headers)
+    assert case_id in [c["id"] for c in listed.json()["items"]]
+    r = await driver.client.post(
+        f"/api/cases/{case_id}/transitions", json={"action": "start"}, headers=officer.headers
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "handling"), r.text

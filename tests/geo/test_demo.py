@@ -244,11 +244,12 @@ def test_people_and_roles(city):
     assert people["phone"].str.fullmatch(r"1[358]\d{9}").all()
     assert set(people["role"]) == {
         "city_admin", "district_admin", "street_staff", "community_staff",
-        "grid_leader", "grid_police", "grid_worker", "resident",
+        "grid_leader", "grid_police", "grid_worker", "resident", "department",
     }  # fmt: skip
     assert people["name"].str.fullmatch(r"[\u4e00-\u9fff]{2,4}").all()
     area_level = people["area_code"].map(city.areas.set_index("code")["level"])
     expected = {"city_admin": "city", "district_admin": "district", "street_staff": "street"}
+    expected["department"] = "district"
     assert (area_level == people["role"].map(expected).fillna("community")).all()
 
 
@@ -263,6 +264,7 @@ def test_demo_accounts(city):
     assert people.loc[DEMO_ACCOUNTS["city_admin"], "area_code"] == "150300"
     assert people.loc[DEMO_ACCOUNTS["district_admin"], "area_code"] == "150302"
     assert people.loc[DEMO_ACCOUNTS["street_staff"], "area_code"] == DEMO_GRID_CODE[:9]
+    assert people.loc[DEMO_ACCOUNTS["department"], "area_code"] == DEMO_GRID_CODE[:6]
     for role in ("community_staff", "grid_leader", "grid_police", "grid_worker", "resident"):
         assert people.loc[DEMO_ACCOUNTS[role], "area_code"] == DEMO_GRID_CODE[:12]
     held = city.posts[city.posts["grid_code"] == DEMO_GRID_CODE].set_index("phone")["post"]
