@@ -203,18 +203,23 @@ def _visible(row: dict[str, Any], principal: Principal, actor: Actor) -> bool:
     )
 
 
-async def read(case_id: int, principal: Principal) -> CaseOut:
+async def _readable(case_id: int, principal: Principal) -> tuple[dict[str, Any], Actor]:
     row = await _row(case_id)
     actor = await actor_of(principal)
     if not _visible(row, principal, actor):
         raise NotFound("case", case_id)  # not 403: whether it exists is not theirs to know
+    return row, actor
+
+
+async def read(case_id: int, principal: Principal) -> CaseOut:
+    row, actor = await _readable(case_id, principal)
     case = case_out(row, actor)
     case.owner_name = (await place_names([row["owner_code"]])).get(row["owner_code"])
     return case
 
 
 async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
-    await read(case_id, principal)
+    await _readable(case_id, principal)
     rows = (
         await Event.select(Event.id, Event.at, Event.type, Event.actor, Event.payload)
         .where(Event.subject == f"case:{case_id}")

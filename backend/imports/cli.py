@@ -37,12 +37,15 @@ class StepBar:
         self.stream.flush()
 
 
-def _mapping(pairs: list[str]) -> dict[str, str]:
+def column_mapping(
+    pairs: list[str], hint: str = "canonical=source, e.g. code=网格编码"
+) -> dict[str, str]:
+    """``--map canonical=column`` options as a mapping (the layer and the people import)."""
     out = {}
     for pair in pairs:
         canonical, sep, source = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--map takes canonical=source, e.g. code=网格编码, not {pair!r}")
+            raise SystemExit(f"--map takes {hint}, not {pair!r}")
         out[canonical.strip()] = source.strip()
     return out
 
@@ -88,7 +91,7 @@ async def _stored(kind: str) -> gpd.GeoDataFrame:
 def cmd_import(args: argparse.Namespace) -> None:
     try:
         layer = read_layer(
-            args.file, args.kind, layer=args.layer, crs=args.crs, columns=_mapping(args.map)
+            args.file, args.kind, layer=args.layer, crs=args.crs, columns=column_mapping(args.map)
         )
     except LayerError as exc:
         sys.exit(f"cannot import {args.file}: {exc.reason} [{exc.code}]")

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from backend.db import make_engine, migrate
+from backend.imports.cli import column_mapping
 from backend.people.checks import RowProblem
 from backend.people.importer import NewAccount, PeopleImport, import_people
 from backend.people.roster import GUESSES, RosterError, read_roster
@@ -69,19 +70,11 @@ def _keeper(path: Path) -> Callable[[list[NewAccount]], None]:
 
 
 async def _run(args: argparse.Namespace, passwords: Path) -> PeopleImport:
-    roster = read_roster(args.file, _mapping(args.map))
+    roster = read_roster(
+        args.file, column_mapping(args.map, "canonical=column, e.g. phone=联系方式")
+    )
     await migrate(make_engine(Settings.from_env().database_url))
     return await import_people(roster, dry_run=args.dry_run, keep_accounts=_keeper(passwords))
-
-
-def _mapping(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        canonical, sep, source = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--map takes canonical=column, e.g. phone=联系方式, not {pair!r}")
-        out[canonical.strip()] = source.strip()
-    return out
 
 
 def _print(args: argparse.Namespace, result: PeopleImport, passwords: Path) -> int:
