@@ -58,7 +58,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 YEAR_START = datetime(2025, 1, 1, tzinfo=TZ).timestamp()
 YEAR_END = datetime(2026, 1, 1, tzinfo=TZ).timestamp()  # the data's "now"
 MONTH = "2025-06"
-ROUNDS = 5
+ROUNDS = 9
 TARGETS = {"figures": "<= 2", "assessment": "<= 2"}
 HOUR = 3600.0
 

@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from backend.assessment.case_sql import PART_FLAGS, UNIT, head, source, territory
 from backend.assessment.dialect import Dialect, p90_by_rank
 
-# What each part sums besides its flags.
+# What each part sums besides its flags. Every sum is a whole number: cast back to one, since
+# PostgreSQL sums bigints as numeric, which reaches Python as Decimal, slow to convert.
 _EXTRA = {
     "cases": {"rating_sum": "SUM(CASE WHEN rated = 1 THEN rating ELSE 0 END)"},
     "events": {
         "response_n": "COUNT(response_s)",
-        "response_sum_s": "SUM(response_s)",
+        "response_sum_s": "CAST(SUM(response_s) AS BIGINT)",
         "handling_n": "COUNT(handling_s)",
-        "handling_sum_s": "SUM(handling_s)",
+        "handling_sum_s": "CAST(SUM(handling_s) AS BIGINT)",
     },
 }
 _KEY = {"worker": "wk", "grid": "gr", "community": "cm", "street": "st", "district": "di"}
@@ -86,12 +87,13 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
             "FROM fine WHERE level = 'place'"
             for lv in up
         )
-        sums = ", ".join(f"SUM({k}) AS {k}" for k in summed(part))
+        sums = ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
         parts.append(
             f"SELECT level, unit, {sums} FROM ({rolled}) r WHERE unit IS NOT NULL "
             "GROUP BY level, unit"
         )
-    body = f"""{head(d, levels, part)},
+    # The percentiles read the facts a second time.
+    body = f"""{head(d, levels, part, shared=p90)},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
 fine AS MATERIALIZED (
   SELECT {level} AS level, {unit} AS unit, {_sums(part)} FROM f GROUP BY GROUPING SETS ({sets})
@@ -119,14 +121,15 @@ def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
         for level in levels
     )
     if not p90:
-        return f"{head(d, levels, part)},\nagg AS ({sums})\nSELECT * FROM agg"
+        # One SELECT per level reads the facts.
+        return f"{head(d, levels, part, shared=True)},\nagg AS ({sums})\nSELECT * FROM agg"
     long = "\nUNION ALL\n".join(
         f"SELECT '{level}' AS level, {UNIT[level]} AS unit, response_s, handling_s "
         f"FROM {source([level])} WHERE {UNIT[level]} IS NOT NULL"
         for level in levels
     )
     keys = "level, unit"
-    return f"""{head(d, levels, part)},
+    return f"""{head(d, levels, part, shared=True)},
 agg AS ({sums}),
 lv AS MATERIALIZED ({long}),
 rp AS ({p90_by_rank("lv", keys, "response_s")}),

@@ -42,11 +42,20 @@ class Ranked:
     rank: int | None
 
 
-def normalised(key: str, value: float | None, column: Sequence[float | None]) -> float | None:
-    """``value`` of indicator ``key`` on 0..1; ``column`` holds the values of every unit of the
-    level (for the times and hours, which are compared with the best of them).
+def best_of(key: str, column: Sequence[float | None]) -> float | None:
+    """What a time or hours value of indicator ``key`` is compared with: the level's shortest
+    time or most hours among ``column`` (every unit's value); None for rates and ratings."""
+    indicator = BY_KEY[key]
+    present = [v for v in column if v is not None]
+    if indicator.unit in ("rate", "rating") or not present:
+        return None
+    return min(present) if indicator.better == "lower" else max(present)
 
-    >>> normalised("rework_rate", 0.25, []), normalised("response_mean_s", 200, [100, 200])
+
+def normalised(key: str, value: float | None, best: float | None) -> float | None:
+    """``value`` of indicator ``key`` on 0..1; ``best`` is the level's :func:`best_of`.
+
+    >>> normalised("rework_rate", 0.25, None), normalised("response_mean_s", 200, 100)
     (0.75, 0.5)
     """
     if value is None:
@@ -56,23 +65,21 @@ def normalised(key: str, value: float | None, column: Sequence[float | None]) ->
         return value if indicator.better == "higher" else 1 - value
     if indicator.unit == "rating":
         return (value - 1) / 4
-    present = [v for v in column if v is not None]
     if indicator.better == "lower":
-        best = min(present)
         return 1.0 if value == 0 else best / value
-    most = max(present)
-    return 1.0 if most == 0 else value / most
+    return 1.0 if best == 0 else value / best
 
 
 def scores(units: Mapping[str, Figures], weights: Mapping[str, float]) -> dict[str, float | None]:
     """The composite score of each unit (see the module's text)."""
     used = {k: w for k, w in weights.items() if w > 0}
-    columns = {k: [f.get(k) for f in units.values()] for k in used}
+    # Once per indicator, not per unit: a level may have a thousand workers.
+    best = {k: best_of(k, [f.get(k) for f in units.values()]) for k in used}
     out: dict[str, float | None] = {}
     for code, figures in units.items():
         total = weight = 0.0
         for key, w in used.items():
-            value = normalised(key, figures.get(key), columns[key])
+            value = normalised(key, figures.get(key), best[key])
             if value is not None:
                 total += w * value
                 weight += w
