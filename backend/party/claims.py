@@ -75,8 +75,10 @@ def _event(kind: str, row: dict[str, Any], actor: int, **payload: Any) -> NewEve
     return NewEvent(kind, f"claim:{row['id']}", row["community_code"], payload, actor)
 
 
-async def claim(need_id: int, principal: Principal) -> ClaimOut:
-    """The asker takes one place on a need of their own community, while places are left."""
+async def claim(need_id: int, principal: Principal) -> tuple[ClaimOut, bool]:
+    """The asker takes one place on a need of their own community, while places are left; and
+    whether it was taken now (False: they hold it already, and get that claim back, so that a
+    phone resending a claim whose answer it lost is not told of a conflict)."""
     member = await member_row_of(principal.id)
     now = datetime.now(UTC)
     async with write_transaction(NeedClaim._meta.db):
@@ -97,9 +99,8 @@ async def claim(need_id: int, principal: Principal) -> ClaimOut:
                 community=need["community_code"],
                 home_community=member["home_community"],
             )
-        check_claimable(need["starts_at"], need["ends_at"], now)
         # Taking a place first also locks the need's row: concurrent claims queue here, so
-        # the duplicate check below sees a claim committed meanwhile.
+        # the check for a claim held already sees one committed meanwhile.
         taken = await CommunityNeed.raw(
             "UPDATE community_need SET claimed = claimed + 1 "
             "WHERE id = {} AND claimed < capacity RETURNING id",
@@ -111,7 +112,12 @@ async def claim(need_id: int, principal: Principal) -> ClaimOut:
             .first()
         )
         if held is not None:
-            raise ApiError(409, "already_claimed", "you have claimed this need", claim=held["id"])
+            if taken:
+                await CommunityNeed.raw(
+                    "UPDATE community_need SET claimed = claimed - 1 WHERE id = {}", need_id
+                )
+            return _out(await _claim_row(held["id"])), False
+        check_claimable(need["starts_at"], need["ends_at"], now)
         if not taken:
             raise ApiError(409, "need_full", "every place of this need is taken")
         inserted = await NeedClaim.insert(
@@ -119,7 +125,7 @@ async def claim(need_id: int, principal: Principal) -> ClaimOut:
         ).returning(NeedClaim.id)
         row = await _claim_row(inserted[0]["id"])
         await append([_event("party.need_claimed", row, principal.id)])
-    return _out(row)
+    return _out(row), True
 
 
 def _require_own(row: dict[str, Any], principal: Principal) -> None:

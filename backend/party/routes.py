@@ -97,9 +97,14 @@ class PartyController(Controller):
     async def need(self, need_id: Id, principal: NamedDependency[Principal]) -> NeedOut:
         return await needs.read(need_id, principal)
 
-    @post("/needs/{need_id:int}/claims", summary="Claim a place on a need of your community")
-    async def claim(self, need_id: Id, principal: NamedDependency[Principal]) -> ClaimOut:
-        return await claims.claim(need_id, principal)
+    @post(
+        "/needs/{need_id:int}/claims",
+        summary="Claim a place on a need of your community",
+        description="201 with the claim made; 200 with the claim you hold already.",
+    )
+    async def claim(self, need_id: Id, principal: NamedDependency[Principal]) -> Response[ClaimOut]:
+        made, now = await claims.claim(need_id, principal)
+        return Response(made, status_code=201 if now else 200)
 
     @delete("/claims/{claim_id:int}", summary="Withdraw your claim before the need starts")
     async def withdraw(self, claim_id: Id, principal: NamedDependency[Principal]) -> None:
