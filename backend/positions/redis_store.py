@@ -7,7 +7,11 @@ Keys, under a prefix:
 - ``where:pos`` and ``where:duty``: hashes person → "grid time_ms", where each worker's entry is
   and how new it is, so that a worker who moves to another of their grids leaves no copy
   behind and an older fix never overwrites a newer one;
-- ``grids``: the set of grids with entries; a scope's read takes those under it.
+- ``grids``: the set of grids with entries; a scope's read takes those under it;
+- ``lease:{person}``: while a worker is on duty, the process holding their socket renews this
+  key every third of ``lease_s``, and it expires ``lease_s`` after the last renewal. A presence
+  "on duty" whose lease is gone was left by a process that died without ending the duty: it is
+  read as off duty, so the big screen does not show a worker on duty forever.
 
 Writes are queued and sent by one task as one script call for everything queued meanwhile:
 under load a call carries hundreds of workers, and a worker who sent twice meanwhile is written
@@ -56,6 +60,8 @@ return 0
 """
 
 _Entry = tuple[str, int, bytes]  # grid, time_ms, body
+# How long a dead process's workers stay shown on duty.
+LEASE_S = 90.0
 
 
 def _ms(at: datetime) -> int:
@@ -63,14 +69,17 @@ def _ms(at: datetime) -> int:
 
 
 class RedisStore:
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, lease_s: float = LEASE_S) -> None:
         self.prefix = prefix
+        self.lease_ms = int(lease_s * 1000)
         self._redis = aioredis.Redis.from_url(url)
         self._put = self._redis.register_script(_PUT)
         self._queued: dict[tuple[str, int], _Entry] = {}
+        self._on_duty: set[int] = set()  # the workers whose leases this process renews
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write_forever(), name="positions-redis")
+        self._renewer = asyncio.create_task(self._renew_forever(), name="positions-leases")
 
     def _queue(self, kind: str, person: int, grid: str, at: datetime, body: bytes) -> None:
         key, t = (kind, person), _ms(at)
@@ -86,7 +95,28 @@ class RedisStore:
     async def put_presence(self, presence: Presence) -> None:
         body = msgspec.json.encode(presence)
         self._queue("duty", presence.person, presence.grid, presence.since, body)
+        lease = self._lease(presence.person)
+        if presence.on_duty:
+            self._on_duty.add(presence.person)
+            await self._redis.set(lease, 1, px=self.lease_ms)
+        else:
+            self._on_duty.discard(presence.person)
+            await self._redis.delete(lease)
         await self.flush()
+
+    def _lease(self, person: int) -> str:
+        return f"{self.prefix}lease:{person}"
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for person in self._on_duty:
+                        pipe.set(self._lease(person), 1, px=self.lease_ms)
+                    await pipe.execute()
+            except Exception:
+                log.exception("renewing duty leases in Redis failed; retrying")
 
     async def flush(self) -> None:
         async with self._lock:
@@ -137,15 +167,28 @@ class RedisStore:
             found = await pipe.execute()
         positions = [msgspec.json.decode(b, type=Position) for b in _flat(found[0::2])]
         presences = [msgspec.json.decode(b, type=Presence) for b in _flat(found[1::2])]
-        return combine(positions, presences)
+        return combine(positions, await self._leased(presences))
+
+    async def _leased(self, presences: list[Presence]) -> list[Presence]:
+        """The presences, with "on duty" kept only where its lease is alive."""
+        on = [p for p in presences if p.on_duty]
+        if not on:
+            return presences
+        alive = await self._redis.mget([self._lease(p.person) for p in on])
+        lapsed = {p.person for p, a in zip(on, alive, strict=True) if a is None}
+        return [
+            msgspec.structs.replace(p, on_duty=False) if p.person in lapsed else p
+            for p in presences
+        ]
 
     async def close(self) -> None:
         try:
             await self.flush()
         finally:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            for task in (self._writer, self._renewer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._redis.aclose()
 
 

@@ -128,3 +128,22 @@ async def test_writes_queued_in_a_burst_reach_redis_without_an_explicit_flush(pr
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_a_worker_left_on_duty_by_a_dead_process_is_read_as_off_duty(prefix):
+    alive = RedisStore(REDIS_URL, prefix, lease_s=0.3)
+    dying = RedisStore(REDIS_URL, prefix, lease_s=0.3)
+    reader = RedisStore(REDIS_URL, prefix)
+    try:
+        await alive.put_presence(Presence(1, "w1", GRID_A, True, T0))
+        await dying.put_presence(Presence(2, "w2", GRID_A, True, T0))
+        await dying.close()  # its process dies: the duty is never ended, the lease not renewed
+        await asyncio.sleep(0.6)  # two leases long: the living process renewed its own
+        on = {e.person: e.on_duty for e in await reader.latest(GRID_A)}
+        assert on == {1: True, 2: False}
+        await alive.put_presence(Presence(2, "w2", GRID_A, True, T0 + timedelta(minutes=1)))
+        on = {e.person: e.on_duty for e in await reader.latest(GRID_A)}
+        assert on == {1: True, 2: True}  # the worker's phone said "duty on" to another process
+    finally:
+        await alive.close()
+        await reader.close()
