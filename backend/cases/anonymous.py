@@ -16,9 +16,10 @@ from uuid import UUID
 import msgspec
 
 from backend.cases import tracking
+from backend.cases.actors import ANONYMOUS_ACTOR
 from backend.cases.categories import limits_of
 from backend.cases.placement import place
-from backend.cases.policy import ANONYMOUS_ACTOR, actions_for, masked
+from backend.cases.policy import actions_for, masked
 from backend.cases.public import (
     PublicEvent,
     category_names,

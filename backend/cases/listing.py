@@ -2,9 +2,9 @@
 
 Who sees what is ``service.read``'s rule written as SQL, so that listing never loads a city's
 cases to sort them out in Python: residents see the cases they reported; everyone else also
-the cases assigned to them and those owned in their territory (``policy.covers``): their grids
+the cases assigned to them and those owned in their territory (``actors.covers``): their grids
 for grid roles, every code under their area's prefix for centre staff and admins; department
-staff also the cases dispatched to their department (``policy.serves``).
+staff also the cases dispatched to their department (``actors.serves``).
 
 Codes are prefixes of each other (``levels``), so area and category filters are ``LIKE 'x%'``;
 the user's text is escaped first, so that ``_`` and ``%`` in it match only themselves.
@@ -26,8 +26,8 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from backend.auth.principal import Principal
+from backend.cases.actors import DEPARTMENT, GRID_ROLES, Actor
 from backend.cases.levels import level_of_code, scope_prefix
-from backend.cases.policy import DEPARTMENT, GRID_ROLES, Actor
 from backend.cases.public import mask_mobiles
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
@@ -174,7 +174,7 @@ def _territory(actor: Actor) -> Any | None:
 
 
 def _department(actor: Actor) -> Any | None:
-    """``policy.serves(actor, department, owner_code)`` as SQL; None for non-department staff."""
+    """``actors.serves(actor, department, owner_code)`` as SQL; None for non-department staff."""
     if actor.role != DEPARTMENT or actor.department is None:
         return None
     theirs = Case.department == actor.department

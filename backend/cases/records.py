@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from backend.cases.policy import Actor, actions_for, mask_phone
+from backend.cases.actors import Actor
+from backend.cases.policy import actions_for, mask_phone
 from backend.cases.schemas import CaseOut
 from backend.cases.states import CaseState
 from backend.cases.tables import Case

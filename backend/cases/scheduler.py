@@ -32,8 +32,8 @@ from typing import Any
 from piccolo.columns.combination import And, WhereRaw
 from piccolo.engine import Engine, PostgresEngine
 
+from backend.cases.actors import SYSTEM_ACTOR
 from backend.cases.categories import Limits, limits_of
-from backend.cases.policy import SYSTEM_ACTOR
 from backend.cases.records import columns_of, state_of
 from backend.cases.states import OPEN, Action, Command, Transition, WorkflowError
 from backend.cases.tables import Case

@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 
 from backend.auth.principal import Principal, Recent
+from backend.cases.actors import DEPARTMENT, Actor, covers, serves
 from backend.cases.categories import limits_of
 from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
 from backend.cases.placement import place
-from backend.cases.policy import DEPARTMENT, Actor, covers, serves
 from backend.cases.records import case_out, columns_of, insert_new, state_of
 from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError

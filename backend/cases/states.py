@@ -11,13 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from backend.cases.actors import Actor
 from backend.cases.levels import Level, level_of_code
-
-# Only for the annotation of Command.actor: policy builds on these types, so it imports us.
-if TYPE_CHECKING:
-    from backend.cases.policy import Actor
 
 
 class Kind(StrEnum):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from backend.cases.actors import AREA_ROLES, DEPARTMENT, GRID_ROLES, Actor
 from backend.cases.departments import check_department, department_of
 from backend.cases.levels import Level, code_within, level_of_code
-from backend.cases.policy import AREA_ROLES, DEPARTMENT, GRID_ROLES, Actor
 from backend.errors import Invalid
 from backend.grids.tables import GridPost
 from backend.people.tables import Person

@@ -33,7 +33,7 @@ clock (accept, escalate, reopen, unshelve) carries ``time_limit``, computed with
 :func:`timing.time_limit` from the category's limits, the priority and the emergency factor.
 
 >>> from datetime import datetime, timedelta, timezone
->>> from backend.cases.policy import Actor
+>>> from backend.cases.actors import Actor
 >>> now = datetime(2025, 5, 6, 9, 0, tzinfo=timezone.utc)
 >>> case = CaseState(Kind.request, Status.submitted, "15030200100101", reporter_id=1)
 >>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
@@ -50,8 +50,9 @@ from enum import StrEnum
 from typing import Any
 
 from backend.cases.actions import STEPS, reopen
+from backend.cases.actors import Actor
 from backend.cases.allowed import refusal
-from backend.cases.policy import Actor, check
+from backend.cases.policy import check
 from backend.cases.states import Action, CaseState, Command, Kind, Status, Transition, WorkflowError
 from backend.cases.timing import REOPEN_WINDOW
 
@@ -91,7 +92,7 @@ def submit(
     Who may submit which kind is left to the caller.
 
     >>> from datetime import timezone
-    >>> from backend.cases.policy import Actor
+    >>> from backend.cases.actors import Actor
     >>> now = datetime(2025, 5, 6, 9, tzinfo=timezone.utc)
     >>> t = submit("request", "15030200100101", Actor(1, "resident"), now)
     >>> t.state.status, t.event["type"], t.event["to"]

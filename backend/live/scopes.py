@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from backend.cases.actors import GRID_ROLES
 from backend.cases.levels import code_within, level_of_code, scope_prefix
-from backend.cases.policy import GRID_ROLES
 from backend.people.roles import Role
 
 
@@ -56,7 +56,7 @@ class Territory:
         return (self.area,)
 
     def allows(self, code: str) -> bool:
-        """Whether ``code`` lies in this territory (``policy.covers`` for subscriptions).
+        """Whether ``code`` lies in this territory (``actors.covers`` for subscriptions).
 
         >>> Territory("community_staff", area="150302001001").allows("15030200100102")
         True

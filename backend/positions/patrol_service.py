@@ -16,7 +16,7 @@ import shapely
 
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
-from backend.cases.policy import covers
+from backend.cases.actors import covers
 from backend.cases.service import actor_of
 from backend.errors import ApiError, Invalid, NotFound
 from backend.people.tables import Person

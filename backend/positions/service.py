@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from backend.auth.principal import Principal
+from backend.cases.actors import covers
 from backend.cases.levels import level_of_code
-from backend.cases.policy import covers
 from backend.cases.service import actor_of
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid

@@ -11,18 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from backend.cases.policy import (
-    ANONYMOUS_ACTOR,
-    ROLES,
-    RULES,
-    SYSTEM_ACTOR,
-    Actor,
-    actions_for,
-    check,
-    covers,
-    mask_phone,
-    may,
-)
+from backend.cases.actors import ANONYMOUS_ACTOR, ROLES, SYSTEM_ACTOR, Actor, covers
+from backend.cases.policy import RULES, actions_for, check, mask_phone, may
 from backend.cases.states import (
     FINAL,
     Action,

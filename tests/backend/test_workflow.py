@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from backend.cases.actors import SYSTEM_ACTOR, Actor
 from backend.cases.allowed import can
 from backend.cases.levels import (
     Level,
@@ -20,7 +21,6 @@ from backend.cases.levels import (
     parent_code,
     scope_prefix,
 )
-from backend.cases.policy import SYSTEM_ACTOR, Actor
 from backend.cases.states import (
     FINAL,
     OPEN,
