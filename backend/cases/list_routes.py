@@ -17,7 +17,7 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from backend.auth.principal import Principal
-from backend.cases import listing
+from backend.cases import export, listing
 from backend.cases.listing import Filters
 from backend.cases.schemas import CaseOut
 from backend.collections.geojson import Link
@@ -126,7 +126,7 @@ class CaseListController(Controller):
     @get(
         "/export.csv",
         summary="The same list as a spreadsheet (CSV, UTF-8), without contact phones",
-        description=f"Every matching case in id order, at most {listing.EXPORT_LIMIT}.",
+        description=f"Every matching case in id order, at most {export.EXPORT_LIMIT}.",
     )
     async def export_cases(
         self,
@@ -135,7 +135,7 @@ class CaseListController(Controller):
         filters: NamedDependency[Filters],
     ) -> Stream:
         _refuse_strays(request, _REPEATABLE | _SINGLE)
-        rows = await listing.export(filters, principal)
+        rows = await export.export(filters, principal)
         return Stream(
             rows,
             media_type="text/csv; charset=utf-8",

@@ -1,4 +1,5 @@
-"""Lists of cases: the ones a person may see, filtered, in inbox order, and as a CSV export.
+"""Lists of cases: the ones a person may see, filtered, in inbox order (``export`` writes them
+as CSV).
 
 Who sees what is ``service.read``'s rule written as SQL, so that listing never loads a city's
 cases to sort them out in Python: residents see the cases they reported; everyone else also
@@ -12,9 +13,7 @@ the user's text is escaped first, so that ``_`` and ``%`` in it match only thems
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
@@ -28,7 +27,6 @@ from piccolo.querystring import QueryString
 from backend.auth.principal import Principal
 from backend.cases.actors import DEPARTMENT, GRID_ROLES, Actor
 from backend.cases.levels import level_of_code, scope_prefix
-from backend.cases.public import mask_mobiles
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
@@ -42,27 +40,7 @@ Bbox = tuple[float, float, float, float]
 # Values a repeated filter may take: more than any screen offers, and few enough that the OR of
 # them stays far below SQLite's limit on the depth of an expression.
 MAX_VALUES = 100
-EXPORT_LIMIT = 100_000
-_BATCH = 2_000  # rows per query of an export: bounded memory whatever the size
 _OPEN = sorted(str(s) for s in OPEN)
-
-EXPORT_COLUMNS: tuple[Column, ...] = (
-    Case.id,
-    Case.kind,
-    Case.category,
-    Case.status,
-    Case.priority,
-    Case.owner_code,
-    Case.grid_code,
-    Case.created_at,
-    Case.due_at,
-    Case.closed_at,
-    Case.rating,
-    Case.address,
-    Case.description,
-)
-# Spreadsheets run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -202,8 +180,9 @@ def _not_overdue(now: datetime) -> Any:
     return Case.due_at.is_null() | (Case.due_at >= now) | Case.status.not_in(_OPEN)
 
 
-def _where(filters: Filters, principal: Principal, actor: Actor, now: datetime) -> list[Any]:
-    """Conditions that all hold (AND): visibility first, then each filter given."""
+def matching(filters: Filters, principal: Principal, actor: Actor, now: datetime) -> list[Any]:
+    """The cases ``actor`` may see that match ``filters``, as conditions that all hold (AND):
+    visibility first, then each filter given."""
     where = [_visible(principal, actor)]
     if filters.areas:
         where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
@@ -245,67 +224,13 @@ async def page(filters: Filters, principal: Principal, *, limit: int, offset: in
     """One page of the cases ``principal`` may see, contact phones masked for them."""
     actor = await actor_of(principal)
     now = datetime.now(UTC)
-    where = _where(filters, principal, actor, now)
+    conditions = matching(filters, principal, actor, now)
     rows = (
-        await Case.select().where(*where).order_by(*_inbox_order(now)).limit(limit).offset(offset)
+        await Case.select()
+        .where(*conditions)
+        .order_by(*_inbox_order(now))
+        .limit(limit)
+        .offset(offset)
     )
-    matched = await Case.count().where(*where)
+    matched = await Case.count().where(*conditions)
     return Page([case_out(row, actor) for row in rows], matched)
-
-
-async def export(filters: Filters, principal: Principal) -> AsyncIterator[bytes]:
-    """The CSV of every matching case, in id order; 422 beyond EXPORT_LIMIT rows.
-
-    Counted before the first byte goes out, so that a refusal is still a JSON answer.
-    """
-    actor = await actor_of(principal)
-    where = _where(filters, principal, actor, datetime.now(UTC))
-    matched = await Case.count().where(*where)
-    if matched > EXPORT_LIMIT:
-        raise Invalid(
-            "too_many_rows",
-            f"{matched} cases match; narrow the filters to at most {EXPORT_LIMIT}",
-            matched=matched,
-            limit=EXPORT_LIMIT,
-        )
-    return _csv_chunks(where)
-
-
-async def _csv_chunks(where: list[Any]) -> AsyncIterator[bytes]:
-    # The BOM tells Excel the file is UTF-8; without it Chinese text opens garbled.
-    yield ("\ufeff" + _csv_lines([[c._meta.name for c in EXPORT_COLUMNS]])).encode()
-    last_id, sent = 0, 0
-    while sent < EXPORT_LIMIT:
-        rows = (
-            await Case.select(*EXPORT_COLUMNS)
-            .where(*where, Case.id > last_id)
-            .order_by(Case.id)
-            .limit(min(_BATCH, EXPORT_LIMIT - sent))
-        )
-        if not rows:
-            return
-        yield _csv_lines(_csv_row(row) for row in rows).encode()
-        last_id, sent = rows[-1]["id"], sent + len(rows)
-
-
-def _csv_lines(rows: Iterable[list[Any]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
-
-
-def _csv_row(row: dict[str, Any]) -> list[Any]:
-    return [_cell(row[c._meta.name]) for c in EXPORT_COLUMNS]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, str):
-        return _spreadsheet_safe(mask_mobiles(value))
-    return "" if value is None else value
-
-
-def _spreadsheet_safe(text: str) -> str:
-    """A leading apostrophe keeps a resident's "=HYPERLINK(…)" from running as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text

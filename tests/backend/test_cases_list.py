@@ -12,7 +12,7 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.cases import listing
+from backend.cases import export
 from backend.cases.tables import Case
 from backend.db import use_engine
 from backend.demo import DEMO_PASSWORD
@@ -284,7 +284,7 @@ async def test_the_export_is_a_spreadsheet_without_phone_numbers(api, spots, cit
 
 async def test_an_export_too_large_is_refused(api, city, monkeypatch):
     admin, _ = await session(api, "city_admin")
-    monkeypatch.setattr(listing, "EXPORT_LIMIT", 3)
+    monkeypatch.setattr(export, "EXPORT_LIMIT", 3)
     r = await api.get("/api/case-list/export.csv", headers=admin)
     assert (r.status_code, r.json()["code"]) == (422, "too_many_rows")
     r = await api.get("/api/case-list/export.csv", params={"grid": HOME}, headers=admin)
