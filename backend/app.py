@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from backend.areas.routes import AreasController
@@ -34,7 +35,7 @@ from backend.imports.routes import ExportController, ImportsController
 from backend.live.lifespan import live_lifespan
 from backend.live.socket import live
 from backend.middleware import reject_nul
-from backend.open311.routes import Open311Controller
+from backend.open311.routes import Open311Controller, http_error
 from backend.party.routes import PartyController
 from backend.points.routes import PointsController
 from backend.positions.lifespan import positions_lifespan
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"principal": Provide(provide_principal)},
         middleware=[reject_nul],
         request_class=WanggeRequest,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # Litestar's own errors (no route, wrong method) keep Open311's shape under /open311/.
+        exception_handlers=EXCEPTION_HANDLERS | {HTTPException: http_error},  # type: ignore[arg-type]
         # Entered in order, left in reverse: positions flush before the pool closes.
         lifespan=[lifespan, live_lifespan(settings), positions_lifespan(settings)],
         # Photos are compressed already: gzip would spend CPU on them for nothing.

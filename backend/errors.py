@@ -102,7 +102,7 @@ def _http_code(exc: HTTPException) -> str:
     return f"http_{exc.status_code}"
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     headers = dict(exc.headers or {}) | (_challenge(exc.status_code) or {})
     return _respond(exc.status_code, _http_code(exc), exc.detail, headers or None)
 
@@ -122,6 +122,6 @@ EXCEPTION_HANDLERS = {
     ApiError: _api_error,
     asyncpg.DataError: _bad_value,
     ValidationException: _validation_error,
-    HTTPException: _http_error,
+    HTTPException: http_error,
     Exception: _unexpected,
 }

@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, QueryParameter
 
+from backend import errors
 from backend.errors import ApiError
 from backend.open311 import filters, service
 from backend.open311.mapping import Service, ServiceRequest, case_id
@@ -37,6 +38,14 @@ def _open311_error(_: Request, exc: Exception) -> Response[list[dict[str, Any]]]
         status_code=status,
         media_type=MediaType.JSON,
     )
+
+
+def http_error(request: Request, exc: HTTPException) -> Response[Any]:
+    """The app's answer to Litestar's own errors: in Open311's shape under ``/open311/``, where
+    the router refuses a path or method before any Open311 route is reached."""
+    if request.url.path.startswith(f"{Open311Controller.path}/"):
+        return _open311_error(request, exc)
+    return errors.http_error(request, exc)
 
 
 def _base(request: Request) -> str:

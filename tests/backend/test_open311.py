@@ -256,6 +256,7 @@ async def test_one_request_and_the_errors_open311_clients_read(city):
         f"requests/{ids['open']}",
         "requests/abc.json",
         "requests/99999999.json",
+        "nothing-here.json",  # no route: refused by the router, still in the standard's shape
     ):
         r = await client.get(f"{V2}/{path}")
         assert r.status_code == 404, path
@@ -264,6 +265,10 @@ async def test_one_request_and_the_errors_open311_clients_read(city):
     r = await client.get(f"{V2}/requests.json", params={"start_date": "yesterday"})
     assert r.status_code == 400
     assert r.json()[0]["code"] == 400 and "W3C" in r.json()[0]["description"]
+    r = await client.delete(f"{V2}/services.json")
+    assert (r.status_code, r.json()[0]["code"]) == (405, 405)
+    r = await client.get("/api/nothing-here")  # the rest of the API keeps its own shape
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
 
 
 def test_private_groups_are_groups_of_the_seed():
