@@ -65,6 +65,8 @@ def normalised(key: str, value: float | None, best: float | None) -> float | Non
         return value if indicator.better == "higher" else 1 - value
     if indicator.unit == "rating":
         return (value - 1) / 4
+    if best is None:
+        raise ValueError(f"{key} is compared with the level's best, and none was given")
     if indicator.better == "lower":
         return 1.0 if value == 0 else best / value
     return 1.0 if best == 0 else value / best

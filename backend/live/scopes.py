@@ -1,4 +1,4 @@
-"""What a role may hear on the live stream, by code: the rule of backend/cases/policy.py's
+"""What a role may hear on the live stream, by code: the rule of backend/cases/actors.py's
 ``covers``, applied to subscriptions.
 
 Grid staff hear the grids where they hold a post; centre staff and admins every code inside

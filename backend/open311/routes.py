@@ -27,23 +27,26 @@ Date = Annotated[str | None, QueryParameter(max_length=40, description="W3C date
 
 
 def _open311_error(_: Request, exc: Exception) -> Response[list[dict[str, Any]]]:
+    headers = None
     if isinstance(exc, ApiError):
         status, description = exc.status, exc.reason
     elif isinstance(exc, HTTPException):
-        status, description = exc.status_code, str(exc.detail)
+        # Kept: a 405's Allow, a 429's rate-limit headers.
+        status, description, headers = exc.status_code, str(exc.detail), exc.headers
     else:
         status, description = 500, "internal server error"
     return Response(
         [{"code": status, "description": description}],
         status_code=status,
         media_type=MediaType.JSON,
+        headers=headers or None,
     )
 
 
 def http_error(request: Request, exc: HTTPException) -> Response[Any]:
     """The app's answer to Litestar's own errors: in Open311's shape under ``/open311/``, where
     the router refuses a path or method before any Open311 route is reached."""
-    if request.url.path.startswith(f"{Open311Controller.path}/"):
+    if request.url.path.startswith("/open311/"):
         return _open311_error(request, exc)
     return errors.http_error(request, exc)
 

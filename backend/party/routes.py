@@ -6,6 +6,7 @@ from anyio import to_thread
 from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from backend.auth.principal import Principal
@@ -101,10 +102,11 @@ class PartyController(Controller):
         "/needs/{need_id:int}/claims",
         summary="Claim a place on a need of your community",
         description="201 with the claim made; 200 with the claim you hold already.",
+        responses={200: ResponseSpec(ClaimOut, description="the claim you hold already")},
     )
     async def claim(self, need_id: Id, principal: NamedDependency[Principal]) -> Response[ClaimOut]:
-        made, now = await claims.claim(need_id, principal)
-        return Response(made, status_code=201 if now else 200)
+        made, created = await claims.claim(need_id, principal)
+        return Response(made, status_code=201 if created else 200)
 
     @delete("/claims/{claim_id:int}", summary="Withdraw your claim before the need starts")
     async def withdraw(self, claim_id: Id, principal: NamedDependency[Principal]) -> None:

@@ -93,15 +93,18 @@ class RedisStore:
         self._queue("pos", position.person, position.grid, position.at, body)
 
     async def put_presence(self, presence: Presence) -> None:
-        body = msgspec.json.encode(presence)
-        self._queue("duty", presence.person, presence.grid, presence.since, body)
         lease = self._lease(presence.person)
+        # The lease before "on duty" is written: read in between, the worker would be off.
         if presence.on_duty:
             self._on_duty.add(presence.person)
             await self._redis.set(lease, 1, px=self.lease_ms)
         else:
+            # A renewal already on its way may bring the lease back for up to lease_s: harmless,
+            # a lease is only read for a presence that says on duty.
             self._on_duty.discard(presence.person)
             await self._redis.delete(lease)
+        body = msgspec.json.encode(presence)
+        self._queue("duty", presence.person, presence.grid, presence.since, body)
         await self.flush()
 
     def _lease(self, person: int) -> str:

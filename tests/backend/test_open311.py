@@ -267,6 +267,9 @@ async def test_one_request_and_the_errors_open311_clients_read(city):
     assert r.json()[0]["code"] == 400 and "W3C" in r.json()[0]["description"]
     r = await client.delete(f"{V2}/services.json")
     assert (r.status_code, r.json()[0]["code"]) == (405, 405)
+    assert "GET" in r.headers["allow"]
+    r = await client.get("/open311/services.json")  # not a version this server speaks
+    assert (r.status_code, r.json()[0]["code"]) == (404, 404)
     r = await client.get("/api/nothing-here")  # the rest of the API keeps its own shape
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
 
