@@ -6,7 +6,9 @@ The facts come in two parts, found without reading every case:
 - the case rows submitted, due or closed in the period (indexes on ``case_record``): received,
   due, closed, closed on time, overdue, rated, satisfied;
 - ``evp``, the period's workflow events (accept, dispatch, handle, self-handle, escalate), one
-  row per case by the partial index on ``event (at)``, joined to their cases by id: accepted,
+  row per case by the partial index on ``event (at)``, joined to their cases: those submitted in
+  the period (most of them) read as one range of the index on ``created_at``, the others looked
+  up by id (a probe each, which cost more than the range over a month of cases): accepted,
   voided, dispatched (on time), handled, reworked, escalated, response and handling times. For
   a case submitted before the period that was dispatched or handled in it, its earlier events
   (partial index on ``event (subject, type, at)``) tell its first dispatch and first handling
@@ -191,13 +193,22 @@ evp AS MATERIALIZED (
   FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}
   GROUP BY subject
 ),
+newc AS MATERIALIZED (
+  SELECT {_CASE_COLUMNS} FROM case_record c WHERE {_in_period("c.created_at")}
+),
+touched AS (
+  SELECT * FROM newc
+  UNION ALL
+  SELECT {_CASE_COLUMNS} FROM case_record c
+  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}
+),
 cand AS MATERIALIZED (
-  SELECT {_CASE_COLUMNS}, v.acc, v.dis, v.han, v.esc,
+  SELECT c.*, v.acc, v.dis, v.han, v.esc,
     CASE WHEN c.created_at < :s AND v.dis IS NOT NULL THEN {_earlier(ACCEPT)} END AS b_acc,
     CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)
       THEN {_earlier(DISPATCH)} END AS b_dis,
     CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
-  FROM evp v JOIN case_record c ON c.id = v.id WHERE {d.ids_in("c.id", "SELECT id FROM evp")}
+  FROM evp v JOIN touched c ON c.id = v.id
 ),
 limits AS (
   SELECT code AS category, pr.priority,
