@@ -101,10 +101,11 @@ async def level_tables(
     levels: Sequence[str],
     tz: tzinfo,
     now: datetime,
-    area: str | None = None,
+    area: str | None,
+    used: Mapping[str, Mapping[str, float]],
 ) -> dict[str, list[UnitOut]]:
-    """Every unit of each level, best first, with figures, score, rank and rank change."""
-    used = {level: await level_weights(level) for level in levels}
+    """Every unit of each level, best first, with figures, score (by the level's weights in
+    ``used``), rank and rank change."""
     # The previous period is only ranked: it needs no more than the weighted indicators.
     weighted = {k for w in used.values() for k, v in w.items() if v > 0}
     current, before, *catalogues = await asyncio.gather(
@@ -143,7 +144,8 @@ async def assessments(
     period = parse_period(period_text)
     for level in levels:
         check_level(level, area)
-    tables = await level_tables(period, levels, tz, now, area)
+    used = dict(zip(levels, await asyncio.gather(*map(level_weights, levels)), strict=True))
+    tables = await level_tables(period, levels, tz, now, area, used)
     start, _ = period.bounds(tz)
     out = {}
     for level in levels:
@@ -155,7 +157,7 @@ async def assessments(
             end=clipped_end(period, tz, now).isoformat(),
             previous_period=period.previous().label,
             score_formula=SCORE_FORMULA,
-            indicators=indicator_list(level, await level_weights(level)),
+            indicators=indicator_list(level, used[level]),
             omitted=omitted(level),
             units=tables[level],
         )
