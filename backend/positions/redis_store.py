@@ -155,6 +155,17 @@ class RedisStore:
         body = await self._redis.hget(f"{self.prefix}pos:{grid}", str(person))
         return None if body is None else msgspec.json.decode(body, type=Position)
 
+    async def presence_of(self, person: int) -> Presence | None:
+        where = await self._redis.hget(f"{self.prefix}where:duty", str(person))
+        if where is None:
+            return None
+        grid = where.decode().partition(" ")[0]
+        body = await self._redis.hget(f"{self.prefix}duty:{grid}", str(person))
+        if body is None:
+            return None
+        [presence] = await self._leased([msgspec.json.decode(body, type=Presence)])
+        return presence
+
     async def latest(self, scope: str) -> list[Latest]:
         grids = sorted(
             g

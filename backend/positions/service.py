@@ -151,7 +151,15 @@ class Positions:
 
     async def _duty_on(self, principal: Principal) -> dict | None:
         async with self._duty_locks.setdefault(principal.id, asyncio.Lock()):
-            if principal.id in self.on_duty:
+            worker = self.on_duty.get(principal.id)
+            if worker is not None:
+                # On duty here already; their other socket, on another process, may have
+                # closed and ended the duty there: then this "duty on" resumes it.
+                stored = await self.store.presence_of(principal.id)
+                if stored is None or not stored.on_duty:
+                    await self._presence(
+                        principal.id, worker.name, worker.grids[0], True, self._clock()
+                    )
                 return None
             grids = await grids_of(principal.id)
             if not grids:

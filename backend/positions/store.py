@@ -63,6 +63,8 @@ class Store(Protocol):
 
     async def position_of(self, person: int) -> Position | None: ...
 
+    async def presence_of(self, person: int) -> Presence | None: ...
+
     async def latest(self, scope: str) -> list[Latest]: ...
 
     async def flush(self) -> None:
@@ -118,6 +120,9 @@ class MemoryStore:
 
     async def position_of(self, person: int) -> Position | None:
         return self._positions.get(person)
+
+    async def presence_of(self, person: int) -> Presence | None:
+        return self._presence.get(person)
 
     async def latest(self, scope: str) -> list[Latest]:
         return combine(

@@ -4,12 +4,14 @@ fake hub in place of backend/live's, on both databases."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 import shapely
 
 from backend.auth.principal import Principal
@@ -17,6 +19,7 @@ from backend.grids.locator import load_grid_index
 from backend.grids.tables import Grid, GridPost
 from backend.people.tables import Person
 from backend.positions.patrol_service import patrol_log
+from backend.positions.redis_store import RedisStore
 from backend.positions.service import Positions
 from backend.positions.store import MemoryStore, Presence
 from backend.positions.tables import DutyPeriod, TrackPoint
@@ -24,6 +27,7 @@ from backend.positions.tracks import TrackWriter
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 
 NEXT_GRID = DEMO_GRID_CODE[:-2] + "02"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class FakeHub:
@@ -309,3 +313,37 @@ async def test_patrol_time_on_duty_comes_from_duty_periods_cut_to_the_local_day(
     await store.put_presence(Presence(worker.id, worker.name, DEMO_GRID_CODE, False, now))
     off = await patrol_log(worker, worker.id, "today", zone, store)
     assert off.on_duty_seconds == 0
+
+
+async def test_duty_resumes_when_the_socket_on_the_other_process_closes(scratch_database):
+    # One worker, two sockets on two processes sharing one Redis: closing the one ends the duty
+    # (both processes read presence there), and "duty on" on the other takes it up again.
+    prefix = f"wangge-test:{uuid.uuid4().hex[:12]}:positions:"
+    hubs = [FakeHub(), FakeHub()]
+    a, b = (
+        Positions(
+            RedisStore(REDIS_URL, prefix), TrackWriter(), hub=lambda h=h: h, grid_index=lambda: None
+        )
+        for h in hubs
+    )
+    worker = await principal("grid_worker")
+    try:
+        for process in (a, b):
+            await process.on_message(worker, {"type": "duty", "on": True})
+        await a.on_disconnect(worker)
+        [entry] = await b.store.latest(DEMO_GRID_CODE)
+        assert entry.on_duty is False
+        await b.on_message(worker, {"type": "duty", "on": True})
+        [entry] = await a.store.latest(DEMO_GRID_CODE)
+        assert entry.on_duty is True
+        assert hubs[1].of("presence")[-1][1]["on_duty"] is True
+        await b.on_message(worker, {"type": "duty", "on": True})  # already on: nothing new
+        assert len(hubs[1].of("presence")) == 2
+    finally:
+        await a.close()
+        await b.close()
+        client = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
