@@ -27,7 +27,8 @@ class Case(Table, tablename="case_record"):
     # The phone's own id for the case: sending the same create twice makes one case.
     client_id = UUID(unique=True)
     kind = Varchar(length=16)
-    category = Varchar(length=16, index=True)
+    # Looked up by case_record_nearby (category, lon, lat), whose first column it is.
+    category = Varchar(length=16)
     description = Text()
     lon = DoublePrecision()  # WGS 84, converted from the client's crs at the edge
     lat = DoublePrecision()
