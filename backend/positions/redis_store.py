@@ -147,20 +147,20 @@ class RedisStore:
                 await asyncio.sleep(1)
                 self._wake.set()
 
-    async def position_of(self, person: int) -> Position | None:
-        where = await self._redis.hget(f"{self.prefix}where:pos", str(person))
+    async def _stored(self, kind: str, person: int) -> bytes | None:
+        """A worker's entry of ``kind`` ("pos" or "duty"), found through where it is kept."""
+        where = await self._redis.hget(f"{self.prefix}where:{kind}", str(person))
         if where is None:
             return None
         grid = where.decode().partition(" ")[0]
-        body = await self._redis.hget(f"{self.prefix}pos:{grid}", str(person))
+        return await self._redis.hget(f"{self.prefix}{kind}:{grid}", str(person))
+
+    async def position_of(self, person: int) -> Position | None:
+        body = await self._stored("pos", person)
         return None if body is None else msgspec.json.decode(body, type=Position)
 
     async def presence_of(self, person: int) -> Presence | None:
-        where = await self._redis.hget(f"{self.prefix}where:duty", str(person))
-        if where is None:
-            return None
-        grid = where.decode().partition(" ")[0]
-        body = await self._redis.hget(f"{self.prefix}duty:{grid}", str(person))
+        body = await self._stored("duty", person)
         if body is None:
             return None
         [presence] = await self._leased([msgspec.json.decode(body, type=Presence)])
