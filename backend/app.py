@@ -25,6 +25,8 @@ from backend.cases.photo_routes import PhotosController
 from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
+from backend.core.client import parse_networks, trusted_client
+from backend.core.ratelimit import Limiter
 from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.emergency.routes import EmergencyController
 from backend.errors import EXCEPTION_HANDLERS
@@ -95,9 +97,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app_shell,
             app_path,
         ],
-        state=State({"settings": settings, "engine": engine}),
+        state=State({"settings": settings, "engine": engine, "limiter": Limiter(settings)}),
         dependencies={"principal": Provide(provide_principal)},
-        middleware=[reject_nul],
+        middleware=[trusted_client(parse_networks(settings.trusted_proxies)), reject_nul],
         request_class=WanggeRequest,
         # Litestar's own errors (no route, wrong method) keep Open311's shape under /open311/.
         exception_handlers=EXCEPTION_HANDLERS | {HTTPException: http_error},  # type: ignore[arg-type]

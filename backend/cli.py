@@ -68,7 +68,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         workers=args.workers,
-        proxy_headers=True,
+        # Forwarded headers are read by the app from WANGGE_TRUSTED_PROXIES only
+        # (backend/core/client.py); uvicorn's own reading trusts loopback by default.
+        proxy_headers=False,
         log_level="info",
         # Small JSON messages to thousands of sockets: per-socket deflate cost ~5x the fan-out
         # CPU (bench/positions.py) for a few bytes saved. Pings stay on: they find dead phones.

@@ -29,11 +29,20 @@ log = logging.getLogger("wangge")
 class ApiError(Exception):
     """An answer to a bad request: HTTP status, machine code, human reason, optional details."""
 
-    def __init__(self, status: int, code: str, reason: str, **details: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        reason: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.code = code
         self.reason = reason
+        self.headers = headers or {}
         self.details = details
 
 
@@ -73,7 +82,8 @@ def _challenge(status: int) -> dict[str, str] | None:
 
 
 def _api_error(_: Request, exc: ApiError) -> Response[dict[str, Any]]:
-    return _respond(exc.status, exc.code, exc.reason, _challenge(exc.status), **exc.details)
+    headers = exc.headers | (_challenge(exc.status) or {})
+    return _respond(exc.status, exc.code, exc.reason, headers or None, **exc.details)
 
 
 def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:

@@ -42,6 +42,9 @@ class Settings:
     # A raster tile URL template ({z}/{x}/{y}) drawn under Wangge's own layers, such as a
     # 天地图 layer with its key; none by default, so the map needs no internet.
     basemap_url: str | None = None
+    # Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDRs);
+    # from anyone else those headers change nothing (backend/core/client.py).
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -66,6 +69,9 @@ class Settings:
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
             timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
             basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )
         if "WANGGE_PWA_DIST" in env:
             settings = replace(settings, pwa_dist=Path(env["WANGGE_PWA_DIST"]))

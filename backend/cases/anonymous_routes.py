@@ -11,18 +11,14 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody, PathParameter
 
 from backend.cases import anonymous
 from backend.cases.anonymous import AnonymousCaseIn, Tracked, TrackedCase, TrackedTransitionIn
+from backend.core.ratelimit import Rule, per_address
 
-CREATE_LIMIT = RateLimitConfig(
-    rate_limit=("minute", 20), store="anonymous_create", set_rate_limit_headers=True
-)
-TRACKING_LIMIT = RateLimitConfig(
-    rate_limit=("minute", 60), store="anonymous_tracking", set_rate_limit_headers=True
-)
+CREATE_LIMIT = Rule("anonymous_create", "20/minute", "anonymous requests from this address")
+TRACKING_LIMIT = Rule("anonymous_tracking", "60/minute", "tracking-code look-ups from this address")
 
 Code = Annotated[str, PathParameter(max_length=32, description="the tracking code, ABCDE-FGHJK")]
 
@@ -38,7 +34,7 @@ class AnonymousCasesController(Controller):
             "201 with `tracking_code` and the case; 200 with the same code when this "
             "client_id was already received. At most 20 a minute from one address."
         ),
-        middleware=[CREATE_LIMIT.middleware],
+        before_request=per_address(CREATE_LIMIT),
     )
     async def create(self, data: JSONBody[AnonymousCaseIn], state: State) -> Response[Tracked]:
         tracked, created = await anonymous.create(data, state.grid_index, state.settings.secret_key)
@@ -47,7 +43,7 @@ class AnonymousCasesController(Controller):
     @get(
         "/{code:str}",
         summary="The case a tracking code opens: status and public timeline",
-        middleware=[TRACKING_LIMIT.middleware],
+        before_request=per_address(TRACKING_LIMIT),
     )
     async def read(self, code: Code, state: State) -> TrackedCase:
         return await anonymous.read(code, state.settings.secret_key)
@@ -56,7 +52,7 @@ class AnonymousCasesController(Controller):
         "/{code:str}/transitions",
         status_code=200,
         summary="Withdraw, rate (1–5) or reopen the case a tracking code opens",
-        middleware=[TRACKING_LIMIT.middleware],
+        before_request=per_address(TRACKING_LIMIT),
     )
     async def act(
         self, code: Code, data: JSONBody[TrackedTransitionIn], state: State

@@ -11,16 +11,16 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, QueryParameter
 
 from backend import errors
+from backend.core.ratelimit import Rule, per_address_middleware
 from backend.errors import ApiError
 from backend.open311 import filters, service
 from backend.open311.mapping import Service, ServiceRequest, case_id
 
 # Public and up to 1000 rows an answer: per client address, each process counting its own.
-LIMIT = RateLimitConfig(rate_limit=("minute", 120), store="open311", set_rate_limit_headers=True)
+LIMIT = Rule("open311", "120/minute", "Open311 requests from this address")
 
 Values = Annotated[str | None, QueryParameter(max_length=2000, description="comma-separated")]
 Date = Annotated[str | None, QueryParameter(max_length=40, description="W3C datetime")]
@@ -29,7 +29,7 @@ Date = Annotated[str | None, QueryParameter(max_length=40, description="W3C date
 def _open311_error(_: Request, exc: Exception) -> Response[list[dict[str, Any]]]:
     headers = None
     if isinstance(exc, ApiError):
-        status, description = exc.status, exc.reason
+        status, description, headers = exc.status, exc.reason, exc.headers
     elif isinstance(exc, HTTPException):
         # Kept: a 405's Allow, a 429's rate-limit headers.
         status, description, headers = exc.status_code, str(exc.detail), exc.headers
@@ -58,7 +58,7 @@ def _base(request: Request) -> str:
 class Open311Controller(Controller):
     path = "/open311/v2"
     tags = ["open311"]
-    middleware = [LIMIT.middleware]
+    middleware = [per_address_middleware(LIMIT)]
     exception_handlers = {
         ApiError: _open311_error,
         ValidationException: _open311_error,
