@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 from piccolo.columns.combination import WhereRaw
@@ -102,6 +103,13 @@ async def supporter_counts(case_ids: list[int]) -> dict[int, int]:
         .group_by(Event.subject)
     )
     return {int(r["subject"].split(":")[1]): r["n"] for r in rows}
+
+
+def offered(row: dict[str, Any], lon: float, lat: float, *, now: datetime | None = None) -> bool:
+    """Whether :func:`similar_cases` at (lon, lat) could list the case ``row``: reported in
+    the last 24 hours, within 50 m (whether it is still open is the caller's check)."""
+    recent = row["created_at"] >= (now or datetime.now(UTC)) - WINDOW
+    return recent and float(haversine_m(lon, lat, row["lon"], row["lat"])) <= RADIUS_M
 
 
 async def support(case_id: int, owner_code: str, person_id: int) -> bool:

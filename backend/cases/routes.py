@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter
 from backend.auth.principal import Principal
 from backend.cases import service
 from backend.cases.nearby import Similar
-from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
+from backend.cases.schemas import CaseIn, CaseOut, SupportIn, Supported, TransitionIn
 from backend.coords import Crs, Lat, Lon, parse_number
 
 CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="the case's id")]
@@ -47,9 +47,24 @@ class CasesController(Controller):
             parse_number("lon", lon), parse_number("lat", lat), crs, category
         )
 
-    @post("/{case_id:int}/support", status_code=200, summary='Say "me too" (附议) to a case')
-    async def support(self, case_id: CaseId, principal: NamedDependency[Principal]) -> Supported:
-        return await service.join(case_id, principal)
+    @post(
+        "/{case_id:int}/support",
+        status_code=200,
+        summary='Say "me too" (附议) to a case',
+        description=(
+            "A case the asker cannot read (404 on GET) may be joined only with the asker's "
+            "own place in the body, `{lon, lat, crs}`, within 50 m of the case and within "
+            "24 h of its report, as `/api/cases/nearby` offers it; otherwise 404, and nothing "
+            "is written."
+        ),
+    )
+    async def support(
+        self,
+        case_id: CaseId,
+        principal: NamedDependency[Principal],
+        data: JSONBody[SupportIn | None] = None,
+    ) -> Supported:
+        return await service.join(case_id, principal, data)
 
     @get("/{case_id:int}", summary="One case, as the asking person may see it")
     async def read(self, case_id: CaseId, principal: NamedDependency[Principal]) -> CaseOut:

@@ -54,6 +54,15 @@ class CaseOut(msgspec.Struct):
     owner_name: str | None = None
 
 
+class SupportIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Where the person saying "me too" stands: a case they cannot read may be joined only
+    from within 50 m of it, as ``/api/cases/nearby`` offered it to them."""
+
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+
+
 class Supported(msgspec.Struct):
     id: int
     supporters: int

@@ -12,10 +12,10 @@ from backend.auth.principal import Principal, Recent
 from backend.cases.actors import DEPARTMENT, Actor, covers, serves
 from backend.cases.categories import limits_of
 from backend.cases.departments import department_of
-from backend.cases.nearby import Similar, similar_cases, support, supporter_counts
+from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import place
 from backend.cases.records import case_out, columns_of, insert_new, state_of
-from backend.cases.schemas import CaseIn, CaseOut, Supported, TransitionIn
+from backend.cases.schemas import CaseIn, CaseOut, SupportIn, Supported, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
@@ -138,10 +138,16 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
     return case, True
 
 
-async def join(case_id: int, principal: Principal) -> Supported:
-    """Say "me too" (附议) to an open case instead of reporting it again."""
+async def join(case_id: int, principal: Principal, where: SupportIn | None) -> Supported:
+    """Say "me too" (附议) to an open case instead of reporting it again: one the person may
+    read, or one ``nearby`` would offer them where they stand (404 otherwise, so that ids
+    swept from afar tell nothing and write nothing)."""
+    actor = await actor_of(principal)
+    point = None if where is None else wgs84_point(where.lon, where.lat, where.crs)
     async with write_transaction(Case._meta.db):
         row = await _row(case_id)
+        if not (_visible(row, principal, actor) or (point and offered(row, *point))):
+            raise NotFound("case", case_id)
         if row["status"] not in {str(s) for s in OPEN}:
             raise ApiError(409, "case_not_open", f"case {case_id} is {row['status']}")
         if row["reporter"] == principal.id:

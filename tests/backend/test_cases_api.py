@@ -229,6 +229,32 @@ async def test_a_second_report_nearby_is_offered_the_first_to_join(api, spot):
     assert worker_id == timeline[1]["actor"]
 
 
+async def test_me_too_on_a_case_one_cannot_read_needs_to_stand_by_it(api, spot):
+    worker, _ = await session(api, "grid_worker")
+    resident, _ = await session(api, "resident")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=worker)).json()
+    url = f"/api/cases/{case['id']}/support"
+    assert (await api.get(f"/api/cases/{case['id']}", headers=resident)).status_code == 404
+    far = {"lon": spot[0] + 0.01, "lat": spot[1]}  # about 850 m away
+    for body in (None, far):
+        swept = await api.post(url, json=body, headers=resident)
+        assert (swept.status_code, swept.json()["code"]) == (404, "not_found")
+    timeline = (await api.get(f"/api/cases/{case['id']}/events", headers=worker)).json()
+    assert [e["type"] for e in timeline] == ["case.submit"]  # nothing written
+    beside = {"lon": spot[0] + 10 / 85_000, "lat": spot[1]}
+    joined = await api.post(url, json=beside, headers=resident)
+    assert joined.json() == {"id": case["id"], "supporters": 1, "added": True}
+    # Every verb on a case the asker cannot read is the same 404.
+    for method, path in [("GET", ""), ("GET", "/events"), ("POST", "/transitions")]:
+        r = await api.request(
+            method,
+            f"/api/cases/{case['id']}{path}",
+            json={"action": "accept", "version": 1} if method == "POST" else None,
+            headers=resident,
+        )
+        assert (r.status_code, r.json()["code"]) == (404, "not_found"), (method, path)
+
+
 async def test_the_same_step_sent_again_is_its_answer_not_a_conflict(api, spot):
     # A phone whose answer was lost sends the step again from the version it had.
     resident, _ = await session(api, "resident")

@@ -49,6 +49,8 @@ export function queueTransition(caseItem, body, label) {
   });
 }
 
-export function queueSupport(caseId, label) {
-  return enqueue({ kind: "support", label, request: { method: "POST", url: `/api/cases/${caseId}/support` } });
+// Where the person stands goes along: a case they cannot read is joined only from beside it.
+export function queueSupport(caseId, label, where) {
+  const request = { method: "POST", url: `/api/cases/${caseId}/support`, json: { lon: where.lon, lat: where.lat } };
+  return enqueue({ kind: "support", label, request });
 }
