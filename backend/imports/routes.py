@@ -142,6 +142,9 @@ class ImportsController(Controller):
             "columns": _mapping(data.columns),
             "keep_missing": data.keep_missing,
             "file": stored,
+            # Who may read the upload again (its report, problems, confirmation).
+            "owner": principal.id,
+            "district": district,
         }
         content = await data.file.read()
         await anyio.to_thread.run_sync(_store, folder, stored, content, options)
@@ -165,6 +168,7 @@ class ImportsController(Controller):
         district = await _reach(principal)
         folder = _folder(state, import_id)
         options, approved, confirmed = await anyio.to_thread.run_sync(_upload_state, folder)
+        _check_readable(options, principal, district, import_id)
         if confirmed:
             raise ApiError(409, "already_confirmed", "this upload has been imported already")
         layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
@@ -197,7 +201,10 @@ class ImportsController(Controller):
         self, import_id: FromPath[str], principal: NamedDependency[Principal], state: State
     ) -> File:
         require_role(principal, *ADMINS)
-        path = _folder(state, import_id) / "problems.gpkg"
+        folder = _folder(state, import_id)
+        options, _, _ = await anyio.to_thread.run_sync(_upload_state, folder)
+        _check_readable(options, principal, await _reach(principal), import_id)
+        path = folder / "problems.gpkg"
         if not await anyio.Path(path).is_file():
             raise NotFound("problem file of import", import_id)
         return File(
@@ -243,6 +250,20 @@ async def _reach(principal: Principal) -> str | None:
     if row is None or row["area.code"] is None:
         raise ApiError(403, "no_area", "your account is not attached to a district")
     return row["area.code"]
+
+
+def _check_readable(
+    options: dict[str, Any], principal: Principal, district: str | None, import_id: str
+) -> None:
+    """An upload is read by whoever made it, the city admin, and the admins of the district
+    it was limited to; to anyone else it does not exist (its problem shapes name codes and
+    places of a district that is not theirs)."""
+    if not (
+        options.get("owner") == principal.id
+        or principal.role == "city_admin"
+        or (district is not None and options.get("district") == district)
+    ):
+        raise NotFound("import", import_id)
 
 
 def _upload_state(folder: Path) -> tuple[dict[str, Any], dict[str, Any], bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pyogrio
 import pytest
@@ -10,9 +11,12 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.areas.tables import Area
 from backend.demo import DEMO_PASSWORD
+from backend.people.tables import Person
 from geo.demo import DEMO_ACCOUNTS
 from geo.layers import read_layer, write_layer
+from tests.backend.case_steps import demo_password_hash
 
 
 @pytest.fixture
@@ -297,3 +301,42 @@ async def test_a_district_admins_file_removes_nothing_in_other_districts(api, tm
     assert (await api.post(report["links"]["confirm"], headers=headers)).status_code == 200
     after = await exported(api, tmp_path, "service-points")
     assert set(after["code"]) == set(points["code"]) - {dropped}
+
+
+async def test_an_uploads_problems_are_read_only_by_whoever_may_read_the_upload(
+    scratch_database, tmp_path
+):
+    # Another district's admin, made before the app that signs them in starts.
+    area = await Area.select(Area.id).where(Area.code == "150304").first()
+    await Person(
+        name="乌达区管理员",
+        phone="13900000011",
+        role="district_admin",
+        area=area["id"],
+        password_hash=demo_password_hash(),
+        active=True,
+        created_at=datetime.now(UTC),
+    ).save()
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as api:
+        headers = await token(api, "district_admin")
+        path = tmp_path / "grids.geojson"
+        path.write_bytes((await api.get("/api/exports/grids")).content)
+        grids = read_layer(path, "grids").frame
+        grids = grids[grids["parent_code"].str.startswith(await district_of(api, headers))]
+        grids = grids.reset_index(drop=True)
+        grids.loc[0, "geometry"] = shapely.Polygon(
+            [(106.8, 39.6), (106.81, 39.61), (106.81, 39.6), (106.8, 39.61)]
+        )
+        write_layer(grids, path)
+        report = (await api.post("/api/imports", headers=headers, **upload(path))).json()
+        problems = report["links"]["problems_gpkg"]
+        r = await api.post(
+            "/api/auth/sign-in", json={"phone": "13900000011", "password": DEMO_PASSWORD}
+        )
+        other = {"Authorization": f"Bearer {r.json()['token']}"}
+        for method, url in (("GET", problems), ("POST", report["links"]["confirm"])):
+            refused = await api.request(method, url, headers=other)
+            assert (refused.status_code, refused.json()["code"]) == (404, "not_found")
+        assert (await api.get(problems, headers=headers)).status_code == 200
+        city = await token(api, "city_admin")
+        assert (await api.get(problems, headers=city)).status_code == 200
