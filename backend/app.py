@@ -26,6 +26,7 @@ from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.core.client import parse_networks, trusted_client
+from backend.core.log_redaction import redact_server_logs
 from backend.core.ratelimit import Limiter
 from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.emergency.routes import EmergencyController
@@ -122,4 +123,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def create_app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory``: each worker process reads the same environment."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # uvicorn has set up its loggers by now (in this worker too): filter what they write.
+    redact_server_logs()
     return create_app(Settings.from_env())

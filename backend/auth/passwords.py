@@ -1,4 +1,8 @@
-"""Password hashing with the standard library's scrypt (memory-hard, no extra dependency)."""
+"""Password hashing: Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1).
+
+Hashes made before by the standard library's scrypt (``scrypt$N$r$p$salt$hash``, N = 2^14)
+still verify; :func:`needs_rehash` says so, and sign-in stores an Argon2id hash in their place.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,60 @@ import hashlib
 import hmac
 import secrets
 
-from backend.auth.encoding import b64decode, b64encode
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
 
-_N, _R, _P = 2**14, 8, 1
+from backend.auth.encoding import b64decode
+
+# OWASP Password Storage Cheat Sheet, Argon2id's first configuration.
+MEMORY_KIB, TIME_COST, PARALLELISM = 19_456, 2, 1
+
+_hasher = PasswordHasher(
+    time_cost=TIME_COST,
+    memory_cost=MEMORY_KIB,
+    parallelism=PARALLELISM,
+    hash_len=32,
+    salt_len=16,
+    type=Type.ID,
+)
+_SCRYPT = "scrypt$"
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$N$r$p$salt$hash``, all that is needed to check it later.
+    """An Argon2id hash in PHC form (``$argon2id$v=19$m=19456,t=2,p=1$salt$hash``).
 
     >>> check_password("secret", hash_password("secret"))
     True
     """
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "$".join(
-        ["scrypt", str(_N), str(_R), str(_P), b64encode(salt), b64encode(digest)],
-    )
+    return _hasher.hash(password, salt=salt)
 
 
 def check_password(password: str, stored: str) -> bool:
+    if stored.startswith(_SCRYPT):
+        return _check_scrypt(password, stored)
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether ``stored`` is of an older scheme or parameters: hash the password again.
+
+    >>> needs_rehash(hash_password("secret"))
+    False
+    >>> needs_rehash("scrypt$16384$8$1$c2FsdA$aGFzaA")
+    True
+    """
+    try:
+        return _hasher.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
+
+
+def _check_scrypt(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
         actual = hashlib.scrypt(
             password.encode(), salt=b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
         )
@@ -37,5 +72,6 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, b64decode(digest))
 
 
-# A well-formed hash no password matches: checked in place of a missing account's.
-UNUSABLE_HASH = hash_password("", salt=b"wangge-no-account")
+# Checked in place of a missing or disabled account's hash, so that the answer takes as long
+# as for a real one; made from a random secret, so that no password matches it.
+UNUSABLE_HASH = hash_password(secrets.token_urlsafe(32))

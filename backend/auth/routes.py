@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import time
-
 import anyio
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from backend.auth.passwords import UNUSABLE_HASH, check_password
-from backend.auth.principal import Principal
-from backend.auth.schemas import SignedIn, SignIn
-from backend.auth.tokens import TokenClaims, issue_token
+from backend.auth import revocation
+from backend.auth.passwords import UNUSABLE_HASH, check_password, hash_password, needs_rehash
+from backend.auth.principal import Principal, authenticate, bearer_token
+from backend.auth.schemas import NewPassword, SignedIn, SignIn
 from backend.core.ratelimit import Rule, per_address
 from backend.errors import ApiError
 from backend.people.schemas import Me
@@ -23,6 +21,8 @@ SIGN_IN_LIMIT = Rule("sign_in", "30/minute", "sign-ins from this address")
 # Per phone, whatever the address: failures only, so that spraying one password over many
 # addresses cannot guess an account's, while its owner signing in is never held up by others.
 SIGN_IN_FAILURES = Rule("sign_in_failures", "10/15minutes", "wrong passwords for this phone")
+# Per client address, apart from sign-ins: changing one's password is rare and needs a token.
+PASSWORD_LIMIT = Rule("password", "10/minute", "password changes from this address")
 
 
 class AuthController(Controller):
@@ -39,24 +39,73 @@ class AuthController(Controller):
         # Checked before the hash: a phone under attack costs no CPU once it is locked.
         await state.limiter.check(SIGN_IN_FAILURES, data.phone)
         row = (
-            await Person.select(Person.id, Person.active, Person.password_hash)
+            await Person.select(
+                Person.id, Person.active, Person.password_hash, Person.token_generation
+            )
             .where(Person.phone == data.phone)
             .first()
         )
         usable = row is not None and row["active"]
         # The hash is checked even for an unknown phone, so the answer takes as long either
         # way and cannot be used to find out which phones have accounts. It runs in a
-        # thread: scrypt would otherwise hold the event loop for tens of milliseconds.
+        # thread: Argon2id would otherwise hold the event loop for tens of milliseconds.
         stored = row["password_hash"] if usable else UNUSABLE_HASH
         matches = await anyio.to_thread.run_sync(check_password, data.password, stored)
         if not (usable and matches):
             await state.limiter.spend(SIGN_IN_FAILURES, data.phone)
             raise ApiError(401, "bad_credentials", "phone or password is wrong")
-        settings = state.settings
-        expires_at = int(time.time()) + settings.token_ttl_hours * 3600
-        token = issue_token(TokenClaims(sub=row["id"], exp=expires_at), settings.secret_key)
+        if needs_rehash(row["password_hash"]):
+            await _rehash(row["id"], row["password_hash"], data.password)
+        token, expires_at = revocation.issue(row["id"], row["token_generation"], state.settings)
         return SignedIn(token, "bearer", expires_at, await describe(row["id"]))
+
+    @post(
+        "/auth/sign-out",
+        status_code=204,
+        summary="Revoke the token this request carries (other devices stay signed in)",
+    )
+    async def sign_out(self, request: Request, state: State) -> None:
+        claims, _ = await authenticate(_bearer(request), state.settings)
+        await revocation.sign_out(claims)
+
+    @post(
+        "/auth/password",
+        status_code=200,
+        summary="Change one's password: every other token is revoked, a new one returned",
+        before_request=per_address(PASSWORD_LIMIT),
+    )
+    async def change_password(
+        self, data: JSONBody[NewPassword], principal: NamedDependency[Principal], state: State
+    ) -> SignedIn:
+        # Whoever holds a stolen token must not take the account over: the old password is
+        # asked, and wrong ones count against the phone's budget as at sign-in.
+        await state.limiter.check(SIGN_IN_FAILURES, principal.phone)
+        row = await Person.select(Person.password_hash).where(Person.id == principal.id).first()
+        stored = row["password_hash"] if row else UNUSABLE_HASH
+        if not await anyio.to_thread.run_sync(check_password, data.old_password, stored):
+            await state.limiter.spend(SIGN_IN_FAILURES, principal.phone)
+            raise ApiError(403, "wrong_password", "the old password is wrong")
+        new_hash = await anyio.to_thread.run_sync(hash_password, data.new_password)
+        generation = await revocation.change_password(principal.id, new_hash)
+        token, expires_at = revocation.issue(principal.id, generation, state.settings)
+        return SignedIn(token, "bearer", expires_at, await describe(principal.id))
 
     @get("/me", summary="The signed-in person, their role, area and grid posts")
     async def me(self, principal: NamedDependency[Principal]) -> Me:
         return await describe(principal.id)
+
+
+def _bearer(request: Request) -> str:
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "unauthenticated", "sign in first: send Authorization: Bearer <token>")
+    return token
+
+
+async def _rehash(person: int, old_hash: str, password: str) -> None:
+    """Store an Argon2id hash in place of an older one, now that the password is known.
+    Only over that very hash: a password changed meanwhile stays as it was set."""
+    new_hash = await anyio.to_thread.run_sync(hash_password, password)
+    await Person.update({Person.password_hash: new_hash}).where(
+        (Person.id == person) & (Person.password_hash == old_hash)
+    )

@@ -18,3 +18,12 @@ class SignedIn(msgspec.Struct):
     token_type: str
     expires_at: int
     person: Me
+
+
+# At least 8 characters, as NIST SP 800-63B asks of a password a person chooses.
+NewPasswordText = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+
+
+class NewPassword(msgspec.Struct, forbid_unknown_fields=True):
+    old_password: Password
+    new_password: NewPasswordText

@@ -1,14 +1,21 @@
-"""Bearer tokens: a small signed payload (person and expiry), checked without the database.
+"""Bearer tokens: a small signed payload (person, expiry, generation, id), checked without the
+database.
 
 Signed with HMAC-SHA256 under the settings' secret key, so every process that shares the key
-accepts the same tokens. The same token authenticates HTTP (``Authorization: Bearer``) and,
-later, the WebSocket handshake (``?token=``), since browsers cannot set headers there.
+accepts the same tokens. The same token authenticates HTTP (``Authorization: Bearer``) and the
+live socket (its first message or its ``Sec-WebSocket-Protocol``, backend/live/socket.py).
+
+A token can be revoked (backend/auth/revocation.py): ``gen`` must still be its person's
+``token_generation`` (raised by a password change or a deactivation), and ``jti`` must not be
+in ``revoked_token`` (a sign-out). Tokens from before both existed read as ``gen`` 0, ``jti``
+empty.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 
 import msgspec
@@ -16,13 +23,19 @@ import msgspec
 from backend.auth.encoding import b64decode, b64encode
 
 
-class TokenClaims(msgspec.Struct, frozen=True):
+class TokenClaims(msgspec.Struct, frozen=True, omit_defaults=True):
     sub: int  # the person's id
     exp: int  # unix seconds
+    gen: int = 0  # the person's token generation when it was issued
+    jti: str = ""  # this token's own id, for signing it out alone
 
 
 class InvalidToken(Exception):
     pass
+
+
+def new_token_id() -> str:
+    return secrets.token_urlsafe(12)
 
 
 def issue_token(claims: TokenClaims, secret: str) -> str:

@@ -20,11 +20,12 @@ from typing import Any
 from litestar.types import Send
 
 from backend.auth.principal import Principal
+from backend.auth.tokens import TokenClaims
 from backend.live.messages import Frame
 
 log = logging.getLogger("wangge.live")
 
-TOO_SLOW = 4408
+UNAUTHENTICATED, TOO_SLOW = 4401, 4408
 
 
 class Connection:
@@ -43,14 +44,21 @@ class Connection:
         "prefixes",
         "principal",
         "subjects",
+        "token",
         "upto",
     )
 
     def __init__(
-        self, send: Send, principal: Principal, limit: int, gone: Callable[[Connection], None]
+        self,
+        send: Send,
+        principal: Principal,
+        limit: int,
+        gone: Callable[[Connection], None],
+        token: TokenClaims | None = None,
     ) -> None:
         self._send = send
         self.principal = principal
+        self.token = token  # what authenticated the socket: a revocation of it closes it
         self.limit = limit
         self._gone = gone  # told once, when the connection closes or is lost
         self.backlog: deque[Frame] | None = None  # None while the client keeps up

@@ -23,15 +23,18 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import msgspec
 from litestar.types import Send
 from piccolo.engine import Engine
 
-from backend.auth.principal import Principal
+from backend.auth.principal import Principal, forget_people, forget_token
+from backend.auth.revocation import REVOKED, Revoked
+from backend.auth.tokens import TokenClaims
 from backend.db import on_events_committed
 from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal
-from backend.live.connection import TOO_SLOW, Connection
+from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection
 from backend.live.messages import Frame, event_frame, frame
 from backend.live.relay import Relay
 
@@ -65,6 +68,8 @@ class Hub:
         self._lengths: tuple[int, ...] = ()
         self._by_subject: dict[str, set[Connection]] = {}
         self._by_person: dict[int, set[Connection]] = {}
+        # Every open socket by person, subscribed or not: for revocations.
+        self._sockets: dict[int, set[Connection]] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -92,8 +97,18 @@ class Hub:
 
     # -- sockets and subscriptions --------------------------------------------------------
 
-    def connection(self, send: Send, principal: Principal) -> Connection:
-        return Connection(send, principal, self._backlog, self._closed)
+    def connection(
+        self, send: Send, principal: Principal, token: TokenClaims | None = None
+    ) -> Connection:
+        """A socket of ``principal``, authenticated by ``token``: from now on a revocation of
+        the token read from the log closes it with 4401. Give it back with ``disconnect``."""
+        conn = Connection(send, principal, self._backlog, self._closed, token)
+        self._sockets.setdefault(principal.id, set()).add(conn)
+        return conn
+
+    def disconnect(self, conn: Connection) -> None:
+        self.remove(conn)
+        self._discard(self._sockets, conn.principal.id, conn)
 
     async def subscribe(
         self,
@@ -175,7 +190,7 @@ class Hub:
 
     def _closed(self, conn: Connection) -> None:
         # Called from inside a fan-out loop: the sets must not change under it.
-        asyncio.get_running_loop().call_soon(self.remove, conn)
+        asyncio.get_running_loop().call_soon(self.disconnect, conn)
 
     # -- transient messages ---------------------------------------------------------------
 
@@ -237,6 +252,8 @@ class Hub:
                 await asyncio.sleep(self._poll_s)
 
     def _deliver(self, e: StoredEvent) -> None:
+        if e.type == REVOKED:
+            self._revoked(e)
         person = becomes_personal(e)
         if person is not None:
             for conn in self._by_person.get(person, ()):
@@ -259,6 +276,23 @@ class Hub:
         for conn in self._by_subject.get(e.subject, ()):
             self._give(conn, eid, out)
         self.head = eid
+
+    def _revoked(self, e: StoredEvent) -> None:
+        """Tokens were revoked, maybe by another process: forget what this process keeps of
+        them and close their sockets."""
+        try:
+            revoked = msgspec.json.decode(e.payload, type=Revoked)
+        except msgspec.DecodeError:
+            log.warning("event %s: unreadable %s payload", e.id, REVOKED)
+            return
+        if revoked.jti is not None:
+            forget_token(self._engine, revoked.person, revoked.jti)
+        else:
+            forget_people(self._engine, {revoked.person})
+        reason = "signed out" if revoked.why == "sign_out" else f"token revoked ({revoked.why})"
+        for conn in list(self._sockets.get(revoked.person, ())):
+            if conn.token is not None and revoked.voids(conn.token):
+                conn.close(UNAUTHENTICATED, f"{reason}: sign in again")
 
     def _give(self, conn: Connection, eid: int, out: Frame) -> None:
         """One event to one socket, once: a socket may match it by scope and by subject."""

@@ -1,13 +1,24 @@
 """``/api/live``: the WebSocket endpoint, written against ASGI directly so that the hub sends
 on the server's own ``send`` with nothing in between (README, "Live", has the protocol).
 
-The token comes in the query string (browsers cannot set headers on a WebSocket). The socket is
-accepted first and then closed with a code the client can act on: 4401 sign in again, 4403 a
-scope outside your role, 4408 you read too slowly, resume.
+The bearer token never travels in the URL, which servers and proxies write to their logs.
+Browsers cannot set headers on a WebSocket, so a client gives it in one of two ways:
+
+- its first message, ``{"type": "auth", "token": TOKEN}``, within ``AUTH_DEADLINE_S`` seconds
+  of the connection and before anything else (what the field app does);
+- the subprotocols it offers: ``["wangge", "bearer.TOKEN"]``; the server answers ``wangge``,
+  never the token. A token is made of characters a subprotocol name may hold.
+
+``?token=TOKEN`` still works for old clients (the access log shows it as ``[redacted]``).
+
+The socket is accepted first and then closed with a code the client can act on: 4401 sign in
+again (also when its token is revoked while the socket is open: a sign-out, a new password, a
+deactivation), 4403 a scope outside your role, 4408 you read too slowly, resume.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,17 +26,21 @@ from urllib.parse import parse_qs
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
-from backend.auth.principal import Principal, principal_from_token
+from backend.auth.principal import Principal, authenticate, forgets
+from backend.auth.tokens import TokenClaims
 from backend.errors import ApiError
 from backend.live.access import personal_subjects, territory_of
-from backend.live.connection import Connection
+from backend.live.connection import UNAUTHENTICATED, Connection
 from backend.live.hub import Hub
 from backend.live.messages import PONG, BadMessage, Subscribe, error, frame, read
 from backend.live.scopes import BadScope, ScopeRefused, resolve
 
 log = logging.getLogger("wangge.live")
 
-UNAUTHENTICATED, FORBIDDEN, SERVER_ERROR = 4401, 4403, 1011
+FORBIDDEN, SERVER_ERROR = 4403, 1011
+AUTH_DEADLINE_S = 5.0
+SUBPROTOCOL = "wangge"
+BEARER = "bearer."
 POSITION_MESSAGES = frozenset({"position", "duty"})
 _LITESTAR_WRAPPER = "ExceptionHandlerMiddleware.__call__.<locals>.capture_response_started"
 
@@ -37,14 +52,24 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
     app = Litestar.from_scope(scope)
     if (await receive())["type"] != "websocket.connect":
         return
-    await send({"type": "websocket.accept"})
-    principal = await _principal(scope, app)
-    if principal is None:
-        reason = "sign in again: the token is missing, invalid or expired"
+    offered = list(scope.get("subprotocols") or ())
+    accept: dict[str, Any] = {"type": "websocket.accept"}
+    if SUBPROTOCOL in offered:
+        accept["subprotocol"] = SUBPROTOCOL
+    await send(accept)
+    hub: Hub = app.state.hub
+    try:
+        token = _offered_token(offered) or _query_token(scope)
+        if token is None:
+            token = await _first_message_token(receive)
+            if token is None:
+                return  # gone before saying anything
+        conn = await _connect(hub, app, server_send(send), token)
+    except _Refused as refused:
+        reason = refused.reason.encode()[:120].decode(errors="ignore")
         await send({"type": "websocket.close", "code": UNAUTHENTICATED, "reason": reason})
         return
-    hub: Hub = app.state.hub
-    conn = hub.connection(server_send(send), principal)
+    principal = conn.principal
     positions = getattr(app.state, "positions", None)
     try:
         while not conn.closed:
@@ -59,7 +84,7 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
         log.exception("live socket of person %s failed", principal.id)
         conn.close(SERVER_ERROR, "server error")
     finally:
-        hub.remove(conn)
+        hub.disconnect(conn)
         if positions is not None:
             try:
                 await positions.on_disconnect(principal)
@@ -81,15 +106,70 @@ def server_send(send: Send) -> Send:
     return send
 
 
-async def _principal(scope: Scope, app: Litestar) -> Principal | None:
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _offered_token(offered: list[str]) -> str | None:
+    for protocol in offered:
+        if protocol.startswith(BEARER) and len(protocol) > len(BEARER):
+            return protocol[len(BEARER) :]
+    return None
+
+
+def _query_token(scope: Scope) -> str | None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    token = (query.get("token") or [""])[0]
-    if not token:
-        return None
+    return (query.get("token") or [""])[0] or None
+
+
+async def _first_message_token(receive: Receive) -> str | None:
+    """The token of the client's first message, which must be ``auth``; None if the client
+    went away first."""
+    wanted = f'send {{"type": "auth", "token": ...}} first, within {AUTH_DEADLINE_S:g} s'
     try:
-        return await principal_from_token(token, app.state.settings)
-    except ApiError:
+        async with asyncio.timeout(AUTH_DEADLINE_S):
+            message = await receive()
+    except TimeoutError:
+        raise _Refused(wanted) from None
+    if message["type"] == "websocket.disconnect":
         return None
+    text = message.get("text")
+    if text is None:
+        text = (message.get("bytes") or b"").decode("utf-8", "replace")
+    try:
+        body = read(text)
+    except BadMessage:
+        raise _Refused(wanted) from None
+    token = body.get("token") if isinstance(body, dict) and body["type"] == "auth" else None
+    if not isinstance(token, str) or not token:
+        raise _Refused(wanted)
+    return token
+
+
+async def _connect(hub: Hub, app: Litestar, send: Send, token: str) -> Connection:
+    """Authenticate ``token`` and hand its socket to the hub, which closes it when the token
+    is revoked from then on. A revocation heard while the person was being read may have
+    come too late for that reading and too early for the hub: then it is read again."""
+    settings = app.state.settings
+    before = forgets()
+    claims, principal = await _authenticated(token, settings)
+    conn = hub.connection(send, principal, claims)
+    if forgets() != before:
+        try:
+            await _authenticated(token, settings)
+        except _Refused:
+            hub.disconnect(conn)
+            raise
+    return conn
+
+
+async def _authenticated(token: str, settings: Any) -> tuple[TokenClaims, Principal]:
+    try:
+        return await authenticate(token, settings)
+    except ApiError as exc:
+        raise _Refused(f"sign in again: {exc.reason}") from None
 
 
 async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None:
@@ -100,6 +180,8 @@ async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None
         return
     if isinstance(message, Subscribe):
         await _subscribe(hub, conn, message)
+    elif message["type"] == "auth":
+        conn.put(error("bad_message", "already authenticated: auth comes once, first"))
     elif message["type"] == "ping":
         conn.put(PONG)
     elif message["type"] in POSITION_MESSAGES and positions is not None:

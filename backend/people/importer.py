@@ -3,8 +3,10 @@
 People are matched by phone. A re-import sets what the file says of each person it lists
 (name, role, area, in post or not, grid posts, department) and leaves everyone else alone;
 new people get a random initial password, stored only as its hash, handed back in plain
-once so that the city can give it to them. A changed role or a deactivation takes effect
-within ``backend.auth.principal.FRESH_S``, like any change to a person.
+once so that the city can give it to them. A changed role takes effect within
+``backend.auth.principal.FRESH_S``, like any change to a person; a deactivation (在岗 否)
+revokes every token of the person at once (backend/auth/revocation.py), and their open live
+sockets are closed by each server process as it reads the revocation from the event log.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from anyio import to_thread
 
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
+from backend.auth.revocation import forget, raise_generations
 from backend.cases.department_tables import Department, DepartmentMember
 from backend.db import write_transaction
 from backend.grids.tables import POST_LABELS, Grid, GridPost
@@ -69,7 +72,7 @@ def new_password() -> str:
 
 
 def _hashed(phones: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """phone -> (password, its hash). Seconds for a city's staff: scrypt is slow on purpose."""
+    """phone -> (password, its hash). Seconds for a city's staff: Argon2id is slow on purpose."""
     return {phone: (p, hash_password(p)) for phone in phones for p in [new_password()]}
 
 
@@ -98,11 +101,13 @@ async def import_people(
             return result
         late = [s.phone for s in result.added if s.phone not in prepared]
         prepared |= await to_thread.run_sync(_hashed, late)
-        await _write(result, {phone: hashed for phone, (_, hashed) in prepared.items()})
+        hashes = {phone: hashed for phone, (_, hashed) in prepared.items()}
+        deactivated = await _write(result, hashes)
         result.accounts = [NewAccount(s.name, s.phone, prepared[s.phone][0]) for s in result.added]
         if keep_accounts is not None and result.accounts:
             keep_accounts(result.accounts)
         result.applied = True
+    forget(engine, deactivated)
     return result
 
 
@@ -212,7 +217,8 @@ async def _ids(phones: list[str]) -> dict[str, int]:
     return ids
 
 
-async def _write(result: PeopleImport, hashes: dict[str, str]) -> None:
+async def _write(result: PeopleImport, hashes: dict[str, str]) -> list[int]:
+    """Write the import; the ids of the people it took off duty, whose tokens it revoked."""
     for part in _chunks(result.added):
         await Person.insert(
             *(
@@ -248,6 +254,12 @@ async def _write(result: PeopleImport, hashes: dict[str, str]) -> None:
                 await DepartmentMember.insert(
                     DepartmentMember(person=ids[staff.phone], department=staff.department)
                 )
+    deactivated = [
+        ids[s.phone] for s in result.changed if stored[s.phone]["active"] and not s.active
+    ]
+    if deactivated:
+        await raise_generations(deactivated, "deactivated")  # last: it appends events
+    return deactivated
 
 
 async def _set_posts(

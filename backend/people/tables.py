@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -15,3 +15,14 @@ class Person(Table, tablename="person"):
     password_hash = Varchar(length=200, secret=True)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Tokens carry the generation they were issued in; raising it (a new password, a
+    # deactivation) voids every token of the person at once (backend/auth/revocation.py).
+    token_generation = Integer(default=0)
+
+
+class RevokedToken(Table, tablename="revoked_token"):
+    """A token signed out before its expiry; the row is useless, and deleted, after it."""
+
+    jti = Varchar(length=32, unique=True)
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade)
+    expires_at = Timestamptz()

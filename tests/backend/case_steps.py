@@ -4,6 +4,7 @@ real grid would take."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,12 @@ ROLES = (
 REVIEW = (date.today() + timedelta(days=30)).isoformat()
 
 
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password's hash, made once: Argon2id costs tens of milliseconds a time."""
+    return hash_password(DEMO_PASSWORD)
+
+
 def demo_spot(demo_city: Any, code: str = DEMO_GRID_CODE) -> tuple[float, float]:
     p = shapely.point_on_surface(demo_city.grids.set_index("code").loc[code].geometry)
     return p.x, p.y
@@ -55,7 +62,7 @@ async def add_department_officer(
         phone=phone,
         role="department",
         area=area_id,
-        password_hash=hash_password(DEMO_PASSWORD),
+        password_hash=demo_password_hash(),
         active=True,
         created_at=datetime.now(UTC),
     )

@@ -1,5 +1,6 @@
 // The live stream (/api/live): subscribe, hear events, and on every reconnect resume from the
 // last event id seen, so a phone that lost its signal in a lift gets exactly what it missed.
+// The token goes in the first message, never in the URL: servers and proxies log URLs.
 const LAST_ID_KEY = "wangge.live.lastId";
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
@@ -54,12 +55,13 @@ export class LiveStream {
   connect() {
     clearTimeout(this.timer);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/api/live?token=${encodeURIComponent(this.token)}`;
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(`${scheme}://${location.host}/api/live`);
     this.socket = socket;
     this.onState("connecting");
     socket.onopen = () => {
       this.retries = 0;
+      // First, before anything else; the server closes with 4401 if it is bad or revoked.
+      socket.send(JSON.stringify({ type: "auth", token: this.token }));
       // With no id yet, take the stream from now: lists were just loaded over HTTP.
       socket.send(JSON.stringify({ type: "subscribe", scopes: this.scopes, after: this.lastId }));
     };
