@@ -26,6 +26,7 @@ from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.core.client import parse_networks, trusted_client
+from backend.core.headers import SecurityHeaders
 from backend.core.log_redaction import redact_server_logs
 from backend.core.ratelimit import Limiter
 from backend.db import close_pool, make_engine, open_pool, use_engine
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "engine": engine, "limiter": Limiter(settings)}),
         dependencies={"principal": Provide(provide_principal)},
         middleware=[trusted_client(parse_networks(settings.trusted_proxies)), reject_nul],
+        # A hook, not a middleware: it must also see the 404s and 405s of no route.
+        before_send=[SecurityHeaders(settings.basemap_url)],
         request_class=WanggeRequest,
         # Litestar's own errors (no route, wrong method) keep Open311's shape under /open311/.
         exception_handlers=EXCEPTION_HANDLERS | {HTTPException: http_error},  # type: ignore[arg-type]

@@ -42,6 +42,9 @@ class Settings:
     # A raster tile URL template ({z}/{x}/{y}) drawn under Wangge's own layers, such as a
     # 天地图 layer with its key; none by default, so the map needs no internet.
     basemap_url: str | None = None
+    # Whether people who are not signed in see grid staff's phone numbers whole; masked by
+    # default, since a public page listing every post holder hands out their sign-in names.
+    publish_staff_phones: bool = False
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDRs);
     # from anyone else those headers change nothing (backend/core/client.py).
     trusted_proxies: tuple[str, ...] = ()
@@ -69,6 +72,8 @@ class Settings:
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
             timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
             basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
+            publish_staff_phones=env.get("WANGGE_PUBLISH_STAFF_PHONES", "").strip().lower()
+            in {"1", "true", "yes", "on"},
             trusted_proxies=tuple(
                 p.strip() for p in env.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()
             ),

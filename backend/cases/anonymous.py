@@ -19,13 +19,8 @@ from backend.cases import tracking
 from backend.cases.actors import ANONYMOUS_ACTOR
 from backend.cases.categories import limits_of
 from backend.cases.placement import place
-from backend.cases.policy import actions_for, masked
-from backend.cases.public import (
-    PublicEvent,
-    category_names,
-    mask_mobiles,
-    public_event,
-)
+from backend.cases.policy import actions_for
+from backend.cases.public import PublicEvent, category_names, public_event
 from backend.cases.records import columns_of, state_of
 from backend.cases.schemas import Phone, Short, Text, TransitionIn
 from backend.cases.service import move
@@ -33,6 +28,7 @@ from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
 from backend.coords import wgs84_point
+from backend.core.phones import masked_phone, masked_text
 from backend.db import write_transaction
 from backend.emergency.cache import factor_for
 from backend.errors import ApiError, Invalid, NotFound
@@ -174,13 +170,13 @@ async def view(row: dict[str, Any]) -> TrackedCase:
     )
     timeline = [public_event(e["at"], msgspec.json.decode(e["payload"])) for e in events]
     # Masked even for the holder, who counts as the reporter: the code may not be theirs.
-    phone = None if row["contact_phone"] is None else masked(row["contact_phone"])
+    phone = None if row["contact_phone"] is None else masked_phone(row["contact_phone"])
     return TrackedCase(
         id=row["id"],
         category=row["category"],
         category_name=categories.get(row["category"], row["category"]),
-        description=mask_mobiles(row["description"]),
-        address=mask_mobiles(row["address"]),
+        description=masked_text(row["description"]),
+        address=masked_text(row["address"]),
         status=row["status"],
         level=str(state.level),
         owner_name=places.get(row["owner_code"], row["owner_code"]),

@@ -13,9 +13,9 @@ from piccolo.columns import Column
 
 from backend.auth.principal import Principal
 from backend.cases.listing import Filters, matching
-from backend.cases.public import mask_mobiles
 from backend.cases.service import actor_of
 from backend.cases.tables import Case
+from backend.core.phones import masked_text
 from backend.errors import Invalid
 
 EXPORT_LIMIT = 100_000
@@ -89,7 +89,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, str):
-        return _spreadsheet_safe(mask_mobiles(value))
+        return _spreadsheet_safe(masked_text(value))
     return "" if value is None else value
 
 

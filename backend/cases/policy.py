@@ -57,6 +57,7 @@ from collections.abc import Callable, Mapping
 from backend.cases.actors import ANONYMOUS, GRID_ROLES, MANAGERS, SYSTEM, Actor, covers, serves
 from backend.cases.allowed import can
 from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
+from backend.core.phones import masked_phone
 from backend.people.roles import Role
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def sees_contact(actor: Actor, state: CaseState) -> bool:
 
 
 def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
-    """The phone as ``actor`` may see it: whole, or ``masked``.
+    """The phone as ``actor`` may see it: whole, or masked (backend/core/phones.py).
 
     >>> case = CaseState("request", "accepted", "15030200100101", reporter_id=1)
     >>> mask_phone("13812345678", Actor(11, "resident"), case)
@@ -212,15 +213,4 @@ def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
     """
     if phone is None or sees_contact(actor, state):
         return phone
-    return masked(phone)
-
-
-def masked(phone: str) -> str:
-    """``138****5678``; numbers shorter than 11 characters wholly, as 7 would give them away.
-
-    >>> masked("13812345678"), masked("0473312345")
-    ('138****5678', '****')
-    """
-    if len(phone) < 11:
-        return "****"
-    return f"{phone[:3]}****{phone[-4:]}"
+    return masked_phone(phone)

@@ -4,7 +4,6 @@ another city system through Open311. Free text loses phone numbers; places get t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,9 +11,7 @@ from typing import Any
 import msgspec
 
 from backend.cases.tables import Category
-
-# Mainland mobile numbers that people type into free text ("电话13812345678").
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+from backend.core.phones import masked_text
 
 STATUS_LABELS: dict[str, str] = {
     "submitted": "待受理",
@@ -29,15 +26,6 @@ STATUS_LABELS: dict[str, str] = {
     "shelved": "挂账",
     "voided": "已作废",
 }
-
-
-def mask_mobiles(text: str) -> str:
-    """``text`` with every mobile number shown as ``138****5678``.
-
-    >>> mask_mobiles("请联系13812345678或0473-3123456")
-    '请联系138****5678或0473-3123456'
-    """
-    return MOBILE.sub(r"\1****\2", text)
 
 
 async def category_names(codes: Iterable[str]) -> dict[str, str]:
@@ -93,6 +81,6 @@ def public_event(at: datetime, payload: Mapping[str, Any]) -> PublicEvent | None
         action,
         str(payload["to"]),
         payload.get("level"),
-        None if note is None else mask_mobiles(str(note)),
+        None if note is None else masked_text(str(note)),
         payload.get("rating") if action == "rate" else None,
     )

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
 from backend.areas.schemas import AreaRef
+from backend.auth.principal import bearer_token, principal_from_token
 from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
 from backend.errors import ApiError
 from backend.grids import service
@@ -27,9 +28,17 @@ class GridsController(Controller):
     ) -> list[GridStaffing]:
         return await service.staffing_list(complete)
 
-    @get("/grids/{code:str}", summary="A grid's page: its areas, posts and staffing")
-    async def grid(self, code: FromPath[str]) -> GridPage:
-        return await service.grid_page(code)
+    @get(
+        "/grids/{code:str}",
+        summary="A grid's page: its areas, posts and staffing",
+        description=(
+            "Open to all. Post holders' phones are masked (`138****5678`) unless the request "
+            "is signed in or the city publishes them (`WANGGE_PUBLISH_STAFF_PHONES=1`)."
+        ),
+    )
+    async def grid(self, code: FromPath[str], request: Request, state: State) -> GridPage:
+        whole = state.settings.publish_staff_phones or await _signed_in(request, state)
+        return await service.grid_page(code, whole_phones=whole)
 
     @get("/locate", summary="The grid containing a point, with its community, street and district")
     async def locate(self, lon: Lon, lat: Lat, state: State, crs: Crs = "wgs84") -> Location:
@@ -54,3 +63,16 @@ class GridsController(Controller):
             district=found.at("district"),
             city=found.at("city"),
         )
+
+
+async def _signed_in(request: Request, state: State) -> bool:
+    """Whether the request carries a valid token. A stale one is no error on a page open to
+    all: its reader sees what anybody sees."""
+    token = bearer_token(request)
+    if token is None:
+        return False
+    try:
+        await principal_from_token(token, state.settings)
+    except ApiError:
+        return False
+    return True

@@ -7,7 +7,7 @@ from backend.party.schemas import GradeRef, StarOut
 class PersonRef(msgspec.Struct):
     id: int
     name: str
-    phone: str
+    phone: str  # 138****5678 for those not signed in, unless the city publishes staff phones
 
 
 class PostHolder(msgspec.Struct):

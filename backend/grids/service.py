@@ -8,6 +8,7 @@ from backend.areas.schemas import AreaRef
 from backend.areas.service import area_rows
 from backend.areas.tree import chain_of
 from backend.buildings.tables import Building
+from backend.core.phones import masked_phone
 from backend.errors import NotFound
 from backend.grids.schemas import (
     GridPage,
@@ -30,7 +31,8 @@ def staffing_of(held: list[str]) -> Staffing:
     return Staffing(not missing, missing, [POST_LABELS[p] for p in missing])
 
 
-async def grid_page(code: str) -> GridPage:
+async def grid_page(code: str, *, whole_phones: bool) -> GridPage:
+    """The grid's page; its post holders' phones masked unless ``whole_phones``."""
     grid = (
         await Grid.select(
             Grid.id,
@@ -86,7 +88,11 @@ async def grid_page(code: str) -> GridPage:
             PostHolder(
                 p["post"],
                 POST_LABELS[p["post"]],
-                PersonRef(p["person.id"], p["person.name"], p["person.phone"]),
+                PersonRef(
+                    p["person.id"],
+                    p["person.name"],
+                    p["person.phone"] if whole_phones else masked_phone(p["person.phone"]),
+                ),
                 grades.get(p["person.id"]),
             )
             for p in posts

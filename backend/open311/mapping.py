@@ -35,8 +35,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from backend.cases.public import STATUS_LABELS, mask_mobiles
+from backend.cases.public import STATUS_LABELS
 from backend.cases.states import FINAL, Status
+from backend.core.phones import masked_text
 
 # Disputes between neighbours (矛盾纠纷), police matters (治安), hardship (民生服务) and health
 # (疫情防控) name or point at people: they never leave the system through a public API.
@@ -140,13 +141,13 @@ def service_request(row: Mapping[str, Any], names: Names, media_url: str | None)
         status_notes=STATUS_LABELS.get(row["status"], row["status"]),
         service_name=names.categories.get(row["category"], row["category"]),
         service_code=row["category"],
-        description=mask_mobiles(row["description"]),
+        description=masked_text(row["description"]),
         agency_responsible=agency,
         service_notice=None,
         requested_datetime=_iso(row["created_at"]) or "",
         updated_datetime=_iso(row["updated_at"]) or "",
         expected_datetime=_iso(row["due_at"]) if status == "open" else None,
-        address=mask_mobiles(row["address"]),
+        address=masked_text(row["address"]),
         address_id=None,
         zipcode=None,
         lat=row["lat"],

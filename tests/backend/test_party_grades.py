@@ -6,6 +6,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.core.phones import masked_phone
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
 from backend.party.tables import BranchStar, WorkerGrade
@@ -162,7 +163,7 @@ async def test_the_grid_page_shows_its_two_secretaries_and_its_red_property(clie
         (demo_city.posts["grid_code"] == grid)
         & (demo_city.posts["post"] == "property_party_secretary")
     ]["phone"].item()
-    assert posts["property_party_secretary"]["person"]["phone"] == secretary
+    assert posts["property_party_secretary"]["person"]["phone"] == masked_phone(secretary)
     assert posts["property_party_secretary"]["post_label"] == "物业党支部书记"
     assert posts["party_secretary"]["post_label"] == "网格党支部书记"
     assert [p["post"] for p in page["posts"]][-2:] == [

@@ -188,7 +188,7 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
         await page.goto(f"{live_server}/app/report")
         await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
         # The app's code comes from the worker's precache once it controls the page.
-        await page.wait_for_function("navigator.serviceWorker.controller !== null")
+        await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         # Offline mode does not stop a service worker's requests: the API is blocked as well.
         await ctx.set_offline(True)
         await ctx.route(re.compile(r".*/api/.*"), lambda route: route.abort())

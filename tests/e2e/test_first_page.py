@@ -13,7 +13,7 @@ async def test_root_shows_the_grids_on_a_map_at_phone_size(live_server, phone_pa
     await page.get_by_test_id("visit-map").click()
     await expect(page).to_have_url(f"{live_server}/app/map")
     await page.wait_for_function(
-        "document.documentElement.dataset.mapReady === '1'", timeout=60_000
+        "() => document.documentElement.dataset.mapReady === '1'", timeout=60_000
     )
     drawn = await page.evaluate(
         "window.__wanggeMap.queryRenderedFeatures({layers: ['grids-line']}).length"

@@ -253,7 +253,7 @@ async def test_the_centre_sends_a_broadcast_and_sees_one_complete_by_grid_and_on
             f"{completion['done']} / {completion['items']}"
         )
         await page.wait_for_function(
-            "document.documentElement.dataset.broadcastMapReady === '1'", timeout=30_000
+            "() => document.documentElement.dataset.broadcastMapReady === '1'", timeout=30_000
         )
         drawn = await page.evaluate(
             "window.__wanggeMap.getSource('task-items').getData().then((d) => d.features)"

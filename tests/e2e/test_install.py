@@ -77,11 +77,11 @@ async def test_the_app_installs_and_starts_with_the_server_gone(live_server, tmp
             assert manifest["url"].endswith("/app/manifest.webmanifest")
             # The first visit's map requests go through the worker once it controls the page.
             await page.wait_for_function(
-                "document.documentElement.dataset.mapReady === '1'", timeout=60_000
+                "() => document.documentElement.dataset.mapReady === '1'", timeout=60_000
             )
             await page.reload()
             await page.wait_for_function(
-                "document.documentElement.dataset.mapReady === '1'", timeout=60_000
+                "() => document.documentElement.dataset.mapReady === '1'", timeout=60_000
             )
 
             server.close()
@@ -91,7 +91,7 @@ async def test_the_app_installs_and_starts_with_the_server_gone(live_server, tmp
                     task.cancel()
             await page.reload()
             await page.wait_for_function(
-                "document.documentElement.dataset.mapReady === '1'", timeout=60_000
+                "() => document.documentElement.dataset.mapReady === '1'", timeout=60_000
             )
             drawn = await page.evaluate(
                 "window.__wanggeMap.queryRenderedFeatures({layers: ['grids-line']}).length"
