@@ -28,6 +28,7 @@ from backend.collections.routes import CollectionsController
 from backend.core.client import parse_networks, trusted_client
 from backend.core.headers import SecurityHeaders
 from backend.core.log_redaction import redact_server_logs
+from backend.core.openapi_errors import document_errors
 from backend.core.ratelimit import Limiter
 from backend.db import close_pool, make_engine, open_pool, use_engine
 from backend.emergency.routes import EmergencyController
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await close_pool(engine)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             client_config,
@@ -121,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=None,
     )
+    document_errors(app)
+    return app
 
 
 def create_app_from_env() -> Litestar:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     MethodNotAllowedException,
     NotAuthorizedException,
@@ -22,6 +23,8 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend.core import validation
 
 log = logging.getLogger("wangge")
 
@@ -87,8 +90,22 @@ def _api_error(_: Request, exc: ApiError) -> Response[dict[str, Any]]:
 
 
 def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
-    problems = exc.extra if isinstance(exc.extra, list) else []
-    return _respond(400, "invalid_request", exc.detail, problems=problems)
+    found = (
+        [validation.problem(p) for p in exc.extra if isinstance(p, dict)]
+        if isinstance(exc.extra, list)
+        else []
+    )
+    # A body that parsed but holds the wrong fields is 422; a URL that does not parse is 400,
+    # and is answered first (its problems come before the body's).
+    url = [p for p in found if p["source"] != "body"]
+    if url:
+        found = url + [p for p in found if p["source"] == "body"]
+    code, field, reason = validation.summary(found, exc.detail)
+    status = 400 if url or not found else 422
+    response = _respond(status, code, reason, problems=found)
+    if field is not None:
+        response.content["field"] = field
+    return response
 
 
 # Litestar's own HTTP exceptions keep their status (and headers, such as a 405's Allow);
@@ -107,7 +124,10 @@ def _http_code(exc: HTTPException) -> str:
     for cls in type(exc).__mro__:
         if cls in _HTTP_CODES:
             return _HTTP_CODES[cls]
-    if exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+    if type(exc) is ClientException or (
+        exc.status_code == 400 and "malformed" in str(exc.detail).lower()
+    ):
+        # What Litestar raises when a body does not decode at all (msgspec's DecodeError).
         return "malformed_body"
     return f"http_{exc.status_code}"
 

@@ -1,5 +1,5 @@
 """The indicators of the assessment (考核指标): what each one counts, its formula as the API and
-the README state it, and the rates derived from the counts the database returns.
+docs/assessment.md states them, and the rates derived from the counts the database returns.
 
 A case is counted at the grid where it happened (``case_record.grid_code``, fixed when it
 arrived) and at the community, street and district above that grid; at the worker level, at

@@ -8,7 +8,7 @@ Number = int | float | None
 class IndicatorOut(msgspec.Struct):
     key: str
     name: str
-    formula: str  # how the figure is computed, as the README states it
+    formula: str  # how the figure is computed, as docs/assessment.md states it
     unit: str  # count, rate, seconds, rating, hours, days
     better: str | None  # higher, lower, or None for volumes
     weight: float  # its weight in this level's score (0: not scored)

@@ -80,7 +80,7 @@ class Tracked(msgspec.Struct):
 
 class TrackedTransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     action: str  # withdraw, rate or reopen; anything else is refused as it is for a resident
-    version: int | None = None
+    version: int  # the version the reporter saw; a stale one gets 409
     reason: Short | None = None
     rating: int | None = None
     comment: Short | None = None

@@ -71,7 +71,7 @@ class Supported(msgspec.Struct):
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     action: str
-    version: int | None = None  # the version the client saw; a stale one gets 409
+    version: int  # the version the client saw; a stale one gets 409
     reason: Short | None = None
     assignee: int | None = None
     department: Annotated[str, msgspec.Meta(max_length=32)] | None = None

@@ -274,7 +274,7 @@ async def move(
         row = await _row(case_id)
         if not may_see(row):
             raise NotFound("case", case_id)
-        if body.version is not None and body.version != row["version"]:
+        if body.version != row["version"]:
             if body.version + 1 == row["version"] and await _made_by(case_id, body, actor):
                 # The same send again, its answer lost on the way (a phone in a stairwell):
                 # the case as that send left it, not a conflict to resolve by hand.

@@ -100,6 +100,7 @@ def per_address(rule: Rule) -> Callable[[Request], Awaitable[None]]:
     async def hook(request: Request) -> None:
         await request.app.state.limiter.hit(rule, client_key(request))
 
+    hook.rule = rule  # type: ignore[attr-defined]  # for the OpenAPI document's 429
     return hook
 
 
@@ -116,4 +117,5 @@ def per_address_middleware(rule: Rule) -> Callable[[ASGIApp], ASGIApp]:
 
         return middleware
 
+    wrap.rule = rule  # type: ignore[attr-defined]  # for the OpenAPI document's 429
     return wrap

@@ -33,11 +33,12 @@ class GridsController(Controller):
         summary="A grid's page: its areas, posts and staffing",
         description=(
             "Open to all. Post holders' phones are masked (`138****5678`) unless the request "
-            "is signed in or the city publishes them (`WANGGE_PUBLISH_STAFF_PHONES=1`)."
+            "is signed in by staff (any role but resident) or the city publishes them "
+            "(`WANGGE_PUBLISH_STAFF_PHONES=1`)."
         ),
     )
     async def grid(self, code: FromPath[str], request: Request, state: State) -> GridPage:
-        whole = state.settings.publish_staff_phones or await _signed_in(request, state)
+        whole = state.settings.publish_staff_phones or await _staff(request, state)
         return await service.grid_page(code, whole_phones=whole)
 
     @get("/locate", summary="The grid containing a point, with its community, street and district")
@@ -65,14 +66,15 @@ class GridsController(Controller):
         )
 
 
-async def _signed_in(request: Request, state: State) -> bool:
-    """Whether the request carries a valid token. A stale one is no error on a page open to
-    all: its reader sees what anybody sees."""
+async def _staff(request: Request, state: State) -> bool:
+    """Whether the request is signed in by staff. A resident's account is anybody's to make
+    (sign-up), so it opens no more than a visitor sees; a stale token is no error on a page
+    open to all: its reader sees what anybody sees."""
     token = bearer_token(request)
     if token is None:
         return False
     try:
-        await principal_from_token(token, state.settings)
+        principal = await principal_from_token(token, state.settings)
     except ApiError:
         return False
-    return True
+    return principal.role != "resident"

@@ -1,4 +1,4 @@
-"""The live protocol's messages (README, "Live"): the client's decoded and checked, the
+"""The live protocol's messages (docs/api.md, "Live"): the client's decoded and checked, the
 server's encoded once for every subscriber that gets them.
 
 >>> read('{"type": "subscribe", "scopes": ["150302"], "after": 12}')

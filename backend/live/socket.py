@@ -1,5 +1,5 @@
 """``/api/live``: the WebSocket endpoint, written against ASGI directly so that the hub sends
-on the server's own ``send`` with nothing in between (README, "Live", has the protocol).
+on the server's own ``send`` with nothing in between (docs/api.md, "Live", has the protocol).
 
 The bearer token never travels in the URL, which servers and proxies write to their logs.
 Browsers cannot set headers on a WebSocket, so a client gives it in one of two ways:

@@ -37,18 +37,30 @@ async def test_wrong_password_or_unknown_phone_get_the_same_401(client, phone, p
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code", "field"),
     [
-        {},
-        {"phone": "13900000001"},
-        {"phone": "abc", "password": "x"},
-        {"phone": "139", "password": "x" * 200},
+        ({}, "missing_field", "phone"),
+        ({"phone": "13900000001"}, "missing_field", "password"),
+        ({"phone": "abc", "password": "x"}, "invalid_value", "phone"),
+        ({"phone": "139", "password": "x" * 200}, "invalid_value", "phone"),
+        ({"phone": 13900000001, "password": "x"}, "invalid_type", "phone"),
+        ({"phone": "13900000001", "password": "x", "role": "city_admin"}, "unknown_field", "role"),
     ],
 )
-async def test_malformed_sign_in_is_a_400(client, body):
+async def test_a_sign_in_missing_or_misfilling_a_field_is_a_422_naming_it(
+    client, body, code, field
+):
     r = await client.post("/api/auth/sign-in", json=body)
-    assert r.status_code == 400
-    assert r.json()["code"] == "invalid_request"
+    assert r.status_code == 422
+    assert (r.json()["code"], r.json()["field"]) == (code, field)
+
+
+@pytest.mark.parametrize("content", [b'{"phone": "1390', b"phone=1&password=2", b"\xff\xfe"])
+async def test_a_sign_in_that_is_not_json_is_a_400(client, content):
+    r = await client.post(
+        "/api/auth/sign-in", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "malformed_body")
 
 
 async def test_me_needs_a_valid_token(client, database):

@@ -109,7 +109,7 @@ async def test_an_unknown_or_malformed_code_is_a_plain_404(api, demo_city):
     for code in ["ABCDE-FGHJK", "ABCDE-FGHJ0", "x", "a" * 32]:
         for r in (
             await api.get(f"{URL}/{code}"),
-            await api.post(f"{URL}/{code}/transitions", json={"action": "withdraw"}),
+            await api.post(f"{URL}/{code}/transitions", json={"action": "withdraw", "version": 1}),
         ):
             assert (r.status_code, r.json()["code"]) == (404, "not_found"), code
             assert code not in r.text
@@ -122,7 +122,8 @@ async def test_the_holder_rates_and_reopens_after_closure_and_does_nothing_else(
     code, case_id = created["tracking_code"], created["case"]["id"]
 
     async def by_code(**body):
-        return await api.post(f"{URL}/{code}/transitions", json=body)
+        version = (await api.get(f"{URL}/{code}")).json()["version"]
+        return await api.post(f"{URL}/{code}/transitions", json={"version": version, **body})
 
     r = await by_code(action="accept")
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
@@ -155,17 +156,17 @@ async def test_a_signed_in_residents_case_has_no_code_to_open_it(api, driver, de
     case_id = await driver.report(demo_spot(demo_city))
     staff = await driver.case(case_id, "community_staff")
     assert staff["reporter_id"] == driver.sessions["resident"].person_id
-    r = await api.post(f"{URL}/ABCDE-FGHJK/transitions", json={"action": "withdraw"})
+    r = await api.post(f"{URL}/ABCDE-FGHJK/transitions", json={"action": "withdraw", "version": 1})
     assert r.status_code == 404
 
 
 async def test_bad_anonymous_requests_write_nothing(api, driver, demo_city):
     changes = {
-        "an incident": ({"kind": "incident"}, 400, "invalid_request"),  # requests only
+        "an incident": ({"kind": "incident"}, 422, "invalid_value"),  # requests only
         "an unknown category": ({"category": "9999"}, 422, "unknown_category"),
         "in Beijing": ({"lon": 116.39, "lat": 39.91}, 422, "outside_all_grids"),
-        "too long": ({"description": "x" * 2001}, 400, "invalid_request"),
-        "naming a reporter": ({"reporter": 1}, 400, "invalid_request"),
+        "too long": ({"description": "x" * 2001}, 422, "invalid_value"),
+        "naming a reporter": ({"reporter": 1}, 422, "unknown_field"),
     }
     answers = {}
     for name, (change, _, _) in changes.items():

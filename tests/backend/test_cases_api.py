@@ -81,10 +81,10 @@ async def test_a_phone_map_point_in_gcj02_reaches_the_same_grid(api, spot):
         ({"category": "9999"}, 422, "unknown_category"),
         ({"lat": 95}, 422, "invalid_coordinate"),
         ({"crs": "wgs72"}, 422, "unknown_crs"),
-        ({"description": ""}, 400, "invalid_request"),
-        ({"client_id": "not-a-uuid"}, 400, "invalid_request"),
+        ({"description": ""}, 422, "invalid_value"),
+        ({"client_id": "not-a-uuid"}, 422, "invalid_value"),
         ({"kind": "incident"}, 403, "forbidden"),
-        ({"surprise": 1}, 400, "invalid_request"),
+        ({"surprise": 1}, 422, "unknown_field"),
     ],
 )
 async def test_bad_submissions_are_refused_and_nothing_is_saved(api, spot, change, status, code):
@@ -102,9 +102,13 @@ async def test_a_request_goes_from_the_phone_to_closure_and_a_rating(api, spot):
     case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
     url = f"/api/cases/{case['id']}/transitions"
 
+    version = case["version"]
+
     async def do(headers, **body):
-        r = await api.post(url, json=body, headers=headers)
+        nonlocal version
+        r = await api.post(url, json={"version": version, **body}, headers=headers)
         assert r.status_code == 200, r.text
+        version = r.json()["version"]
         return r.json()
 
     assert (await do(leader, action="accept"))["status"] == "accepted"
@@ -133,7 +137,7 @@ async def test_who_may_see_and_act(api, spot):
     worker, _ = await session(api, "grid_worker")
     case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
     url = f"/api/cases/{case['id']}/transitions"
-    r = await api.post(url, json={"action": "accept"}, headers=worker)
+    r = await api.post(url, json={"action": "accept", "version": 1}, headers=worker)
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
     seen = (await api.get(f"/api/cases/{case['id']}", headers=worker)).json()
     assert seen["contact_phone"] == "138****5678"
@@ -146,7 +150,7 @@ async def test_who_may_see_and_act(api, spot):
     ).json()
     assert {"accept", "reject", "escalate", "void"} <= set(lead["actions"])
     r = await api.post(
-        url, json={"action": "close"}, headers=(await session(api, "grid_leader"))[0]
+        url, json={"action": "close", "version": 1}, headers=(await session(api, "grid_leader"))[0]
     )
     assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")
 
@@ -158,7 +162,8 @@ async def test_two_leaders_dispatching_the_same_case_one_wins(api, spot):
     _, worker_id = await session(api, "grid_worker")
     case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
     url = f"/api/cases/{case['id']}/transitions"
-    accepted = (await api.post(url, json={"action": "accept"}, headers=leader)).json()
+    accept = {"action": "accept", "version": case["version"]}
+    accepted = (await api.post(url, json=accept, headers=leader)).json()
     body = {"action": "dispatch", "assignee": worker_id, "version": accepted["version"]}
     answers = await asyncio.gather(
         api.post(url, json=body, headers=leader), api.post(url, json=body, headers=staff)
@@ -176,7 +181,9 @@ async def test_odd_case_ids_are_not_found(api, case_id):
         r = await api.get(path, headers=headers)
         assert r.status_code in (400, 404), r.text
     r = await api.post(
-        f"/api/cases/{case_id}/transitions", json={"action": "accept"}, headers=headers
+        f"/api/cases/{case_id}/transitions",
+        json={"action": "accept", "version": 1},
+        headers=headers,
     )
     assert r.status_code in (400, 404), r.text
 
@@ -186,12 +193,29 @@ async def test_an_unknown_action_or_a_bad_date_is_a_422(api, spot):
     leader, _ = await session(api, "grid_leader")
     case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
     url = f"/api/cases/{case['id']}/transitions"
-    r = await api.post(url, json={"action": "teleport"}, headers=leader)
+    r = await api.post(url, json={"action": "teleport", "version": 1}, headers=leader)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_value")
-    r = await api.post(
-        url, json={"action": "shelve", "reason": "x", "review_date": "soon"}, headers=leader
-    )
+    shelve = {"action": "shelve", "reason": "x", "review_date": "soon", "version": 1}
+    r = await api.post(url, json=shelve, headers=leader)
     assert r.status_code == 422
+
+
+async def test_a_step_without_the_version_it_was_taken_from_is_a_422(api, spot):
+    # Two leaders must not overwrite each other: a step names the version it saw.
+    resident, _ = await session(api, "resident")
+    leader, _ = await session(api, "grid_leader")
+    case = (await api.post("/api/cases", json=request_body(*spot), headers=resident)).json()
+    url = f"/api/cases/{case['id']}/transitions"
+    r = await api.post(url, json={"action": "accept"}, headers=leader)
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (
+        422,
+        "missing_field",
+        "version",
+    )
+    after = (await api.get(f"/api/cases/{case['id']}", headers=leader)).json()
+    assert (after["status"], after["version"]) == ("submitted", case["version"])
+    r = await api.post(url, json={"action": "accept", "version": "one"}, headers=leader)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_type")
 
 
 async def test_a_second_report_nearby_is_offered_the_first_to_join(api, spot):

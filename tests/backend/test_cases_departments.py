@@ -146,7 +146,10 @@ async def test_the_demo_citys_own_department_officer_takes_what_is_sent_to_cheng
     officer = await sign_in(driver.client, "department", DEMO_ACCOUNTS["department"])
     listed = await driver.client.get("/api/case-list", headers=officer.headers)
     assert case_id in [c["id"] for c in listed.json()["items"]]
+    version = await driver.version(case_id)
     r = await driver.client.post(
-        f"/api/cases/{case_id}/transitions", json={"action": "start"}, headers=officer.headers
+        f"/api/cases/{case_id}/transitions",
+        json={"action": "start", "version": version},
+        headers=officer.headers,
     )
     assert (r.status_code, r.json()["status"]) == (200, "handling"), r.text

@@ -83,7 +83,7 @@ async def test_two_managers_dispatching_one_case_at_once_one_wins(scratch_databa
     ]
     body = CaseIn(uuid.uuid4(), "request", "1501", "路灯不亮", *demo_spot(demo_city))
     case, _ = await service.create(body, resident, index)
-    accepted = await service.act(case.id, TransitionIn("accept"), leader)
+    accepted = await service.act(case.id, TransitionIn("accept", case.version), leader)
     dispatch = TransitionIn("dispatch", version=accepted.version, assignee=worker.id)
     results = await at_once(
         scratch_database.engine, *(service.act(case.id, dispatch, who) for who in (leader, staff))
@@ -102,11 +102,12 @@ BIG = b"{" + b" " * 10_000_001 + b"}"  # past the 10 MB any request body may hav
 
 async def test_malformed_or_oversized_creates_write_nothing(driver, demo_city):
     long = report_body(demo_spot(demo_city), description="灯" * 2001)
+    text_lon = {**report_body(demo_spot(demo_city)), "lon": "east"}
     sends = {
         "not JSON": (b"{kind: request", 400, "malformed_body"),
-        "not an object": (b"[]", 400, "invalid_request"),
-        "a string for a number": (b'{"lon": "106.8"}', 400, "invalid_request"),
-        "a description too long": (msgspec.json.encode(long), 400, "invalid_request"),
+        "not an object": (b"[]", 422, "invalid_type"),
+        "a string for a number": (msgspec.json.encode(text_lon), 422, "invalid_type"),
+        "a description too long": (msgspec.json.encode(long), 422, "invalid_value"),
         "too big": (BIG, 413, "body_too_large"),
     }
     headers = {**driver.sessions["resident"].headers, "content-type": "application/json"}
@@ -121,9 +122,9 @@ async def test_malformed_or_oversized_creates_write_nothing(driver, demo_city):
 
 # (action, the status to try it in, who tries, the body) → the answer
 BAD_TRANSITIONS = {
-    ("reject", "submitted", "grid_leader", (("reason", "理" * 201),)): (400, "invalid_request"),
-    ("reject", "submitted", "grid_leader", (("reason", 42),)): (400, "invalid_request"),
-    ("reject", "submitted", "grid_leader", (("surprise", True),)): (400, "invalid_request"),
+    ("reject", "submitted", "grid_leader", (("reason", "理" * 201),)): (422, "invalid_value"),
+    ("reject", "submitted", "grid_leader", (("reason", 42),)): (422, "invalid_type"),
+    ("reject", "submitted", "grid_leader", (("surprise", True),)): (422, "unknown_field"),
     ("accept", "submitted", "grid_leader", (("version", 2**70),)): (409, "stale_version"),
     ("request_extension", "handling", "grid_worker", (("extension_hours", 1e308),)): (
         422,
@@ -137,7 +138,7 @@ BAD_TRANSITIONS = {
         422,
         "invalid_value",
     ),
-    ("rate", "closed", "resident", (("rating", "five"),)): (400, "invalid_request"),
+    ("rate", "closed", "resident", (("rating", "five"),)): (422, "invalid_type"),
 }
 
 

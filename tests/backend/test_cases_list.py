@@ -65,6 +65,9 @@ async def report(client, headers, spot, **extra) -> int:
 
 
 async def act(client, headers, case_id: int, **body) -> None:
+    """``body`` from the case's version as the actor reads it (they may act, so they may)."""
+    version = (await client.get(f"/api/cases/{case_id}", headers=headers)).json()["version"]
+    body = {"version": version, **body}
     r = await client.post(f"/api/cases/{case_id}/transitions", json=body, headers=headers)
     assert r.status_code == 200, r.text
 

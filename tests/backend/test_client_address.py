@@ -5,13 +5,9 @@ passwords are counted whatever address they come from."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,48 +19,8 @@ from backend.demo import DEMO_PASSWORD
 from backend.settings import Settings
 from geo.demo import DEMO_ACCOUNTS
 from tests.conftest import _database_copy
-from tests.live.conftest import REDIS_URL, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Served:
-    base: str
-    proc: subprocess.Popen
-
-
-def _serve(db_settings: Settings, data_dir: Path, **env: str) -> Served:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": db_settings.database_url,
-            "WANGGE_DATA_DIR": str(data_dir),
-            "WANGGE_SECRET_KEY": db_settings.secret_key,
-            "WANGGE_ESCALATION_INTERVAL_S": "0",
-            "WANGGE_PORT": str(port),
-            **env,
-        },
-        stdout=(data_dir / f"serve-{port}.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    return Served(f"http://127.0.0.1:{port}", proc)
-
-
-async def _wait(served: Served) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{served.base}/api/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert served.proc.poll() is None, "wangge serve exited"
-            await asyncio.sleep(0.3)
-    raise AssertionError("wangge serve did not start")
+from tests.live.conftest import REDIS_URL
+from tests.served import serve, stop, wait_up
 
 
 @dataclass
@@ -80,16 +36,13 @@ async def servers(
     kind, template = city_template
     data_dir = tmp_path_factory.mktemp(f"addr-{kind}")
     async with _database_copy(kind, template, data_dir) as db:
-        plain = _serve(db.settings, data_dir)
-        proxied = _serve(db.settings, data_dir, WANGGE_TRUSTED_PROXIES="127.0.0.1, ::1")
+        plain = serve(db.settings, data_dir)
+        proxied = serve(db.settings, data_dir, WANGGE_TRUSTED_PROXIES="127.0.0.1, ::1")
         try:
-            await asyncio.gather(_wait(plain), _wait(proxied))
+            await asyncio.gather(wait_up(plain), wait_up(proxied))
             yield Servers(plain.base, proxied.base)
         finally:
-            for p in (plain.proc, proxied.proc):
-                p.terminate()
-            for p in (plain.proc, proxied.proc):
-                p.wait(timeout=15)
+            stop(plain, proxied)
 
 
 def _forged(i: int) -> dict[str, str]:

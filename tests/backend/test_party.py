@@ -187,8 +187,8 @@ async def test_publishing_is_for_the_community_and_its_street(api, people, scrat
         (timedelta(hours=-5), timedelta(hours=2), {}, 422, "need_in_past"),
         (timedelta(hours=1), timedelta(days=400), {}, 422, "bad_window"),
         (timedelta(days=400), timedelta(hours=1), {}, 422, "bad_window"),
-        (timedelta(hours=1), timedelta(hours=1), {"capacity": 0}, 400, "invalid_request"),
-        (timedelta(hours=1), timedelta(hours=1), {"kind": "party"}, 400, "invalid_request"),
+        (timedelta(hours=1), timedelta(hours=1), {"capacity": 0}, 422, "invalid_value"),
+        (timedelta(hours=1), timedelta(hours=1), {"kind": "party"}, 422, "invalid_value"),
         (timedelta(hours=1), timedelta(hours=1), {"lat": 95}, 422, "invalid_coordinate"),
         (timedelta(hours=1), timedelta(hours=1), {"lon": 0, "lat": 0}, 422, "outside_all_grids"),
         # In the city, but in 海勃湾区's other street: not where the community's members live.
@@ -199,8 +199,8 @@ async def test_publishing_is_for_the_community_and_its_street(api, people, scrat
             timedelta(hours=1),
             timedelta(hours=1),
             {"starts_at": "2030-05-01T09:00:00"},  # no offset: which 9 o'clock?
-            400,
-            "invalid_request",
+            422,
+            "invalid_value",
         ),
     ],
 )

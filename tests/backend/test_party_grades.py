@@ -136,7 +136,7 @@ async def test_branch_stars_per_period_show_on_the_grid_page(api, scratch_databa
     assert [(s["area_code"], s["stars"]) for s in listed.json()] == [(DEMO_GRID_CODE, 5)]
     for period, body, status, code in (
         ("2026-13", {"stars": 3}, 422, "invalid_period"),
-        ("2026", {"stars": 6}, 400, "invalid_request"),
+        ("2026", {"stars": 6}, 422, "invalid_value"),
     ):
         r = await api.put(f"{url}/{period}", json=body, headers=street)
         assert (r.status_code, r.json()["code"]) == (status, code)

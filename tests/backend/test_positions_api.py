@@ -255,9 +255,9 @@ async def test_only_grid_staff_upload(api):
     too_many = {"positions": [{}] * 5001}
     assert (
         await api.post("/api/positions/batch", json=too_many, headers=worker_h)
-    ).status_code == 400
+    ).status_code == 422
     odd = await api.post("/api/positions/batch", json={"positions": 3}, headers=worker_h)
-    assert odd.status_code == 400
+    assert (odd.status_code, odd.json()["code"]) == (422, "invalid_type")
 
 
 async def test_shutdown_writes_the_buffered_track_and_ends_duties(scratch_database, grid_shape):

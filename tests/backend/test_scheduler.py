@@ -78,7 +78,7 @@ async def overdue_cases(n: int, spot: tuple[float, float]) -> list[int]:
     for _ in range(n):
         body = CaseIn(uuid.uuid4(), "request", "1501", "路灯不亮", *spot)
         case, _ = await service.create(body, resident, index)
-        await service.act(case.id, TransitionIn("accept"), leader)
+        await service.act(case.id, TransitionIn("accept", case.version), leader)
         ids.append(case.id)
     await Case.update({Case.due_at: datetime.now(UTC) - timedelta(hours=1)}).where(
         Case.id.is_in(ids)

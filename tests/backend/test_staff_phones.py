@@ -58,6 +58,18 @@ async def test_signed_in_staff_read_the_phones_whole(client, demo_city, grids):
         assert set(MOBILE.findall(page.text)) == holders(demo_city, grid)
 
 
+async def test_a_resident_reads_what_a_visitor_reads(client):
+    # Anybody can have a resident's account: it must not open the staff's sign-in names.
+    r = await client.post(
+        "/api/auth/sign-in",
+        json={"phone": DEMO_ACCOUNTS["resident"], "password": DEMO_PASSWORD},
+    )
+    resident = {"Authorization": f"Bearer {r.json()['token']}"}
+    page = await client.get(f"/api/grids/{DEMO_GRID_CODE}", headers=resident)
+    assert page.status_code == 200
+    assert MOBILE.findall(page.text) == []
+
+
 async def test_a_token_that_is_no_good_reads_what_a_visitor_reads(client):
     r = await client.get(
         f"/api/grids/{DEMO_GRID_CODE}", headers={"Authorization": "Bearer not-a-token"}

@@ -151,9 +151,10 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
         # case page follows live, and the leader verifies and closes it in the app.
         worker = bearer(live_server, "grid_worker")
         async with httpx.AsyncClient(base_url=live_server, headers=worker) as http:
+            version = (await http.get(f"/api/cases/{case['id']}")).json()["version"]
             r = await http.post(
                 f"/api/cases/{case['id']}/transitions",
-                json={"action": "handle", "result": "已更换灯泡，恢复照明"},
+                json={"action": "handle", "result": "已更换灯泡，恢复照明", "version": version},
             )
         assert r.status_code == 200, r.text
         await expect(leader.get_by_test_id("case-status")).to_contain_text("已处置", timeout=20_000)
