@@ -5,15 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js pwa/package.json
 
-.PHONY: run test lint format bench install pwa clean
+.PHONY: run test lint format bench install pwa pwa-check clean
 
 run: install pwa  ## install everything, load the demo city if needed, serve on :8000
 	$(BIN)/wangge serve --demo
 
-test: install pwa  ## install everything, lint, run the whole test suite
+test: install pwa pwa-check  ## install everything, lint, run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+pwa-check: pwa/node_modules/.package-lock.json  ## the field app's own checks: ESLint, types (vue-tsc), unit tests (Vitest)
+	cd pwa && npm run lint && npm run typecheck && npm run test:unit
 
 bench: install  ## run every benchmark (not part of the tests); figures land in bench/results/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,6 +1,11 @@
 // Every failure, from the server or the network, becomes an ApiError carrying the API's
 // {code, reason}, so views show one kind of message.
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when the network failed
+   * @param {string} code the API's error code ("network" when there was no answer)
+   * @param {string} reason what a person is shown
+   */
   constructor(status, code, reason) {
     super(reason);
     this.name = "ApiError";
@@ -10,23 +15,65 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * What a person is told about a failure: the API's reason, else the error's message.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function errorText(err) {
+  if (err instanceof ApiError) return err.reason;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The HTTP status of an ApiError (0: no network), or null for any other failure.
+ * @param {unknown} err
+ * @returns {number | null}
+ */
+export const statusOf = (err) => (err instanceof ApiError ? err.status : null);
+
 // Requests made before the service worker took control never reach its cache; they are
 // replayed once it does, so the map can start offline after a single visit.
 const uncached = new Set();
 
 // Who is signed in: the session store registers its token here, so every call carries it.
+/** @type {() => string | null} */
 let tokenSource = () => null;
+/** @param {() => string | null} getToken */
 export function useToken(getToken) {
   tokenSource = getToken;
 }
 
+/**
+ * @typedef {object} RequestOptions
+ * @property {AbortSignal} [signal]
+ * @property {string} [method]
+ * @property {BodyInit | null} [body]
+ * @property {Record<string, string>} [headers]
+ */
+
+/**
+ * @param {Record<string, string>} [extra]
+ * @returns {Record<string, string>}
+ */
 function headers(extra = {}) {
   const token = tokenSource();
   return { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
 }
 
+/**
+ * @param {string} url
+ * @param {{ signal?: AbortSignal }} [options]
+ * @returns {Promise<any>} the parsed body; throws ApiError
+ */
 export const getJSON = (url, options) => request(url, { ...options, method: "GET" });
 
+/**
+ * @param {string} url
+ * @param {unknown} json
+ * @param {{ signal?: AbortSignal }} [options]
+ * @returns {Promise<any>} the parsed body; throws ApiError
+ */
 export const postJSON = (url, json, options) =>
   request(url, {
     ...options,
@@ -35,6 +82,11 @@ export const postJSON = (url, json, options) =>
     headers: { "Content-Type": "application/json" },
   });
 
+/**
+ * @param {string} url
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>}
+ */
 async function request(url, { signal, method, body: payload, headers: extra } = {}) {
   if (method === "GET" && "serviceWorker" in navigator && !navigator.serviceWorker.controller) {
     uncached.add(url);
@@ -43,7 +95,7 @@ async function request(url, { signal, method, body: payload, headers: extra } = 
   try {
     res = await fetch(url, { method, body: payload, headers: headers(extra), signal });
   } catch (err) {
-    if (err.name === "AbortError") throw err;
+    if (err instanceof Error && err.name === "AbortError") throw err;
     throw new ApiError(0, "network", "网络连接失败");
   }
   const body = await res.json().catch(() => null);
@@ -56,21 +108,30 @@ async function request(url, { signal, method, body: payload, headers: extra } = 
 
 // The API builds `next` links from the Host it saw, which behind a proxy may not be the
 // page's origin; the API always lives on the page's origin, so only path and query are kept.
+/** @param {string} href */
 function sameOriginHref(href) {
   const url = new URL(href, location.href);
   return url.pathname + url.search;
 }
 
 // Follows OGC API – Features `next` links until the collection is complete.
+/**
+ * @param {string} url
+ * @param {{ signal?: AbortSignal }} [options]
+ * @returns {Promise<{ type: "FeatureCollection", features: any[] }>}
+ */
 export async function getAllFeatures(url, { signal } = {}) {
+  /** @type {any[]} */
   const features = [];
   const seen = new Set();
+  /** @type {string | null} */
   let next = url;
   while (next && !seen.has(next)) {
     seen.add(next);
     const page = await getJSON(next, { signal });
     features.push(...(page.features ?? []));
-    const link = page.numberReturned === 0 ? null : page.links?.find((l) => l.rel === "next");
+    /** @type {{ rel: string, href: string } | null | undefined} */
+    const link = page.numberReturned === 0 ? null : page.links?.find((/** @type {{ rel: string }} */ l) => l.rel === "next");
     next = link ? sameOriginHref(link.href) : null;
   }
   return { type: "FeatureCollection", features };

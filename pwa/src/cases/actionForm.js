@@ -1,4 +1,5 @@
 // What each action asks for before it is sent; the rest of the body is {action, version}.
+/** @type {Record<string, string[]>} */
 export const NEEDS = {
   reject: ["reason"],
   dispatch: ["assignee"],
@@ -15,7 +16,13 @@ export const NEEDS = {
 };
 
 // The body of a transition from the form's values, only with the fields the action takes.
+/**
+ * @param {string} action
+ * @param {Record<string, unknown>} values
+ * @returns {Record<string, unknown>}
+ */
 export function transitionBody(action, values) {
+  /** @type {Record<string, unknown>} */
   const body = { action };
   for (const field of NEEDS[action] ?? []) {
     if (field === "photo") continue; // uploaded separately, through the outbox

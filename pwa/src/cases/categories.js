@@ -1,7 +1,10 @@
 import { getJSON } from "../api/client.js";
 import { snapshots } from "../offline/db.js";
 
+/** @typedef {import("../api/types.js").Category} Category */
+
 // The category tree, kept on the phone so the report form works offline.
+/** @returns {Promise<Category[]>} */
 export async function loadCategories() {
   try {
     const list = await getJSON("/api/categories");
@@ -15,6 +18,7 @@ export async function loadCategories() {
 }
 
 // For van-cascader: groups with their leaves as children.
+/** @param {Category[]} list */
 export function asOptions(list) {
   const groups = list.filter((c) => !c.parent);
   return groups.map((g) => ({

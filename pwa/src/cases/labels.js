@@ -61,6 +61,10 @@ export const KIND = { request: "诉求", incident: "事件", task: "任务" };
 
 export const OPEN = new Set(["submitted", "accepted", "dispatched", "handling", "handled", "verified"]);
 
+/**
+ * @param {{ status: string, due_at?: string | null }} c a case
+ * @param {number} [now]
+ */
 export function isOverdue(c, now = Date.now()) {
   return OPEN.has(c.status) && c.due_at && Date.parse(c.due_at) < now;
 }

@@ -1,8 +1,14 @@
-import { getJSON } from "../api/client.js";
+import { ApiError, getJSON } from "../api/client.js";
 import { snapshots } from "../offline/db.js";
 
+/** @typedef {import("../api/types.js").Case} Case */
+
 // A list of cases from /api/case-list, saved on the phone after each sync so it reads offline.
-// Returns { items, savedAt, offline }.
+/**
+ * @param {string} name
+ * @param {string} query
+ * @returns {Promise<{ items: Case[], savedAt: number, offline: boolean }>}
+ */
 export async function loadList(name, query) {
   try {
     const page = await getJSON(`/api/case-list/?${query}`);
@@ -11,21 +17,32 @@ export async function loadList(name, query) {
     return { ...saved, offline: false };
   } catch (err) {
     const saved = await snapshots.get(`list:${name}`);
-    if (saved && err.status === 0) return { ...saved, offline: true };
+    if (saved && err instanceof ApiError && err.status === 0) return { ...saved, offline: true };
     throw err;
   }
 }
 
+/**
+ * @param {string} name
+ * @param {Case[]} items
+ */
 export async function saveList(name, items) {
   // A plain copy: IndexedDB cannot clone Vue's reactive proxies.
   await snapshots.put(`list:${name}`, { items: JSON.parse(JSON.stringify(items)), savedAt: Date.now() });
 }
 
 // Keeps a list current from the live stream: a case event re-reads that one case.
+/**
+ * @param {Case[]} items
+ * @param {{ subject?: string }} message
+ * @param {(c: Case) => boolean} belongs whether a case is one of this list's
+ * @returns {Promise<Case[]>}
+ */
 export async function applyEvent(items, message, belongs) {
   const match = /^case:(\d+)$/.exec(message.subject ?? "");
   if (!match) return items;
   const id = Number(match[1]);
+  /** @type {Case} */
   let fresh;
   try {
     fresh = await getJSON(`/api/cases/${id}`);

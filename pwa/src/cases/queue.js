@@ -2,6 +2,14 @@ import { enqueue } from "../offline/outbox.js";
 
 // Writes about cases, queued in the outbox: each carries the client id that makes a retry safe.
 
+/** @typedef {import("../api/types.js").Case} Case */
+
+/**
+ * A new case and its photos: the photos wait for the case, and are sent to its server id.
+ * @param {{ kind: string, description: string, client_id?: string, [field: string]: unknown }} body
+ * @param {Blob[]} [photos]
+ * @returns {Promise<string>} the case's client id (its outbox item's id)
+ */
 export async function queueCase(body, photos = []) {
   const clientId = body.client_id ?? crypto.randomUUID();
   const label = `${body.kind === "request" ? "诉求" : "事件"}：${body.description.slice(0, 24)}`;
@@ -24,6 +32,11 @@ export async function queueCase(body, photos = []) {
   return clientId;
 }
 
+/**
+ * @param {number} caseId
+ * @param {Blob} blob
+ * @param {string} label
+ */
 export function queuePhoto(caseId, blob, label) {
   const photoId = crypto.randomUUID();
   return enqueue({
@@ -36,6 +49,11 @@ export function queuePhoto(caseId, blob, label) {
 
 // A transition names the version the person saw: if the case changed meanwhile, the server
 // answers 409 and the outbox shows it as a conflict instead of acting on a stale screen.
+/**
+ * @param {Pick<Case, "id" | "version">} caseItem
+ * @param {Record<string, unknown>} body
+ * @param {string} label
+ */
 export function queueTransition(caseItem, body, label) {
   return enqueue({
     kind: "transition",
@@ -50,6 +68,11 @@ export function queueTransition(caseItem, body, label) {
 }
 
 // Where the person stands goes along: a case they cannot read is joined only from beside it.
+/**
+ * @param {number} caseId
+ * @param {string} label
+ * @param {{ lon: number, lat: number }} where
+ */
 export function queueSupport(caseId, label, where) {
   const request = { method: "POST", url: `/api/cases/${caseId}/support`, json: { lon: where.lon, lat: where.lat } };
   return enqueue({ kind: "support", label, request });

@@ -41,6 +41,19 @@ export async function loadTrend({ period, level, area, unit, count = 6 }) {
   return { periods, series };
 }
 
+/**
+ * One figure of the dashboard, as the drill-down sheet is opened on it.
+ * @typedef {object} DrillTarget
+ * @property {string} period
+ * @property {string} level
+ * @property {string} unit
+ * @property {string} indicator
+ * @property {string} [name]
+ * @property {string} [formula]
+ * @property {string} [unitName]
+ */
+
+/** @param {DrillTarget} target */
 export const loadDrill = ({ period, level, unit, indicator }) =>
   getJSON(`/api/assessment/cases?${query({ period, level, unit, indicator })}`);
 

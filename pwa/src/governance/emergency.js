@@ -1,6 +1,6 @@
 import { defineStore } from "pinia";
 import { ref } from "vue";
-import { getJSON } from "../api/client.js";
+import { getJSON, statusOf } from "../api/client.js";
 import { snapshots } from "../offline/db.js";
 import { useSession } from "../stores/session.js";
 
@@ -30,7 +30,7 @@ export function merged(answers) {
 }
 
 export const useEmergency = defineStore("emergency", () => {
-  const modes = ref([]);
+  const modes = ref(/** @type {any[]} */ ([]));
   const offline = ref(false);
   let asking = 0;
 
@@ -48,7 +48,7 @@ export const useEmergency = defineStore("emergency", () => {
       offline.value = false;
       await snapshots.put(SNAPSHOT, JSON.parse(JSON.stringify(modes.value)));
     } catch (err) {
-      if (ask !== asking || err.status !== 0) return;
+      if (ask !== asking || statusOf(err) !== 0) return;
       // Offline: the last modes known still hold; the banner says they may be stale.
       const saved = await snapshots.get(SNAPSHOT);
       if (saved) modes.value = saved;

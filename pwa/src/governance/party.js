@@ -1,4 +1,4 @@
-import { getJSON } from "../api/client.js";
+import { getJSON, statusOf } from "../api/client.js";
 import { enqueue } from "../offline/outbox.js";
 
 // 在职党员"双报到" for the member: my registration, my community's needs, my claims and hours.
@@ -10,7 +10,7 @@ export async function loadMember() {
   try {
     return await getJSON("/api/party/me");
   } catch (err) {
-    if (err.status === 404) return null;
+    if (statusOf(err) === 404) return null;
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { getJSON } from "../api/client.js";
+import { getJSON, statusOf } from "../api/client.js";
 import { snapshots } from "../offline/db.js";
 import { enqueue } from "../offline/outbox.js";
 
@@ -16,7 +16,7 @@ export async function loadItems() {
     return { ...saved, offline: false };
   } catch (err) {
     const saved = await snapshots.get(SNAPSHOT);
-    if (saved && err.status === 0) return { ...saved, offline: true };
+    if (saved && statusOf(err) === 0) return { ...saved, offline: true };
     throw err;
   }
 }
@@ -49,7 +49,7 @@ export async function queueDone(item, { result, households, photo }) {
       },
     },
   });
-  if (photo) {
+  if (photo && photoId) {
     await enqueue({
       id: photoId,
       kind: "task-photo",

@@ -6,12 +6,25 @@ import { enqueue } from "../offline/outbox.js";
 const MIN_INTERVAL_MS = 5_000;
 const BATCH_MAX = 500;
 
+/**
+ * @typedef {object} Fix
+ * @property {"position"} type
+ * @property {number} lon
+ * @property {number} lat
+ * @property {number} accuracy metres
+ * @property {string} at ISO time of the fix
+ */
+
 export class PositionSharer {
+  /** @param {{ send: (message: object) => boolean }} live the live store (or a LiveStream) */
   constructor(live) {
     this.live = live;
+    /** @type {number | null} */
     this.watch = null;
+    /** @type {Fix[]} */
     this.held = [];
     this.lastSent = 0;
+    /** @type {(fix: Fix) => void} */
     this.onFix = () => {};
   }
 
@@ -31,10 +44,12 @@ export class PositionSharer {
     this.live.send({ type: "duty", on: false });
   }
 
+  /** @param {GeolocationPosition} p */
   fix(p) {
     const now = Date.now();
     if (now - this.lastSent < MIN_INTERVAL_MS) return;
     this.lastSent = now;
+    /** @type {Fix} */
     const message = {
       type: "position",
       lon: p.coords.longitude,
@@ -53,7 +68,7 @@ export class PositionSharer {
 
   async flush() {
     if (!this.held.length) return;
-    const positions = this.held.splice(0).map(({ type, ...rest }) => rest);
+    const positions = this.held.splice(0).map(({ lon, lat, accuracy, at }) => ({ lon, lat, accuracy, at }));
     await enqueue({
       kind: "positions",
       label: `轨迹 ${positions.length} 点`,

@@ -5,17 +5,39 @@ const LAST_ID_KEY = "wangge.live.lastId";
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 
+/** @typedef {"connecting" | "live" | "offline" | "unauthorized"} LiveState */
+
+/**
+ * A message from the server: "subscribed" (with `head`, the newest event id), "event" (with its
+ * `id` and `subject`), or another type the screens know.
+ * @typedef {{ type: string, id?: number, head?: number | null, subject?: string, [field: string]: any }} LiveMessage
+ */
+
+/**
+ * @typedef {object} LiveOptions
+ * @property {string} token sent in the first message, never in the URL
+ * @property {string[]} [scopes]
+ * @property {(message: LiveMessage) => void} onMessage
+ * @property {(state: LiveState) => void} [onState]
+ * @property {() => void} [onUnauthorized] the server closed with 4401: the token is bad or revoked
+ */
+
 export class LiveStream {
+  /** @param {LiveOptions} options */
   constructor({ token, scopes = [], onMessage, onState, onUnauthorized }) {
     this.token = token;
     this.scopes = scopes;
     this.onMessage = onMessage;
     this.onState = onState ?? (() => {});
     this.onUnauthorized = onUnauthorized ?? (() => {});
+    /** @type {WebSocket | null} */
     this.socket = null;
     this.retries = 0;
     this.stopped = false;
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    /** @type {() => void} */
+    this.wake = () => {};
   }
 
   get lastId() {
@@ -23,6 +45,7 @@ export class LiveStream {
     return Number.isFinite(stored) && stored > 0 ? stored : null;
   }
 
+  /** @param {number | null} id */
   set lastId(id) {
     localStorage.setItem(LAST_ID_KEY, String(id));
   }
@@ -46,6 +69,10 @@ export class LiveStream {
     this.socket = null;
   }
 
+  /**
+   * @param {object} message
+   * @returns {boolean} false when the socket is not open (the caller keeps the message)
+   */
   send(message) {
     if (this.socket?.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(message));
@@ -66,6 +93,7 @@ export class LiveStream {
       socket.send(JSON.stringify({ type: "subscribe", scopes: this.scopes, after: this.lastId }));
     };
     socket.onmessage = (frame) => {
+      /** @type {LiveMessage} */
       let message;
       try {
         message = JSON.parse(frame.data);
@@ -76,7 +104,7 @@ export class LiveStream {
         if (this.lastId === null && message.head) this.lastId = message.head;
         this.onState("live");
       }
-      if (message.type === "event") {
+      if (message.type === "event" && typeof message.id === "number") {
         if (this.lastId !== null && message.id <= this.lastId) return;
         this.lastId = message.id;
       }

@@ -4,7 +4,7 @@ import { style } from "./style.js";
 // The server may name a raster basemap (such as 天地图); without one, or offline, the map draws
 // Wangge's own layers on a plain background.
 async function withBasemap(base) {
-  let config = null;
+  let config;
   try {
     config = await getJSON("/api/config");
   } catch {
@@ -23,6 +23,7 @@ async function withBasemap(base) {
 }
 
 // Wuhai's three districts, shown until the grids arrive and give the real bounds.
+/** @type {[[number, number], [number, number]]} */
 const WUHAI = [
   [106.65, 39.38],
   [106.95, 39.76],

@@ -27,8 +27,12 @@ function extend(box, coords) {
 }
 
 // [[west, south], [east, north]] of a FeatureCollection, or null when it has no geometry.
+/**
+ * @param {{ features: { geometry?: { coordinates?: any } | null }[] }} collection
+ * @returns {[[number, number], [number, number]] | null}
+ */
 export function bounds(collection) {
   const box = [Infinity, Infinity, -Infinity, -Infinity];
   for (const f of collection.features) if (f.geometry?.coordinates) extend(box, f.geometry.coordinates);
-  return box[0] <= box[2] ? [box.slice(0, 2), box.slice(2)] : null;
+  return box[0] <= box[2] ? [[box[0], box[1]], [box[2], box[3]]] : null;
 }

@@ -5,8 +5,11 @@ import { useSession } from "./session.js";
 
 // One live connection per signed-in app; screens register what they want to hear.
 export const useLive = defineStore("live", () => {
+  /** @type {import("vue").Ref<import("../live/socket.js").LiveState>} */
   const state = ref("offline");
+  /** @type {Set<(message: import("../live/socket.js").LiveMessage) => void>} */
   const handlers = new Set();
+  /** @type {LiveStream | null} */
   let stream = null;
 
   function start() {
@@ -31,11 +34,13 @@ export const useLive = defineStore("live", () => {
   }
 
   // Returns the function that stops listening; call it when the screen goes away.
+  /** @param {(message: import("../live/socket.js").LiveMessage) => void} handler */
   function listen(handler) {
     handlers.add(handler);
     return () => handlers.delete(handler);
   }
 
+  /** @param {object} message */
   const send = (message) => stream?.send(message) ?? false;
 
   return { state, start, stop, listen, send };

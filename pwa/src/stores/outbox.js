@@ -1,9 +1,10 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { discard, drain, enqueue, onOutboxChange, retry, startOutbox } from "../offline/outbox.js";
+import { countWaiting, discard, drain, enqueue, onOutboxChange, retry, startOutbox } from "../offline/outbox.js";
 
 // The outbox as the screens see it: what waits, and why each failed item failed.
 export const useOutbox = defineStore("outbox", () => {
+  /** @type {import("vue").Ref<import("../offline/outbox.js").OutboxItem[]>} */
   const items = ref([]);
   const online = ref(navigator.onLine);
   onOutboxChange((list) => {
@@ -12,7 +13,8 @@ export const useOutbox = defineStore("outbox", () => {
   addEventListener("online", () => (online.value = true));
   addEventListener("offline", () => (online.value = false));
 
-  const waiting = computed(() => items.value.length);
+  // A report with its photos counts once, as the person sent it.
+  const waiting = computed(() => countWaiting(items.value));
   const failed = computed(() => items.value.filter((i) => i.state === "rejected" || i.state === "conflict"));
 
   return {

@@ -1,6 +1,6 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { getJSON, postJSON, useToken } from "../api/client.js";
+import { ApiError, getJSON, postJSON, useToken } from "../api/client.js";
 import { useToken as useOutboxToken } from "../offline/outbox.js";
 
 const KEY = "wangge.session";
@@ -35,7 +35,9 @@ export const useSession = defineStore("session", () => {
     if (!token.value) return "/sign-in";
     return isResident.value ? "/mine" : isCentre.value ? "/screen" : "/inbox";
   });
-  const gridCodes = computed(() => [...new Set((me.value?.posts ?? []).map((p) => p.grid_code))]);
+  const gridCodes = computed(() => [
+    ...new Set((me.value?.posts ?? []).map((/** @type {{ grid_code: string }} */ p) => p.grid_code)),
+  ]);
 
   function persist() {
     localStorage.setItem(
@@ -44,6 +46,10 @@ export const useSession = defineStore("session", () => {
     );
   }
 
+  /**
+   * @param {string} phone
+   * @param {string} password
+   */
   async function signIn(phone, password) {
     const answer = await postJSON("/api/auth/sign-in", { phone, password });
     token.value = answer.token;
@@ -59,11 +65,14 @@ export const useSession = defineStore("session", () => {
       me.value = await getJSON("/api/me");
       persist();
     } catch (err) {
-      if (err.status === 401) signOut();
+      if (err instanceof ApiError && err.status === 401) signOut();
     }
   }
 
-  function signOut() {
+  // revoke: the person chose to sign out, so the server voids the token too (best effort:
+  // offline, the token is forgotten here and lapses at its expiry).
+  function signOut({ revoke = false } = {}) {
+    if (revoke && token.value) postJSON("/api/auth/sign-out", null).catch(() => {});
     token.value = null;
     me.value = null;
     expiresAt.value = 0;
