@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -15,6 +15,7 @@ class AreaLevel(StrEnum):
 
 
 class Area(Footprint, Table, tablename="area"):
+    id: Serial  # the primary key Piccolo adds
     code = Varchar(length=12, unique=True)
     name = Varchar(length=64)
     level = Varchar(length=16, choices=AreaLevel, index=True)

@@ -1,4 +1,4 @@
-from piccolo.columns import DoublePrecision, ForeignKey, Integer, Varchar
+from piccolo.columns import DoublePrecision, ForeignKey, Integer, Serial, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -7,6 +7,7 @@ from backend.spatial import Footprint
 
 
 class Building(Footprint, Table, tablename="building"):
+    id: Serial  # the primary key Piccolo adds
     code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
     address = Varchar(length=256)

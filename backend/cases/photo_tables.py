@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -7,6 +7,7 @@ from backend.people.tables import Person
 
 
 class CasePhoto(Table, tablename="case_photo"):
+    id: Serial  # the primary key Piccolo adds
     # The phone's own id for the upload: sending the same photo twice stores it once.
     client_id = UUID(unique=True)
     case_id = ForeignKey(Case, null=False, on_delete=OnDelete.cascade, index=True)

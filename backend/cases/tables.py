@@ -3,6 +3,7 @@ from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -14,6 +15,7 @@ from backend.people.tables import Person
 
 
 class Category(Table, tablename="category"):
+    id: Serial  # the primary key Piccolo adds
     code = Varchar(length=16, unique=True)
     name = Varchar(length=64)
     parent = Varchar(length=16, null=True, default=None)
@@ -24,6 +26,7 @@ class Category(Table, tablename="category"):
 
 
 class Case(Table, tablename="case_record"):
+    id: Serial  # the primary key Piccolo adds
     # The phone's own id for the case: sending the same create twice makes one case.
     client_id = UUID(unique=True)
     kind = Varchar(length=16)

@@ -1,4 +1,4 @@
-from piccolo.columns import DoublePrecision, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import DoublePrecision, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -8,6 +8,8 @@ class EmergencyMode(Table, tablename="emergency_mode"):
     At most one mode per area is active: the migration adds a unique index on ``area_code``
     over the rows with no ``ended_at``, so two admins switching one area at once get one mode.
     """
+
+    id: Serial  # the primary key Piccolo adds
 
     area_code = Varchar(length=16, index=True)  # any level, a grid included
     kind = Varchar(length=16)  # epidemic, flood, fire, other

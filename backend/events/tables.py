@@ -1,4 +1,4 @@
-from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -18,5 +18,7 @@ class Event(Table, tablename="event"):
 
 class EventClock(Table, tablename="event_clock"):
     """One row: the last event id handed out."""
+
+    id: Serial  # the primary key Piccolo adds
 
     last = BigInt()

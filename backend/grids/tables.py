@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -39,6 +39,7 @@ POST_LABELS = {
 
 
 class Grid(Footprint, Table, tablename="grid"):
+    id: Serial  # the primary key Piccolo adds
     code = Varchar(length=16, unique=True)
     name = Varchar(length=64)
     community = ForeignKey(Area, null=False, on_delete=OnDelete.restrict, index=True)
@@ -47,6 +48,7 @@ class Grid(Footprint, Table, tablename="grid"):
 
 
 class GridPost(Table, tablename="grid_post"):
+    id: Serial  # the primary key Piccolo adds
     grid = ForeignKey(Grid, null=False, on_delete=OnDelete.cascade, index=True)
     person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade)
     post = Varchar(length=24, choices=Post)

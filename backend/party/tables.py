@@ -9,6 +9,7 @@ from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -22,6 +23,8 @@ from backend.people.tables import Person
 class PartyMember(Table, tablename="party_member"):
     """A party member who works elsewhere and reports to the community they live in."""
 
+    id: Serial  # the primary key Piccolo adds
+
     person = ForeignKey(Person, null=False, unique=True, on_delete=OnDelete.cascade)
     work_unit = Varchar(length=128, index=True)
     home_community = Varchar(length=16, index=True)
@@ -31,6 +34,8 @@ class PartyMember(Table, tablename="party_member"):
 
 class CommunityNeed(Table, tablename="community_need"):
     """A volunteer task or a 微心愿 that a community publishes for its members to take."""
+
+    id: Serial  # the primary key Piccolo adds
 
     client_id = UUID(unique=True)  # the publishing phone's id: a retried send makes one need
     community_code = Varchar(length=16, index=True)
@@ -52,6 +57,8 @@ class CommunityNeed(Table, tablename="community_need"):
 class NeedClaim(Table, tablename="need_claim"):
     """One member on one need (a unique index on (need, member) comes with the migration)."""
 
+    id: Serial  # the primary key Piccolo adds
+
     need = ForeignKey(CommunityNeed, null=False, on_delete=OnDelete.cascade, index=True)
     member = ForeignKey(PartyMember, null=False, on_delete=OnDelete.cascade, index=True)
     status = Varchar(length=16, index=True)  # claimed | reported | confirmed | refused
@@ -66,6 +73,8 @@ class NeedClaim(Table, tablename="need_claim"):
 class WorkerGrade(Table, tablename="worker_grade"):
     """A community worker's post and grade (社区工作者"三岗十八级"); see ``rules.GRADE_RANGES``."""
 
+    id: Serial  # the primary key Piccolo adds
+
     person = ForeignKey(Person, null=False, unique=True, on_delete=OnDelete.cascade)
     post = Varchar(length=16)  # 正职 | 副职 | 其他
     grade = Integer()  # 1..18
@@ -77,6 +86,8 @@ class BranchStar(Table, tablename="branch_star"):
     """A party branch's stars in a period's contest (比武争星, 最强党支部). ``area_code`` is a
     grid's code for the branch on that grid, or an area's for its party organisation; one row
     per (area_code, period), by a unique index from the migration."""
+
+    id: Serial  # the primary key Piccolo adds
 
     area_code = Varchar(length=16, index=True)
     period = Varchar(length=7)  # YYYY, YYYY-Qn or YYYY-MM

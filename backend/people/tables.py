@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -7,6 +7,7 @@ from backend.people.roles import Role
 
 
 class Person(Table, tablename="person"):
+    id: Serial  # the primary key Piccolo adds
     name = Varchar(length=64)
     phone = Varchar(length=20, unique=True)
     role = Varchar(length=32, choices=Role, index=True)
@@ -22,6 +23,8 @@ class Person(Table, tablename="person"):
 
 class RevokedToken(Table, tablename="revoked_token"):
     """A token signed out before its expiry; the row is useless, and deleted, after it."""
+
+    id: Serial  # the primary key Piccolo adds
 
     jti = Varchar(length=32, unique=True)
     person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade)

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from piccolo.columns import Boolean, DoublePrecision, ForeignKey, Varchar
+from piccolo.columns import Boolean, DoublePrecision, ForeignKey, Serial, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -24,6 +24,7 @@ KIND_LABELS = {
 
 
 class ServicePoint(Table, tablename="service_point"):
+    id: Serial  # the primary key Piccolo adds
     code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
     kind = Varchar(length=24, choices=PointKind, index=True)

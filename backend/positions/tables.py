@@ -1,4 +1,4 @@
-from piccolo.columns import BigSerial, DoublePrecision, ForeignKey, Timestamptz
+from piccolo.columns import BigSerial, DoublePrecision, ForeignKey, Serial, Timestamptz
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -21,6 +21,8 @@ class TrackPoint(Table, tablename="track_point"):
 class DutyPeriod(Table, tablename="duty_period"):
     """From a worker's "duty on" to their "duty off" (or their socket closing); open while
     ``ended_at`` is null."""
+
+    id: Serial  # the primary key Piccolo adds
 
     person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade, index=True)
     started_at = Timestamptz()

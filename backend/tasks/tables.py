@@ -1,10 +1,12 @@
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 
 class Broadcast(Table, tablename="broadcast"):
     """A task sent to every grid or every building of an area."""
+
+    id: Serial  # the primary key Piccolo adds
 
     # The sender's own id: sending the same broadcast twice makes one.
     client_id = UUID(unique=True)
@@ -27,6 +29,8 @@ class TaskItem(Table, tablename="task_item"):
     a value, so no target gets two items.
     """
 
+    id: Serial  # the primary key Piccolo adds
+
     broadcast = ForeignKey(Broadcast, null=False, on_delete=OnDelete.cascade, index=True)
     grid_code = Varchar(length=16, index=True)
     # Not a foreign key: a re-import may replace buildings, the task's record stays.
@@ -42,6 +46,7 @@ class TaskItem(Table, tablename="task_item"):
 
 
 class TaskPhoto(Table, tablename="task_photo"):
+    id: Serial  # the primary key Piccolo adds
     client_id = UUID(unique=True)
     item = ForeignKey(TaskItem, null=False, on_delete=OnDelete.cascade, index=True)
     # Random hex names of the files under data/photos, as for case photos.
