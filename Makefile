@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js pwa/package.json
 
-.PHONY: run test lint format bench install pwa pwa-check clean
+.PHONY: run test unit lint format bench install pwa pwa-check clean
 
 run: install pwa  ## install everything, load the demo city if needed, serve on :8000
 	$(BIN)/wangge serve --demo
@@ -13,7 +13,11 @@ run: install pwa  ## install everything, load the demo city if needed, serve on 
 test: install pwa pwa-check  ## install everything, lint, run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db postgres
+
+unit: install  ## the tests that need no database, server or browser (a few seconds)
+	$(BIN)/pytest --db sqlite -m "not e2e" -k "not sqlite" --ignore=tests/live -q
 
 pwa-check: pwa/node_modules/.package-lock.json  ## the field app's own checks: ESLint, types (vue-tsc), unit tests (Vitest)
 	cd pwa && npm run lint && npm run typecheck && npm run test:unit

@@ -79,7 +79,52 @@ async def _database_copy(kind: str, template: str, data_dir: Path) -> AsyncItera
             await admin_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
-@pytest_asyncio.fixture(scope="session", params=["sqlite", "postgres"])
+KINDS = ("sqlite", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=(*KINDS, "both"),
+        default="both",
+        help="the databases to run storage tests on; `make test` runs each in its own process "
+        "(sqlite with every other test, then postgres with only the storage tests)",
+    )
+
+
+def _kinds(config: pytest.Config) -> tuple[str, ...]:
+    chosen = config.getoption("--db")
+    return KINDS if chosen == "both" else (chosen,)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marked = any(
+        "city_template" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")
+    )
+    if "city_template" in metafunc.fixturenames and not marked:
+        kinds = _kinds(metafunc.config)
+        metafunc.parametrize("city_template", kinds, indirect=True, scope="session")
+
+
+def _kind_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("city_template")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Only the chosen databases' tests; with ``--db postgres`` alone, the tests that use no
+    database ran in the sqlite pass."""
+    kinds = _kinds(config)
+    kept = [
+        i for i in items if (_kind_of(i) in kinds) or (_kind_of(i) is None and "sqlite" in kinds)
+    ]
+    if len(kept) < len(items):
+        chosen = set(map(id, kept))
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in chosen])
+        items[:] = kept
+
+
+@pytest_asyncio.fixture(scope="session")
 async def city_template(
     request: pytest.FixtureRequest, demo_city: DemoCity, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[str, str]]:
