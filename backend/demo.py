@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from piccolo.columns import Column
@@ -62,7 +64,7 @@ async def clear_city() -> None:
             await Area.delete().where(Area.level == level)
 
 
-async def _load_areas(areas: pd.DataFrame) -> None:
+async def _load_areas(areas: gpd.GeoDataFrame) -> None:
     # Level by level, so that every parent has its id before its children are written.
     for level in _LEVELS:
         ids = await _ids(Area.code)
@@ -78,7 +80,7 @@ async def _load_areas(areas: pd.DataFrame) -> None:
         )
 
 
-async def _load_grids(grids: pd.DataFrame) -> None:
+async def _load_grids(grids: gpd.GeoDataFrame) -> None:
     area_ids = await _ids(Area.code)
     await _insert(
         Grid,
@@ -122,7 +124,7 @@ async def _load_people(people: pd.DataFrame, posts: pd.DataFrame, password: str)
     )
 
 
-async def _load_buildings(buildings: pd.DataFrame) -> None:
+async def _load_buildings(buildings: gpd.GeoDataFrame) -> None:
     grid_ids = await _ids(Grid.code)
     bounds = shapely.bounds(buildings.geometry.values)
     await _insert(
@@ -138,7 +140,7 @@ async def _load_buildings(buildings: pd.DataFrame) -> None:
     )
 
 
-async def _load_points(points: pd.DataFrame) -> None:
+async def _load_points(points: gpd.GeoDataFrame) -> None:
     area_ids, grid_ids = await _ids(Area.code), await _ids(Grid.code)
     await _insert(
         ServicePoint,
@@ -166,13 +168,16 @@ async def _insert(table: type[Table], rows: Iterable[dict[str, Any]]) -> None:
 
 async def _ids(column: Column) -> dict[str, int]:
     table = column._meta.table
-    return {r["code"]: r["id"] for r in await table.select(table.id, column.as_alias("code"))}
+    rows = await table.select(table._meta.primary_key, column.as_alias("code"))
+    return {r["code"]: r["id"] for r in rows}
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
     plain = frame.drop(columns="geometry", errors="ignore").astype(object)
     return plain.where(plain.notna(), None).to_dict("records")
 
 
-def _with_footprints(frame: pd.DataFrame) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
-    return zip(_records(frame), footprint_values(frame.geometry.values), strict=True)
+def _with_footprints(
+    frame: gpd.GeoDataFrame,
+) -> Iterable[tuple[dict[Hashable, Any], dict[str, Any]]]:
+    return zip(_records(frame), footprint_values(np.asarray(frame.geometry.values)), strict=True)

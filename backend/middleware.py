@@ -42,4 +42,4 @@ async def _send_json(send: Send, status: int, body: dict) -> None:
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})

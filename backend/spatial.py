@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from piccolo.columns import DoublePrecision, Text
-from piccolo.columns.combination import Where
+from piccolo.columns import Column, DoublePrecision, Text
+from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 from backend.errors import ApiError
@@ -67,17 +67,18 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def bbox_overlaps(table: type[Table], bbox: tuple[float, float, float, float]) -> Where:
+def bbox_overlaps(table: type[Table], bbox: tuple[float, float, float, float]) -> Combinable:
     """Rows whose bounding box intersects ``bbox`` (a Footprint table)."""
     min_lon, min_lat, max_lon, max_lat = bbox
+    column = table._meta.get_column_by_name
     return (
-        (table.max_lon >= min_lon)
-        & (table.min_lon <= max_lon)
-        & (table.max_lat >= min_lat)
-        & (table.min_lat <= max_lat)
+        (column("max_lon") >= min_lon)
+        & (column("min_lon") <= max_lon)
+        & (column("max_lat") >= min_lat)
+        & (column("min_lat") <= max_lat)
     )
 
 
-def point_in_bbox(lon: Any, lat: Any, bbox: tuple[float, float, float, float]) -> Where:
+def point_in_bbox(lon: Column, lat: Column, bbox: tuple[float, float, float, float]) -> Combinable:
     min_lon, min_lat, max_lon, max_lat = bbox
     return (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)

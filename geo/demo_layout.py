@@ -142,7 +142,9 @@ def _lay_out_district(spec: DistrictSpec, rng: np.random.Generator) -> pd.DataFr
         community[members] = _north_first(community[members], xy[members])
     table = pd.DataFrame({"street": street, "community": community, "row": rows, "x": xy[:, 0]})
     table["geometry"] = cells
-    table = table.sort_values(["street", "community", "row", "x"], ascending=[1, 1, 0, 1])
+    table = table.sort_values(
+        ["street", "community", "row", "x"], ascending=[True, True, False, True]
+    )
     table["serial"] = table.groupby(["street", "community"]).cumcount() + 1
     return _name_district(table.reset_index(drop=True), spec)
 
@@ -183,9 +185,11 @@ def grid_table(rng: np.random.Generator) -> pd.DataFrame:
         grids.loc[chosen, "name"] = [f"{place}专属网格" for place in spec.dedicated]
     first = grids["community_name"].str.removesuffix("社区") + "小区"
     stems = [a + b for a in names.COMPOUND_STEMS for b in names.COMPOUND_SUFFIXES]
-    stems = rng.permutation([s for s in stems if s not in set(first)])[: len(grids)]
-    compound = np.where(grids["serial"] == 1, first, stems)
-    grids["compound"] = np.where(grids["kind"] == "community", compound, None)
+    shuffled = rng.permutation([s for s in stems if s not in set(first)])[: len(grids)]
+    compound = np.where(grids["serial"] == 1, first, shuffled)
+    in_community = grids["kind"] == "community"
+    # numpy's stubs leave None out of ArrayLike, though np.where takes it as an object scalar
+    grids["compound"] = np.where(in_community, compound, None)  # type: ignore[call-overload]
     return grids
 
 

@@ -111,8 +111,8 @@ def people_and_posts(
                 roster.hire(role, code, i == 0 and code == DEMO_AREAS[role])
     # One community worker per two grids doubles as their party-branch secretary.
     staff = {
-        code: [
-            roster.hire("community_staff", code, i == 0 and code == demo_community)
+        str(code): [
+            roster.hire("community_staff", str(code), i == 0 and code == demo_community)
             for i in range(max(3, -(-size // 2)))
         ]
         for code, size in grids.groupby("community_code", sort=False).size().items()

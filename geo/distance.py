@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> npt.NDArray[np.float64]:
     """Distance in metres between points given in WGS 84 degrees (arrays broadcast).
 
     >>> round(float(haversine_m(106.8, 39.6, 106.8, 39.7)))
     11120
     """
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, float)) for v in (lon1, lat1, lon2, lat2))
-    dlat, dlon = lat2 - lat1, lon2 - lon1
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    x1, y1, x2, y2 = (np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2))
+    dlat, dlon = y2 - y1, x2 - x1
+    a = np.sin(dlat / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dlon / 2) ** 2
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 

@@ -12,6 +12,8 @@ case-insensitively with surrounding spaces ignored; earlier names in a list win.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from geo.layer_errors import LayerError
@@ -63,7 +65,7 @@ def guesses(kind: str, column: str) -> tuple[str, ...]:
     return GUESSES[column]
 
 
-def by_name(columns: pd.Index) -> dict[str, str]:
+def by_name(columns: Iterable[str]) -> dict[str, str]:
     """Normalised name -> source column, the first of any that normalise alike."""
     found: dict[str, str] = {}
     for column in columns:

@@ -96,7 +96,7 @@ def _parse_points(path: Path, lon: pd.Series, lat: pd.Series) -> np.ndarray:
     bad = ~blank & (np.isnan(x) | np.isnan(y))
     if bad.any():
         raise _bad_rows(path, bad, "coordinates that are not numbers")
-    points = shapely.points(x, y)
+    points = np.asarray(shapely.points(x, y), dtype=object)  # an array: x and y are 1-D
     points[blank] = None
     return points
 
@@ -112,7 +112,7 @@ def _csv_geometry(
         geoms, crs = _parse_geometry_text(path, table[wkt])
         return geoms, crs, {wkt}
     lon, lat = (
-        source_column(table, mapping[key]) if mapping.get(key) else find(lookup, names, set())
+        source_column(table, given) if (given := mapping.get(key)) else find(lookup, names, set())
         for key, names in (("lon", LON_GUESSES), ("lat", LAT_GUESSES))
     )
     if lon is None or lat is None:

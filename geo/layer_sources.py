@@ -103,11 +103,17 @@ def _dbf_sample(path: Path, shapefile: str) -> bytes | None:
     None when a .cpg names the encoding or there is no .dbf."""
     zipped = path.suffix.lower() == ".zip"
     with zipfile.ZipFile(path) if zipped else contextlib.nullcontext() as archive:
-        names = archive.namelist() if zipped else [p.name for p in path.parent.iterdir()]
+        names = (
+            archive.namelist() if archive is not None else [p.name for p in path.parent.iterdir()]
+        )
         found = _sidecars(names, shapefile)
         if ".cpg" in found or ".dbf" not in found:
             return None
-        opened = archive.open(found[".dbf"]) if zipped else path.with_name(found[".dbf"]).open("rb")
+        opened = (
+            archive.open(found[".dbf"])
+            if archive is not None
+            else path.with_name(found[".dbf"]).open("rb")
+        )
         with opened as dbf:
             return dbf.read(_DBF_SAMPLE_BYTES)
 

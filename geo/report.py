@@ -122,7 +122,7 @@ def problems_frame(problems: Sequence[Problem]) -> gpd.GeoDataFrame:
             "area_m2": np.asarray(areas, dtype=float),
             "reason": [p.reason for p in problems],
         },
-        geometry=gpd.GeoSeries([p.geometry for p in problems], crs=4326),
+        geometry=gpd.GeoSeries(np.array([p.geometry for p in problems], dtype=object), crs=4326),
     )
 
 

@@ -71,6 +71,13 @@ def with_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf if gdf.crs is not None else gdf.set_crs(4326)
 
 
+def crs_of(gdf: gpd.GeoDataFrame) -> CRS:
+    """The CRS of a layer that went through ``with_crs``."""
+    if gdf.crs is None:
+        raise ValueError("the layer has no CRS: give it one with with_crs first")
+    return gdf.crs
+
+
 def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     """The UTM zone at the layer's centre (a PROJ database lookup would cost ~50 ms a call)."""
     crs = CRS(gdf.crs)
@@ -163,7 +170,7 @@ def check_and_repair(
     usable = ~(empty | wrong | invalid | broken)
     areas = np.full(len(geoms), np.nan)
     if min_area_m2 > 0:  # reprojecting to measure is the costly part; skip it when unused
-        areas[usable] = _areas(geoms[usable], gdf.crs, metric_crs(gdf))
+        areas[usable] = _areas(geoms[usable], crs_of(gdf), metric_crs(gdf))
     problems = [
         Problem("empty_geometry", (c,), "geometry is missing or empty") for c in codes[empty]
     ]
@@ -196,7 +203,7 @@ def check_codes(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[P
     codes = children["code"].astype(str)
     counts = codes.value_counts(sort=False)
     problems = [
-        Problem("duplicate_code", (c,), f"code {c} is used by {n} features")
+        Problem("duplicate_code", (str(c),), f"code {c} is used by {n} features")
         for c, n in counts[counts > 1].items()
     ]
     parent_codes = children["parent_code"].astype(str)
@@ -217,7 +224,7 @@ def find_overlaps(gdf: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0) -> list[P
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     left, right = left[left < right], right[left < right]
     shared = shapely.intersection(geoms[left], geoms[right])
-    areas = _areas(shared, gdf.crs, metric_crs(gdf))
+    areas = _areas(shared, crs_of(gdf), metric_crs(gdf))
     hits = np.flatnonzero(areas > tolerance_m2)
     return [
         Problem(
@@ -242,15 +249,16 @@ def find_gaps(
 ) -> list[Problem]:
     """Parts of each parent that none of its children cover (invalid children repaired first)."""
     children = with_crs(children)
-    lookup = _parent_lookup(with_crs(parents).to_crs(children.crs))
+    lookup = _parent_lookup(with_crs(parents).to_crs(crs_of(children)))
     geoms = repair_polygons(np.asarray(children.geometry.array))
-    groups = pd.Series(np.arange(len(geoms))).groupby(children["parent_code"].astype(str).values)
+    parent_codes = children["parent_code"].astype(str).to_numpy()
+    groups = pd.Series(np.arange(len(geoms))).groupby(parent_codes)
     covers = {code: shapely.union_all(geoms[idx]) for code, idx in groups.indices.items()}
     cover = np.array([covers.get(code, shapely.Polygon()) for code in lookup.index], dtype=object)
     parts, owner = shapely.get_parts(
         shapely.difference(lookup.to_numpy(), cover), return_index=True
     )
-    areas = _areas(parts, children.crs, metric_crs(children))
+    areas = _areas(parts, crs_of(children), metric_crs(children))
     codes = lookup.index.to_numpy()
     return [
         Problem(
@@ -270,14 +278,14 @@ def find_crossings(
 ) -> list[Problem]:
     """Children reaching outside their parent by more than `tolerance_m2`."""
     children = with_crs(children)
-    lookup = _parent_lookup(with_crs(parents).to_crs(children.crs))
+    lookup = _parent_lookup(with_crs(parents).to_crs(crs_of(children)))
     geoms = np.asarray(children.geometry.array)
     parent_codes = children["parent_code"].astype(str).to_numpy()
     keep = is_usable(geoms) & np.isin(parent_codes, lookup.index)
     codes = children["code"].astype(str).to_numpy()[keep]
     parent_codes = parent_codes[keep]
-    outside = shapely.difference(geoms[keep], lookup.loc[parent_codes].to_numpy())
-    areas = _areas(outside, children.crs, metric_crs(children))
+    outside = shapely.difference(geoms[keep], lookup.loc[pd.Index(parent_codes)].to_numpy())
+    areas = _areas(outside, crs_of(children), metric_crs(children))
     return [
         Problem("crosses_parent", (c, p), f"{c} reaches {a:.1f} m² outside {p}", float(a), g)
         for c, p, a, g in zip(codes, parent_codes, areas, outside, strict=True)

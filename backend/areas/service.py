@@ -43,13 +43,16 @@ async def detail(code: str) -> AreaDetail:
         .where(Area.code == code)
         .first()
     )
+    if area is None:  # removed since area_rows() read it
+        raise NotFound("area", code)
     descendants = _descendants(code, areas)
     communities = [c for c in descendants if by_code[c]["level"] == "community"]
     if by_code[code]["level"] == "community":
         communities.append(code)
     in_area = Grid.community.code.is_in(communities) if communities else None
     if by_code[code]["level"] == "community":
-        grid_list = await Grid.select(Grid.code, Grid.name).where(in_area).order_by(Grid.code)
+        in_community = Grid.community.code.is_in(communities)  # communities holds ``code``
+        grid_list = await Grid.select(Grid.code, Grid.name).where(in_community).order_by(Grid.code)
         children = [AreaRef(g["code"], g["name"], "grid") for g in grid_list]
     else:
         children = [
@@ -62,9 +65,9 @@ async def detail(code: str) -> AreaDetail:
             await Building.select(
                 Count(Building.id, alias="n"), Sum(Building.households, alias="households")
             )
-            .where(Building.grid.community.code.is_in(communities))
+            .where(Building.grid._.community._.code.is_in(communities))
             .first()
-        )
+        ) or {"n": 0, "households": 0}  # not reached: an aggregate has its one row
         buildings, households = totals["n"], totals["households"] or 0
     return AreaDetail(
         code=code,

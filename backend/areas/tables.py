@@ -19,5 +19,7 @@ class Area(Footprint, Table, tablename="area"):
     code = Varchar(length=12, unique=True)
     name = Varchar(length=64)
     level = Varchar(length=16, choices=AreaLevel, index=True)
-    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict, index=True)
+    parent: ForeignKey["Area"] = ForeignKey(
+        "self", null=True, on_delete=OnDelete.restrict, index=True
+    )
     updated_at = Timestamptz()

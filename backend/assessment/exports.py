@@ -73,7 +73,7 @@ def csv_bytes(answer: AssessmentOut) -> bytes:
 def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[str, float]]):
     """One sheet per level, then 指标说明 (every indicator's formula and weights)."""
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the one sheet a new workbook has
     first = next(iter(answers.values()))
     for level, answer in answers.items():
         sheet = book.create_sheet(LEVEL_NAMES[level])

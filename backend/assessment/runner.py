@@ -77,6 +77,7 @@ async def run_all(sqls: Sequence[str], params: Params) -> list[Rows]:
                 await Case.raw(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
                 for setting in _TUNING:
                     await Case.raw(setting)
-                return await run(sql, **params)
+                rows = await run(sql, **params)
+            return rows
 
         return list(await asyncio.gather(run(sqls[0], **params), *(alongside(s) for s in sqls[1:])))

@@ -115,6 +115,6 @@ def rank_changes(now: Iterable[Ranked], before: Mapping[str, int | None]) -> dic
     {'a': 1, 'b': None}
     """
     return {
-        r.code: None if r.rank is None or before.get(r.code) is None else before[r.code] - r.rank
+        r.code: None if r.rank is None or (was := before.get(r.code)) is None else was - r.rank
         for r in now
     }

@@ -108,10 +108,11 @@ async def level_tables(
     ``used``), rank and rank change."""
     # The previous period is only ranked: it needs no more than the weighted indicators.
     weighted = {k for w in used.values() for k, v in w.items() if v > 0}
-    current, before, *catalogues = await asyncio.gather(
-        sums(period, levels, tz, now),
-        sums(period.previous(), levels, tz, now, weighted),
-        *(catalogue(level, area) for level in levels),
+    (current, before), catalogues = await asyncio.gather(
+        asyncio.gather(
+            sums(period, levels, tz, now), sums(period.previous(), levels, tz, now, weighted)
+        ),
+        asyncio.gather(*(catalogue(level, area) for level in levels)),
     )
     tables = {}
     for level, names in zip(levels, catalogues, strict=True):
@@ -209,7 +210,9 @@ async def drill(
         raise Invalid("invalid_indicator", f"no indicator {indicator!r}")
     sql, rows_are = _drill_sql(Dialect.of(Case._meta.db), level, indicator)
     start, _ = period.bounds(tz)
-    params = {f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)}
+    params: dict[str, tuple[str, Any]] = {
+        f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)
+    }
     params |= {"s": ("timestamp", start), "e": ("timestamp", clipped_end(period, tz, now))}
     params |= {"unit": ("text", unit)}
     rows = await run(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", **params)

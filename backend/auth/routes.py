@@ -45,19 +45,20 @@ class AuthController(Controller):
             .where(Person.phone == data.phone)
             .first()
         )
-        usable = row is not None and row["active"]
+        account = row if row is not None and row["active"] else None
         # The hash is checked even for an unknown phone, so the answer takes as long either
         # way and cannot be used to find out which phones have accounts. It runs in a
         # thread: Argon2id would otherwise hold the event loop for tens of milliseconds.
-        stored = row["password_hash"] if usable else UNUSABLE_HASH
+        stored = account["password_hash"] if account is not None else UNUSABLE_HASH
         matches = await anyio.to_thread.run_sync(check_password, data.password, stored)
-        if not (usable and matches):
+        if account is None or not matches:
             await state.limiter.spend(SIGN_IN_FAILURES, data.phone)
             raise ApiError(401, "bad_credentials", "phone or password is wrong")
-        if needs_rehash(row["password_hash"]):
-            await _rehash(row["id"], row["password_hash"], data.password)
-        token, expires_at = revocation.issue(row["id"], row["token_generation"], state.settings)
-        return SignedIn(token, "bearer", expires_at, await describe(row["id"]))
+        if needs_rehash(account["password_hash"]):
+            await _rehash(account["id"], account["password_hash"], data.password)
+        generation = account["token_generation"]
+        token, expires_at = revocation.issue(account["id"], generation, state.settings)
+        return SignedIn(token, "bearer", expires_at, await describe(account["id"]))
 
     @post(
         "/auth/sign-out",

@@ -85,7 +85,7 @@ def case_out(row: dict[str, Any], viewer: Actor) -> CaseOut:
         rework_count=row["rework_count"],
         rating=row["rating"],
         version=row["version"],
-        created_at=_iso(row["created_at"]),
+        created_at=row["created_at"].isoformat(),
         actions=[a.value for a in actions_for(viewer, state)],
     )
 

@@ -115,7 +115,7 @@ async def _batch(now: datetime, batch: int) -> tuple[int, list[int]]:
                 events.append(_report(row, now, refused))
                 continue
             await Case.update(
-                {**columns_of(moved.state), "version": row["version"] + 1, "updated_at": now}
+                **columns_of(moved.state), version=row["version"] + 1, updated_at=now
             ).where(Case.id == row["id"])
             subject = f"case:{row['id']}"
             events.append(NewEvent("case.escalate", subject, moved.state.owner_code, moved.event))

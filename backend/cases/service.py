@@ -15,7 +15,7 @@ from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import place
 from backend.cases.records import case_out, columns_of, insert_new, state_of
-from backend.cases.schemas import CaseIn, CaseOut, SupportIn, Supported, TransitionIn
+from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
 from backend.cases.states import OPEN, Action, Command, WorkflowError
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
@@ -56,25 +56,33 @@ async def actor_of(principal: Principal) -> Actor:
 
 async def _read_actor(principal: Principal) -> Actor:
     if principal.role in _AREA_ROLES:
-        row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-        return Actor(principal.id, principal.role, area_code=row["area.code"])
+        return Actor(principal.id, principal.role, area_code=await _area_code_of(principal))
     if principal.role == DEPARTMENT:
         return await _department_actor(principal)
     grids = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
-    return Actor(principal.id, principal.role, grid_codes={g["grid.code"] for g in grids})
+    return Actor(principal.id, principal.role, grid_codes=frozenset(g["grid.code"] for g in grids))
+
+
+async def _area_code_of(principal: Principal) -> str | None:
+    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
+    if row is None:  # deleted since its token was checked: principals are held a while
+        raise ApiError(401, "unauthenticated", "the account behind this token no longer exists")
+    return row["area.code"]
 
 
 async def _department_actor(principal: Principal) -> Actor:
     department = await department_of(principal.id)
     if department is None:
         raise ApiError(403, "no_department", "this account is not staff of any department")
-    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-    return Actor(principal.id, DEPARTMENT, area_code=row["area.code"], department=department)
+    area_code = await _area_code_of(principal)
+    return Actor(principal.id, DEPARTMENT, area_code=area_code, department=department)
 
 
 def _refused(exc: WorkflowError) -> ApiError:
     # The details may name the case's status: prefixed so they never collide with ours.
-    details = {f"case_{k}" if k == "status" else k: str(v) for k, v in exc.details.items()}
+    details: dict[str, Any] = {
+        f"case_{k}" if k == "status" else k: str(v) for k, v in exc.details.items()
+    }
     return ApiError(exc.status, exc.code, exc.reason, **details)
 
 
@@ -130,6 +138,8 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
             await append([_event(case_id, started.event, found.owner_code, principal.id)])
     if case_id is None:  # committed by the first send (cases are never deleted)
         existing = await _by_client_id(data.client_id)
+        if existing is None:
+            raise RuntimeError(f"client id {data.client_id} was taken, yet no case has it")
         return _same_sender(existing, principal, actor), False
     # The answer is what was written; the similar cases are read after the commit, off the
     # write lock.
@@ -237,7 +247,7 @@ async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
 def _command(body: TransitionIn, actor: Actor, now: datetime, limit: timedelta | None) -> Command:
     try:
         return Command(
-            action=body.action,
+            action=Action(body.action),
             actor=actor,
             now=now,
             reason=body.reason,
@@ -299,9 +309,7 @@ async def move(
             state = moved.state
             await check_target(row["owner_code"], state.assignee, state.department, actor)
         changed = (
-            await Case.update(
-                {**columns_of(moved.state), "version": row["version"] + 1, "updated_at": now}
-            )
+            await Case.update(**columns_of(moved.state), version=row["version"] + 1, updated_at=now)
             .where((Case.id == case_id) & (Case.version == row["version"]))
             .returning(Case.id)
         )

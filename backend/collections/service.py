@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from piccolo.columns.combination import Where
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Max, Min
 
 from backend.collections.geojson import Feature, row_feature
@@ -20,22 +20,22 @@ class Page:
     matched: int
 
 
-def _where(spec: Collection, bbox: Bbox | None, filters: dict[str, str]) -> list[Where]:
-    t = spec.table
-    where: list[Where] = []
+def _where(spec: Collection, bbox: Bbox | None, filters: dict[str, str]) -> list[Combinable]:
+    where: list[Combinable] = []
     if bbox is not None:
         where.append(
-            bbox_overlaps(t, bbox)
+            bbox_overlaps(spec.table, bbox)
             if spec.geometry == "footprint"
-            else point_in_bbox(t.lon, t.lat, bbox)
+            else point_in_bbox(spec.column("lon"), spec.column("lat"), bbox)
         )
     where.extend(spec.filters[k] == v for k, v in filters.items())
     return where
 
 
-def _geometry_columns(spec: Collection) -> tuple[Any, ...]:
-    t = spec.table
-    return (t.geom,) if spec.geometry == "footprint" else (t.lon, t.lat)
+def _geometry_columns(spec: Collection) -> tuple[Column, ...]:
+    if spec.geometry == "footprint":
+        return (spec.column("geom"),)
+    return spec.column("lon"), spec.column("lat")
 
 
 async def items(
@@ -46,7 +46,7 @@ async def items(
     where = _where(spec, bbox, filters)
     query = (
         t.select(*spec.properties, *_geometry_columns(spec))
-        .order_by(t.id)
+        .order_by(t._meta.primary_key)
         .limit(limit)
         .offset(offset)
     )
@@ -71,11 +71,12 @@ async def item(spec: Collection, feature_id: str) -> Feature:
 
 
 async def extent(spec: Collection) -> Bbox | None:
-    t = spec.table
+    col = spec.column
     if spec.geometry == "footprint":
-        cols = (Min(t.min_lon), Min(t.min_lat), Max(t.max_lon), Max(t.max_lat))
+        cols = (Min(col("min_lon")), Min(col("min_lat")), Max(col("max_lon")), Max(col("max_lat")))
     else:
-        cols = (Min(t.lon), Min(t.lat), Max(t.lon), Max(t.lat))
-    row = await t.select(*(c.as_alias(f"v{i}") for i, c in enumerate(cols))).first()
-    values = [row[f"v{i}"] for i in range(4)] if row else [None]
-    return None if None in values else tuple(values)  # type: ignore[return-value]
+        cols = (Min(col("lon")), Min(col("lat")), Max(col("lon")), Max(col("lat")))
+    row = await spec.table.select(*(c.as_alias(f"v{i}") for i, c in enumerate(cols))).first()
+    if row is None or any(row[f"v{i}"] is None for i in range(4)):
+        return None
+    return row["v0"], row["v1"], row["v2"], row["v3"]

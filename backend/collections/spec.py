@@ -24,3 +24,7 @@ class Collection:
     geometry: Literal["footprint", "point"]
     # Query parameters that filter by equality, e.g. ``?level=community``.
     filters: dict[str, Column] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        """The table's column ``name``: the geometry ones differ by ``geometry``."""
+        return self.table._meta.get_column_by_name(name)

@@ -156,7 +156,7 @@ async def switch_on(data: SwitchOn, principal: Principal) -> ModeOut:
             earlier = await _active_in(data.area_code)
             if earlier is not None:
                 raise _already(earlier)
-            row = {
+            row: dict[str, Any] = {
                 "area_code": data.area_code,
                 "kind": data.kind,
                 "factor": factor,

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from backend.db import note_appended, raw
 from backend.events.tables import Event, EventClock
@@ -69,7 +70,7 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
     now = datetime.now(UTC)
     # In chunks: a statement takes at most 32,766 parameters on SQLite, 65,535 on PostgreSQL.
     for start in range(0, len(events), CHUNK):
-        values = []
+        values: list[Any] = []
         for i, e in zip(ids[start : start + CHUNK], events[start : start + CHUNK], strict=True):
             payload = msgspec.json.encode(e.payload).decode()
             values += (i, now, e.type, e.subject, e.scope, e.actor, payload)
@@ -110,7 +111,7 @@ async def between(
     _check_scopes(scopes)
     if cursor >= upto or not (scopes or subjects):
         return []
-    where = None
+    where: Combinable | None = None
     if scopes:
         above = sorted({s[:n] for s in scopes for n in range(1, len(s))})
         where = _under(scopes)
@@ -119,6 +120,8 @@ async def between(
     if subjects:
         about = Event.subject.is_in(sorted(subjects))
         where = about if where is None else where | about
+    if where is None:  # not reached: no scopes and no subjects returned above
+        return []
     query = (
         Event.select()
         .where((Event.id > cursor) & (Event.id <= upto))
@@ -134,8 +137,8 @@ def _check_scopes(scopes: Sequence[str]) -> None:
         raise ValueError("scopes are area or grid codes, digits only")
 
 
-def _under(scopes: Sequence[str]) -> Any:
-    where = Event.scope.like(f"{scopes[0]}%")
+def _under(scopes: Sequence[str]) -> Combinable:
+    where: Combinable = Event.scope.like(f"{scopes[0]}%")
     for scope in scopes[1:]:
         where = where | Event.scope.like(f"{scope}%")
     return where

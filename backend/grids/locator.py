@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 
 from backend.areas.schemas import AreaRef
@@ -45,7 +47,9 @@ class GridIndex:
     ) -> None:
         """``grids``: code, name, kind, parent_code, geom (GeoJSON); ``areas``: as area_rows()."""
         self.grids = [GridRef(g["code"], g["name"], g["kind"], g["parent_code"]) for g in grids]
-        geometries = shapely.from_geojson([g["geom"] for g in grids]) if grids else []
+        geometries: npt.NDArray[np.object_] | list[shapely.Geometry] = (
+            shapely.from_geojson([g["geom"] for g in grids]) if grids else []
+        )
         self.router = GridRouter(geometries)
         by_code = {a["code"]: a for a in areas}
         self._chains = {

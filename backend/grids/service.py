@@ -60,7 +60,7 @@ async def grid_page(code: str, *, whole_phones: bool) -> GridPage:
         )
         .where(Building.grid == grid["id"])
         .first()
-    )
+    ) or {"n": 0, "households": 0}  # not reached: an aggregate has its one row
     areas = {a["code"]: a for a in await area_rows()}
     community = areas[grid["community_code"]]
     grades = await grades_of(p["person.id"] for p in posts)

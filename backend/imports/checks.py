@@ -43,7 +43,11 @@ POINT_KINDS = ("party_centre", "driver_home", "warm_station", "red_property")
 
 
 def _limits(table: type[Table]) -> dict[str, int]:
-    return {c._meta.name: c.length for c in table._meta.columns if isinstance(c, Varchar)}
+    return {
+        c._meta.name: c.length
+        for c in table._meta.columns
+        if isinstance(c, Varchar) and c.length is not None
+    }
 
 
 LIMITS = {
@@ -108,7 +112,7 @@ def duplicate_codes(codes: pd.Series) -> list[Problem]:
     """
     counts = codes[codes.duplicated(keep=False)].value_counts()
     return [
-        Problem("duplicate_code", (c,), f"code {c} is used by {n} features")
+        Problem("duplicate_code", (str(c),), f"code {c} is used by {n} features")
         for c, n in counts.items()
     ]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -16,10 +18,10 @@ async def layer_frame(kind: str) -> gpd.GeoDataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(FIELDS[kind]))
     frame.insert(0, "code", frame.index.astype(str))
     frame = frame.reset_index(drop=True)
+    geometry: npt.NDArray[np.object_] | list[shapely.Geometry]
     if kind == "service-points":
-        geometry = shapely.points(
-            frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float)
-        )
+        lon, lat = frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float)
+        geometry = np.asarray(shapely.points(lon, lat), dtype=object)  # an array: 1-D lon, lat
     else:
         geometry = shapely.from_geojson(frame.pop("geom").tolist()) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)

@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -147,7 +148,8 @@ def _without(row: tuple[Any, ...], at: int) -> tuple[Any, ...]:
 
 def _objects(values: pd.Series) -> np.ndarray:
     """Python objects, None where missing (NaN included)."""
-    return values.to_numpy(dtype=object, na_value=None)
+    # pandas-stubs type na_value as a scalar that excludes None, which pandas takes
+    return values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
 
 
 def incoming_rows(
@@ -232,5 +234,7 @@ async def stored_frame(kind: str, **where: Any) -> gpd.GeoDataFrame:
         query = query.where(Area.level == where["level"])
     rows = await query
     frame = pd.DataFrame(rows, columns=["code", *FIELDS[kind]])
-    geometry = shapely.from_geojson(frame.pop("geom").tolist()) if len(frame) else []
+    geometry: npt.NDArray[np.object_] | list[shapely.Geometry] = (
+        shapely.from_geojson(frame.pop("geom").tolist()) if len(frame) else []
+    )
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)

@@ -145,9 +145,9 @@ async def _check(kind: str, frame: gpd.GeoDataFrame) -> tuple[pd.Series | None, 
     if kind == "buildings":
         grids = await stored_frame("grids")
         return await to_thread.run_sync(check_buildings, frame, grids)
-    areas = {r["code"] for r in await Area.select(Area.code)}
-    grids = {r["code"] for r in await Grid.select(Grid.code)}
-    return None, await to_thread.run_sync(check_points, frame, areas, grids)
+    area_codes = {r["code"] for r in await Area.select(Area.code)}
+    grid_codes = {r["code"] for r in await Grid.select(Grid.code)}
+    return None, await to_thread.run_sync(check_points, frame, area_codes, grid_codes)
 
 
 async def _grid_parents() -> dict[str, str]:

@@ -33,7 +33,8 @@ Make = Callable[[list[str], list[np.ndarray], list[str], np.ndarray], list[Any]]
 
 
 async def _ids(table: type[Table]) -> dict[str, int]:
-    return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
+    code = table._meta.get_column_by_name("code")
+    return {r["code"]: r["id"] for r in await table.select(table._meta.primary_key, code)}
 
 
 def _chunks(incoming: Incoming, codes: list[str], make: Make) -> Iterator[Iterator[tuple]]:
@@ -78,8 +79,8 @@ async def write_areas(incoming: Incoming, diff: Diff) -> None:
             parents = [ids.get(p) for p in parent.tolist()]
             return [codes, name, row_level, parents, texts, *b.T.tolist(), [now] * len(codes)]
 
-        levels = zip(incoming.codes, incoming.column("level").tolist(), strict=True)
-        codes = {c for c, row_level in levels if row_level == level}
+        row_levels = zip(incoming.codes, incoming.column("level").tolist(), strict=True)
+        codes = {c for c, row_level in row_levels if row_level == level}
         await _write(Area, columns, incoming, diff, make, codes)
     levels = await Area.select(Area.code, Area.level).where(Area.code.is_in(diff.removed or [""]))
     for level in reversed(AREA_LEVELS):
@@ -146,13 +147,18 @@ async def reassign_buildings(assignment: dict[str, str | None]) -> int:
     """Point buildings at the grids they now lie in; returns how many moved."""
     grids = await _ids(Grid)
     current = await building_grids()
-    moved = [(grids.get(g), c) for c, g in assignment.items() if current.get(c) != g]
+    moved = [
+        (None if g is None else grids.get(g), c)
+        for c, g in assignment.items()
+        if current.get(c) != g
+    ]
     await bulk.update(Building, "code", ("grid",), moved)
     return len(moved)
 
 
 async def write_points(incoming: Incoming, diff: Diff) -> None:
     areas, grids = await _ids(Area), await _ids(Grid)
+    columns: tuple[str, ...]
     columns = ("name", "kind", "level", "area", "grid", "address", "hours", "phone")
     columns = (*columns, "lon", "lat", "grid_located")
 

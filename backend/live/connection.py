@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-
-from litestar.types import Send
 
 from backend.auth.principal import Principal
 from backend.auth.tokens import TokenClaims
@@ -26,6 +25,10 @@ from backend.live.messages import Frame
 log = logging.getLogger("wangge.live")
 
 UNAUTHENTICATED, TOO_SLOW = 4401, 4408
+
+# The server's ASGI send as a connection uses it: given plain-dict frames (Litestar types ASGI
+# messages as TypedDicts), and an ``async def``, whose coroutine ``put`` steps by hand.
+FrameSend = Callable[[Frame], Awaitable[None]]
 
 
 class Connection:
@@ -50,7 +53,7 @@ class Connection:
 
     def __init__(
         self,
-        send: Send,
+        send: FrameSend,
         principal: Principal,
         limit: int,
         gone: Callable[[Connection], None],
@@ -86,6 +89,10 @@ class Connection:
             return
         sending = self._send(message)
         try:
+            if not inspect.iscoroutine(sending):
+                raise TypeError(
+                    f"the server's send gave a {type(sending).__name__}, not a coroutine"
+                )
             waiting = sending.send(None)
         except StopIteration:
             return

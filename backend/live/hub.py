@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import msgspec
-from litestar.types import Send
 from piccolo.engine import Engine
 
 from backend.auth.principal import Principal, forget_people, forget_token
@@ -34,7 +33,7 @@ from backend.db import on_events_committed
 from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal
-from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection
+from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection, FrameSend
 from backend.live.messages import Frame, event_frame, frame
 from backend.live.relay import Relay
 
@@ -98,7 +97,7 @@ class Hub:
     # -- sockets and subscriptions --------------------------------------------------------
 
     def connection(
-        self, send: Send, principal: Principal, token: TokenClaims | None = None
+        self, send: FrameSend, principal: Principal, token: TokenClaims | None = None
     ) -> Connection:
         """A socket of ``principal``, authenticated by ``token``: from now on a revocation of
         the token read from the log closes it with 4401. Give it back with ``disconnect``."""

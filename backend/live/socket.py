@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from litestar import Litestar, asgi
+from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
+from litestar.types.asgi_types import WebSocketAcceptEvent
 
 from backend.auth.principal import Principal, authenticate, forgets
 from backend.auth.tokens import TokenClaims
 from backend.errors import ApiError
 from backend.live.access import personal_subjects, territory_of
-from backend.live.connection import UNAUTHENTICATED, Connection
+from backend.live.connection import UNAUTHENTICATED, Connection, FrameSend
 from backend.live.hub import Hub
 from backend.live.messages import PONG, BadMessage, Subscribe, error, frame, read
 from backend.live.scopes import BadScope, ScopeRefused, resolve
@@ -47,15 +50,17 @@ _LITESTAR_WRAPPER = "ExceptionHandlerMiddleware.__call__.<locals>.capture_respon
 
 @asgi("/api/live", copy_scope=False)
 async def live(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] != "websocket":
+    if scope["type"] != ScopeType.WEBSOCKET:
         raise ApiError(426, "websocket_required", "/api/live speaks WebSocket: connect with ws://")
     app = Litestar.from_scope(scope)
     if (await receive())["type"] != "websocket.connect":
         return
     offered = list(scope.get("subprotocols") or ())
-    accept: dict[str, Any] = {"type": "websocket.accept"}
-    if SUBPROTOCOL in offered:
-        accept["subprotocol"] = SUBPROTOCOL
+    accept: WebSocketAcceptEvent = {
+        "type": "websocket.accept",
+        "subprotocol": SUBPROTOCOL if SUBPROTOCOL in offered else None,
+        "headers": [],
+    }
     await send(accept)
     hub: Hub = app.state.hub
     try:
@@ -76,10 +81,7 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 break
-            text = message.get("text")
-            if text is None:
-                text = (message.get("bytes") or b"").decode("utf-8", "replace")
-            await _handle(hub, conn, positions, text)
+            await _handle(hub, conn, positions, _text_of(message))
     except Exception:
         log.exception("live socket of person %s failed", principal.id)
         conn.close(SERVER_ERROR, "server error")
@@ -93,7 +95,7 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
     await conn.finish()
 
 
-def server_send(send: Send) -> Send:
+def server_send(send: Send) -> FrameSend:
     """The server's own ``send`` under Litestar's exception middleware, which wraps it (twice
     on this route) in a closure that only looks out for ``http.response.start``: on a
     WebSocket it passes every message on unchanged, and at thousands of subscribers per event
@@ -103,7 +105,17 @@ def server_send(send: Send) -> Send:
         if "send" not in cells:
             break
         send = cells["send"].cell_contents
-    return send
+    # The hub sends plain-dict frames, which Litestar's Send (typed with TypedDicts) takes too.
+    return cast(FrameSend, send)
+
+
+def _text_of(message: Mapping[str, object]) -> str:
+    """A received WebSocket message's text (a binary one's bytes read as UTF-8)."""
+    text = message.get("text")
+    if isinstance(text, str):
+        return text
+    data = message.get("bytes")
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
 
 
 class _Refused(Exception):
@@ -135,11 +147,8 @@ async def _first_message_token(receive: Receive) -> str | None:
         raise _Refused(wanted) from None
     if message["type"] == "websocket.disconnect":
         return None
-    text = message.get("text")
-    if text is None:
-        text = (message.get("bytes") or b"").decode("utf-8", "replace")
     try:
-        body = read(text)
+        body = read(_text_of(message))
     except BadMessage:
         raise _Refused(wanted) from None
     token = body.get("token") if isinstance(body, dict) and body["type"] == "auth" else None
@@ -148,7 +157,7 @@ async def _first_message_token(receive: Receive) -> str | None:
     return token
 
 
-async def _connect(hub: Hub, app: Litestar, send: Send, token: str) -> Connection:
+async def _connect(hub: Hub, app: Litestar, send: FrameSend, token: str) -> Connection:
     """Authenticate ``token`` and hand its socket to the hub, which closes it when the token
     is revoked from then on. A revocation heard while the person was being read may have
     come too late for that reading and too early for the hub: then it is read again."""

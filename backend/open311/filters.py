@@ -81,12 +81,10 @@ def parse(
             raise ValueError(f"status is open or closed, not {value!r}")
         statuses += statuses_of(value)
     start, end = _datetime("start_date", start_date), _datetime("end_date", end_date)
-    if start is None and end is None:
-        end = now
-    if start is None:
-        start = end - MAX_SPAN  # type: ignore[operator]
     if end is None:
-        end = start + MAX_SPAN
+        end = now if start is None else start + MAX_SPAN
+    if start is None:
+        start = end - MAX_SPAN
     if end < start:
         raise ValueError("end_date is before start_date")
     if end - start > MAX_SPAN:

@@ -28,7 +28,7 @@ free text masked, and no case of a category that concerns people rather than pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -102,7 +102,7 @@ def statuses_of(open311: str) -> list[str]:
     return sorted(s.value for s in Status if open311_status(s) == open311)
 
 
-def services(categories: list[Mapping[str, Any]]) -> list[Service]:
+def services(categories: Sequence[Mapping[str, Any]]) -> list[Service]:
     """Open311 services of the category rows (code, name, parent, limits as JSON text): one per
     leaf, in code order, with its group's name. Private ones are listed too: they may be
     requested, only their requests are not published."""

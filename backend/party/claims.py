@@ -19,8 +19,8 @@ _COLUMNS = (
     NeedClaim.id,
     NeedClaim.need,
     NeedClaim.member,
-    NeedClaim.member.person.id.as_alias("person_id"),
-    NeedClaim.member.person.name.as_alias("name"),
+    NeedClaim.member._.person._.id.as_alias("person_id"),
+    NeedClaim.member._.person._.name.as_alias("name"),
     NeedClaim.member.work_unit.as_alias("work_unit"),
     NeedClaim.status,
     NeedClaim.hours,
@@ -189,7 +189,7 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
         values["note"] = reason
     async with write_transaction(NeedClaim._meta.db):
         changed = (
-            await NeedClaim.update(values)
+            await NeedClaim.update(**values)
             .where((NeedClaim.id == claim_id) & (NeedClaim.status == "reported"))
             .returning(NeedClaim.id)
         )

@@ -53,7 +53,7 @@ def to_xlsx(report: UnitReport) -> bytes:
     """Sheet 双报告: a header of Chinese labels, one row per member, a total row (合计);
     sheet 说明: the unit and the period."""
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # the one sheet a new workbook has
     sheet.title = "双报告"
     sheet.append(LABELS)
     for cell in sheet[1]:

@@ -22,7 +22,7 @@ _GRADE_COLUMNS = (
     WorkerGrade.person.id.as_alias("person_id"),
     WorkerGrade.person.name.as_alias("name"),
     WorkerGrade.person.role.as_alias("role"),
-    WorkerGrade.person.area.code.as_alias("area_code"),
+    WorkerGrade.person._.area._.code.as_alias("area_code"),
     WorkerGrade.post,
     WorkerGrade.grade,
     WorkerGrade.set_by,
@@ -68,11 +68,11 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
         )
     require_within(person["area_code"] or "", own)
     check_grade(data.post, data.grade)
-    values = {"post": data.post, "grade": data.grade, "set_by": principal.id}
+    values: dict[str, Any] = {"post": data.post, "grade": data.grade, "set_by": principal.id}
     values["set_at"] = datetime.now(UTC)
     async with write_transaction(WorkerGrade._meta.db):
         changed = (
-            await WorkerGrade.update(values)
+            await WorkerGrade.update(**values)
             .where(WorkerGrade.person == person_id)
             .returning(WorkerGrade.id)
         )
@@ -84,6 +84,8 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
             [NewEvent("party.grade_set", f"person:{person_id}", scope, payload, principal.id)]
         )
     row = await WorkerGrade.select(*_GRADE_COLUMNS).where(WorkerGrade.person == person_id).first()
+    if row is None:  # the person was removed since, taking their grade with them
+        raise NotFound("person", person_id)
     return _grade_out(row)
 
 
@@ -94,8 +96,8 @@ async def grades_in(principal: Principal, area: str | None) -> list[GradeOut]:
     require_within(area, own)
     rows = (
         await WorkerGrade.select(*_GRADE_COLUMNS)
-        .where(WorkerGrade.person.area.code.like(f"{prefix_of(area)}%"))
-        .order_by(WorkerGrade.person.area.code)
+        .where(WorkerGrade.person._.area._.code.like(f"{prefix_of(area)}%"))
+        .order_by(WorkerGrade.person._.area._.code)
         .order_by(WorkerGrade.person)
     )
     return [_grade_out(r) for r in rows]
@@ -127,11 +129,11 @@ async def set_stars(principal: Principal, code: str, period: str, data: StarIn) 
     await _known_code(code)
     require_within(code, own)
     title = data.title.strip()
-    values = {"stars": data.stars, "title": title, "set_by": principal.id}
+    values: dict[str, Any] = {"stars": data.stars, "title": title, "set_by": principal.id}
     values["set_at"] = datetime.now(UTC)
     async with write_transaction(BranchStar._meta.db):
         changed = (
-            await BranchStar.update(values)
+            await BranchStar.update(**values)
             .where((BranchStar.area_code == code) & (BranchStar.period == period))
             .returning(BranchStar.id)
         )

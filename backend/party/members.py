@@ -61,7 +61,11 @@ async def register(principal: Principal, data: RegisterIn) -> tuple[MemberOut, b
             .where(PartyMember.person == principal.id)
             .first()
         )
-        values = {"work_unit": unit, "home_community": community.code, "updated_at": now}
+        values: dict[str, Any] = {
+            "work_unit": unit,
+            "home_community": community.code,
+            "updated_at": now,
+        }
         if row is None:
             inserted = await PartyMember.insert(
                 PartyMember(person=principal.id, registered_at=now, **values)
@@ -69,7 +73,7 @@ async def register(principal: Principal, data: RegisterIn) -> tuple[MemberOut, b
             member_id, kind = inserted[0]["id"], "party.member_registered"
         else:
             member_id, kind = row["id"], "party.member_updated"
-            await PartyMember.update(values).where(PartyMember.id == member_id)
+            await PartyMember.update(**values).where(PartyMember.id == member_id)
         payload = {"member": member_id, "person": principal.id, "work_unit": unit}
         await append(
             [NewEvent(kind, f"party_member:{member_id}", community.code, payload, principal.id)]

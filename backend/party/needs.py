@@ -63,7 +63,7 @@ async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     title = data.title.strip()
     if not title:
         raise Invalid("empty_title", "give the need a title")
-    row = {
+    row: dict[str, Any] = {
         "client_id": data.client_id,
         "community_code": community.code,
         "kind": data.kind,

@@ -130,10 +130,10 @@ class _Checker:
         department = self.lookup(
             row, "department", self.ref.departments, "no department with this code or name"
         )
-        post = v.get("post", "")
-        if post and post not in POSTS_BY_NAME:
+        post_cell = v.get("post", "")
+        if post_cell and post_cell not in POSTS_BY_NAME:
             self.bad(row, "post", f"unknown post; one of {', '.join(POST_LABELS.values())}")
-        post = POSTS_BY_NAME.get(post)
+        post = POSTS_BY_NAME.get(post_cell)
         if role is not None:
             area = self.scope(row, role, area, grid, post, department)
         if len(self.problems) > problems:

@@ -34,12 +34,13 @@ async def describe(person_id: int) -> Me:
     area = (
         AreaRef(row["area.code"], row["area.name"], row["area.level"]) if row["area.code"] else None
     )
+    role: str = row["role"]
     return Me(
         id=row["id"],
         name=row["name"],
         phone=row["phone"],
-        role=row["role"],
-        role_label=ROLE_LABELS.get(row["role"], row["role"]),
+        role=role,
+        role_label=ROLE_LABELS.get(role, role),
         area=area,
         posts=[
             PostHeld(p["grid.code"], p["grid.name"], p["post"], POST_LABELS[p["post"]])

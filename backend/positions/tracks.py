@@ -54,7 +54,10 @@ async def write_rows(rows: Sequence[Row]) -> int:
         return 0
     engine: Engine = TrackPoint._meta.db
     async with write_transaction(engine):
-        connection = engine.current_transaction.get().connection
+        transaction = engine.current_transaction.get()
+        if transaction is None:
+            raise RuntimeError("write_transaction opened no transaction")
+        connection = transaction.connection
         if isinstance(engine, SQLiteEngine):
             cursor = await connection.executemany(_SQLITE, rows)
             return cursor.rowcount

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
@@ -77,7 +78,7 @@ async def mark_done(item_id: int, data: DoneIn, principal: Principal) -> tuple[I
         raise ApiError(409, "client_id_taken", "this client id marked another item")
     await _check_photo(data.photo_id, item_id)
     now = datetime.now(UTC)
-    values = {
+    values: dict[str, Any] = {
         "status": "done",
         "result": result,
         "households": households,
@@ -89,7 +90,7 @@ async def mark_done(item_id: int, data: DoneIn, principal: Principal) -> tuple[I
     try:
         async with write_transaction(TaskItem._meta.db):
             changed = (
-                await TaskItem.update(values)
+                await TaskItem.update(**values)
                 .where((TaskItem.id == item_id) & (TaskItem.status == "open"))
                 .returning(TaskItem.id)
             )
@@ -189,7 +190,7 @@ async def my_items(
 ) -> list[ItemOut]:
     """Items in the asker's grids (or area, for centre staff): open first, then by id."""
     t = await territory_of(principal)
-    where = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
+    where: Combinable = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
     if t.role in SENDERS and t.area_code is not None:
         where = where | TaskItem.grid_code.like(scope_prefix(t.area_code) + "%")
     query = TaskItem.select().where(where)

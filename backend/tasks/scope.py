@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from backend.auth.principal import Principal
 from backend.cases.levels import code_within, scope_prefix
 from backend.errors import ApiError, NotFound
@@ -46,7 +48,7 @@ def item_scope(t: Territory, broadcast: dict[str, Any], principal: Principal) ->
     ):
         return None
     # visible_broadcast let them in: they have grids inside it, or an area inside it.
-    condition = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
+    condition: Combinable = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
     if area is not None:
         condition = condition | TaskItem.grid_code.like(scope_prefix(area) + "%")
     return condition

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from piccolo.custom_types import Combinable
 
 from backend import bulk
 from backend.areas.tables import Area
@@ -146,7 +147,7 @@ async def send(data: BroadcastIn, principal: Principal) -> tuple[BroadcastOut, b
     targets = await _targets(data.area_code, data.target)
     if not targets:
         raise Invalid("no_targets", f"{name} has no {data.target} to send a task to")
-    row = {
+    row: dict[str, Any] = {
         "client_id": data.client_id,
         "area_code": data.area_code,
         "target": data.target,
@@ -190,7 +191,7 @@ async def listing(
     their grids or their area, or inside their area, or sent by them."""
     t = await territory_of(principal)
     around = sorted({code for g in t.grids for code in chain(g)})
-    concern = Broadcast.created_by == principal.id
+    concern: Combinable = Broadcast.created_by == principal.id
     if around:
         concern = concern | Broadcast.area_code.is_in(around)
     if t.role in SENDERS and t.area_code is not None:
