@@ -126,9 +126,12 @@ def _in_srgb(img: Image.Image) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         mode = "RGBA" if img.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(img, source, _SRGB, outputMode=mode)
+        converted = ImageCms.profileToProfile(img, source, _SRGB, outputMode=mode)
     except (ImageCms.PyCMSError, OSError):
         return img  # a profile that cannot be read: the pixels as they are
+    if converted is None:  # what Pillow returns for inPlace=True, which is not asked for here
+        raise RuntimeError("ImageCms.profileToProfile gave no image")
+    return converted
 
 
 def _encoded(img: Image.Image, fmt: str) -> bytes:

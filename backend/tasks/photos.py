@@ -68,7 +68,7 @@ async def upload(
     file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
     files = {file_id: prepared.photo, thumb_id: prepared.thumb}
     await anyio.to_thread.run_sync(write_files, folder, files)
-    row = {
+    row: dict[str, Any] = {
         "client_id": client_id,
         "item": item_id,
         "file_id": file_id,
