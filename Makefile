@@ -13,8 +13,14 @@ run: install pwa  ## install everything, load the demo city if needed, serve on 
 test: install pwa pwa-check  ## install everything, lint, run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest --db sqlite
 	$(BIN)/pytest --db postgres
+
+lint: install  ## ruff, ruff format and mypy (backend/ and geo/, as [tool.mypy] in pyproject.toml says)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 unit: install  ## the tests that need no database, server or browser (a few seconds)
 	$(BIN)/pytest --db sqlite -m "not e2e" -k "not sqlite" --ignore=tests/live -q
