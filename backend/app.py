@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[SecurityHeaders(settings.basemap_url)],
         request_class=WanggeRequest,
         # Litestar's own errors (no route, wrong method) keep Open311's shape under /open311/.
-        exception_handlers=EXCEPTION_HANDLERS | {HTTPException: http_error},  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: http_error},
         # Entered in order, left in reverse: positions flush before the pool closes.
         lifespan=[lifespan, live_lifespan(settings), positions_lifespan(settings)],
         # Photos are compressed already: gzip would spend CPU on them for nothing.

@@ -23,6 +23,7 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from backend.core import validation
 
@@ -148,7 +149,7 @@ def _unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: _api_error,
     asyncpg.DataError: _bad_value,
     ValidationException: _validation_error,
