@@ -21,9 +21,9 @@ Pure: no database, no clock. Every due time in working hours goes through :meth:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import pairwise
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
