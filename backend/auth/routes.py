@@ -10,6 +10,7 @@ from backend.auth import revocation
 from backend.auth.passwords import UNUSABLE_HASH, check_password, hash_password, needs_rehash
 from backend.auth.principal import Principal, authenticate, bearer_token
 from backend.auth.schemas import NewPassword, SignedIn, SignIn
+from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
 from backend.errors import ApiError
 from backend.people.schemas import Me
@@ -33,7 +34,13 @@ class AuthController(Controller):
         "/auth/sign-in",
         status_code=200,
         summary="Sign in by phone and password",
+        description=(
+            "401 `bad_credentials` for a wrong phone or password (the same answer, in the same "
+            "time, whether the phone has an account); 429 after 30 tries a minute from one "
+            "address or 10 wrong passwords for one phone in 15 minutes."
+        ),
         before_request=per_address(SIGN_IN_LIMIT),
+        responses={401: ANSWERS[401]},
     )
     async def sign_in(self, data: JSONBody[SignIn], state: State) -> SignedIn:
         # Checked before the hash: a phone under attack costs no CPU once it is locked.
@@ -64,6 +71,7 @@ class AuthController(Controller):
         "/auth/sign-out",
         status_code=204,
         summary="Revoke the token this request carries (other devices stay signed in)",
+        responses={401: ANSWERS[401]},
     )
     async def sign_out(self, request: Request, state: State) -> None:
         claims, _ = await authenticate(_bearer(request), state.settings)
