@@ -19,8 +19,8 @@ from backend.assessment.dialect import Dialect
 from backend.assessment.indicators import BY_KEY
 from backend.assessment.periods import Period, clipped_end, elapsed_days
 from backend.assessment.runner import run_all
-from backend.cases.levels import level_of_code, scope_prefix
 from backend.cases.tables import Case
+from backend.core.areas import level_of_code, scope_prefix
 from backend.grids.tables import Grid
 from backend.people.tables import Person
 

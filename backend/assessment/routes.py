@@ -17,7 +17,7 @@ from backend.assessment.queries import LEVELS, available_levels
 from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, WeightsOut
 from backend.auth.guards import require_role
 from backend.auth.principal import Principal
-from backend.cases.levels import level_of_code
+from backend.core.areas import level_of_code
 from backend.errors import Invalid
 
 READERS = ("community_staff", "street_staff", "district_admin", "city_admin")

@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.cases.levels import Level, code_within, level_of_code, next_level, parent_code, rank
 from backend.cases.states import Action, CaseState, Command, Status, WorkflowError
 from backend.cases.timing import check_reopen_window
+from backend.core.areas import Level, code_within, level_of_code, next_level, parent_code, rank
 
 # ---------------------------------------------------------------------------------------------
 # Payload checks

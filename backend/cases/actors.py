@@ -1,9 +1,10 @@
 """Who acts on a case: the roles, the ``Actor`` (a person with a role and a scope, or the
 system), and the territory an actor covers.
 
-Scope is by code (see ``levels``): a grid role covers the grids where it holds a post; centre
-staff and admins cover every code inside their area (a city covers the codes that start with its
-first 4 digits); department staff serve their department, inside their area if they have one.
+Scope is by code (see ``backend.core.areas``): a grid role covers the grids where it holds a
+post; centre staff and admins cover every code inside their area (a city covers the codes that
+start with its first 4 digits); department staff serve their department, inside their area if
+they have one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from backend.cases.levels import Level, code_within, level_of_code
+from backend.core.areas import Level, code_within, level_of_code
 from backend.people.roles import Role
 
 DEPARTMENT = "department"  # staff of a functional department (城管, 住建 …)

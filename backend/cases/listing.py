@@ -26,12 +26,12 @@ from piccolo.querystring import QueryString
 
 from backend.auth.principal import Principal
 from backend.cases.actors import DEPARTMENT, GRID_ROLES, Actor
-from backend.cases.levels import level_of_code, scope_prefix
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Status
 from backend.cases.tables import Case
+from backend.core.areas import level_of_code, scope_prefix
 from backend.errors import ApiError, Invalid
 from backend.people.roles import Role
 from backend.spatial import parse_bbox, point_in_bbox

@@ -20,7 +20,7 @@ import shapely
 from backend.areas.service import area_rows
 from backend.areas.tables import Area
 from backend.areas.tree import chain_of
-from backend.cases.levels import level_of_code, rank
+from backend.core.areas import level_of_code, rank
 from backend.errors import Invalid
 from backend.grids.locator import GridIndex
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from backend.cases.actors import Actor
-from backend.cases.levels import Level, level_of_code
+from backend.core.areas import Level, level_of_code
 
 
 class Kind(StrEnum):

@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from backend.cases.levels import code_within, level_of_code
+from backend.core.areas import code_within, level_of_code
 from backend.errors import Invalid
 
 # Defaults a city can override per switch. Fire gets the shortest limits: a fire is answered

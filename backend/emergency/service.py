@@ -15,7 +15,7 @@ from piccolo.columns.combination import Or
 
 from backend.auth.guards import ADMINS
 from backend.auth.principal import Principal
-from backend.cases.levels import code_within, parent_code, scope_prefix
+from backend.core.areas import code_within, parent_code, scope_prefix
 from backend.db import write_transaction
 from backend.emergency.cache import read_active, remember
 from backend.emergency.kinds import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from backend.cases.levels import scope_prefix
+from backend.core.areas import scope_prefix
 from backend.errors import ApiError
 from backend.imports.rows import Incoming, Rows, field
 

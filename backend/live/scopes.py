@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backend.cases.actors import GRID_ROLES
-from backend.cases.levels import code_within, level_of_code, scope_prefix
+from backend.core.areas import code_within, level_of_code, scope_prefix
 from backend.people.roles import Role
 
 

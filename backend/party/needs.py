@@ -9,9 +9,9 @@ import msgspec
 
 from backend.areas.schemas import AreaRef
 from backend.auth.principal import Principal
-from backend.cases.levels import code_within
 from backend.cases.placement import in_area
 from backend.coords import wgs84_point
+from backend.core.areas import code_within
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.auth.guards import require_role
 from backend.auth.principal import Principal
-from backend.cases.levels import code_within, scope_prefix
+from backend.core.areas import code_within, scope_prefix
 from backend.errors import ApiError, Invalid
 from backend.people.tables import Person
 

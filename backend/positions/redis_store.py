@@ -28,7 +28,7 @@ from datetime import datetime
 import msgspec
 import redis.asyncio as aioredis
 
-from backend.cases.levels import code_within
+from backend.core.areas import code_within
 from backend.positions.store import Latest, Position, Presence, combine
 
 log = logging.getLogger("wangge.positions")

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from backend.auth.principal import Principal
 from backend.cases.actors import covers
-from backend.cases.levels import level_of_code
 from backend.cases.service import actor_of
+from backend.core.areas import level_of_code
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
 from backend.grids.locator import GridIndex

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import msgspec
 
-from backend.cases.levels import code_within
+from backend.core.areas import code_within
 
 
 class Position(msgspec.Struct, frozen=True):

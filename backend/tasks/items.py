@@ -11,7 +11,7 @@ from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
-from backend.cases.levels import scope_prefix
+from backend.core.areas import scope_prefix
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend.cases.levels import code_within, parent_code
+from backend.core.areas import code_within, parent_code
 from backend.errors import Invalid
 
 SENDERS = frozenset({"community_staff", "street_staff", "district_admin", "city_admin"})

@@ -7,7 +7,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
-from backend.cases.levels import code_within, scope_prefix
+from backend.core.areas import code_within, scope_prefix
 from backend.errors import ApiError, NotFound
 from backend.grids.tables import GridPost
 from backend.people.tables import Person

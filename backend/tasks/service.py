@@ -18,7 +18,7 @@ from backend import bulk
 from backend.areas.tables import Area
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
-from backend.cases.levels import scope_prefix
+from backend.core.areas import scope_prefix
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append

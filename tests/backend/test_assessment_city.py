@@ -24,8 +24,8 @@ import shapely
 
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
-from backend.cases.levels import scope_prefix
 from backend.cases.tables import Case
+from backend.core.areas import scope_prefix
 from backend.demo import clear_city
 from backend.events.tables import Event, EventClock
 from backend.grids.tables import Grid, GridPost

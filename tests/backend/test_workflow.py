@@ -13,14 +13,6 @@ import pytest
 
 from backend.cases.actors import SYSTEM_ACTOR, Actor
 from backend.cases.allowed import can
-from backend.cases.levels import (
-    Level,
-    code_within,
-    level_of_code,
-    next_level,
-    parent_code,
-    scope_prefix,
-)
 from backend.cases.states import (
     FINAL,
     OPEN,
@@ -33,6 +25,14 @@ from backend.cases.states import (
 )
 from backend.cases.timing import due_time, is_overdue, time_limit
 from backend.cases.workflow import submit, transition
+from backend.core.areas import (
+    Level,
+    code_within,
+    level_of_code,
+    next_level,
+    parent_code,
+    scope_prefix,
+)
 
 GRID = "15030200100101"
 COMMUNITY = "150302001001"

@@ -1,4 +1,5 @@
-"""The five levels a case can be owned at, and what an area or grid code says about them.
+"""The area-code hierarchy: the five levels from a grid up to the city, and what an area or
+grid code says about them. Every feature that places something by code stands on it.
 
 Codes are built from the national division codes (design.md): a district has the 6 digits of
 GB/T 2260, a street 9, a community 12 and a grid 14 (CJ/T 349 adds a 2-digit serial). The city
