@@ -25,6 +25,7 @@ from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from backend.postgres_engine import SafePostgresEngine
 from backend.sqlite_engine import SharedSQLiteEngine
 
 # Piccolo finds its app registry through this module path; set before any table is used.
@@ -46,6 +47,7 @@ APPS = [
     "backend.positions.piccolo_app",
     "backend.party.piccolo_app",
     "backend.assessment.piccolo_app",
+    "backend.probe.piccolo_app",
 ]
 
 
@@ -94,7 +96,7 @@ def make_engine(database_url: str) -> Engine:
         # wait out a writer's commit instead of failing.
         return SharedSQLiteEngine(path=str(path), timeout=30)
     if database_url.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(config={"dsn": database_url})
+        return SafePostgresEngine(config={"dsn": database_url})
     raise UnsupportedDatabase(
         f"DATABASE_URL must be sqlite:/// or postgresql://, not {database_url!r}"
     )
@@ -183,7 +185,8 @@ async def migrate(engine: Engine) -> None:
     """Bring the schema up to date. Safe to run on every start."""
     use_engine(engine)
     if isinstance(engine, SQLiteEngine):
-        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
+        # The data folder holds the database and the secret key: its owner's only.
+        Path(engine.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # WAL lets readers go on while one writer commits; it is a property of the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     out = io.StringIO()

@@ -7,6 +7,7 @@ exception is mapped here, in one table, so a client always gets the same shape.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import asyncpg
@@ -26,6 +27,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from backend.core import validation
+from backend.core.storage import RETRY_AFTER_S, storage_fault
 
 log = logging.getLogger("wangge")
 
@@ -149,10 +151,28 @@ def _unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
 
 
+# Storage that cannot take a write (a full disk, a read-only disk or database, a PostgreSQL
+# that is down or cut off) is the server's condition, not the request's fault: 503 with the
+# reason and a time to retry after, so phones keep the write in their outbox. Anything else
+# of these classes is still a bug.
+def _storage_fault(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    reason = storage_fault(exc)
+    if reason is None:
+        return _unexpected(request, exc)
+    log.error("storage unavailable on %s %s: %r", request.method, request.url.path, exc)
+    retry = {"Retry-After": str(RETRY_AFTER_S)}
+    return _respond(503, "storage_unavailable", reason, retry)
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: _api_error,
     asyncpg.DataError: _bad_value,
     ValidationException: _validation_error,
     HTTPException: http_error,
+    sqlite3.Error: _storage_fault,
+    OSError: _storage_fault,
+    asyncpg.PostgresError: _storage_fault,
+    asyncpg.InterfaceError: _storage_fault,
+    asyncpg.InternalClientError: _storage_fault,
     Exception: _unexpected,
 }

@@ -6,6 +6,7 @@ the tests all build a :class:`Settings` and pass it on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,13 @@ class Settings:
     # process without Redis, or by the command line).
     live_backlog: int = 256
     live_poll_s: float = 1.0
+    # Photos (backend/cases/photo_gate.py): a picture whose header declares more pixels than
+    # this is refused before it is decoded; at most this many uploads are decoded at once in a
+    # process (a decode holds memory by its pixels), and an upload waits at most this long for
+    # its turn before it is answered 503 busy.
+    max_image_pixels: int = 50_000_000
+    image_decodes: int = 2
+    image_wait_s: float = 10.0
     # Patrol logs (巡查日志) count the local day of this timezone.
     timezone: str = "Asia/Shanghai"
     # A raster tile URL template ({z}/{x}/{y}) drawn under Wangge's own layers, such as a
@@ -70,6 +78,9 @@ class Settings:
             redis_prefix=env.get("WANGGE_REDIS_PREFIX", "wangge:"),
             live_backlog=int(env.get("WANGGE_LIVE_BACKLOG", "256")),
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
+            max_image_pixels=int(env.get("WANGGE_MAX_IMAGE_PIXELS", "50000000")),
+            image_decodes=int(env.get("WANGGE_IMAGE_DECODES", "2")),
+            image_wait_s=float(env.get("WANGGE_IMAGE_WAIT_S", "10")),
             timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
             basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
             publish_staff_phones=env.get("WANGGE_PUBLISH_STAFF_PHONES", "").strip().lower()
@@ -96,7 +107,8 @@ class Settings:
         if self.secret_key:
             return self.checked()
         path = self.data_dir / "secret.key"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The folder holds the database and this key: its owner's only.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
             # Written aside then linked into place: two processes starting together end up
             # with one key, and neither reads a half-written file.
@@ -110,6 +122,10 @@ class Settings:
                 pass
             finally:
                 tmp.unlink()
+        if path.stat().st_mode & 0o077:
+            # A key made by hand (or by an older version) readable by others: not any more.
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
         return replace(self, secret_key=path.read_text().strip()).checked()
 
     def checked(self) -> Settings:

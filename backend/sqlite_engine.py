@@ -30,8 +30,12 @@ consistency.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -47,6 +51,8 @@ STEPS = 1_000
 SLOW_STEPS = 200  # a millisecond or two of work
 CHECKPOINT_EVERY = 200
 
+log = logging.getLogger("wangge.db")
+
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
@@ -54,6 +60,26 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 def _fetch(db: sqlite3.Connection, query: str, args: list[Any]) -> list[Any]:
     return db.execute(query, args).fetchall()
+
+
+def make_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only, or make it so.
+
+    It holds every person's phone number and password hash. SQLite creates a file 0644 (less
+    the umask), and its -wal and -shm with the database file's own mode: so the file is made
+    first, 0600, and the three are narrowed if they were made before.
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    database = Path(path)
+    # Failing here means it exists, or cannot be made: SQLite says why better when it opens it.
+    with contextlib.suppress(OSError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (database, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        # Absent, or on a read-only disk, where nothing can be done about it.
+        with contextlib.suppress(OSError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
 
 
 def _finish(db: sqlite3.Connection, statement: str) -> None:
@@ -175,8 +201,12 @@ class SharedSQLiteEngine(SQLiteEngine):
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._checkpoints: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self._commits = 0
+        self._made_private = False
 
     async def _connect(self, **extra: Any) -> aiosqlite.Connection:
+        if not self._made_private:
+            make_private(self.path)
+            self._made_private = True
         connection = aiosqlite.connect(**{**self.connection_kwargs, **extra})
         # A daemon thread: a command that forgets to close the engine still exits. No
         # connection is left inside a transaction, so nothing is lost when it is cut.
@@ -227,11 +257,16 @@ class SharedSQLiteEngine(SQLiteEngine):
 
     async def _checkpoint(self) -> None:
         # PASSIVE: copies what no reader still needs, and waits for nobody.
-        connection = await self._connect()
         try:
-            await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            await connection.close()
+            connection = await self._connect()
+            try:
+                await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                await connection.close()
+        except sqlite3.Error as exc:
+            # Nobody awaits this task: a full or read-only disk is said here, and the WAL
+            # keeps the commits until a later checkpoint succeeds.
+            log.warning("WAL checkpoint failed: %s", exc)
 
     def transaction(
         self,

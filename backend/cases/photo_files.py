@@ -1,19 +1,81 @@
-"""Photo files on disk, for cases and task items alike: written whole or not at all."""
+"""Photo files on disk, for cases and task items alike: written whole or not at all, and kept
+only once the row naming them is committed."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import anyio
+
+from backend.cases.photos import Prepared
+
+log = logging.getLogger("wangge")
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        # Written aside then renamed: a reader never gets half a file.
-        tmp = folder / f"{name}.part"
-        tmp.write_bytes(content)
-        tmp.replace(folder / name)
+    """Write every file, or (on any failure, a full disk half-way included) none of them."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        for name, content in files.items():
+            _write_whole(folder / name, content)
+    except BaseException:
+        remove_files(folder, [*files, *(f"{name}.part" for name in files)])
+        raise
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    # Written aside then renamed: a reader never gets half a file. Synced first, so a disk
+    # that fills up (or fails) says so here, and a crash cannot leave a named empty file.
+    tmp = path.with_name(f"{path.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
 
 
 def remove_files(folder: Path, names: list[str]) -> None:
+    """Remove what exists of ``names``; what cannot be removed (a disk turned read-only) is
+    logged for an operator, and never hides the failure being cleaned up after."""
     for name in names:
-        (folder / name).unlink(missing_ok=True)
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError as exc:
+            log.error("photo file %s could not be removed: %s", folder / name, exc)
+
+
+@dataclass
+class Staged:
+    """A photo's files written under fresh random names, waiting for their row."""
+
+    file_id: str
+    thumb_id: str
+    kept: bool = False
+
+    def keep(self) -> None:
+        """The row naming these files is committed: they stay."""
+        self.kept = True
+
+
+@contextlib.asynccontextmanager
+async def staged(folder: Path, prepared: Prepared) -> AsyncIterator[Staged]:
+    """The photo and its thumbnail written to ``folder``, removed again when the block ends
+    without :meth:`Staged.keep` (the transaction failed, or the same upload was stored by
+    another request meanwhile)."""
+    files = Staged(uuid.uuid4().hex, uuid.uuid4().hex)
+    contents = {files.file_id: prepared.photo, files.thumb_id: prepared.thumb}
+    await anyio.to_thread.run_sync(write_files, folder, contents)
+    try:
+        yield files
+    finally:
+        if not files.kept:
+            # Shielded: a cancelled request still takes its files with it.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(remove_files, folder, list(contents))

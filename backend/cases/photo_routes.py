@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State, UploadFile
@@ -19,8 +18,8 @@ from litestar.params import FromPath, MultipartBody
 from litestar.response import File
 
 from backend.auth.principal import Principal
-from backend.cases import photos, service
-from backend.cases.photo_files import remove_files, write_files
+from backend.cases import photo_gate, service
+from backend.cases.photo_files import staged
 from backend.cases.photo_tables import CasePhoto
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
@@ -29,7 +28,6 @@ from backend.errors import ApiError, NotFound
 from backend.events.log import NewEvent, append
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # a photo of up to 10 MB and the form around it
-_STATUS = {"unsupported_photo": 415, "photo_too_large": 413, "broken_photo": 422}
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 # A file id names one unchanging file; "private" because only some people may see it.
 _SERVED_HEADERS = {
@@ -51,19 +49,6 @@ class PhotoOut(msgspec.Struct):
     thumbnail_url: str
     width: int
     height: int
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    photo: bytes
-    thumb: bytes
-    info: photos.PhotoInfo
-
-
-def _prepare(upload: bytes) -> _Prepared:
-    photo = photos.clean(upload)
-    # From the cleaned photo: already upright and small, and its size is the one stored.
-    return _Prepared(photo, photos.thumbnail(photo), photos.inspect(photo))
 
 
 def _folder(state: State) -> Path:
@@ -137,7 +122,10 @@ class PhotosController(Controller):
         description=(
             "Multipart form: `file`, optional `client_id` (UUID). 201 when stored, 200 when "
             "this client_id was already received. The photo is re-encoded upright, at most "
-            "1600 px, with no EXIF (no GPS); a 320 px JPEG thumbnail is made beside it."
+            "1600 px, with no EXIF (no GPS); a 320 px JPEG thumbnail is made beside it. 413 "
+            "`image_too_large` when its header declares more pixels than the server decodes "
+            "(`WANGGE_MAX_IMAGE_PIXELS`); 503 `busy` with Retry-After when too many photos are "
+            "being decoded at once."
         ),
         request_max_body_size=MAX_BODY_BYTES,
     )
@@ -153,33 +141,25 @@ class PhotosController(Controller):
         earlier = await _by_client_id(client_id)
         if earlier is not None:
             return Response(_same_sender(earlier, case_id, principal), status_code=200)
-        try:
-            prepared = await anyio.to_thread.run_sync(_prepare, await data.file.read())
-        except photos.PhotoError as exc:
-            raise ApiError(_STATUS[exc.code], exc.code, exc.reason) from None
-        file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
-        files = {file_id: prepared.photo, thumb_id: prepared.thumb}
-        await anyio.to_thread.run_sync(write_files, _folder(state), files)
-        row = {
-            "client_id": client_id,
-            "case_id": case_id,
-            "file_id": file_id,
-            "thumb_id": thumb_id,
-            "content_type": prepared.info.content_type,
-            "width": prepared.info.width,
-            "height": prepared.info.height,
-            "bytes": len(prepared.photo),
-            "uploaded_by": principal.id,
-            "created_at": datetime.now(UTC),
-        }
-        try:
+        prepared = await photo_gate.prepare(await data.file.read(), state.settings)
+        async with staged(_folder(state), prepared) as files:
+            row = {
+                "client_id": client_id,
+                "case_id": case_id,
+                "file_id": files.file_id,
+                "thumb_id": files.thumb_id,
+                "content_type": prepared.info.content_type,
+                "width": prepared.info.width,
+                "height": prepared.info.height,
+                "bytes": len(prepared.photo),
+                "uploaded_by": principal.id,
+                "created_at": datetime.now(UTC),
+            }
             stored, created = await _record(case, client_id, row, principal)
-        except BaseException:
-            await anyio.to_thread.run_sync(remove_files, _folder(state), list(files))
-            raise
+            if created:
+                files.keep()
         if not created:
             # The same upload, sent twice at once, was stored by the other request.
-            await anyio.to_thread.run_sync(remove_files, _folder(state), list(files))
             return Response(_same_sender(stored, case_id, principal), status_code=200)
         return Response(_out(stored), status_code=201)
 

@@ -1,42 +1,26 @@
 """Photos of task items: checked and cleaned by the case photos' rules (``backend.cases.photos``:
-JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px, a 320 px thumbnail), stored
-beside them under data/photos, idempotent by the phone's client id, and served to the people
-whose work covers the item's grid."""
+JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px, a 320 px thumbnail) under
+the same limits on decoding (``backend.cases.photo_gate``), stored beside them under
+data/photos, idempotent by the phone's client id, and served to the people whose work covers
+the item's grid."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import anyio
-
 from backend.auth.principal import Principal
-from backend.cases import photos
-from backend.cases.photo_files import remove_files, write_files
+from backend.cases import photo_gate
+from backend.cases.photo_files import staged
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
+from backend.settings import Settings
 from backend.tasks.items import markable
 from backend.tasks.rules import sees_grid
 from backend.tasks.schemas import TaskPhotoOut
 from backend.tasks.scope import territory_of
 from backend.tasks.tables import TaskItem, TaskPhoto
-
-_STATUS = {"unsupported_photo": 415, "photo_too_large": 413, "broken_photo": 422}
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    photo: bytes
-    thumb: bytes
-    info: photos.PhotoInfo
-
-
-def _prepare(upload: bytes) -> _Prepared:
-    photo = photos.clean(upload)
-    return _Prepared(photo, photos.thumbnail(photo), photos.inspect(photo))
 
 
 def out(row: dict[str, Any]) -> TaskPhotoOut:
@@ -54,43 +38,35 @@ async def _earlier(client_id: uuid.UUID, item_id: int, principal: Principal) -> 
 
 
 async def upload(
-    item_id: int, data: bytes, client_id: uuid.UUID, principal: Principal, folder: Path
+    item_id: int, data: bytes, client_id: uuid.UUID, principal: Principal, settings: Settings
 ) -> tuple[TaskPhotoOut, bool]:
     """The stored photo, and whether this call stored it."""
     await markable(item_id, principal)
     earlier = await _earlier(client_id, item_id, principal)
     if earlier is not None:
         return earlier, False
-    try:
-        prepared = await anyio.to_thread.run_sync(_prepare, data)
-    except photos.PhotoError as exc:
-        raise ApiError(_STATUS[exc.code], exc.code, exc.reason) from None
-    file_id, thumb_id = uuid.uuid4().hex, uuid.uuid4().hex
-    files = {file_id: prepared.photo, thumb_id: prepared.thumb}
-    await anyio.to_thread.run_sync(write_files, folder, files)
-    row: dict[str, Any] = {
-        "client_id": client_id,
-        "item": item_id,
-        "file_id": file_id,
-        "thumb_id": thumb_id,
-        "content_type": prepared.info.content_type,
-        "width": prepared.info.width,
-        "height": prepared.info.height,
-        "bytes": len(prepared.photo),
-        "uploaded_by": principal.id,
-        "created_at": datetime.now(UTC),
-    }
-    try:
+    prepared = await photo_gate.prepare(data, settings)
+    async with staged(settings.data_dir / "photos", prepared) as files:
+        row: dict[str, Any] = {
+            "client_id": client_id,
+            "item": item_id,
+            "file_id": files.file_id,
+            "thumb_id": files.thumb_id,
+            "content_type": prepared.info.content_type,
+            "width": prepared.info.width,
+            "height": prepared.info.height,
+            "bytes": len(prepared.photo),
+            "uploaded_by": principal.id,
+            "created_at": datetime.now(UTC),
+        }
         async with write_transaction(TaskPhoto._meta.db):
             earlier = await _earlier(client_id, item_id, principal)
             if earlier is None:
                 inserted = await TaskPhoto.insert(TaskPhoto(**row)).returning(TaskPhoto.id)
                 row["id"] = inserted[0]["id"]
-    except BaseException:
-        await anyio.to_thread.run_sync(remove_files, folder, list(files))
-        raise
+        if earlier is None:
+            files.keep()
     if earlier is not None:  # the same upload, sent twice at once, was stored by the other
-        await anyio.to_thread.run_sync(remove_files, folder, list(files))
         return earlier, False
     return out(row), True
 

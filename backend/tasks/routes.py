@@ -141,7 +141,7 @@ class TaskItemsController(Controller):
             await data.file.read(),
             data.client_id or uuid.uuid4(),
             principal,
-            state.settings.data_dir / "photos",
+            state.settings,
         )
         return Response(stored, status_code=201 if created else 200)
 

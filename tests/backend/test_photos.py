@@ -222,4 +222,4 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(monkeypatch, side)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(photos.PhotoError) as refused:
         photos.inspect(encoded(Image.new("L", (side, side)), "PNG"))
-    assert refused.value.code == "photo_too_large"
+    assert refused.value.code == "image_too_large"

@@ -1,0 +1,1 @@
+"""A table of its own for the health probe's write (backend/health.py)."""
