@@ -18,9 +18,8 @@ from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, Weigh
 from backend.auth.guards import require_role
 from backend.auth.principal import Principal
 from backend.core.areas import level_of_code
+from backend.core.roles import AREA_ROLES, Role
 from backend.errors import Invalid
-
-READERS = ("community_staff", "street_staff", "district_admin", "city_admin")
 
 PeriodText = Annotated[
     str, QueryParameter(max_length=8, description="a month YYYY-MM, a quarter YYYY-Qn, a year YYYY")
@@ -75,7 +74,7 @@ class AssessmentController(Controller):
         level: LevelText,
         area: AreaCode = None,
     ) -> AssessmentOut:
-        require_role(principal, *READERS)
+        require_role(principal, *AREA_ROLES)
         answers = await service.assessments(
             period, [level], _area(area), _tz(state), datetime.now(UTC)
         )
@@ -93,7 +92,7 @@ class AssessmentController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="rows per page")] = 1000,
         offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> DrillOut:
-        require_role(principal, *READERS)
+        require_role(principal, *AREA_ROLES)
         now = datetime.now(UTC)
         return await service.drill(
             period, level, unit, indicator, _tz(state), now, limit=limit, offset=offset
@@ -103,7 +102,7 @@ class AssessmentController(Controller):
     async def read_weights(
         self, principal: NamedDependency[Principal], level: Annotated[str, PathParameter()]
     ) -> WeightsOut:
-        require_role(principal, *READERS)
+        require_role(principal, *AREA_ROLES)
         if level not in LEVELS:
             raise Invalid("invalid_level", f"weights are set for {', '.join(LEVELS)}")
         return await weights.stored(level)
@@ -118,7 +117,7 @@ class AssessmentController(Controller):
         level: Annotated[str, PathParameter()],
         data: JSONBody[WeightsIn],
     ) -> WeightsOut:
-        require_role(principal, "city_admin")
+        require_role(principal, Role.city_admin)
         return await weights.replace(level, data.weights, principal.id)
 
     @get("/export.csv", summary="One level's assessment table as CSV (UTF-8)")
@@ -130,7 +129,7 @@ class AssessmentController(Controller):
         level: LevelText,
         area: AreaCode = None,
     ) -> Response[bytes]:
-        require_role(principal, *READERS)
+        require_role(principal, *AREA_ROLES)
         answers = await service.assessments(
             period, [level], _area(area), _tz(state), datetime.now(UTC)
         )
@@ -148,7 +147,7 @@ class AssessmentController(Controller):
         period: PeriodText,
         area: AreaCode = None,
     ) -> Response[bytes]:
-        require_role(principal, *READERS)
+        require_role(principal, *AREA_ROLES)
         levels = LEVELS if area is not None else available_levels()
         answers = await service.assessments(
             period, levels, _area(area), _tz(state), datetime.now(UTC)

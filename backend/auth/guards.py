@@ -3,8 +3,6 @@
 from backend.auth.principal import Principal
 from backend.errors import ApiError
 
-ADMINS = ("city_admin", "district_admin")
-
 
 def require_role(principal: Principal, *roles: str) -> None:
     """403 unless the signed-in person has one of ``roles``."""

@@ -9,11 +9,10 @@ they have one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backend.core.areas import Level, code_within, level_of_code
-from backend.people.roles import Role
+from backend.core.roles import AREA_ROLES, GRID_ROLES, Role
 
 DEPARTMENT = "department"  # staff of a functional department (城管, 住建 …)
 SYSTEM = "system"  # the scheduler, acting on no one's behalf
@@ -22,16 +21,6 @@ SYSTEM = "system"  # the scheduler, acting on no one's behalf
 ANONYMOUS = "anonymous"
 ROLES: frozenset[str] = frozenset(Role) | {DEPARTMENT, SYSTEM, ANONYMOUS}
 _NOBODY = frozenset({SYSTEM, ANONYMOUS})  # actors that are not a person with an id
-
-GRID_ROLES: frozenset[str] = frozenset({Role.grid_worker, Role.grid_leader, Role.grid_police})
-# Centre staff and admins, with the level of the area they work for.
-AREA_ROLES: Mapping[str, Level] = {
-    Role.community_staff: Level.community,
-    Role.street_staff: Level.street,
-    Role.district_admin: Level.district,
-    Role.city_admin: Level.city,
-}
-MANAGERS: frozenset[str] = frozenset({Role.grid_leader, *AREA_ROLES})
 
 
 @dataclass(frozen=True)

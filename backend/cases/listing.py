@@ -25,15 +25,15 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from backend.auth.principal import Principal
-from backend.cases.actors import DEPARTMENT, GRID_ROLES, Actor
+from backend.cases.actors import DEPARTMENT, Actor
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Status
 from backend.cases.tables import Case
 from backend.core.areas import level_of_code, scope_prefix
+from backend.core.roles import GRID_ROLES, Role
 from backend.errors import ApiError, Invalid
-from backend.people.roles import Role
 from backend.spatial import parse_bbox, point_in_bbox
 
 Bbox = tuple[float, float, float, float]

@@ -54,11 +54,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from backend.cases.actors import ANONYMOUS, GRID_ROLES, MANAGERS, SYSTEM, Actor, covers, serves
+from backend.cases.actors import ANONYMOUS, SYSTEM, Actor, covers, serves
 from backend.cases.allowed import can
 from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
 from backend.core.phones import masked_phone
-from backend.people.roles import Role
+from backend.core.roles import GRID_ROLES, MANAGERS, Role
 
 # ---------------------------------------------------------------------------------------------
 # The rules, one small predicate each

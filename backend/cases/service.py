@@ -22,6 +22,7 @@ from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
 from backend.coords import wgs84_point
+from backend.core.roles import AREA_ROLES, Role
 from backend.db import write_transaction
 from backend.emergency.cache import case_factor, factor_for
 from backend.errors import ApiError, Invalid, NotFound
@@ -32,9 +33,8 @@ from backend.grids.names import place_names
 from backend.grids.tables import GridPost
 from backend.people.tables import Person
 
-_AREA_ROLES = {"community_staff", "street_staff", "district_admin", "city_admin"}
 # Roles that see cases one by one (their own, given to them), never a territory's.
-_BY_CASE = {"resident", DEPARTMENT}
+_BY_CASE = {Role.resident, Role.department}
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
 
@@ -55,7 +55,7 @@ async def actor_of(principal: Principal) -> Actor:
 
 
 async def _read_actor(principal: Principal) -> Actor:
-    if principal.role in _AREA_ROLES:
+    if principal.role in AREA_ROLES:
         return Actor(principal.id, principal.role, area_code=await _area_code_of(principal))
     if principal.role == DEPARTMENT:
         return await _department_actor(principal)
@@ -89,7 +89,7 @@ def _refused(exc: WorkflowError) -> ApiError:
 async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[CaseOut, bool]:
     """The case, and whether it was made now (False: the same client id was sent before)."""
     actor = await actor_of(principal)
-    if principal.role == "resident" and data.kind != "request":
+    if principal.role == Role.resident and data.kind != "request":
         raise ApiError(403, "forbidden", "residents submit requests (诉求)")
     try:
         limits = await limits_of(data.category)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from backend.cases.actors import AREA_ROLES, DEPARTMENT, GRID_ROLES, Actor
+from backend.cases.actors import DEPARTMENT, Actor
 from backend.cases.departments import check_department, department_of
 from backend.core.areas import Level, code_within, level_of_code
+from backend.core.roles import AREA_ROLES, GRID_ROLES
 from backend.errors import Invalid
 from backend.grids.tables import GridPost
 from backend.people.tables import Person

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 from piccolo.columns.combination import Or
 
-from backend.auth.guards import ADMINS
 from backend.auth.principal import Principal
 from backend.core.areas import code_within, parent_code, scope_prefix
+from backend.core.roles import ADMINS
 from backend.db import write_transaction
 from backend.emergency.cache import read_active, remember
 from backend.emergency.kinds import (

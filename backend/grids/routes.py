@@ -9,6 +9,7 @@ from litestar.params import FromPath, QueryParameter
 from backend.areas.schemas import AreaRef
 from backend.auth.principal import bearer_token, principal_from_token
 from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
+from backend.core.roles import Role
 from backend.errors import ApiError
 from backend.grids import service
 from backend.grids.locator import GridIndex
@@ -77,4 +78,4 @@ async def _staff(request: Request, state: State) -> bool:
         principal = await principal_from_token(token, state.settings)
     except ApiError:
         return False
-    return principal.role != "resident"
+    return principal.role != Role.resident

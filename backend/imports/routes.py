@@ -18,8 +18,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import File
 
-from backend.auth.guards import ADMINS, require_role
+from backend.auth.guards import require_role
 from backend.auth.principal import Principal
+from backend.core.roles import ADMINS, Role
 from backend.errors import ApiError, Invalid, NotFound
 from backend.grids.locator import load_grid_index
 from backend.imports.export import KINDS, layer_frame
@@ -244,7 +245,7 @@ class ExportController(Controller):
 
 async def _reach(principal: Principal) -> str | None:
     """The district a district admin's imports are limited to; None for a city admin."""
-    if principal.role != "district_admin":
+    if principal.role != Role.district_admin:
         return None
     row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
     if row is None or row["area.code"] is None:
@@ -260,7 +261,7 @@ def _check_readable(
     places of a district that is not theirs)."""
     if not (
         options.get("owner") == principal.id
-        or principal.role == "city_admin"
+        or principal.role == Role.city_admin
         or (district is not None and options.get("district") == district)
     ):
         raise NotFound("import", import_id)

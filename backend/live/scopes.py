@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backend.cases.actors import GRID_ROLES
 from backend.core.areas import code_within, level_of_code, scope_prefix
-from backend.people.roles import Role
+from backend.core.roles import GRID_ROLES, Role
 
 
 class ScopeRefused(Exception):

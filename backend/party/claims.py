@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.auth.principal import Principal
+from backend.core.roles import COMMUNITY_CENTRES
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
 from backend.events.log import NewEvent, append
 from backend.party.members import member_row_of
 from backend.party.rules import CLAIM_LABELS, check_claimable, check_report, check_reviewer
 from backend.party.schemas import ClaimOut, ReportIn
-from backend.party.scope import COMMUNITY_ROLES, require_within, staff_area
+from backend.party.scope import require_within, staff_area
 from backend.party.tables import CommunityNeed, NeedClaim
 
 _COLUMNS = (
@@ -176,7 +177,7 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
     """The community (or its street) confirms or refuses reported hours; never the member."""
     row = await _claim_row(claim_id)
     check_reviewer(principal.id, row["person_id"])
-    own = await staff_area(principal, COMMUNITY_ROLES)
+    own = await staff_area(principal, COMMUNITY_CENTRES)
     require_within(row["community_code"], own)
     if row["status"] != "reported":
         raise ApiError(

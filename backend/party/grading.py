@@ -8,13 +8,14 @@ from typing import Any
 
 from backend.areas.tables import Area
 from backend.auth.principal import Principal
+from backend.core.roles import AREA_ROLES, COMMUNITY_WORKERS, GRADERS
 from backend.db import write_transaction
 from backend.errors import Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.grids.tables import Grid
-from backend.party.rules import GRADE_POST_LABELS, GRADED_ROLES, check_grade, check_period
+from backend.party.rules import GRADE_POST_LABELS, check_grade, check_period
 from backend.party.schemas import GradeIn, GradeOut, GradeRef, StarIn, StarOut
-from backend.party.scope import GRADER_ROLES, READER_ROLES, prefix_of, require_within, staff_area
+from backend.party.scope import prefix_of, require_within, staff_area
 from backend.party.tables import BranchStar, WorkerGrade
 from backend.people.tables import Person
 
@@ -52,7 +53,7 @@ def _star_out(r: dict[str, Any]) -> StarOut:
 
 async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> GradeOut:
     """A street, district or city admin sets a community worker's post and grade."""
-    own = await staff_area(principal, GRADER_ROLES)
+    own = await staff_area(principal, GRADERS)
     person = (
         await Person.select(Person.role, Person.area.code.as_alias("area_code"))
         .where(Person.id == person_id)
@@ -60,11 +61,11 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
     )
     if person is None:
         raise NotFound("person", person_id)
-    if person["role"] not in GRADED_ROLES:
+    if person["role"] not in COMMUNITY_WORKERS:
         raise Invalid(
             "not_a_community_worker",
             f"a {person['role']} is not graded as a community worker",
-            graded_roles=sorted(GRADED_ROLES),
+            graded_roles=sorted(COMMUNITY_WORKERS),
         )
     require_within(person["area_code"] or "", own)
     check_grade(data.post, data.grade)
@@ -91,7 +92,7 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
 
 async def grades_in(principal: Principal, area: str | None) -> list[GradeOut]:
     """Graded workers whose area lies in ``area`` (the asker's own by default)."""
-    own = await staff_area(principal, READER_ROLES)
+    own = await staff_area(principal, AREA_ROLES)
     area = area or own
     require_within(area, own)
     rows = (
@@ -124,7 +125,7 @@ async def _known_code(code: str) -> None:
 
 async def set_stars(principal: Principal, code: str, period: str, data: StarIn) -> StarOut:
     """The stars a branch won in a period's contest; setting them again replaces them."""
-    own = await staff_area(principal, GRADER_ROLES)
+    own = await staff_area(principal, GRADERS)
     check_period(period)
     await _known_code(code)
     require_within(code, own)

@@ -11,12 +11,13 @@ from piccolo.query.functions.aggregate import Count, Sum
 from backend.areas.schemas import AreaRef
 from backend.areas.tables import Area
 from backend.auth.principal import Principal
+from backend.core.roles import AREA_ROLES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.party.rules import normalise_unit
 from backend.party.schemas import MemberOut, RegisterIn
-from backend.party.scope import READER_ROLES, prefix_of, require_within, staff_area
+from backend.party.scope import prefix_of, require_within, staff_area
 from backend.party.tables import NeedClaim, PartyMember
 
 MEMBERS_LIMIT = 10_000
@@ -104,7 +105,7 @@ async def mine(principal: Principal) -> MemberOut:
 
 async def members_in(principal: Principal, area: str | None, unit: str | None) -> list[MemberOut]:
     """Members registered in ``area`` (the asker's own by default), optionally of one unit."""
-    own = await staff_area(principal, READER_ROLES)
+    own = await staff_area(principal, AREA_ROLES)
     area = area or own
     require_within(area, own)
     prefix = f"{prefix_of(area)}%"

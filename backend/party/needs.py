@@ -12,6 +12,7 @@ from backend.auth.principal import Principal
 from backend.cases.placement import in_area
 from backend.coords import wgs84_point
 from backend.core.areas import code_within
+from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
@@ -19,14 +20,7 @@ from backend.party.claims import claim_outs
 from backend.party.members import area_names, community_ref
 from backend.party.rules import NEED_KINDS, check_window, window_hours
 from backend.party.schemas import NeedIn, NeedOut
-from backend.party.scope import (
-    COMMUNITY_ROLES,
-    READER_ROLES,
-    area_code_of,
-    prefix_of,
-    require_within,
-    staff_area,
-)
+from backend.party.scope import area_code_of, prefix_of, require_within, staff_area
 from backend.party.tables import CommunityNeed, NeedClaim, PartyMember
 
 LIST_LIMIT = 200
@@ -48,7 +42,7 @@ async def check_place(community_code: str, lon: float, lat: float) -> None:
 async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     """A community's staff (or its street's) publish a need; the same client_id twice makes
     one need. True when made now."""
-    own = await staff_area(principal, COMMUNITY_ROLES)
+    own = await staff_area(principal, COMMUNITY_CENTRES)
     existing = await CommunityNeed.select().where(CommunityNeed.client_id == data.client_id).first()
     if existing is not None:
         if existing["created_by"] != principal.id:
@@ -137,7 +131,7 @@ async def _default_area(principal: Principal) -> str:
 
 async def sees_claims(principal: Principal, community_code: str) -> bool:
     """The community's staff, its street's, and admins above it see every claim of a need."""
-    if principal.role not in READER_ROLES:
+    if principal.role not in AREA_ROLES:
         return False
     own = await area_code_of(principal.id)
     return own is not None and code_within(community_code, own)

@@ -34,9 +34,6 @@ GRADE_POST_LABELS: dict[str, str] = {
     "副职": "社区副职（副书记、副主任）",
     "其他": "其他社区工作者",
 }
-# Who counts as a community worker: centre staff and the full-time grid staff they employ.
-GRADED_ROLES = frozenset({"community_staff", "grid_leader", "grid_worker"})
-
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 _SPACES = re.compile(r"\s+")
 

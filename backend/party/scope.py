@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from backend.auth.guards import require_role
 from backend.auth.principal import Principal
 from backend.core.areas import code_within, scope_prefix
 from backend.errors import ApiError, Invalid
 from backend.people.tables import Person
-
-# Who publishes needs and confirms hours: the community, and the street above it.
-COMMUNITY_ROLES = ("community_staff", "street_staff")
-# Who reads the members and the unit report: the centres and the admins, each in their area.
-READER_ROLES = ("community_staff", "street_staff", "district_admin", "city_admin")
-# Who sets grades and branch stars.
-GRADER_ROLES = ("street_staff", "district_admin", "city_admin")
 
 
 async def area_code_of(person_id: int) -> str | None:
@@ -21,7 +16,7 @@ async def area_code_of(person_id: int) -> str | None:
     return row["area.code"] if row else None
 
 
-async def staff_area(principal: Principal, roles: tuple[str, ...]) -> str:
+async def staff_area(principal: Principal, roles: Collection[str]) -> str:
     """The area the asker works for; 403 unless their role is one of ``roles`` and they have
     an area."""
     require_role(principal, *roles)

@@ -20,29 +20,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from backend.core.roles import (
+    AREA_ROLES,
+    DEPARTMENT_LEVELS,
+    GRID_ROLES,
+    POST_HOLDERS,
+    ROLE_LABELS,
+    Role,
+)
 from backend.grids.tables import POST_LABELS
-from backend.people.roles import ROLE_LABELS, Role
 from backend.people.roster import Roster, Row
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 NAME_LENGTH = 64  # Person.name's column
-GRID_ROLES = frozenset({Role.grid_leader, Role.grid_police, Role.grid_worker})
-AREA_LEVELS: dict[str, tuple[str, ...]] = {
-    Role.community_staff: ("community",),
-    Role.street_staff: ("street",),
-    Role.district_admin: ("district",),
-    Role.city_admin: ("city",),
-    Role.department: ("city", "district", "street"),
-}
-# Who may hold each post. The property company's party secretary (物业党支部书记) is the
-# company's, a resident: not staff, so not on a roster.
-POST_ROLES: dict[str, frozenset[str]] = {
-    "leader": frozenset({Role.grid_leader}),
-    "police": frozenset({Role.grid_police}),
-    "fulltime": frozenset({Role.grid_worker}),
-    "parttime": frozenset({Role.grid_worker}),
-    "party_secretary": frozenset({Role.grid_leader, Role.grid_worker, Role.community_staff}),
-}
 # 一格一长一警一专: one person each per grid (part-time workers are many).
 SINGLE_POSTS = ("leader", "police", "fulltime")
 # How the cells of a role or post may name it: the code, its label, a few usual words.
@@ -190,7 +180,7 @@ class _Checker:
                 self.bad(row, "area_code", f"the grid lies in community {grid[1]}, not here")
             self.post_fits(row, role, post)
             return community
-        levels = AREA_LEVELS[role]
+        levels = DEPARTMENT_LEVELS if role == Role.department else (AREA_ROLES[role],)
         if area is None and not row.values.get("area_code"):
             self.bad(row, "area_code", f"a {ROLE_LABELS[role]} needs the area they work for")
         elif area is not None and area[1] not in levels:
@@ -209,7 +199,7 @@ class _Checker:
         return area
 
     def post_fits(self, row: Row, role: str, post: str | None) -> None:
-        if post is not None and role not in POST_ROLES.get(post, ()):
+        if post is not None and role not in POST_HOLDERS.get(post, ()):
             self.bad(row, "post", f"a {ROLE_LABELS[role]} cannot be {POST_LABELS[post]}")
 
 

@@ -3,7 +3,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from backend.areas.tables import Area
-from backend.people.roles import Role
+from backend.core.roles import Role
 
 
 class Person(Table, tablename="person"):

@@ -18,12 +18,13 @@ from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.cases.actors import covers
 from backend.cases.service import actor_of
+from backend.core.roles import GRID_ROLES, Role
 from backend.errors import ApiError, Invalid, NotFound
 from backend.people.tables import Person
 from backend.positions.coverage import passed_within
 from backend.positions.patrol import duty_seconds, walked_m, walks
 from backend.positions.schemas import PatrolOut
-from backend.positions.service import GRID_ROLES, grids_of
+from backend.positions.service import grids_of
 from backend.positions.store import Store
 from backend.positions.tables import DutyPeriod, TrackPoint
 
@@ -45,9 +46,9 @@ def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date:
 async def _may_read(principal: Principal, person: int, grids: tuple[str, ...]) -> bool:
     if principal.id == person:
         return True
-    if principal.role == "grid_leader":
+    if principal.role == Role.grid_leader:
         return bool(set(grids) & set(await grids_of(principal.id)))
-    if principal.role in GRID_ROLES or principal.role == "resident":
+    if principal.role in GRID_ROLES or principal.role == Role.resident:
         return False
     actor = await actor_of(principal)
     return any(covers(actor, g) for g in grids)

@@ -27,6 +27,7 @@ from backend.auth.principal import Principal
 from backend.cases.actors import covers
 from backend.cases.service import actor_of
 from backend.core.areas import level_of_code
+from backend.core.roles import GRID_ROLES, Role
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
 from backend.grids.locator import GridIndex
@@ -41,7 +42,6 @@ from backend.positions.tracks import TrackWriter, row_of, write_rows
 
 log = logging.getLogger("wangge.positions")
 
-GRID_ROLES = frozenset({"grid_worker", "grid_leader", "grid_police"})
 _POST_RANK = {"leader": 0, "police": 1, "fulltime": 2, "parttime": 3}
 FANOUT_INTERVAL_S = 1.0
 _TICK_S = 0.2  # how often waiting messages are looked at: they go out at most this late
@@ -280,7 +280,7 @@ class Positions:
             raise Invalid(
                 "invalid_scope", f"scope must be an area or grid code, not {scope!r}"
             ) from None
-        if principal.role == "resident" or not covers(await actor_of(principal), scope):
+        if principal.role == Role.resident or not covers(await actor_of(principal), scope):
             raise ApiError(403, "forbidden", f"scope {scope} is outside your area")
         await self.store.flush()
         return LatestOut(scope, await self.store.latest(scope))

@@ -12,10 +12,11 @@ from piccolo.custom_types import Combinable
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
+from backend.core.roles import AREA_ROLES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
-from backend.tasks.rules import SENDERS, households_of, may_mark, text_of
+from backend.tasks.rules import households_of, may_mark, text_of
 from backend.tasks.schemas import DoneIn, ItemOut
 from backend.tasks.scope import territory_of
 from backend.tasks.tables import Broadcast, TaskItem, TaskPhoto
@@ -191,7 +192,7 @@ async def my_items(
     """Items in the asker's grids (or area, for centre staff): open first, then by id."""
     t = await territory_of(principal)
     where: Combinable = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
-    if t.role in SENDERS and t.area_code is not None:
+    if t.role in AREA_ROLES and t.area_code is not None:
         where = where | TaskItem.grid_code.like(scope_prefix(t.area_code) + "%")
     query = TaskItem.select().where(where)
     if status is not None:

@@ -1,9 +1,9 @@
 """Who may send and mark broadcast tasks, and the checks of their fields. Pure: no database.
 
-Senders are centre staff and admins, inside their own area: a community sends to its grids and
-buildings, a street to its communities', a district or the city to theirs. An item is marked
-by the people who hold a post in its grid (一格一长一警一专多兼 and the branch secretary):
-the grid owns the work, and the count of households it reports is its own.
+Senders are centre staff and admins (``AREA_ROLES``), inside their own area: a community sends
+to its grids and buildings, a street to its communities', a district or the city to theirs. An
+item is marked by the people who hold a post in its grid (一格一长一警一专多兼 and the branch
+secretary): the grid owns the work, and the count of households it reports is its own.
 
 >>> staff = Territory("community_staff", "150302001001", frozenset())
 >>> may_send(staff, "150302001001"), may_send(staff, "150302001")
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backend.core.areas import code_within, parent_code
+from backend.core.roles import AREA_ROLES
 from backend.errors import Invalid
 
-SENDERS = frozenset({"community_staff", "street_staff", "district_admin", "city_admin"})
 MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundreds at most
 # A broadcast is work for this year's grids; a due time past it is a typo (and one near the
 # year 9999 does not fit a datetime once moved to UTC).
@@ -36,7 +36,7 @@ class Territory:
 
 
 def may_send(t: Territory, area_code: str) -> bool:
-    return t.role in SENDERS and t.area_code is not None and code_within(area_code, t.area_code)
+    return t.role in AREA_ROLES and t.area_code is not None and code_within(area_code, t.area_code)
 
 
 def may_mark(t: Territory, grid_code: str) -> bool:
@@ -47,7 +47,7 @@ def sees_grid(t: Territory, grid_code: str) -> bool:
     """Whether the person's work covers ``grid_code``: a post in it, or an area around it."""
     if grid_code in t.grids:
         return True
-    return t.role in SENDERS and t.area_code is not None and code_within(grid_code, t.area_code)
+    return t.role in AREA_ROLES and t.area_code is not None and code_within(grid_code, t.area_code)
 
 
 def sees_area(t: Territory, area_code: str) -> bool:
@@ -59,7 +59,7 @@ def sees_area(t: Territory, area_code: str) -> bool:
     """
     if any(code_within(g, area_code) for g in t.grids):
         return True
-    if t.role not in SENDERS or t.area_code is None:
+    if t.role not in AREA_ROLES or t.area_code is None:
         return False
     return code_within(area_code, t.area_code) or code_within(t.area_code, area_code)
 

@@ -8,19 +8,20 @@ from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
 from backend.core.areas import code_within, scope_prefix
+from backend.core.roles import AREA_ROLES, Role
 from backend.errors import ApiError, NotFound
 from backend.grids.tables import GridPost
 from backend.people.tables import Person
-from backend.tasks.rules import SENDERS, Territory, sees_area
+from backend.tasks.rules import Territory, sees_area
 from backend.tasks.tables import Broadcast, TaskItem
 
 
 async def territory_of(principal: Principal) -> Territory:
     """Residents have none: tasks are the staff's work."""
-    if principal.role == "resident":
+    if principal.role == Role.resident:
         raise ApiError(403, "forbidden", "broadcast tasks are for grid and centre staff")
     area = None
-    if principal.role in SENDERS:
+    if principal.role in AREA_ROLES:
         row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
         area = None if row is None else row["area.code"]
     posts = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
@@ -42,7 +43,7 @@ def item_scope(t: Territory, broadcast: dict[str, Any], principal: Principal) ->
     The sender, and staff whose area holds the broadcast's, see it whole; staff of an area
     inside it see their area's items; grid staff their grids'.
     """
-    area = t.area_code if t.role in SENDERS else None
+    area = t.area_code if t.role in AREA_ROLES else None
     if broadcast["created_by"] == principal.id or (
         area is not None and code_within(broadcast["area_code"], area)
     ):

@@ -19,11 +19,12 @@ from backend.areas.tables import Area
 from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
+from backend.core.roles import AREA_ROLES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append
 from backend.grids.tables import Grid
-from backend.tasks.rules import SENDERS, chain, due_of, may_send, open_key, text_of
+from backend.tasks.rules import chain, due_of, may_send, open_key, text_of
 from backend.tasks.schemas import BroadcastIn, BroadcastOut
 from backend.tasks.scope import territory_of, visible_broadcast
 from backend.tasks.tables import Broadcast, TaskItem
@@ -129,9 +130,9 @@ def _events(
 
 async def send(data: BroadcastIn, principal: Principal) -> tuple[BroadcastOut, bool]:
     """The broadcast, and whether it was made now."""
-    if principal.role not in SENDERS:
+    if principal.role not in AREA_ROLES:
         reason = "centre staff and admins send tasks"
-        raise ApiError(403, "forbidden", reason, allowed=sorted(SENDERS))
+        raise ApiError(403, "forbidden", reason, allowed=sorted(AREA_ROLES))
     territory = await territory_of(principal)
     now = datetime.now(UTC)
     title = text_of(data.title, "title")
@@ -194,7 +195,7 @@ async def listing(
     concern: Combinable = Broadcast.created_by == principal.id
     if around:
         concern = concern | Broadcast.area_code.is_in(around)
-    if t.role in SENDERS and t.area_code is not None:
+    if t.role in AREA_ROLES and t.area_code is not None:
         concern = concern | Broadcast.area_code.is_in(chain(t.area_code))
         concern = concern | Broadcast.area_code.like(scope_prefix(t.area_code) + "%")
     query = Broadcast.select().where(concern)

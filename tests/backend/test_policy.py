@@ -21,7 +21,7 @@ from backend.cases.states import (
     Status,
     WorkflowError,
 )
-from backend.people.roles import Role
+from backend.core.roles import Role
 
 GRID = "15030200100101"
 GRID_B = "15030200100102"  # the next grid of the same community
