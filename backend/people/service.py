@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from backend.areas.schemas import AreaRef
+from backend.core.roles import ROLE_LABELS
 from backend.errors import NotFound
 from backend.grids.tables import POST_LABELS, GridPost
 from backend.party.grading import grades_of
-from backend.core.roles import ROLE_LABELS
 from backend.people.schemas import Me, PostHeld
 from backend.people.tables import Person
 
