@@ -15,9 +15,8 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from backend.assessment import exports, service, weights
 from backend.assessment.queries import LEVELS, available_levels
 from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, WeightsOut
-from backend.auth.guards import require_role
-from backend.auth.principal import Principal
 from backend.core.areas import level_of_code
+from backend.core.principal import Principal, require_role
 from backend.core.roles import AREA_ROLES, Role
 from backend.errors import Invalid
 

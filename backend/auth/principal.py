@@ -1,120 +1,81 @@
-"""Who is asking: the signed-in person behind a request's bearer token.
+"""Who is asking: the signed-in person behind a request's bearer token, with their territory.
 
 Checking a token's signature needs no database, but whether its person still exists, is
-active, what role they hold and whether the token was revoked does: one statement reads the
-person row with the token's entry in ``revoked_token``, if any. The answer is kept for
-``FRESH_S`` seconds per database and token (``Recent``). A changed role takes effect within
-that time. A revocation (backend/auth/revocation.py) takes effect at once in the process that
-made it, which forgets what it kept; every other process forgets it when its live hub reads
-the revocation's event from the log (at once with Redis, else within ``WANGGE_LIVE_POLL_S``),
-and in any case within ``FRESH_S``.
+active, what role they hold, what they cover and whether the token was revoked does: one
+statement reads the person row with their area, department and grid posts and the token's
+entry in ``revoked_token``, if any. The answer is kept for ``FRESH_S`` seconds per database and
+token (``Recent``): a changed role, area or post takes effect within that time. A revocation
+(backend/auth/revocation.py) takes effect at once in the process that made it, which forgets
+what it kept; every other process forgets it when its live hub reads the revocation's event
+from the log (at once with Redis, else within ``WANGGE_LIVE_POLL_S``), and in any case within
+``FRESH_S``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any
 
-import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from piccolo.engine import Engine
 
 from backend.auth.tokens import InvalidToken, TokenClaims, read_token
+from backend.core.principal import Principal
+from backend.core.recent import Recent
+from backend.core.territory import Territory
 from backend.db import raw
 from backend.errors import ApiError
+from backend.grids.tables import POST_LABELS
 from backend.people.tables import Person
 from backend.settings import Settings
 
 FRESH_S = 5.0
 
-V = TypeVar("V")
-
-
-class Recent(Generic[V]):
-    """Values read from a database, each kept for ``seconds``; per engine, since tests (and
-    tools) use several databases in one process, where the same id is another person.
-
-    Engines are held by reference (Piccolo's PostgreSQL engine takes no weak reference), the
-    few most recent ones: a server has one.
-    """
-
-    ENGINES = 4
-
-    def __init__(self, seconds: float = FRESH_S, size: int = 10_000) -> None:
-        self.seconds = seconds
-        self.size = size
-        self._held: dict[Engine, dict[Hashable, tuple[float, V]]] = {}
-        # Counts the forgets: a value read before one may be stale, and is not kept.
-        self.forgets = 0
-
-    def get(self, engine: Engine, key: Hashable) -> V | None:
-        held = self._held.get(engine)
-        found = None if held is None else held.get(key)
-        if found is None or found[0] < time.monotonic():
-            return None
-        return found[1]
-
-    def put(
-        self, engine: Engine, key: Hashable, value: V, *, read_after: int | None = None
-    ) -> None:
-        """Keep ``value``; unless ``read_after`` (``forgets`` when its reading began) shows that
-        something was forgotten meanwhile."""
-        if read_after is not None and read_after != self.forgets:
-            return
-        held = self._held.get(engine)
-        if held is None:
-            while len(self._held) >= self.ENGINES:
-                self._held.pop(next(iter(self._held)), None)  # the one that came first
-            held = self._held[engine] = {}
-        if len(held) >= self.size:
-            now = time.monotonic()
-            for k, (until, _) in list(held.items()):
-                if until < now:
-                    held.pop(k, None)
-            if len(held) >= self.size:
-                held.clear()  # all fresh and too many: start over rather than grow
-        held[key] = (time.monotonic() + self.seconds, value)
-
-    def forget(self, engine: Engine, key: Hashable) -> None:
-        self.forgets += 1
-        held = self._held.get(engine)
-        if held is not None:
-            held.pop(key, None)
-
-    def forget_where(self, engine: Engine, matches: Callable[[Hashable], bool]) -> None:
-        """Forget every key that ``matches``: a scan, for rare events such as revocations."""
-        self.forgets += 1
-        held = self._held.get(engine)
-        if held is not None:
-            for key in [k for k in held if matches(k)]:
-                held.pop(key, None)
-
-
-class Principal(msgspec.Struct, frozen=True):
-    id: int
-    name: str
-    phone: str
-    role: str
-    area_id: int | None
-
-
 # By (person, token id): a revoked token must not ride on the entry of another, valid one.
-_principals: Recent[tuple[Principal, int]] = Recent()
+_principals: Recent[tuple[Principal, int]] = Recent(FRESH_S)
 
-# The person with their token's revocation, in one statement. ``r.id`` is null unless this
-# very token was signed out.
+# The person with their territory and their token's revocation, in one statement: a row per
+# grid post they hold (one with no post if none). The area is people's, the posts grids', the
+# department membership cases' (backend/cases/department_tables.py). ``r.id`` is null unless
+# this very token was signed out.
 _LOOKUP = (
-    "SELECT p.id, p.name, p.phone, p.role, p.area, p.active, p.token_generation, "
-    "r.id AS revoked FROM person p "
+    "SELECT p.id, p.name, p.phone, p.role, p.active, p.token_generation, a.code AS area, "
+    "d.code AS department, g.code AS grid, gp.post, r.id AS revoked FROM person p "
+    "LEFT JOIN area a ON a.id = p.area "
+    "LEFT JOIN department_member m ON m.person = p.id "
+    "LEFT JOIN department d ON d.id = m.department "
+    "LEFT JOIN grid_post gp ON gp.person = p.id "
+    "LEFT JOIN grid g ON g.id = gp.grid "
     "LEFT JOIN revoked_token r ON r.jti = {} AND r.person = p.id "
     "WHERE p.id = {}"
 )
+# A person's home grid is the grid of their first post in this order (leader, police …).
+_POST_ORDER = {post: i for i, post in enumerate(POST_LABELS)}
 
 
 def _unauthenticated(reason: str) -> ApiError:
     return ApiError(401, "unauthenticated", reason)
+
+
+def _principal(rows: list[dict[str, Any]]) -> Principal:
+    """The principal in ``_LOOKUP``'s rows (one person, a row per post)."""
+    row = rows[0]
+    posts = sorted((_POST_ORDER[r["post"]], r["grid"]) for r in rows if r["grid"] is not None)
+    territory = Territory(
+        row["id"],
+        row["role"],
+        grid_codes=frozenset(grid for _, grid in posts),
+        area_code=row["area"],
+        department=row["department"],
+        home_grid=posts[0][1] if posts else None,
+    )
+    return Principal(row["id"], row["name"], row["phone"], territory)
+
+
+async def principal_of(person_id: int) -> Principal | None:
+    """Person ``person_id`` as a principal, read now, active or not; None if there is none."""
+    rows = await raw(Person, _LOOKUP, None, person_id)
+    return _principal(rows) if rows else None
 
 
 async def principal_from_token(token: str, settings: Settings) -> Principal:
@@ -129,6 +90,13 @@ async def authenticate(token: str, settings: Settings) -> tuple[TokenClaims, Pri
         claims = read_token(token, settings.secret_key)
     except InvalidToken as exc:
         raise _unauthenticated(f"invalid token: {exc}") from None
+    return claims, await principal_for(claims)
+
+
+async def principal_for(claims: TokenClaims) -> Principal:
+    """The person of a checked token's ``claims``, as a request reads them now: 401 for a
+    revoked token or a disabled account. A socket asks again before it subscribes or starts a
+    duty, so that one open since the morning follows today's posts."""
     engine = Person._meta.db
     key = (claims.sub, claims.jti)
     held = _principals.get(engine, key)
@@ -140,13 +108,12 @@ async def authenticate(token: str, settings: Settings) -> tuple[TokenClaims, Pri
             raise _unauthenticated("the account behind this token no longer exists or is disabled")
         if row["revoked"] is not None:
             raise _unauthenticated("this token was signed out: sign in again")
-        principal = Principal(row["id"], row["name"], row["phone"], row["role"], row["area"])
-        held = (principal, row["token_generation"])
+        held = (_principal(rows), row["token_generation"])
         _principals.put(engine, key, held, read_after=read_after)
     principal, generation = held
     if claims.gen != generation:
         raise _unauthenticated("this token was revoked (new password or account disabled)")
-    return claims, principal
+    return principal
 
 
 def forgets() -> int:

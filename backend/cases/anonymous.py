@@ -16,7 +16,6 @@ from uuid import UUID
 import msgspec
 
 from backend.cases import tracking
-from backend.cases.actors import ANONYMOUS_ACTOR
 from backend.cases.categories import limits_of
 from backend.cases.placement import place
 from backend.cases.policy import actions_for
@@ -29,6 +28,7 @@ from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
 from backend.coords import wgs84_point
 from backend.core.phones import masked_phone, masked_text
+from backend.core.territory import ANONYMOUS_ACTOR
 from backend.db import write_transaction
 from backend.emergency.cache import factor_for
 from backend.errors import ApiError, Invalid, NotFound

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from backend.auth.principal import Recent
 from backend.cases.tables import Category
+from backend.core.recent import Recent
 
 SEED = Path(__file__).with_name("categories.json")
 PRIORITIES = ("urgent", "high", "normal")

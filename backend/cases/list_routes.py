@@ -16,11 +16,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from backend.auth.principal import Principal
 from backend.cases import export, listing
 from backend.cases.listing import Filters
 from backend.cases.schemas import CaseOut
 from backend.collections.geojson import Link
+from backend.core.principal import Principal
 from backend.errors import ApiError
 
 JSON = "application/json"

@@ -24,15 +24,15 @@ from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
-from backend.auth.principal import Principal
-from backend.cases.actors import DEPARTMENT, Actor
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Status
 from backend.cases.tables import Case
 from backend.core.areas import level_of_code, scope_prefix
+from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
+from backend.core.territory import Territory
 from backend.errors import ApiError, Invalid
 from backend.spatial import parse_bbox, point_in_bbox
 
@@ -142,18 +142,18 @@ def _any(conditions: Iterable[Any]) -> Any:
     return reduce(or_, conditions)
 
 
-def _territory(actor: Actor) -> Any | None:
-    """``covers(actor, owner_code)`` as SQL; None when the actor covers nothing."""
+def _territory(actor: Territory) -> Any | None:
+    """``actor.covers(owner_code)`` as SQL; None when the actor covers nothing."""
     if actor.role in GRID_ROLES:
         return Case.owner_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role in (Role.resident, DEPARTMENT) or actor.area_code is None:
+    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
         return None  # department staff see by department (_department), not by area
     return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
 
 
-def _department(actor: Actor) -> Any | None:
-    """``actors.serves(actor, department, owner_code)`` as SQL; None for non-department staff."""
-    if actor.role != DEPARTMENT or actor.department is None:
+def _department(actor: Territory) -> Any | None:
+    """``actor.serves(department, owner_code)`` as SQL; None for non-department staff."""
+    if actor.role != Role.department or actor.department is None:
         return None
     theirs = Case.department == actor.department
     if actor.area_code is None:
@@ -161,7 +161,7 @@ def _department(actor: Actor) -> Any | None:
     return theirs & _starts_with(Case.owner_code, scope_prefix(actor.area_code))
 
 
-def _visible(principal: Principal, actor: Actor) -> Any:
+def _visible(principal: Principal, actor: Territory) -> Any:
     own = Case.reporter == principal.id
     if principal.role == Role.resident:
         return own
@@ -180,7 +180,7 @@ def _not_overdue(now: datetime) -> Any:
     return Case.due_at.is_null() | (Case.due_at >= now) | Case.status.not_in(_OPEN)
 
 
-def matching(filters: Filters, principal: Principal, actor: Actor, now: datetime) -> list[Any]:
+def matching(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
     """The cases ``actor`` may see that match ``filters``, as conditions that all hold (AND):
     visibility first, then each filter given."""
     where = [_visible(principal, actor)]
@@ -222,7 +222,7 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
 
 async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
     """One page of the cases ``principal`` may see, contact phones masked for them."""
-    actor = await actor_of(principal)
+    actor = actor_of(principal)
     now = datetime.now(UTC)
     conditions = matching(filters, principal, actor, now)
     rows = (

@@ -17,12 +17,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, MultipartBody
 from litestar.response import File
 
-from backend.auth.principal import Principal
 from backend.cases import photo_gate, service
 from backend.cases.photo_files import staged
 from backend.cases.photo_tables import CasePhoto
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
+from backend.core.principal import Principal
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
 from backend.events.log import NewEvent, append

@@ -44,9 +44,9 @@ And for everybody:
 - nobody acts on a rejected, withdrawn or voided case, and on a closed one only its reporter
   rates and reopens.
 
->>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
+>>> leader = Territory(3, "grid_leader", grid_codes={"15030200100101"})
 >>> case = CaseState("request", "submitted", "15030200100101", reporter_id=1)
->>> may(leader, Action.accept, case), may(Actor(1, "resident"), Action.accept, case)
+>>> may(leader, Action.accept, case), may(Territory(1, "resident"), Action.accept, case)
 (True, False)
 """
 
@@ -54,25 +54,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from backend.cases.actors import ANONYMOUS, SYSTEM, Actor, covers, serves
 from backend.cases.allowed import can
 from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
 from backend.core.phones import masked_phone
 from backend.core.roles import GRID_ROLES, MANAGERS, Role
+from backend.core.territory import ANONYMOUS, SYSTEM, Territory
 
 # ---------------------------------------------------------------------------------------------
 # The rules, one small predicate each
 
-Rule = Callable[[Actor, CaseState], bool]
+Rule = Callable[[Territory, CaseState], bool]
 
 
-def _is_reporter(actor: Actor, state: CaseState) -> bool:
+def _is_reporter(actor: Territory, state: CaseState) -> bool:
     if actor.role == ANONYMOUS:
         return state.reporter_id is None
     return actor.person_id is not None and actor.person_id == state.reporter_id
 
 
-def _is_assignee(actor: Actor, state: CaseState) -> bool:
+def _is_assignee(actor: Territory, state: CaseState) -> bool:
     # Residents are never assignees; a stray id match must not let one in.
     return (
         actor.role != Role.resident
@@ -81,33 +81,33 @@ def _is_assignee(actor: Actor, state: CaseState) -> bool:
     )
 
 
-def _manages(actor: Actor, state: CaseState) -> bool:
-    return actor.role in MANAGERS and covers(actor, state.owner_code)
+def _manages(actor: Territory, state: CaseState) -> bool:
+    return actor.role in MANAGERS and actor.covers(state.owner_code)
 
 
-def _manages_others_work(actor: Actor, state: CaseState) -> bool:
+def _manages_others_work(actor: Territory, state: CaseState) -> bool:
     return _manages(actor, state) and not _is_assignee(actor, state)
 
 
-def _escalates(actor: Actor, state: CaseState) -> bool:
+def _escalates(actor: Territory, state: CaseState) -> bool:
     return actor.role == SYSTEM or _manages(actor, state)
 
 
-def _of_the_department(actor: Actor, state: CaseState) -> bool:
-    return serves(actor, state.department, state.owner_code)
+def _of_the_department(actor: Territory, state: CaseState) -> bool:
+    return actor.serves(state.department, state.owner_code)
 
 
-def _works_on(actor: Actor, state: CaseState) -> bool:
+def _works_on(actor: Territory, state: CaseState) -> bool:
     return _is_assignee(actor, state) or _of_the_department(actor, state)
 
 
-def _self_handles(actor: Actor, state: CaseState) -> bool:
+def _self_handles(actor: Territory, state: CaseState) -> bool:
     return (
-        actor.role in GRID_ROLES and _is_reporter(actor, state) and covers(actor, state.owner_code)
+        actor.role in GRID_ROLES and _is_reporter(actor, state) and actor.covers(state.owner_code)
     )
 
 
-def _resident_reporter(actor: Actor, state: CaseState) -> bool:
+def _resident_reporter(actor: Territory, state: CaseState) -> bool:
     return actor.role in (Role.resident, ANONYMOUS) and _is_reporter(actor, state)
 
 
@@ -141,10 +141,10 @@ _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})
 # The public functions
 
 
-def may(actor: Actor, action: Action | str, state: CaseState) -> bool:
+def may(actor: Territory, action: Action | str, state: CaseState) -> bool:
     """Whether ``actor`` may take ``action`` on ``state``, as far as *who* goes.
 
-    >>> worker = Actor(2, "grid_worker", grid_codes={"15030200100101"})
+    >>> worker = Territory(2, "grid_worker", grid_codes={"15030200100101"})
     >>> case = CaseState("request", "dispatched", "15030200100101", assignee=2)
     >>> may(worker, "start", case), may(worker, "close", case)
     (True, False)
@@ -157,11 +157,11 @@ def may(actor: Actor, action: Action | str, state: CaseState) -> bool:
     return RULES[action](actor, state)
 
 
-def check(actor: Actor, action: Action | str, state: CaseState) -> None:
+def check(actor: Territory, action: Action | str, state: CaseState) -> None:
     """Raise WorkflowError("forbidden") unless ``may(actor, action, state)``.
 
     >>> case = CaseState("request", "submitted", "15030200100101", reporter_id=1)
-    >>> check(Actor(11, "resident"), "withdraw", case)
+    >>> check(Territory(11, "resident"), "withdraw", case)
     Traceback (most recent call last):
     ...
     backend.cases.states.WorkflowError: a resident may not withdraw this case
@@ -176,19 +176,19 @@ def check(actor: Actor, action: Action | str, state: CaseState) -> None:
         )
 
 
-def actions_for(actor: Actor, state: CaseState) -> list[Action]:
+def actions_for(actor: Territory, state: CaseState) -> list[Action]:
     """The actions ``actor`` can take on ``state`` now, in the order of ``Action``.
 
     Payload checks and the reopen window are not looked at: a button may still be refused.
 
-    >>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
+    >>> leader = Territory(3, "grid_leader", grid_codes={"15030200100101"})
     >>> [a.value for a in actions_for(leader, CaseState("request", "verified", "15030200100101"))]
     ['close', 'escalate', 'void']
     """
     return [a for a in Action if can(a, state) and may(actor, a, state)]
 
 
-def sees_contact(actor: Actor, state: CaseState) -> bool:
+def sees_contact(actor: Territory, state: CaseState) -> bool:
     """Whether the actor needs the reporter's phone: the reporter, the assignee, and the
     managers (grid leader, centre staff, admins) of the owning scope.
 
@@ -198,17 +198,17 @@ def sees_contact(actor: Actor, state: CaseState) -> bool:
     return (
         _is_reporter(actor, state)
         or _is_assignee(actor, state)
-        or (actor.role in MANAGERS and covers(actor, state.owner_code))
+        or (actor.role in MANAGERS and actor.covers(state.owner_code))
     )
 
 
-def mask_phone(phone: str | None, actor: Actor, state: CaseState) -> str | None:
+def mask_phone(phone: str | None, actor: Territory, state: CaseState) -> str | None:
     """The phone as ``actor`` may see it: whole, or masked (backend/core/phones.py).
 
     >>> case = CaseState("request", "accepted", "15030200100101", reporter_id=1)
-    >>> mask_phone("13812345678", Actor(11, "resident"), case)
+    >>> mask_phone("13812345678", Territory(11, "resident"), case)
     '138****5678'
-    >>> mask_phone("13812345678", Actor(1, "resident"), case)
+    >>> mask_phone("13812345678", Territory(1, "resident"), case)
     '13812345678'
     """
     if phone is None or sees_contact(actor, state):

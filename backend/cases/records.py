@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from backend.cases.actors import Actor
 from backend.cases.policy import actions_for, mask_phone, sees_contact
 from backend.cases.schemas import CaseOut
 from backend.cases.states import CaseState
 from backend.cases.tables import Case
 from backend.core.phones import masked_text
+from backend.core.territory import Territory
 from backend.db import raw
 
 
@@ -59,7 +59,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def case_out(row: dict[str, Any], viewer: Actor) -> CaseOut:
+def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
     state = state_of(row)
     # Reporters type their number into the description as often as into the phone field.
     whole = sees_contact(viewer, state)

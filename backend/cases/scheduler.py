@@ -32,13 +32,13 @@ from typing import Any
 from piccolo.columns.combination import And, WhereRaw
 from piccolo.engine import Engine, PostgresEngine
 
-from backend.cases.actors import SYSTEM_ACTOR
 from backend.cases.categories import Limits, limits_of
 from backend.cases.records import columns_of, state_of
 from backend.cases.states import OPEN, Action, Command, Transition, WorkflowError
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
+from backend.core.territory import SYSTEM_ACTOR
 from backend.db import write_transaction
 from backend.emergency.cache import case_factor
 from backend.events.log import NewEvent, append

@@ -8,10 +8,7 @@ from typing import Any
 
 import msgspec
 
-from backend.auth.principal import Principal, Recent
-from backend.cases.actors import DEPARTMENT, Actor, covers, serves
 from backend.cases.categories import limits_of
-from backend.cases.departments import department_of
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import place
 from backend.cases.records import case_out, columns_of, insert_new, state_of
@@ -22,7 +19,9 @@ from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
 from backend.coords import wgs84_point
-from backend.core.roles import AREA_ROLES, Role
+from backend.core.principal import Principal
+from backend.core.roles import Role
+from backend.core.territory import Territory
 from backend.db import write_transaction
 from backend.emergency.cache import case_factor, factor_for
 from backend.errors import ApiError, Invalid, NotFound
@@ -30,52 +29,18 @@ from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.locator import GridIndex
 from backend.grids.names import place_names
-from backend.grids.tables import GridPost
-from backend.people.tables import Person
 
-# Roles that see cases one by one (their own, given to them), never a territory's.
-_BY_CASE = {Role.resident, Role.department}
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
 
 
-# Grid posts, areas and departments change as rarely as roles, and the same way: kept for a
-# few seconds, like the principal itself (backend.auth.principal).
-_actors: Recent[Actor] = Recent()
-
-
-async def actor_of(principal: Principal) -> Actor:
-    """The workflow's view of a signed-in person: role, grids held, area worked for."""
-    engine, key = Person._meta.db, (principal.id, principal.role)
-    actor = _actors.get(engine, key)
-    if actor is None:
-        actor = await _read_actor(principal)
-        _actors.put(engine, key, actor)
-    return actor
-
-
-async def _read_actor(principal: Principal) -> Actor:
-    if principal.role in AREA_ROLES:
-        return Actor(principal.id, principal.role, area_code=await _area_code_of(principal))
-    if principal.role == DEPARTMENT:
-        return await _department_actor(principal)
-    grids = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
-    return Actor(principal.id, principal.role, grid_codes=frozenset(g["grid.code"] for g in grids))
-
-
-async def _area_code_of(principal: Principal) -> str | None:
-    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-    if row is None:  # deleted since its token was checked: principals are held a while
-        raise ApiError(401, "unauthenticated", "the account behind this token no longer exists")
-    return row["area.code"]
-
-
-async def _department_actor(principal: Principal) -> Actor:
-    department = await department_of(principal.id)
-    if department is None:
+def actor_of(principal: Principal) -> Territory:
+    """The workflow's view of a signed-in person: their territory, read with the principal.
+    403 for department staff whom no department lists (they act by department)."""
+    actor = principal.territory
+    if actor.role == Role.department and actor.department is None:
         raise ApiError(403, "no_department", "this account is not staff of any department")
-    area_code = await _area_code_of(principal)
-    return Actor(principal.id, DEPARTMENT, area_code=area_code, department=department)
+    return actor
 
 
 def _refused(exc: WorkflowError) -> ApiError:
@@ -88,7 +53,7 @@ def _refused(exc: WorkflowError) -> ApiError:
 
 async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[CaseOut, bool]:
     """The case, and whether it was made now (False: the same client id was sent before)."""
-    actor = await actor_of(principal)
+    actor = actor_of(principal)
     if principal.role == Role.resident and data.kind != "request":
         raise ApiError(403, "forbidden", "residents submit requests (诉求)")
     try:
@@ -152,7 +117,7 @@ async def join(case_id: int, principal: Principal, where: SupportIn | None) -> S
     """Say "me too" (附议) to an open case instead of reporting it again: one the person may
     read, or one ``nearby`` would offer them where they stand (404 otherwise, so that ids
     swept from afar tell nothing and write nothing)."""
-    actor = await actor_of(principal)
+    actor = actor_of(principal)
     point = None if where is None else wgs84_point(where.lon, where.lat, where.crs)
     async with write_transaction(Case._meta.db):
         row = await _row(case_id)
@@ -172,7 +137,7 @@ async def nearby(lon: float, lat: float, crs: str, category: str) -> list[Simila
     return await similar_cases(x, y, category)
 
 
-def _same_sender(row: dict[str, Any], principal: Principal, actor: Actor) -> CaseOut:
+def _same_sender(row: dict[str, Any], principal: Principal, actor: Territory) -> CaseOut:
     if row["reporter"] != principal.id:
         raise ApiError(409, "client_id_taken", "this client id belongs to another case")
     return case_out(row, actor)
@@ -181,7 +146,7 @@ def _same_sender(row: dict[str, Any], principal: Principal, actor: Actor) -> Cas
 _WORKFLOW_EVENTS = sorted(f"case.{a.value}" for a in Action)
 
 
-async def _made_by(case_id: int, body: TransitionIn, actor: Actor) -> bool:
+async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
     """Whether the case's last workflow step was ``body``'s action by ``actor``: a send made
     from the version before it is then that step's repeat (one person does not mean the same
     action twice from one version), whatever its details."""
@@ -209,19 +174,19 @@ async def _row(case_id: int) -> dict[str, Any]:
     return row
 
 
-def _visible(row: dict[str, Any], principal: Principal, actor: Actor) -> bool:
+def _visible(row: dict[str, Any], principal: Principal, actor: Territory) -> bool:
     return (
         row["reporter"] == principal.id
         or row["assignee"] == principal.id
         # Department staff see by department, whatever area they serve.
-        or (principal.role not in _BY_CASE and covers(actor, row["owner_code"]))
-        or serves(actor, row["department"], row["owner_code"])
+        or (actor.role != Role.department and actor.covers(row["owner_code"]))
+        or actor.serves(row["department"], row["owner_code"])
     )
 
 
-async def _readable(case_id: int, principal: Principal) -> tuple[dict[str, Any], Actor]:
+async def _readable(case_id: int, principal: Principal) -> tuple[dict[str, Any], Territory]:
     row = await _row(case_id)
-    actor = await actor_of(principal)
+    actor = actor_of(principal)
     if not _visible(row, principal, actor):
         raise NotFound("case", case_id)  # not 403: whether it exists is not theirs to know
     return row, actor
@@ -244,7 +209,9 @@ async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
     return [{**r, "at": r["at"].isoformat()} for r in rows]
 
 
-def _command(body: TransitionIn, actor: Actor, now: datetime, limit: timedelta | None) -> Command:
+def _command(
+    body: TransitionIn, actor: Territory, now: datetime, limit: timedelta | None
+) -> Command:
     try:
         return Command(
             action=Action(body.action),
@@ -269,13 +236,13 @@ def _command(body: TransitionIn, actor: Actor, now: datetime, limit: timedelta |
 
 async def act(case_id: int, body: TransitionIn, principal: Principal) -> CaseOut:
     """Apply one workflow action; 409 when someone else changed the case first."""
-    actor = await actor_of(principal)
+    actor = actor_of(principal)
     row = await move(case_id, body, actor, lambda row: _visible(row, principal, actor))
     return case_out(row, actor)
 
 
 async def move(
-    case_id: int, body: TransitionIn, actor: Actor, may_see: Callable[[dict[str, Any]], bool]
+    case_id: int, body: TransitionIn, actor: Territory, may_see: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any]:
     """Apply ``body`` for ``actor`` to a case ``may_see`` lets them see (404 otherwise), in
     one write transaction with its event; the row after the change."""

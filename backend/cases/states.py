@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from backend.cases.actors import Actor
 from backend.core.areas import Level, level_of_code
+from backend.core.territory import Territory
 
 
 class Kind(StrEnum):
@@ -154,7 +154,7 @@ class Command:
     """
 
     action: Action
-    actor: Actor
+    actor: Territory
     now: datetime
     reason: str | None = None
     assignee: int | None = None

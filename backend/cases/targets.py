@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from backend.cases.actors import DEPARTMENT, Actor
 from backend.cases.departments import check_department, department_of
 from backend.core.areas import Level, code_within, level_of_code
-from backend.core.roles import AREA_ROLES, GRID_ROLES
+from backend.core.roles import AREA_ROLES, GRID_ROLES, Role
+from backend.core.territory import Territory
 from backend.errors import Invalid
 from backend.grids.tables import GridPost
 from backend.people.tables import Person
@@ -42,7 +42,7 @@ def reaches(role: str, owner_code: str, grids: Iterable[str], area_code: str | N
 
 
 async def check_target(
-    owner_code: str, assignee: int | None, department: str | None, dispatcher: Actor
+    owner_code: str, assignee: int | None, department: str | None, dispatcher: Territory
 ) -> None:
     """422 unless the dispatch's assignee and department may take a case owned at
     ``owner_code`` from ``dispatcher``: ``unknown_department``, ``unknown_person`` or
@@ -58,7 +58,7 @@ async def check_target(
     )
     if person is None or not person["active"]:
         raise Invalid("unknown_person", f"no active person {assignee}", assignee=assignee)
-    if department or person["role"] == DEPARTMENT:
+    if department or person["role"] == Role.department:
         await _check_officer(assignee, person, owner_code, department)
         return
     grids = [
@@ -80,7 +80,7 @@ async def check_target(
 async def _check_officer(
     assignee: int, person: dict, owner_code: str, department: str | None
 ) -> None:
-    works_for = await department_of(assignee) if person["role"] == DEPARTMENT else None
+    works_for = await department_of(assignee) if person["role"] == Role.department else None
     if works_for is None or works_for != department:
         raise Invalid(
             "invalid_assignee",

@@ -33,10 +33,10 @@ clock (accept, escalate, reopen, unshelve) carries ``time_limit``, computed with
 :func:`timing.time_limit` from the category's limits, the priority and the emergency factor.
 
 >>> from datetime import datetime, timedelta, timezone
->>> from backend.cases.actors import Actor
+>>> from backend.core.territory import Territory
 >>> now = datetime(2025, 5, 6, 9, 0, tzinfo=timezone.utc)
 >>> case = CaseState(Kind.request, Status.submitted, "15030200100101", reporter_id=1)
->>> leader = Actor(3, "grid_leader", grid_codes={"15030200100101"})
+>>> leader = Territory(3, "grid_leader", grid_codes={"15030200100101"})
 >>> t = transition(case, Command("accept", leader, now, time_limit=timedelta(hours=48)))
 >>> t.state.status, t.state.due_at.isoformat(), t.event["to"]
 (<Status.accepted: 'accepted'>, '2025-05-08T09:00:00+00:00', 'accepted')
@@ -50,11 +50,11 @@ from enum import StrEnum
 from typing import Any
 
 from backend.cases.actions import STEPS, reopen
-from backend.cases.actors import Actor
 from backend.cases.allowed import refusal
 from backend.cases.policy import check
 from backend.cases.states import Action, CaseState, Command, Kind, Status, Transition, WorkflowError
 from backend.cases.timing import REOPEN_WINDOW
+from backend.core.territory import Territory
 
 
 def transition(
@@ -81,7 +81,7 @@ def transition(
 def submit(
     kind: Kind | str,
     owner_code: str,
-    reporter: Actor,
+    reporter: Territory,
     now: datetime,
     *,
     time_limit: timedelta | None = None,
@@ -92,9 +92,9 @@ def submit(
     Who may submit which kind is left to the caller.
 
     >>> from datetime import timezone
-    >>> from backend.cases.actors import Actor
+    >>> from backend.core.territory import Territory
     >>> now = datetime(2025, 5, 6, 9, tzinfo=timezone.utc)
-    >>> t = submit("request", "15030200100101", Actor(1, "resident"), now)
+    >>> t = submit("request", "15030200100101", Territory(1, "resident"), now)
     >>> t.state.status, t.event["type"], t.event["to"]
     (<Status.submitted: 'submitted'>, 'submit', 'submitted')
     """

@@ -6,7 +6,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.emergency import service
 from backend.emergency.schemas import (
     CurrentModes,

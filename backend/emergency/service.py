@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 from piccolo.columns.combination import Or
 
-from backend.auth.principal import Principal
 from backend.core.areas import code_within, parent_code, scope_prefix
+from backend.core.principal import Principal
 from backend.core.roles import ADMINS
 from backend.db import write_transaction
 from backend.emergency.cache import read_active, remember
@@ -41,22 +41,21 @@ from backend.emergency.tables import EmergencyMode
 from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append
 from backend.grids.names import place_names
-from backend.people.tables import Person
 
 
 def kinds() -> list[KindOut]:
     return [KindOut(k, KIND_LABELS[k], f) for k, f in KINDS.items()]
 
 
-async def _admin_area(principal: Principal) -> str:
+def _admin_area(principal: Principal) -> str:
     if principal.role not in ADMINS:
         raise ApiError(
             403, "forbidden", "a district or city admin switches emergency mode", allowed=ADMINS
         )
-    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-    if row is None or row["area.code"] is None:
+    area = principal.territory.centre_area
+    if area is None:
         raise ApiError(403, "forbidden", "your account works for no area")
-    return row["area.code"]
+    return area
 
 
 def _within(code: str, admin_area: str) -> None:
@@ -145,7 +144,7 @@ async def _settle(row: dict[str, Any], name: str, principal: Principal, now: dat
 
 
 async def switch_on(data: SwitchOn, principal: Principal) -> ModeOut:
-    admin_area = await _admin_area(principal)
+    admin_area = _admin_area(principal)
     name = await _existing(data.area_code)
     _within(data.area_code, admin_area)
     factor = factor_of(data.kind, data.factor)
@@ -182,7 +181,7 @@ async def switch_on(data: SwitchOn, principal: Principal) -> ModeOut:
 
 
 async def switch_off(code: str, data: SwitchOff, principal: Principal) -> ModeOut:
-    admin_area = await _admin_area(principal)
+    admin_area = _admin_area(principal)
     name = await _existing(code)
     _within(code, admin_area)
     reason = reason_of(data.reason)

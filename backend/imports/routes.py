@@ -18,14 +18,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import File
 
-from backend.auth.guards import require_role
-from backend.auth.principal import Principal
+from backend.core.principal import Principal, require_role
 from backend.core.roles import ADMINS, Role
 from backend.errors import ApiError, Invalid, NotFound
 from backend.grids.locator import load_grid_index
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import ImportResult, run_import
-from backend.people.tables import Person
 from geo.layers import Layer, LayerError, read_layer, write_layer
 from geo.report import problems_json, write_problems_gpkg
 
@@ -125,7 +123,7 @@ class ImportsController(Controller):
         require_role(principal, *ADMINS)
         if data.kind not in KINDS:
             raise Invalid("unknown_kind", f"kind must be one of {', '.join(KINDS)}")
-        district = await _reach(principal)
+        district = _reach(principal)
         name = Path(data.file.filename or "").name
         if Path(name).suffix.lower() not in SUFFIXES:
             raise Invalid(
@@ -166,7 +164,7 @@ class ImportsController(Controller):
         self, import_id: FromPath[str], principal: NamedDependency[Principal], state: State
     ) -> dict[str, Any]:
         require_role(principal, *ADMINS)
-        district = await _reach(principal)
+        district = _reach(principal)
         folder = _folder(state, import_id)
         options, approved, confirmed = await anyio.to_thread.run_sync(_upload_state, folder)
         _check_readable(options, principal, district, import_id)
@@ -204,7 +202,7 @@ class ImportsController(Controller):
         require_role(principal, *ADMINS)
         folder = _folder(state, import_id)
         options, _, _ = await anyio.to_thread.run_sync(_upload_state, folder)
-        _check_readable(options, principal, await _reach(principal), import_id)
+        _check_readable(options, principal, _reach(principal), import_id)
         path = folder / "problems.gpkg"
         if not await anyio.Path(path).is_file():
             raise NotFound("problem file of import", import_id)
@@ -243,14 +241,14 @@ class ExportController(Controller):
         )
 
 
-async def _reach(principal: Principal) -> str | None:
+def _reach(principal: Principal) -> str | None:
     """The district a district admin's imports are limited to; None for a city admin."""
     if principal.role != Role.district_admin:
         return None
-    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-    if row is None or row["area.code"] is None:
+    district = principal.territory.centre_area
+    if district is None:
         raise ApiError(403, "no_area", "your account is not attached to a district")
-    return row["area.code"]
+    return district
 
 
 def _check_readable(

@@ -1,5 +1,5 @@
-"""Who hears what on the live stream, read from the database: a person's territory, and the
-cases they follow in person wherever those lie.
+"""Who hears what on the live stream besides their territory: the cases they follow in person
+wherever those lie.
 
 Besides the codes of their subscription, everybody follows the cases they reported and those
 assigned to them: a resident hears nothing else, and a grid worker hears a case a community
@@ -12,22 +12,11 @@ from __future__ import annotations
 
 import msgspec
 
-from backend.auth.principal import Principal
 from backend.cases.tables import Case
 from backend.events.log import StoredEvent
-from backend.grids.tables import GridPost
-from backend.live.scopes import Territory
-from backend.people.tables import Person
 
 SUBMITTED = "case.submit"
 _ASSIGNEE = b'"assignee"'
-
-
-async def territory_of(principal: Principal) -> Territory:
-    grids = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
-    row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-    area = row["area.code"] if row else None
-    return Territory(principal.role, tuple(sorted({g["grid.code"] for g in grids})), area)
 
 
 async def personal_subjects(person_id: int) -> set[str]:

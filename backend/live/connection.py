@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from backend.auth.principal import Principal
 from backend.auth.tokens import TokenClaims
+from backend.core.principal import Principal
 from backend.live.messages import Frame
 
 log = logging.getLogger("wangge.live")

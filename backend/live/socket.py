@@ -29,10 +29,11 @@ from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 from litestar.types.asgi_types import WebSocketAcceptEvent
 
-from backend.auth.principal import Principal, authenticate, forgets
+from backend.auth.principal import authenticate, forgets, principal_for
 from backend.auth.tokens import TokenClaims
+from backend.core.principal import Principal
 from backend.errors import ApiError
-from backend.live.access import personal_subjects, territory_of
+from backend.live.access import personal_subjects
 from backend.live.connection import UNAUTHENTICATED, Connection, FrameSend
 from backend.live.hub import Hub
 from backend.live.messages import PONG, BadMessage, Subscribe, error, frame, read
@@ -187,6 +188,12 @@ async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None
     except BadMessage as exc:
         conn.put(error("bad_message", str(exc)))
         return
+    if isinstance(message, Subscribe) or message["type"] == "duty":
+        try:
+            await _current(conn)
+        except ApiError as exc:
+            conn.close(UNAUTHENTICATED, f"sign in again: {exc.reason}"[:120])
+            return
     if isinstance(message, Subscribe):
         await _subscribe(hub, conn, message)
     elif message["type"] == "auth":
@@ -203,10 +210,17 @@ async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None
         conn.put(error("bad_message", f"unknown message type {message['type']!r}"))
 
 
+async def _current(conn: Connection) -> None:
+    """Read the socket's person again, as a request would (kept a few seconds): what they may
+    follow and where they work are those of now, not of when the socket opened."""
+    if conn.token is not None:
+        conn.principal = await principal_for(conn.token)
+
+
 async def _subscribe(hub: Hub, conn: Connection, message: Subscribe) -> None:
     person = conn.principal
     try:
-        codes, prefixes = resolve(await territory_of(person), message.scopes)
+        codes, prefixes = resolve(person.territory, message.scopes)
     except ScopeRefused as exc:
         conn.close(FORBIDDEN, str(exc)[:120])
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.core.roles import COMMUNITY_CENTRES
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
@@ -177,7 +177,7 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
     """The community (or its street) confirms or refuses reported hours; never the member."""
     row = await _claim_row(claim_id)
     check_reviewer(principal.id, row["person_id"])
-    own = await staff_area(principal, COMMUNITY_CENTRES)
+    own = staff_area(principal, COMMUNITY_CENTRES)
     require_within(row["community_code"], own)
     if row["status"] != "reported":
         raise ApiError(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.areas.tables import Area
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_WORKERS, GRADERS
 from backend.db import write_transaction
 from backend.errors import Invalid, NotFound
@@ -53,7 +53,7 @@ def _star_out(r: dict[str, Any]) -> StarOut:
 
 async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> GradeOut:
     """A street, district or city admin sets a community worker's post and grade."""
-    own = await staff_area(principal, GRADERS)
+    own = staff_area(principal, GRADERS)
     person = (
         await Person.select(Person.role, Person.area.code.as_alias("area_code"))
         .where(Person.id == person_id)
@@ -92,7 +92,7 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
 
 async def grades_in(principal: Principal, area: str | None) -> list[GradeOut]:
     """Graded workers whose area lies in ``area`` (the asker's own by default)."""
-    own = await staff_area(principal, AREA_ROLES)
+    own = staff_area(principal, AREA_ROLES)
     area = area or own
     require_within(area, own)
     rows = (
@@ -125,7 +125,7 @@ async def _known_code(code: str) -> None:
 
 async def set_stars(principal: Principal, code: str, period: str, data: StarIn) -> StarOut:
     """The stars a branch won in a period's contest; setting them again replaces them."""
-    own = await staff_area(principal, GRADERS)
+    own = staff_area(principal, GRADERS)
     check_period(period)
     await _known_code(code)
     require_within(code, own)

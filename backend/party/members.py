@@ -10,7 +10,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.areas.schemas import AreaRef
 from backend.areas.tables import Area
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
@@ -105,7 +105,7 @@ async def mine(principal: Principal) -> MemberOut:
 
 async def members_in(principal: Principal, area: str | None, unit: str | None) -> list[MemberOut]:
     """Members registered in ``area`` (the asker's own by default), optionally of one unit."""
-    own = await staff_area(principal, AREA_ROLES)
+    own = staff_area(principal, AREA_ROLES)
     area = area or own
     require_within(area, own)
     prefix = f"{prefix_of(area)}%"

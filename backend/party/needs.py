@@ -8,10 +8,10 @@ from typing import Any
 import msgspec
 
 from backend.areas.schemas import AreaRef
-from backend.auth.principal import Principal
 from backend.cases.placement import in_area
 from backend.coords import wgs84_point
 from backend.core.areas import code_within
+from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
@@ -20,7 +20,7 @@ from backend.party.claims import claim_outs
 from backend.party.members import area_names, community_ref
 from backend.party.rules import NEED_KINDS, check_window, window_hours
 from backend.party.schemas import NeedIn, NeedOut
-from backend.party.scope import area_code_of, prefix_of, require_within, staff_area
+from backend.party.scope import prefix_of, require_within, staff_area
 from backend.party.tables import CommunityNeed, NeedClaim, PartyMember
 
 LIST_LIMIT = 200
@@ -42,7 +42,7 @@ async def check_place(community_code: str, lon: float, lat: float) -> None:
 async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     """A community's staff (or its street's) publish a need; the same client_id twice makes
     one need. True when made now."""
-    own = await staff_area(principal, COMMUNITY_CENTRES)
+    own = staff_area(principal, COMMUNITY_CENTRES)
     existing = await CommunityNeed.select().where(CommunityNeed.client_id == data.client_id).first()
     if existing is not None:
         if existing["created_by"] != principal.id:
@@ -123,24 +123,24 @@ async def _default_area(principal: Principal) -> str:
     )
     if member is not None:
         return member["home_community"]
-    code = await area_code_of(principal.id)
+    code = principal.territory.area_code
     if code is None:
         raise Invalid("area_required", "say which area's needs to list (area=…)")
     return code
 
 
-async def sees_claims(principal: Principal, community_code: str) -> bool:
+def sees_claims(principal: Principal, community_code: str) -> bool:
     """The community's staff, its street's, and admins above it see every claim of a need."""
     if principal.role not in AREA_ROLES:
         return False
-    own = await area_code_of(principal.id)
+    own = principal.territory.area_code
     return own is not None and code_within(community_code, own)
 
 
 async def _out(row: dict[str, Any], principal: Principal) -> NeedOut:
     """One need, with every claim when the asker is the community's staff or above."""
     need = (await _outs([row], principal))[0]
-    if await sees_claims(principal, row["community_code"]):
+    if sees_claims(principal, row["community_code"]):
         need = msgspec.structs.replace(need, claims=await claim_outs(NeedClaim.need == row["id"]))
     return need
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.errors import Invalid
 from backend.party.members import area_names
@@ -63,7 +63,7 @@ async def unit_report(
 ) -> UnitReport:
     """Members of ``unit`` (every unit when None) registered in the asker's area, each with
     the hours the community confirmed for needs that started in the period."""
-    own = await staff_area(principal, AREA_ROLES)
+    own = staff_area(principal, AREA_ROLES)
     area = area or own
     require_within(area, own)
     tz = ZoneInfo(timezone)
@@ -123,7 +123,7 @@ async def unit_report(
 
 async def units(principal: Principal) -> list[UnitCount]:
     """The work units of the members registered in the asker's area, with member counts."""
-    own = await staff_area(principal, AREA_ROLES)
+    own = staff_area(principal, AREA_ROLES)
     rows = (
         await PartyMember.select(PartyMember.work_unit, Count(alias="members"))
         .where(PartyMember.home_community.like(f"{prefix_of(own)}%"))

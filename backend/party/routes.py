@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.party import claims, export, grading, members, needs, report
 from backend.party.schemas import (
     ClaimOut,

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from backend.auth.guards import require_role
-from backend.auth.principal import Principal
 from backend.core.areas import code_within, scope_prefix
+from backend.core.principal import Principal, require_role
 from backend.errors import ApiError, Invalid
-from backend.people.tables import Person
 
 
-async def area_code_of(person_id: int) -> str | None:
-    row = await Person.select(Person.area.code).where(Person.id == person_id).first()
-    return row["area.code"] if row else None
-
-
-async def staff_area(principal: Principal, roles: Collection[str]) -> str:
+def staff_area(principal: Principal, roles: Collection[str]) -> str:
     """The area the asker works for; 403 unless their role is one of ``roles`` and they have
     an area."""
     require_role(principal, *roles)
-    code = await area_code_of(principal.id)
+    code = principal.territory.area_code
     if code is None:
         raise ApiError(403, "no_area", "your account is not attached to an area")
     return code

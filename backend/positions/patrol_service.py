@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
-from backend.auth.principal import Principal
+from backend.auth.principal import principal_of
 from backend.buildings.tables import Building
-from backend.cases.actors import covers
-from backend.cases.service import actor_of
+from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.errors import ApiError, Invalid, NotFound
-from backend.people.tables import Person
 from backend.positions.coverage import passed_within
 from backend.positions.patrol import duty_seconds, walked_m, walks
 from backend.positions.schemas import PatrolOut
@@ -43,15 +41,14 @@ def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date:
         raise Invalid("invalid_date", f"a day is YYYY-MM-DD or today, not {text!r}") from None
 
 
-async def _may_read(principal: Principal, person: int, grids: tuple[str, ...]) -> bool:
+def _may_read(principal: Principal, person: int, grids: tuple[str, ...]) -> bool:
     if principal.id == person:
         return True
     if principal.role == Role.grid_leader:
-        return bool(set(grids) & set(await grids_of(principal.id)))
+        return bool(set(grids) & principal.territory.grid_codes)
     if principal.role in GRID_ROLES or principal.role == Role.resident:
         return False
-    actor = await actor_of(principal)
-    return any(covers(actor, g) for g in grids)
+    return any(principal.territory.covers(g) for g in grids)
 
 
 async def _duty_periods(
@@ -83,11 +80,11 @@ async def patrol_log(
 ) -> PatrolOut:
     now = datetime.now(UTC)
     day = parse_day(day_text, tz, now)
-    row = await Person.select(Person.name, Person.role).where(Person.id == person).first()
-    if row is None or row["role"] not in GRID_ROLES:
+    worker = await principal_of(person)
+    if worker is None or worker.role not in GRID_ROLES:
         raise NotFound("grid staff", person)
-    grids = await grids_of(person)
-    if not await _may_read(principal, person, grids):
+    grids = grids_of(worker.territory)
+    if not _may_read(principal, person, grids):
         raise ApiError(403, "forbidden", f"the patrol log of person {person} is not yours to read")
     start = datetime.combine(day, time(0), tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
@@ -116,7 +113,7 @@ async def patrol_log(
     total = len(buildings)
     return PatrolOut(
         person=person,
-        name=row["name"],
+        name=worker.name,
         date=day.isoformat(),
         timezone=str(tz),
         grids=list(grids),

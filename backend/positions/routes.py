@@ -8,7 +8,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.positions.patrol_service import patrol_log
 from backend.positions.schemas import BatchIn, BatchOut, LatestOut, PatrolOut
 

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from backend.auth.principal import Principal
-from backend.cases.actors import covers
-from backend.cases.service import actor_of
 from backend.core.areas import level_of_code
+from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
+from backend.core.territory import Territory
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
 from backend.grids.locator import GridIndex
-from backend.grids.tables import GridPost
 from backend.positions.batch import chain, read_batch
 from backend.positions.checks import LIVE_MAX_AGE, Fix, Rejected, check
 from backend.positions.schemas import BatchOut, LatestOut
@@ -42,7 +40,6 @@ from backend.positions.tracks import TrackWriter, row_of, write_rows
 
 log = logging.getLogger("wangge.positions")
 
-_POST_RANK = {"leader": 0, "police": 1, "fulltime": 2, "parttime": 3}
 FANOUT_INTERVAL_S = 1.0
 _TICK_S = 0.2  # how often waiting messages are looked at: they go out at most this late
 
@@ -67,11 +64,10 @@ def error(code: str, reason: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "reason": reason, **extra}
 
 
-async def grids_of(person: int) -> tuple[str, ...]:
-    """The grids where ``person`` holds a post, home grid first."""
-    rows = await GridPost.select(GridPost.grid.code, GridPost.post).where(GridPost.person == person)
-    ranked = sorted(rows, key=lambda r: (_POST_RANK.get(r["post"], 9), r["grid.code"]))
-    return tuple(dict.fromkeys(r["grid.code"] for r in ranked))
+def grids_of(territory: Territory) -> tuple[str, ...]:
+    """The grids where the person holds a post, home grid first."""
+    home = territory.home_grid
+    return () if home is None else (home, *sorted(territory.grid_codes - {home}))
 
 
 def _fix_of(position: Position | None) -> Fix | None:
@@ -161,7 +157,7 @@ class Positions:
                         principal.id, worker.name, worker.grids[0], True, self._clock()
                     )
                 return None
-            grids = await grids_of(principal.id)
+            grids = grids_of(principal.territory)
             if not grids:
                 return error("no_grid", "you hold no post in any grid")
             now = self._clock()
@@ -235,7 +231,7 @@ class Positions:
         if principal.role not in GRID_ROLES:
             raise ApiError(403, "forbidden", f"a {principal.role} does not share a position")
         worker = self.on_duty.get(principal.id)
-        grids = worker.grids if worker is not None else await grids_of(principal.id)
+        grids = worker.grids if worker is not None else grids_of(principal.territory)
         if not grids:
             raise ApiError(403, "no_grid", "you hold no post in any grid")
         now = self._clock()
@@ -280,7 +276,7 @@ class Positions:
             raise Invalid(
                 "invalid_scope", f"scope must be an area or grid code, not {scope!r}"
             ) from None
-        if principal.role == Role.resident or not covers(await actor_of(principal), scope):
+        if principal.role == Role.resident or not principal.territory.covers(scope):
             raise ApiError(403, "forbidden", f"scope {scope} is outside your area")
         await self.store.flush()
         return LatestOut(scope, await self.store.latest(scope))

@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 from piccolo.query.functions.aggregate import Count, Sum
 
-from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.collections.geojson import Feature
+from backend.core.principal import Principal
 from backend.grids.tables import Grid
 from backend.tasks import service
 from backend.tasks.schemas import BuildingStatus, Completion, GridCompletion, ItemFeatures

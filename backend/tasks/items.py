@@ -9,10 +9,9 @@ from uuid import UUID
 import asyncpg
 from piccolo.custom_types import Combinable
 
-from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
-from backend.core.roles import AREA_ROLES
+from backend.core.principal import Principal
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
@@ -32,7 +31,7 @@ async def _item(item_id: int) -> dict[str, Any]:
 async def markable(item_id: int, principal: Principal) -> dict[str, Any]:
     """The item, if the asker holds a post in its grid; 403 ``not_your_grid`` otherwise."""
     item = await _item(item_id)
-    if not may_mark(await territory_of(principal), item["grid_code"]):
+    if not may_mark(territory_of(principal), item["grid_code"]):
         raise ApiError(
             403,
             "not_your_grid",
@@ -190,10 +189,10 @@ async def my_items(
     offset: int,
 ) -> list[ItemOut]:
     """Items in the asker's grids (or area, for centre staff): open first, then by id."""
-    t = await territory_of(principal)
-    where: Combinable = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
-    if t.role in AREA_ROLES and t.area_code is not None:
-        where = where | TaskItem.grid_code.like(scope_prefix(t.area_code) + "%")
+    t = territory_of(principal)
+    where: Combinable = TaskItem.grid_code.is_in(sorted(t.grid_codes or {""}))
+    if t.centre_area is not None:
+        where = where | TaskItem.grid_code.like(scope_prefix(t.centre_area) + "%")
     query = TaskItem.select().where(where)
     if status is not None:
         query = query.where(TaskItem.status == status)

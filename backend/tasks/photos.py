@@ -10,9 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.auth.principal import Principal
 from backend.cases import photo_gate
 from backend.cases.photo_files import staged
+from backend.core.principal import Principal
 from backend.db import write_transaction
 from backend.errors import ApiError, NotFound
 from backend.settings import Settings
@@ -83,7 +83,7 @@ async def visible(file_id: str, principal: Principal) -> dict[str, Any]:
         .where(TaskItem.id == row["item"])
         .first()
     )
-    t = await territory_of(principal)
+    t = territory_of(principal)
     if item is None or not (
         sees_grid(t, item["grid_code"]) or item["broadcast.created_by"] == principal.id
     ):

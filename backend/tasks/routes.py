@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, PathParameter, QueryParameter
 from litestar.response import File
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
 from backend.tasks import completion, items, photos, service
 from backend.tasks.schemas import (
     BroadcastIn,

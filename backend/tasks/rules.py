@@ -5,21 +5,20 @@ to its grids and buildings, a street to its communities', a district or the city
 item is marked by the people who hold a post in its grid (一格一长一警一专多兼 and the branch
 secretary): the grid owns the work, and the count of households it reports is its own.
 
->>> staff = Territory("community_staff", "150302001001", frozenset())
+>>> staff = Territory(5, "community_staff", area_code="150302001001")
 >>> may_send(staff, "150302001001"), may_send(staff, "150302001")
 (True, False)
->>> worker = Territory("grid_worker", None, frozenset({"15030200100101"}))
+>>> worker = Territory(2, "grid_worker", grid_codes={"15030200100101"})
 >>> may_mark(worker, "15030200100101"), may_mark(worker, "15030200100102")
 (True, False)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backend.core.areas import code_within, parent_code
-from backend.core.roles import AREA_ROLES
+from backend.core.territory import Territory
 from backend.errors import Invalid
 
 MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundreds at most
@@ -28,40 +27,33 @@ MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundr
 MAX_DUE_AHEAD = timedelta(days=366)
 
 
-@dataclass(frozen=True)
-class Territory:
-    role: str
-    area_code: str | None  # the area centre staff and admins work for
-    grids: frozenset[str]  # grids where the person holds a post (any role)
-
-
 def may_send(t: Territory, area_code: str) -> bool:
-    return t.role in AREA_ROLES and t.area_code is not None and code_within(area_code, t.area_code)
+    return t.centre_area is not None and code_within(area_code, t.centre_area)
 
 
 def may_mark(t: Territory, grid_code: str) -> bool:
-    return grid_code in t.grids
+    """Whoever holds a post in the grid, whatever their role."""
+    return grid_code in t.grid_codes
 
 
 def sees_grid(t: Territory, grid_code: str) -> bool:
     """Whether the person's work covers ``grid_code``: a post in it, or an area around it."""
-    if grid_code in t.grids:
+    if grid_code in t.grid_codes:
         return True
-    return t.role in AREA_ROLES and t.area_code is not None and code_within(grid_code, t.area_code)
+    return t.centre_area is not None and code_within(grid_code, t.centre_area)
 
 
 def sees_area(t: Territory, area_code: str) -> bool:
     """Whether a broadcast to ``area_code`` concerns the person: it overlaps their territory.
 
-    >>> staff = Territory("community_staff", "150302001001", frozenset())
+    >>> staff = Territory(5, "community_staff", area_code="150302001001")
     >>> sees_area(staff, "150302"), sees_area(staff, "150302001002")
     (True, False)
     """
-    if any(code_within(g, area_code) for g in t.grids):
+    if any(code_within(g, area_code) for g in t.grid_codes):
         return True
-    if t.role not in AREA_ROLES or t.area_code is None:
-        return False
-    return code_within(area_code, t.area_code) or code_within(t.area_code, area_code)
+    own = t.centre_area
+    return own is not None and (code_within(area_code, own) or code_within(own, area_code))
 
 
 def text_of(value: str, field: str) -> str:

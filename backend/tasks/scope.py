@@ -6,31 +6,25 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
-from backend.auth.principal import Principal
 from backend.core.areas import code_within, scope_prefix
-from backend.core.roles import AREA_ROLES, Role
+from backend.core.principal import Principal
+from backend.core.roles import Role
+from backend.core.territory import Territory
 from backend.errors import ApiError, NotFound
-from backend.grids.tables import GridPost
-from backend.people.tables import Person
-from backend.tasks.rules import Territory, sees_area
+from backend.tasks.rules import sees_area
 from backend.tasks.tables import Broadcast, TaskItem
 
 
-async def territory_of(principal: Principal) -> Territory:
-    """Residents have none: tasks are the staff's work."""
+def territory_of(principal: Principal) -> Territory:
+    """The asker's territory; residents have none here: tasks are the staff's work."""
     if principal.role == Role.resident:
         raise ApiError(403, "forbidden", "broadcast tasks are for grid and centre staff")
-    area = None
-    if principal.role in AREA_ROLES:
-        row = await Person.select(Person.area.code).where(Person.id == principal.id).first()
-        area = None if row is None else row["area.code"]
-    posts = await GridPost.select(GridPost.grid.code).where(GridPost.person == principal.id)
-    return Territory(principal.role, area, frozenset(p["grid.code"] for p in posts))
+    return principal.territory
 
 
 async def visible_broadcast(broadcast_id: int, principal: Principal) -> tuple[dict, Territory]:
     """The broadcast's row and the asker's territory; 404 unless it concerns them."""
-    t = await territory_of(principal)
+    t = territory_of(principal)
     row = await Broadcast.select().where(Broadcast.id == broadcast_id).first()
     if row is None or not (row["created_by"] == principal.id or sees_area(t, row["area_code"])):
         raise NotFound("task", broadcast_id)
@@ -43,13 +37,13 @@ def item_scope(t: Territory, broadcast: dict[str, Any], principal: Principal) ->
     The sender, and staff whose area holds the broadcast's, see it whole; staff of an area
     inside it see their area's items; grid staff their grids'.
     """
-    area = t.area_code if t.role in AREA_ROLES else None
+    area = t.centre_area
     if broadcast["created_by"] == principal.id or (
         area is not None and code_within(broadcast["area_code"], area)
     ):
         return None
     # visible_broadcast let them in: they have grids inside it, or an area inside it.
-    condition: Combinable = TaskItem.grid_code.is_in(sorted(t.grids or {""}))
+    condition: Combinable = TaskItem.grid_code.is_in(sorted(t.grid_codes or {""}))
     if area is not None:
         condition = condition | TaskItem.grid_code.like(scope_prefix(area) + "%")
     return condition

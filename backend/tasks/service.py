@@ -16,9 +16,9 @@ from piccolo.custom_types import Combinable
 
 from backend import bulk
 from backend.areas.tables import Area
-from backend.auth.principal import Principal
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
+from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.db import write_transaction
 from backend.errors import ApiError, Invalid
@@ -133,7 +133,7 @@ async def send(data: BroadcastIn, principal: Principal) -> tuple[BroadcastOut, b
     if principal.role not in AREA_ROLES:
         reason = "centre staff and admins send tasks"
         raise ApiError(403, "forbidden", reason, allowed=sorted(AREA_ROLES))
-    territory = await territory_of(principal)
+    territory = territory_of(principal)
     now = datetime.now(UTC)
     title = text_of(data.title, "title")
     name = await area_name(data.area_code)
@@ -190,14 +190,14 @@ async def listing(
 ) -> list[BroadcastOut]:
     """The broadcasts that concern the asker, newest first: sent to an area around one of
     their grids or their area, or inside their area, or sent by them."""
-    t = await territory_of(principal)
-    around = sorted({code for g in t.grids for code in chain(g)})
+    t = territory_of(principal)
+    around = sorted({code for g in t.grid_codes for code in chain(g)})
     concern: Combinable = Broadcast.created_by == principal.id
     if around:
         concern = concern | Broadcast.area_code.is_in(around)
-    if t.role in AREA_ROLES and t.area_code is not None:
-        concern = concern | Broadcast.area_code.is_in(chain(t.area_code))
-        concern = concern | Broadcast.area_code.like(scope_prefix(t.area_code) + "%")
+    if t.centre_area is not None:
+        concern = concern | Broadcast.area_code.is_in(chain(t.centre_area))
+        concern = concern | Broadcast.area_code.like(scope_prefix(t.centre_area) + "%")
     query = Broadcast.select().where(concern)
     if open_only is not None:
         still = Broadcast.open_key.is_not_null() if open_only else Broadcast.open_key.is_null()

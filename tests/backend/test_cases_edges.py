@@ -14,10 +14,11 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.auth.principal import Principal
+from backend.auth.principal import principal_of
 from backend.cases import service
 from backend.cases.schemas import CaseIn, TransitionIn
 from backend.cases.tables import Case
+from backend.core.principal import Principal
 from backend.db import close_pool, open_pool
 from backend.errors import ApiError
 from backend.events.tables import Event
@@ -43,12 +44,10 @@ async def cases_seen(driver: Driver) -> int:
 
 
 async def principal(role: str) -> Principal:
-    row = (
-        await Person.select(Person.id, Person.name, Person.phone, Person.role, Person.area)
-        .where(Person.phone == DEMO_ACCOUNTS[role])
-        .first()
-    )
-    return Principal(row["id"], row["name"], row["phone"], row["role"], row["area"])
+    row = await Person.select(Person.id).where(Person.phone == DEMO_ACCOUNTS[role]).first()
+    found = await principal_of(row["id"])
+    assert found is not None
+    return found
 
 
 async def at_once(engine, *calls: Awaitable[Any]) -> list[Any]:

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from backend.cases.actors import ANONYMOUS_ACTOR, ROLES, SYSTEM_ACTOR, Actor, covers
 from backend.cases.policy import RULES, actions_for, check, mask_phone, may
 from backend.cases.states import (
     FINAL,
@@ -22,6 +21,7 @@ from backend.cases.states import (
     WorkflowError,
 )
 from backend.core.roles import Role
+from backend.core.territory import ACTOR_ROLES, ANONYMOUS_ACTOR, SYSTEM_ACTOR, Territory
 
 GRID = "15030200100101"
 GRID_B = "15030200100102"  # the next grid of the same community
@@ -30,26 +30,26 @@ STREET = "150302001"
 DISTRICT = "150302"
 CITY = "150300"
 
-ACTORS: dict[str, Actor] = {
-    "reporter": Actor(1, "resident"),  # the resident who filed the request
-    "resident": Actor(11, "resident", area_code=COMMUNITY),  # a neighbour: home area, no rights
-    "worker": Actor(2, "grid_worker", grid_codes={GRID}),
-    "worker2": Actor(12, "grid_worker", grid_codes={GRID}),  # same grid, not the assignee
-    "worker_out": Actor(22, "grid_worker", grid_codes={GRID_B}),
-    "police": Actor(4, "grid_police", grid_codes={GRID}),
-    "police_out": Actor(14, "grid_police", grid_codes={GRID_B}),
-    "leader": Actor(3, "grid_leader", grid_codes={GRID}),
-    "leader_out": Actor(13, "grid_leader", grid_codes={GRID_B}),
-    "community": Actor(5, "community_staff", area_code=COMMUNITY),
-    "community_out": Actor(15, "community_staff", area_code="150302001002"),
-    "street": Actor(6, "street_staff", area_code=STREET),
-    "street_out": Actor(16, "street_staff", area_code="150302002"),
-    "district": Actor(7, "district_admin", area_code=DISTRICT),
-    "district_out": Actor(17, "district_admin", area_code="150303"),
-    "city": Actor(8, "city_admin", area_code=CITY),
-    "city_out": Actor(18, "city_admin", area_code="150200"),  # 包头
-    "dept": Actor(9, "department", department="cg"),  # 城管
-    "dept_other": Actor(19, "department", department="zj"),  # 住建
+ACTORS: dict[str, Territory] = {
+    "reporter": Territory(1, "resident"),  # the resident who filed the request
+    "resident": Territory(11, "resident", area_code=COMMUNITY),  # a neighbour: home area, no rights
+    "worker": Territory(2, "grid_worker", grid_codes={GRID}),
+    "worker2": Territory(12, "grid_worker", grid_codes={GRID}),  # same grid, not the assignee
+    "worker_out": Territory(22, "grid_worker", grid_codes={GRID_B}),
+    "police": Territory(4, "grid_police", grid_codes={GRID}),
+    "police_out": Territory(14, "grid_police", grid_codes={GRID_B}),
+    "leader": Territory(3, "grid_leader", grid_codes={GRID}),
+    "leader_out": Territory(13, "grid_leader", grid_codes={GRID_B}),
+    "community": Territory(5, "community_staff", area_code=COMMUNITY),
+    "community_out": Territory(15, "community_staff", area_code="150302001002"),
+    "street": Territory(6, "street_staff", area_code=STREET),
+    "street_out": Territory(16, "street_staff", area_code="150302002"),
+    "district": Territory(7, "district_admin", area_code=DISTRICT),
+    "district_out": Territory(17, "district_admin", area_code="150303"),
+    "city": Territory(8, "city_admin", area_code=CITY),
+    "city_out": Territory(18, "city_admin", area_code="150200"),  # 包头
+    "dept": Territory(9, "department", department="cg"),  # 城管
+    "dept_other": Territory(19, "department", department="zj"),  # 住建
     "system": SYSTEM_ACTOR,
     # Holds a tracking code; the four cases below all have a signed-in reporter.
     "anonymous": ANONYMOUS_ACTOR,
@@ -205,7 +205,7 @@ def test_the_expected_table_is_complete():
     named = set().union(*(who for row in EXPECTED.values() for who in row.values()))
     assert named <= set(ACTORS)
     # Every role is among the actors, in scope and out of it.
-    assert {a.role for a in ACTORS.values()} == set(ROLES)
+    assert {a.role for a in ACTORS.values()} == set(ACTOR_ROLES)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -260,7 +260,7 @@ def test_the_assignee_acts_wherever_the_case_is_owned():
         Kind.request, Status.dispatched, COMMUNITY, reporter_id=1, assignee=2, due_at=NOW
     )
     worker = ACTORS["worker"]
-    assert not covers(worker, COMMUNITY)
+    assert not worker.covers(COMMUNITY)
     assert may(worker, Action.start, state) and may(worker, Action.request_extension, state)
     assert not may(worker, Action.close, state)
     assert not may(ACTORS["worker2"], Action.start, state)
@@ -289,7 +289,7 @@ def test_police_self_handle_only_their_own_incident_in_their_grid():
 
 
 def test_a_department_may_be_limited_to_an_area():
-    haibowan_cg = Actor(29, "department", department="cg", area_code=DISTRICT)
+    haibowan_cg = Territory(29, "department", department="cg", area_code=DISTRICT)
     here = case("street", Status.dispatched)
     wuda = replace(here, owner_code="150304001")
     assert may(haibowan_cg, Action.start, here)
@@ -377,13 +377,13 @@ def test_actions_for_combine_workflow_and_policy():
     ],
 )
 def test_covers(actor, code, expected):
-    assert covers(ACTORS[actor], code) is expected
+    assert ACTORS[actor].covers(code) is expected
 
 
 def test_covers_with_several_grids():
-    both_grids = Actor(30, "grid_worker", grid_codes=[GRID, GRID_B])
-    assert covers(both_grids, GRID) and covers(both_grids, GRID_B)
-    assert not covers(Actor(31, "grid_worker"), GRID)
+    both_grids = Territory(30, "grid_worker", grid_codes=[GRID, GRID_B])
+    assert both_grids.covers(GRID) and both_grids.covers(GRID_B)
+    assert not Territory(31, "grid_worker").covers(GRID)
 
 
 @pytest.mark.parametrize(
@@ -393,21 +393,27 @@ def test_covers_with_several_grids():
         {"person_id": None, "role": "resident"},
         {"person_id": 1, "role": "system"},
         {"person_id": 1, "role": "anonymous"},
-        {"person_id": 5, "role": "community_staff"},
         {"person_id": 5, "role": "community_staff", "area_code": STREET},
         {"person_id": 8, "role": "city_admin", "area_code": DISTRICT},
         {"person_id": 7, "role": "district_admin", "area_code": CITY},
-        {"person_id": 9, "role": "department"},
         {"person_id": 2, "role": "grid_worker", "grid_codes": {COMMUNITY}},
     ],
 )
 def test_actors_must_be_consistent(kwargs):
     with pytest.raises(ValueError):
-        Actor(**kwargs)
+        Territory(**kwargs)
+
+
+def test_staff_without_an_area_or_a_department_cover_nothing():
+    """An account whose area or department is missing is read like any other (every signed-in
+    request carries its territory); it covers, and serves, nothing."""
+    community = Territory(5, "community_staff")
+    dept = Territory(9, "department", area_code=DISTRICT)
+    assert not community.covers(GRID) and not dept.serves("cg", GRID)
 
 
 def test_actor_takes_role_members():
-    actor = Actor(3, Role.grid_leader, grid_codes=[GRID])
+    actor = Territory(3, Role.grid_leader, grid_codes=[GRID])
     assert actor.role == "grid_leader" and actor.grid_codes == frozenset({GRID})
 
 

@@ -24,8 +24,9 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.auth.principal import Principal
+from backend.auth.principal import principal_of
 from backend.auth.tokens import TokenClaims, issue_token
+from backend.core.principal import Principal
 from backend.db import use_engine
 from backend.demo import DEMO_PASSWORD
 from backend.grids.tables import GridPost
@@ -51,7 +52,9 @@ async def sign_in(client, role: str) -> tuple[dict[str, str], Principal]:
     )
     body = r.json()
     me = (await client.get("/api/me", headers=bearer(body["token"]))).json()
-    return bearer(body["token"]), Principal(me["id"], me["name"], me["phone"], me["role"], None)
+    found = await principal_of(me["id"])
+    assert found is not None
+    return bearer(body["token"]), found
 
 
 def bearer(token: str) -> dict[str, str]:

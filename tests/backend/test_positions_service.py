@@ -14,7 +14,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 import shapely
 
-from backend.auth.principal import Principal
+from backend.auth.principal import principal_of
+from backend.core.principal import Principal
 from backend.grids.locator import load_grid_index
 from backend.grids.tables import Grid, GridPost
 from backend.people.tables import Person
@@ -44,12 +45,10 @@ class FakeHub:
 
 
 async def principal(role: str) -> Principal:
-    row = (
-        await Person.select(Person.id, Person.name, Person.phone, Person.role, Person.area)
-        .where(Person.phone == DEMO_ACCOUNTS[role])
-        .first()
-    )
-    return Principal(row["id"], row["name"], row["phone"], row["role"], row["area"])
+    row = await Person.select(Person.id).where(Person.phone == DEMO_ACCOUNTS[role]).first()
+    found = await principal_of(row["id"])
+    assert found is not None
+    return found
 
 
 async def inside(code: str) -> tuple[float, float]:
@@ -226,6 +225,7 @@ async def test_a_worker_of_two_grids_is_shown_in_the_one_they_stand_in(live):
     await GridPost.insert(
         GridPost(grid=grid["id"], person=worker.id, post="parttime", since=datetime.now(UTC))
     )
+    worker = await principal("grid_worker")  # read with the new post, as a request would
     await positions.on_message(worker, {"type": "duty", "on": True})
     assert hub.of("presence")[0][0] == DEMO_GRID_CODE  # home: the full-time post
     here, there = await inside(DEMO_GRID_CODE), await inside(NEXT_GRID)

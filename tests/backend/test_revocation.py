@@ -19,9 +19,9 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.auth.encoding import b64encode
 from backend.auth.passwords import check_password, needs_rehash
-from backend.auth.principal import Recent
 from backend.auth.revocation import REVOKED
 from backend.auth.tokens import TokenClaims, issue_token
+from backend.core.recent import Recent
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
 from backend.people.importer import import_people
@@ -187,7 +187,7 @@ async def test_an_old_scrypt_hash_becomes_argon2id_at_the_next_sign_in(scratch_d
 
 def test_a_value_read_before_a_forget_is_not_kept():
     """A principal read while a revocation was forgotten may predate it: it is not cached."""
-    cache: Recent[str] = Recent()
+    cache: Recent[str] = Recent(5.0)
     engine: Any = object()
     before = cache.forgets
     cache.forget(engine, "someone else")

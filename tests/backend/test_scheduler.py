@@ -16,11 +16,12 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.auth.principal import Principal
+from backend.auth.principal import principal_of
 from backend.cases import scheduler, service
 from backend.cases.scheduler import OVERDUE_EVENT, Scheduler, escalate_overdue
 from backend.cases.schemas import CaseIn, TransitionIn
 from backend.cases.tables import Case
+from backend.core.principal import Principal
 from backend.db import close_pool, open_pool
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
@@ -62,12 +63,10 @@ def spot(demo_city) -> tuple[float, float]:
 
 
 async def principal(role: str) -> Principal:
-    row = (
-        await Person.select(Person.id, Person.name, Person.phone, Person.role, Person.area)
-        .where(Person.phone == DEMO_ACCOUNTS[role])
-        .first()
-    )
-    return Principal(row["id"], row["name"], row["phone"], row["role"], row["area"])
+    row = await Person.select(Person.id).where(Person.phone == DEMO_ACCOUNTS[role]).first()
+    found = await principal_of(row["id"])
+    assert found is not None
+    return found
 
 
 async def overdue_cases(n: int, spot: tuple[float, float]) -> list[int]:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backend.cases.actors import SYSTEM_ACTOR, Actor
 from backend.cases.allowed import can
 from backend.cases.states import (
     FINAL,
@@ -33,6 +32,7 @@ from backend.core.areas import (
     parent_code,
     scope_prefix,
 )
+from backend.core.territory import SYSTEM_ACTOR, Territory
 
 GRID = "15030200100101"
 COMMUNITY = "150302001001"
@@ -45,17 +45,17 @@ NOW = datetime(2025, 5, 6, 9, 0, tzinfo=CST)
 DAY = timedelta(days=1)
 LIMIT = timedelta(hours=72)
 
-RESIDENT = Actor(1, "resident")
-WORKER = Actor(2, "grid_worker", grid_codes={GRID})
-LEADER = Actor(3, "grid_leader", grid_codes={GRID})
-COMMUNITY_STAFF = Actor(5, "community_staff", area_code=COMMUNITY)
-STREET_STAFF = Actor(6, "street_staff", area_code=STREET)
-DISTRICT_ADMIN = Actor(7, "district_admin", area_code=DISTRICT)
-CITY_ADMIN = Actor(8, "city_admin", area_code=CITY)
-DEPT = Actor(9, "department", department="cg")
+RESIDENT = Territory(1, "resident")
+WORKER = Territory(2, "grid_worker", grid_codes={GRID})
+LEADER = Territory(3, "grid_leader", grid_codes={GRID})
+COMMUNITY_STAFF = Territory(5, "community_staff", area_code=COMMUNITY)
+STREET_STAFF = Territory(6, "street_staff", area_code=STREET)
+DISTRICT_ADMIN = Territory(7, "district_admin", area_code=DISTRICT)
+CITY_ADMIN = Territory(8, "city_admin", area_code=CITY)
+DEPT = Territory(9, "department", department="cg")
 
 
-def cmd(action: str, actor: Actor, now: datetime = NOW, **payload) -> Command:
+def cmd(action: str, actor: Territory, now: datetime = NOW, **payload) -> Command:
     return Command(Action(action), actor, now, **payload)
 
 
@@ -129,7 +129,7 @@ FULL_PAYLOAD = {
 }
 
 
-def actor_for(action: Action) -> Actor:
+def actor_for(action: Action) -> Territory:
     """An actor the policy allows to take ``action`` on ``state_for(action, …)``."""
     if action in (Action.start, Action.handle, Action.request_extension, Action.self_handle):
         return WORKER
@@ -600,7 +600,7 @@ def test_the_status_is_checked_before_the_actor_and_the_actor_before_the_payload
     e = error(request(), cmd("reject", RESIDENT))
     assert (e.code, e.status) == ("forbidden", 403)
     # A reporter out of the window but also not the reporter: forbidden, not too late.
-    other = Actor(11, "resident")
+    other = Territory(11, "resident")
     old = replace(closed(), closed_at=NOW - 30 * DAY)
     assert error(old, cmd("reopen", other, time_limit=LIMIT)).code == "forbidden"
 

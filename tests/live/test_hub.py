@@ -10,15 +10,16 @@ import uuid
 
 import pytest
 
-from backend.auth.principal import Principal
+from backend.core.principal import Principal
+from backend.core.territory import Territory
 from backend.db import close_pool, open_pool, write_transaction
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.live.hub import Hub
 
 GRID, OTHER_GRID = "15030200100101", "15030400200301"
-CITY = Principal(1, "市", "1", "city_admin", None)
-RESIDENT = Principal(9, "居民", "9", "resident", None)
+CITY = Principal(1, "市", "1", Territory(1, "city_admin"))
+RESIDENT = Principal(9, "居民", "9", Territory(9, "resident"))
 
 
 class FakeSocket:
