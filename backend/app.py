@@ -26,28 +26,28 @@ from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.core.client import parse_networks, trusted_client
+from backend.core.db import close_pool, make_engine, open_pool, use_engine
+from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.headers import SecurityHeaders
 from backend.core.log_redaction import redact_server_logs
+from backend.core.middleware import reject_nul
 from backend.core.openapi_errors import document_errors
 from backend.core.ratelimit import Limiter
-from backend.db import close_pool, make_engine, open_pool, use_engine
+from backend.core.request import WanggeRequest
+from backend.core.settings import Settings
+from backend.core.spa import app_path, app_shell, root
 from backend.emergency.routes import EmergencyController
-from backend.errors import EXCEPTION_HANDLERS
 from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
-from backend.health import client_config, health
+from backend.health.routes import client_config, health
 from backend.imports.routes import ExportController, ImportsController
 from backend.live.lifespan import live_lifespan
 from backend.live.socket import live
-from backend.middleware import reject_nul
 from backend.open311.routes import Open311Controller, http_error
 from backend.party.routes import PartyController
 from backend.points.routes import PointsController
 from backend.positions.lifespan import positions_lifespan
 from backend.positions.routes import PatrolController, PositionsController
-from backend.request import WanggeRequest
-from backend.settings import Settings
-from backend.spa import app_path, app_shell, root
 from backend.tasks.routes import TaskItemsController, TaskPhotosController, TasksController
 
 VERSION = "0.1.0"

@@ -7,8 +7,8 @@ import asyncio
 import sys
 
 from backend.cases.categories import seed_categories
-from backend.db import make_engine, migrate
-from backend.settings import Settings
+from backend.core.db import make_engine, migrate
+from backend.core.settings import Settings
 
 ROLE_ORDER = [
     ("city_admin", "市管理员"),

@@ -17,11 +17,11 @@ from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
 from backend.buildings.tables import Building
 from backend.cases.department_tables import Department, DepartmentMember
-from backend.db import write_transaction
+from backend.core.db import write_transaction
+from backend.core.spatial import footprint_values
 from backend.grids.tables import Grid, GridPost
 from backend.people.tables import Person
 from backend.points.tables import ServicePoint
-from backend.spatial import footprint_values
 from geo.demo import DEMO_DEPARTMENT, DemoCity
 
 log = logging.getLogger("wangge.demo")

@@ -1,7 +1,7 @@
 """The reference of bench/cases.py: a bare Litestar endpoint that writes one SQLite row.
 
 Same durability as the product's writes (WAL, ``synchronous=NORMAL``, see
-backend/sqlite_engine.py) and the same uvicorn settings as ``wangge serve`` (backend/cli.py),
+backend/core/sqlite_engine.py) and the same uvicorn settings as ``wangge serve`` (backend/cli.py),
 so the two differ only by what the product does per request.
 """
 

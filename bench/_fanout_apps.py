@@ -27,7 +27,7 @@ def create_bench_app() -> Any:
     from litestar.datastructures import State
 
     from backend.app import create_app_from_env
-    from backend.db import write_transaction
+    from backend.core.db import write_transaction
     from backend.events.log import NewEvent, append
 
     @post("/bench/publish", status_code=200)

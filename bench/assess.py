@@ -47,7 +47,7 @@ from backend.assessment import queries, runner, service  # noqa: E402
 from backend.assessment.periods import parse_period  # noqa: E402
 from backend.cases.categories import seed_categories  # noqa: E402
 from backend.cases.tables import Case  # noqa: E402
-from backend.db import close_pool, make_engine, migrate, open_pool, use_engine  # noqa: E402
+from backend.core.db import close_pool, make_engine, migrate, open_pool, use_engine  # noqa: E402
 from backend.demo import load_city  # noqa: E402
 from geo.demo import build_demo_city  # noqa: E402
 

@@ -25,7 +25,7 @@ import shapely
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from backend.db import make_engine, migrate, use_engine, write_transaction  # noqa: E402
+from backend.core.db import make_engine, migrate, use_engine, write_transaction  # noqa: E402
 from backend.imports.service import run_import  # noqa: E402
 from geo.layers import Layer, read_layer, write_layer  # noqa: E402
 
@@ -88,7 +88,7 @@ def generate() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 async def seed(url: str, community: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> None:
     from backend.areas.tables import Area
-    from backend.spatial import footprint_values
+    from backend.core.spatial import footprint_values
 
     engine = make_engine(url)
     await migrate(engine)

@@ -24,9 +24,9 @@ from piccolo.engine import Engine
 
 from backend.app import create_app
 from backend.cases.categories import seed_categories
-from backend.db import close_pool, make_engine, migrate, use_engine
+from backend.core.db import close_pool, make_engine, migrate, use_engine
+from backend.core.settings import Settings
 from backend.demo import load_city
-from backend.settings import Settings
 from geo.demo import DemoCity, build_demo_city
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from backend.settings import Settings
+from backend.core.settings import Settings
 from tests.live.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

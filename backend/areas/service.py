@@ -8,7 +8,7 @@ from backend.areas.schemas import AreaDetail, AreaRef, TreeNode
 from backend.areas.tables import Area
 from backend.areas.tree import build_tree, chain_of
 from backend.buildings.tables import Building
-from backend.errors import NotFound
+from backend.core.errors import NotFound
 from backend.grids.tables import Grid
 
 

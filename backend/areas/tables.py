@@ -4,7 +4,7 @@ from piccolo.columns import ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from backend.spatial import Footprint
+from backend.core.spatial import Footprint
 
 
 class AreaLevel(StrEnum):

@@ -58,7 +58,7 @@ Raw = dict[str, dict[str, dict[str, Any]]]  # level → unit → sums
 @cache
 def installed_sources() -> frozenset[str]:
     """The optional sources whose tables are part of this installation's apps."""
-    from backend.db import registry
+    from backend.core.db import registry
 
     tables = {
         table._meta.tablename

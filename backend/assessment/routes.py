@@ -16,9 +16,9 @@ from backend.assessment import exports, service, weights
 from backend.assessment.queries import LEVELS, available_levels
 from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, WeightsOut
 from backend.core.areas import level_of_code
+from backend.core.errors import Invalid
 from backend.core.principal import Principal, require_role
 from backend.core.roles import AREA_ROLES, Role
-from backend.errors import Invalid
 
 PeriodText = Annotated[
     str, QueryParameter(max_length=8, description="a month YYYY-MM, a quarter YYYY-Qn, a year YYYY")

@@ -26,7 +26,7 @@ from backend.assessment.runner import run
 from backend.assessment.schemas import AssessmentOut, DrillOut, IndicatorOut, Omitted, UnitOut
 from backend.assessment.scoring import rank, rank_changes, scores
 from backend.cases.tables import Case
-from backend.errors import Invalid
+from backend.core.errors import Invalid
 
 SCORE_FORMULA = (
     "综合得分 = 100 × Σ weight × value / Σ weight over the weighted indicators the unit has a "

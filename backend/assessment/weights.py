@@ -13,8 +13,8 @@ from backend.assessment.queries import LEVELS, installed_sources
 from backend.assessment.schemas import WeightsOut
 from backend.assessment.scoring import DEFAULT_WEIGHTS, SCORABLE
 from backend.assessment.tables import AssessmentWeight
-from backend.db import write_transaction
-from backend.errors import Invalid
+from backend.core.db import write_transaction
+from backend.core.errors import Invalid
 from backend.events.log import NewEvent, append
 
 

@@ -20,14 +20,14 @@ from litestar.datastructures import State
 from piccolo.engine import Engine
 
 from backend.auth.tokens import InvalidToken, TokenClaims, read_token
+from backend.core.db import raw
+from backend.core.errors import ApiError
 from backend.core.principal import Principal
 from backend.core.recent import Recent
+from backend.core.settings import Settings
 from backend.core.territory import Territory
-from backend.db import raw
-from backend.errors import ApiError
 from backend.grids.tables import POST_LABELS
 from backend.people.tables import Person
-from backend.settings import Settings
 
 FRESH_S = 5.0
 

@@ -26,10 +26,10 @@ from piccolo.engine import Engine
 
 from backend.auth.principal import forget_people, forget_token
 from backend.auth.tokens import TokenClaims, issue_token, new_token_id
-from backend.db import write_transaction
+from backend.core.db import write_transaction
+from backend.core.settings import Settings
 from backend.events.log import NewEvent, append
 from backend.people.tables import Person, RevokedToken
-from backend.settings import Settings
 
 REVOKED = "auth.revoked"
 _CHUNK = 500  # ids per IN (...): SQLite bounds a statement's parameters

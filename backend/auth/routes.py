@@ -10,9 +10,9 @@ from backend.auth import revocation
 from backend.auth.passwords import UNUSABLE_HASH, check_password, hash_password, needs_rehash
 from backend.auth.principal import Principal, authenticate, bearer_token
 from backend.auth.schemas import NewPassword, SignedIn, SignIn
+from backend.core.errors import ApiError
 from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
-from backend.errors import ApiError
 from backend.people.schemas import Me
 from backend.people.service import describe
 from backend.people.tables import Person

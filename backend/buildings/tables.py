@@ -2,8 +2,8 @@ from piccolo.columns import DoublePrecision, ForeignKey, Integer, Serial, Varcha
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from backend.core.spatial import Footprint
 from backend.grids.tables import Grid
-from backend.spatial import Footprint
 
 
 class Building(Footprint, Table, tablename="building"):

@@ -26,12 +26,12 @@ from backend.cases.service import move
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
-from backend.coords import wgs84_point
+from backend.core.coords import wgs84_point
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.phones import masked_phone, masked_text
 from backend.core.territory import ANONYMOUS_ACTOR
-from backend.db import write_transaction
 from backend.emergency.cache import factor_for
-from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.locator import GridIndex

@@ -12,7 +12,7 @@ import msgspec
 from litestar import get
 
 from backend.cases.department_tables import Department, DepartmentMember
-from backend.errors import Invalid
+from backend.core.errors import Invalid
 
 
 class DepartmentOut(msgspec.Struct):

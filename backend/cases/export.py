@@ -14,9 +14,9 @@ from piccolo.columns import Column
 from backend.cases.listing import Filters, matching
 from backend.cases.service import actor_of
 from backend.cases.tables import Case
+from backend.core.errors import Invalid
 from backend.core.phones import masked_text
 from backend.core.principal import Principal
-from backend.errors import Invalid
 
 EXPORT_LIMIT = 100_000
 _BATCH = 2_000  # rows per query of an export: bounded memory whatever the size

@@ -20,8 +20,8 @@ from backend.cases import export, listing
 from backend.cases.listing import Filters
 from backend.cases.schemas import CaseOut
 from backend.collections.geojson import Link
+from backend.core.errors import ApiError
 from backend.core.principal import Principal
-from backend.errors import ApiError
 
 JSON = "application/json"
 

@@ -30,11 +30,11 @@ from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Status
 from backend.cases.tables import Case
 from backend.core.areas import level_of_code, scope_prefix
+from backend.core.errors import ApiError, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
+from backend.core.spatial import parse_bbox, point_in_bbox
 from backend.core.territory import Territory
-from backend.errors import ApiError, Invalid
-from backend.spatial import parse_bbox, point_in_bbox
 
 Bbox = tuple[float, float, float, float]
 # Values a repeated filter may take: more than any screen offers, and few enough that the OR of

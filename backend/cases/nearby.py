@@ -18,7 +18,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.cases.states import OPEN
 from backend.cases.tables import Case
-from backend.db import raw
+from backend.core.db import raw
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from geo.distance import degree_box, haversine_m

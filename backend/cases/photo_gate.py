@@ -20,8 +20,8 @@ import anyio
 from PIL import Image
 
 from backend.cases import photos
-from backend.errors import ApiError
-from backend.settings import Settings
+from backend.core.errors import ApiError
+from backend.core.settings import Settings
 
 _STATUS = {
     "unsupported_photo": 415,

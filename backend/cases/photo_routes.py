@@ -22,9 +22,9 @@ from backend.cases.photo_files import staged
 from backend.cases.photo_tables import CasePhoto
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, NotFound
 from backend.core.principal import Principal
-from backend.db import write_transaction
-from backend.errors import ApiError, NotFound
 from backend.events.log import NewEvent, append
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # a photo of up to 10 MB and the form around it

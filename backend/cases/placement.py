@@ -21,7 +21,7 @@ from backend.areas.service import area_rows
 from backend.areas.tables import Area
 from backend.areas.tree import chain_of
 from backend.core.areas import level_of_code, rank
-from backend.errors import Invalid
+from backend.core.errors import Invalid
 from backend.grids.locator import GridIndex
 
 

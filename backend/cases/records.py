@@ -10,9 +10,9 @@ from backend.cases.policy import actions_for, mask_phone, sees_contact
 from backend.cases.schemas import CaseOut
 from backend.cases.states import CaseState
 from backend.cases.tables import Case
+from backend.core.db import raw
 from backend.core.phones import masked_text
 from backend.core.territory import Territory
-from backend.db import raw
 
 
 def state_of(row: dict[str, Any]) -> CaseState:

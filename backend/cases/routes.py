@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter
 from backend.cases import service
 from backend.cases.nearby import Similar
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
-from backend.coords import Crs, Lat, Lon, parse_number
+from backend.core.coords import Crs, Lat, Lon, parse_number
 from backend.core.principal import Principal
 
 CaseId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="the case's id")]

@@ -38,8 +38,8 @@ from backend.cases.states import OPEN, Action, Command, Transition, WorkflowErro
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
+from backend.core.db import write_transaction
 from backend.core.territory import SYSTEM_ACTOR
-from backend.db import write_transaction
 from backend.emergency.cache import case_factor
 from backend.events.log import NewEvent, append
 

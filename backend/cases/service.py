@@ -18,13 +18,13 @@ from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
-from backend.coords import wgs84_point
+from backend.core.coords import wgs84_point
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
-from backend.db import write_transaction
 from backend.emergency.cache import case_factor, factor_for
-from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.locator import GridIndex

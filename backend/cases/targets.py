@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from backend.cases.departments import check_department, department_of
 from backend.core.areas import Level, code_within, level_of_code
+from backend.core.errors import Invalid
 from backend.core.roles import AREA_ROLES, GRID_ROLES, Role
 from backend.core.territory import Territory
-from backend.errors import Invalid
 from backend.grids.tables import GridPost
 from backend.people.tables import Person
 

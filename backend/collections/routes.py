@@ -10,8 +10,8 @@ from backend.collections import service
 from backend.collections.catalog import COLLECTIONS
 from backend.collections.geojson import FeatureCollection, Link, encode
 from backend.collections.spec import Collection
-from backend.errors import ApiError, NotFound
-from backend.spatial import parse_bbox
+from backend.core.errors import ApiError, NotFound
+from backend.core.spatial import parse_bbox
 
 GEOJSON = "application/geo+json"
 _PAGING = {"bbox", "limit", "offset", "f"}

@@ -8,8 +8,8 @@ from piccolo.query.functions.aggregate import Max, Min
 
 from backend.collections.geojson import Feature, row_feature
 from backend.collections.spec import Collection
-from backend.errors import NotFound
-from backend.spatial import bbox_overlaps, point_in_bbox
+from backend.core.errors import NotFound
+from backend.core.spatial import bbox_overlaps, point_in_bbox
 
 Bbox = tuple[float, float, float, float]
 

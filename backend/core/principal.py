@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import msgspec
 
+from backend.core.errors import ApiError
 from backend.core.territory import Territory
-from backend.errors import ApiError
 
 
 class Principal(msgspec.Struct, frozen=True):

@@ -20,8 +20,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.errors import ApiError
-from backend.settings import Settings
+from backend.core.errors import ApiError
+from backend.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ server's condition rather than a fault of the request, and how to say so.
 A full disk, a read-only file system or database, and a PostgreSQL that is down or was cut
 off each reach the code as a different exception of a different library; every one of them
 means "try again later" to a client (503 ``storage_unavailable`` with ``Retry-After``, backend/
-errors.py) and "degraded" to the health probe (backend/health.py).
+errors.py) and "degraded" to the health probe (backend/health/routes.py).
 """
 
 from __future__ import annotations

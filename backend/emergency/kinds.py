@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from backend.core.areas import code_within, level_of_code
-from backend.errors import Invalid
+from backend.core.errors import Invalid
 
 # Defaults a city can override per switch. Fire gets the shortest limits: a fire is answered
 # in hours, an epidemic or a flood over days or weeks of door-to-door work.
@@ -51,7 +51,7 @@ def factor_of(kind: str, factor: float | None) -> float:
     >>> factor_of("fire", 1.5)
     Traceback (most recent call last):
     ...
-    backend.errors.Invalid: the factor must lie in (0, 1], not 1.5
+    backend.core.errors.Invalid: the factor must lie in (0, 1], not 1.5
     """
     if kind not in KINDS:
         known = list(KINDS)

@@ -15,10 +15,10 @@ from typing import Any
 import msgspec
 from piccolo.engine import PostgresEngine
 
-from backend import bulk
 from backend.cases.categories import Limits, limits_of
 from backend.cases.states import OPEN, WorkflowError
 from backend.cases.tables import Case
+from backend.core import bulk
 from backend.core.areas import code_within, parent_code, scope_prefix
 from backend.emergency.clocks import CLOCK_EVENTS, Clock, clock_of, due_under
 from backend.emergency.kinds import ActiveMode, effective_factor, place_of

@@ -14,9 +14,10 @@ import asyncpg
 from piccolo.columns.combination import Or
 
 from backend.core.areas import code_within, parent_code, scope_prefix
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import ADMINS
-from backend.db import write_transaction
 from backend.emergency.cache import read_active, remember
 from backend.emergency.kinds import (
     KIND_LABELS,
@@ -38,7 +39,6 @@ from backend.emergency.schemas import (
     SwitchOn,
 )
 from backend.emergency.tables import EmergencyMode
-from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append
 from backend.grids.names import place_names
 

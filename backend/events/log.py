@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from piccolo.custom_types import Combinable
 
-from backend.db import note_appended, raw
+from backend.core.db import note_appended, raw
 from backend.events.tables import Event, EventClock
 
 # Events about everything inside their scope (an area switched to emergency): subscribers of

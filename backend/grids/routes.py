@@ -8,9 +8,9 @@ from litestar.params import FromPath, QueryParameter
 
 from backend.areas.schemas import AreaRef
 from backend.auth.principal import bearer_token, principal_from_token
-from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
+from backend.core.coords import Crs, Lat, Lon, parse_number, wgs84_point
+from backend.core.errors import ApiError
 from backend.core.roles import Role
-from backend.errors import ApiError
 from backend.grids import service
 from backend.grids.locator import GridIndex
 from backend.grids.schemas import GridPage, GridStaffing, Location, Point

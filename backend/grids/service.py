@@ -8,8 +8,8 @@ from backend.areas.schemas import AreaRef
 from backend.areas.service import area_rows
 from backend.areas.tree import chain_of
 from backend.buildings.tables import Building
+from backend.core.errors import NotFound
 from backend.core.phones import masked_phone
-from backend.errors import NotFound
 from backend.grids.schemas import (
     GridPage,
     GridStaffing,

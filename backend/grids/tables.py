@@ -5,8 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from backend.areas.tables import Area
+from backend.core.spatial import Footprint
 from backend.people.tables import Person
-from backend.spatial import Footprint
 
 
 class GridKind(StrEnum):

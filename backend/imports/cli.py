@@ -11,10 +11,10 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from backend.db import make_engine, migrate
+from backend.core.db import make_engine, migrate
+from backend.core.settings import Settings
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import STEPS, ImportResult, run_import
-from backend.settings import Settings
 from geo.layers import Layer, LayerError, read_layer, write_layer
 from geo.report import problems_json, problems_table, write_problems_gpkg
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from backend.core.areas import scope_prefix
-from backend.errors import ApiError
+from backend.core.errors import ApiError
 from backend.imports.rows import Incoming, Rows, field
 
 # The field that places a feature of each kind: the community of a grid, the grid a building

@@ -18,9 +18,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import File
 
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal, require_role
 from backend.core.roles import ADMINS, Role
-from backend.errors import ApiError, Invalid, NotFound
 from backend.grids.locator import load_grid_index
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import ImportResult, run_import

@@ -11,7 +11,7 @@ import pandas as pd
 from anyio import to_thread
 
 from backend.areas.tables import Area
-from backend.db import write_transaction
+from backend.core.db import write_transaction
 from backend.grids.tables import Grid
 from backend.imports import writer
 from backend.imports.checks import (

@@ -14,9 +14,9 @@ import numpy as np
 import shapely
 from piccolo.table import Table
 
-from backend import bulk
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
+from backend.core import bulk
 from backend.events.log import NewEvent, append
 from backend.events.scopes import enclosing
 from backend.grids.tables import Grid

@@ -2,7 +2,7 @@
 whose subscription covers it, and spreads transient messages (positions, presence).
 
 Following the log: a write transaction that appended events wakes the hub after its commit
-(backend.db.on_events_committed), and through Redis the hubs of the other processes; the hub
+(backend.core.db.on_events_committed), and through Redis the hubs of the other processes; the hub
 then reads what is new once, whoever listens, and hands each event, encoded once, to its
 subscribers. With no wake-up it looks anyway every ``poll_s`` seconds. ``head`` is the newest
 id handed out: ids become visible in commit order, so nothing below it can still appear.
@@ -29,7 +29,7 @@ from piccolo.engine import Engine
 from backend.auth.principal import Principal, forget_people, forget_token
 from backend.auth.revocation import REVOKED, Revoked
 from backend.auth.tokens import TokenClaims
-from backend.db import on_events_committed
+from backend.core.db import on_events_committed
 from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal

@@ -11,9 +11,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 
+from backend.core.settings import Settings
 from backend.grids.locator import load_grid_index
 from backend.live.hub import Hub
-from backend.settings import Settings
 
 
 def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

@@ -31,8 +31,8 @@ from litestar.types.asgi_types import WebSocketAcceptEvent
 
 from backend.auth.principal import authenticate, forgets, principal_for
 from backend.auth.tokens import TokenClaims
+from backend.core.errors import ApiError
 from backend.core.principal import Principal
-from backend.errors import ApiError
 from backend.live.access import personal_subjects
 from backend.live.connection import UNAUTHENTICATED, Connection, FrameSend
 from backend.live.hub import Hub

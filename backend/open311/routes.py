@@ -13,9 +13,9 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import FromPath, QueryParameter
 
-from backend import errors
+from backend.core import errors
+from backend.core.errors import ApiError
 from backend.core.ratelimit import Rule, per_address_middleware
-from backend.errors import ApiError
 from backend.open311 import filters, service
 from backend.open311.mapping import Service, ServiceRequest, case_id
 

@@ -10,7 +10,7 @@ from backend.cases import departments
 from backend.cases.photo_tables import CasePhoto
 from backend.cases.public import category_names
 from backend.cases.tables import Case, Category
-from backend.errors import NotFound
+from backend.core.errors import NotFound
 from backend.grids.names import place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import COMMUNITY_CENTRES
-from backend.db import write_transaction
-from backend.errors import ApiError, NotFound
 from backend.events.log import NewEvent, append
 from backend.party.members import member_row_of
 from backend.party.rules import CLAIM_LABELS, check_claimable, check_report, check_reviewer

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.areas.tables import Area
+from backend.core.db import write_transaction
+from backend.core.errors import Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_WORKERS, GRADERS
-from backend.db import write_transaction
-from backend.errors import Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.grids.tables import Grid
 from backend.party.rules import GRADE_POST_LABELS, check_grade, check_period

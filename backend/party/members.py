@@ -10,10 +10,10 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.areas.schemas import AreaRef
 from backend.areas.tables import Area
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
-from backend.db import write_transaction
-from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.party.rules import normalise_unit
 from backend.party.schemas import MemberOut, RegisterIn

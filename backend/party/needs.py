@@ -9,12 +9,12 @@ import msgspec
 
 from backend.areas.schemas import AreaRef
 from backend.cases.placement import in_area
-from backend.coords import wgs84_point
 from backend.core.areas import code_within
+from backend.core.coords import wgs84_point
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
-from backend.db import write_transaction
-from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.party.claims import claim_outs
 from backend.party.members import area_names, community_ref

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
+from backend.core.errors import Invalid
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
-from backend.errors import Invalid
 from backend.party.members import area_names
 from backend.party.rules import normalise_unit
 from backend.party.schemas import UnitCount, UnitReport, UnitRow

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from backend.errors import ApiError, Invalid
+from backend.core.errors import ApiError, Invalid
 
 NEED_KINDS: dict[str, str] = {"volunteer": "志愿服务", "wish": "微心愿"}
 CLAIM_LABELS: dict[str, str] = {
@@ -60,7 +60,7 @@ def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
     >>> check_window(t, t, t)
     Traceback (most recent call last):
     ...
-    backend.errors.Invalid: the need must end after it starts
+    backend.core.errors.Invalid: the need must end after it starts
     """
     if ends_at <= starts_at:
         raise Invalid("bad_window", "the need must end after it starts")
@@ -98,7 +98,7 @@ def check_report(hours: float, starts_at: datetime, ends_at: datetime, now: date
     >>> check_report(2.5, t, t + timedelta(hours=2), t + timedelta(hours=3))
     Traceback (most recent call last):
     ...
-    backend.errors.Invalid: at most 2 hours can be reported for this need
+    backend.core.errors.Invalid: at most 2 hours can be reported for this need
     """
     if now < starts_at:
         raise ApiError(409, "not_started", "hours are reported after the need starts")
@@ -116,7 +116,7 @@ def check_reviewer(reviewer: int, member_person: int) -> None:
     >>> check_reviewer(7, 7)
     Traceback (most recent call last):
     ...
-    backend.errors.ApiError: you cannot confirm or refuse your own service hours
+    backend.core.errors.ApiError: you cannot confirm or refuse your own service hours
     """
     if reviewer == member_person:
         raise ApiError(403, "own_hours", "you cannot confirm or refuse your own service hours")
@@ -129,7 +129,7 @@ def check_grade(post: str, grade: int) -> None:
     >>> check_grade("其他", 13)
     Traceback (most recent call last):
     ...
-    backend.errors.Invalid: grade 13 is outside 其他's grades 1–12
+    backend.core.errors.Invalid: grade 13 is outside 其他's grades 1–12
     """
     if post not in GRADE_RANGES:
         raise Invalid("unknown_post", f"post must be one of {', '.join(GRADE_RANGES)}", post=post)
@@ -151,7 +151,7 @@ def check_period(text: str) -> str:
     >>> check_period("2026-13")
     Traceback (most recent call last):
     ...
-    backend.errors.Invalid: a period is YYYY, YYYY-Qn or YYYY-MM, not '2026-13'
+    backend.core.errors.Invalid: a period is YYYY, YYYY-Qn or YYYY-MM, not '2026-13'
     """
     if not _PERIOD.match(text):
         raise Invalid(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from backend.core.areas import code_within, scope_prefix
+from backend.core.errors import ApiError, Invalid
 from backend.core.principal import Principal, require_role
-from backend.errors import ApiError, Invalid
 
 
 def staff_area(principal: Principal, roles: Collection[str]) -> str:

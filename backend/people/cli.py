@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from backend.db import make_engine, migrate
+from backend.core.db import make_engine, migrate
+from backend.core.settings import Settings
 from backend.imports.cli import column_mapping
 from backend.people.checks import RowProblem
 from backend.people.importer import NewAccount, PeopleImport, import_people
 from backend.people.roster import GUESSES, RosterError, read_roster
-from backend.settings import Settings
 
 _HEADER = ("row", "column", "value", "reason")
 

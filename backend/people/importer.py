@@ -22,7 +22,7 @@ from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
 from backend.auth.revocation import forget, raise_generations
 from backend.cases.department_tables import Department, DepartmentMember
-from backend.db import write_transaction
+from backend.core.db import write_transaction
 from backend.grids.tables import POST_LABELS, Grid, GridPost
 from backend.imports.scope import lock_imports
 from backend.people.checks import SINGLE_POSTS, Reference, RowProblem, Staff, check_roster

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from backend.areas.schemas import AreaRef
+from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS
-from backend.errors import NotFound
 from backend.grids.tables import POST_LABELS, GridPost
 from backend.party.grading import grades_of
 from backend.people.schemas import Me, PostHeld

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from backend import bulk
+from backend.core import bulk
 from backend.grids.tables import Grid
 from backend.points.tables import PointKind, ServicePoint
 from geo.router import GridRouter

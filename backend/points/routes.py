@@ -5,8 +5,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from backend.coords import Crs, Lat, Lon, parse_number, wgs84_point
-from backend.errors import Invalid
+from backend.core.coords import Crs, Lat, Lon, parse_number, wgs84_point
+from backend.core.errors import Invalid
 from backend.points import service
 from backend.points.schemas import Nearby
 from backend.points.tables import PointKind

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from backend.core.spatial import point_in_bbox
 from backend.points.schemas import Nearby, NearbyPoint
 from backend.points.tables import KIND_LABELS, ServicePoint
-from backend.spatial import point_in_bbox
 from geo.distance import degree_box, haversine_m
 
 

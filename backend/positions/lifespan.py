@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 
+from backend.core.settings import Settings
 from backend.positions.redis_store import RedisStore
 from backend.positions.service import Positions
 from backend.positions.store import MemoryStore, Store
 from backend.positions.tracks import TrackWriter
-from backend.settings import Settings
 
 
 def positions_lifespan(

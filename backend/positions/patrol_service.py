@@ -16,9 +16,9 @@ import shapely
 
 from backend.auth.principal import principal_of
 from backend.buildings.tables import Building
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
-from backend.errors import ApiError, Invalid, NotFound
 from backend.positions.coverage import passed_within
 from backend.positions.patrol import duty_seconds, walked_m, walks
 from backend.positions.schemas import PatrolOut

@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from backend.core.areas import level_of_code
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.core.territory import Territory
-from backend.db import write_transaction
-from backend.errors import ApiError, Invalid
 from backend.grids.locator import GridIndex
 from backend.positions.batch import chain, read_batch
 from backend.positions.checks import LIVE_MAX_AGE, Fix, Rejected, check

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from piccolo.engine import Engine, SQLiteEngine
 
-from backend.db import write_transaction
+from backend.core.db import write_transaction
 from backend.positions.checks import Fix
 from backend.positions.tables import TrackPoint
 

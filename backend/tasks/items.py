@@ -11,9 +11,9 @@ from piccolo.custom_types import Combinable
 
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.principal import Principal
-from backend.db import write_transaction
-from backend.errors import ApiError, Invalid, NotFound
 from backend.events.log import NewEvent, append
 from backend.tasks.rules import households_of, may_mark, text_of
 from backend.tasks.schemas import DoneIn, ItemOut

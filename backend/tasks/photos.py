@@ -12,10 +12,10 @@ from typing import Any
 
 from backend.cases import photo_gate
 from backend.cases.photo_files import staged
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, NotFound
 from backend.core.principal import Principal
-from backend.db import write_transaction
-from backend.errors import ApiError, NotFound
-from backend.settings import Settings
+from backend.core.settings import Settings
 from backend.tasks.items import markable
 from backend.tasks.rules import sees_grid
 from backend.tasks.schemas import TaskPhotoOut

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from backend.core.areas import code_within, parent_code
+from backend.core.errors import Invalid
 from backend.core.territory import Territory
-from backend.errors import Invalid
 
 MAX_HOUSEHOLDS = 100_000  # households reached by one item: a building has hundreds at most
 # A broadcast is work for this year's grids; a due time past it is a typo (and one near the

@@ -7,10 +7,10 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from backend.core.areas import code_within, scope_prefix
+from backend.core.errors import ApiError, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
-from backend.errors import ApiError, NotFound
 from backend.tasks.rules import sees_area
 from backend.tasks.tables import Broadcast, TaskItem
 

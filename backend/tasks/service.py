@@ -14,14 +14,14 @@ from typing import Any
 import asyncpg
 from piccolo.custom_types import Combinable
 
-from backend import bulk
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
+from backend.core import bulk
 from backend.core.areas import scope_prefix
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
-from backend.db import write_transaction
-from backend.errors import ApiError, Invalid
 from backend.events.log import NewEvent, append
 from backend.grids.tables import Grid
 from backend.tasks.rules import chain, due_of, may_send, open_key, text_of

@@ -6,7 +6,7 @@ from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.errors import EXCEPTION_HANDLERS
+from backend.core.errors import EXCEPTION_HANDLERS
 
 
 async def test_health(client, database):

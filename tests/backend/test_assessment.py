@@ -18,7 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.db import use_engine
+from backend.core.db import use_engine
 from backend.events.tables import Event
 from tests.backend.test_assessment_city import (
     ADMIN_PHONE,

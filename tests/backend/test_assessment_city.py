@@ -26,13 +26,13 @@ from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
 from backend.cases.tables import Case
 from backend.core.areas import scope_prefix
+from backend.core.spatial import footprint_values
 from backend.demo import clear_city
 from backend.events.tables import Event, EventClock
 from backend.grids.tables import Grid, GridPost
 from backend.party.tables import BranchStar, CommunityNeed, NeedClaim, PartyMember, WorkerGrade
 from backend.people.tables import Person
 from backend.positions.tables import TrackPoint
-from backend.spatial import footprint_values
 from backend.tasks.tables import Broadcast, TaskItem
 
 BEIJING = timezone(timedelta(hours=8))

@@ -15,7 +15,7 @@ from backend.assessment.indicators import INDICATORS, derive
 from backend.assessment.periods import clipped_end, elapsed_days, parse_period
 from backend.assessment.scoring import DEFAULT_WEIGHTS, SCORABLE, Ranked, rank, rank_changes, scores
 from backend.cases.tables import Case
-from backend.errors import Invalid
+from backend.core.errors import Invalid
 
 BEIJING = timezone(timedelta(hours=8))
 

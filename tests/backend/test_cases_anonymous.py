@@ -15,7 +15,7 @@ from backend.app import create_app
 from backend.cases import anonymous, tracking
 from backend.cases.anonymous import AnonymousCaseIn
 from backend.cases.tables import Case
-from backend.db import close_pool, open_pool
+from backend.core.db import close_pool, open_pool
 from backend.events.tables import Event
 from backend.grids.locator import load_grid_index
 from geo.demo import DEMO_GRID_CODE

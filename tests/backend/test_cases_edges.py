@@ -18,9 +18,9 @@ from backend.auth.principal import principal_of
 from backend.cases import service
 from backend.cases.schemas import CaseIn, TransitionIn
 from backend.cases.tables import Case
+from backend.core.db import close_pool, open_pool
+from backend.core.errors import ApiError
 from backend.core.principal import Principal
-from backend.db import close_pool, open_pool
-from backend.errors import ApiError
 from backend.events.tables import Event
 from backend.grids.locator import load_grid_index
 from backend.grids.tables import Grid

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.cases import export
 from backend.cases.tables import Case
-from backend.db import use_engine
+from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 

@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.cases.allowed import ALLOWED_FROM
 from backend.cases.states import Action, Status
-from backend.db import close_pool, use_engine
+from backend.core.db import close_pool, use_engine
 from tests.backend.case_steps import (
     PATHS,
     REVIEW,

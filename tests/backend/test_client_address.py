@@ -15,8 +15,8 @@ import pytest_asyncio
 
 from backend.core.client import client_host, parse_networks
 from backend.core.ratelimit import Limiter, Rule, TooManyRequests
+from backend.core.settings import Settings
 from backend.demo import DEMO_PASSWORD
-from backend.settings import Settings
 from geo.demo import DEMO_ACCOUNTS
 from tests.conftest import _database_copy
 from tests.live.conftest import REDIS_URL

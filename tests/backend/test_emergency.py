@@ -16,7 +16,7 @@ from backend.app import create_app
 from backend.cases.categories import limits_of
 from backend.cases.scheduler import escalate_overdue
 from backend.cases.timing import time_limit
-from backend.db import use_engine
+from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
 from backend.emergency import cache
 from backend.emergency.tables import EmergencyMode

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from backend.db import close_pool, open_pool, write_transaction
+from backend.core.db import close_pool, open_pool, write_transaction
 from backend.events.log import NewEvent, after, append
 
 WRITERS, EACH = 8, 12

@@ -12,10 +12,10 @@ import shapely
 import shapely.affinity
 from piccolo.engine import SQLiteEngine
 
-from backend import bulk
 from backend.buildings.tables import Building
-from backend.db import write_transaction
-from backend.errors import ApiError
+from backend.core import bulk
+from backend.core.db import write_transaction
+from backend.core.errors import ApiError
 from backend.imports.export import layer_frame
 from backend.imports.rows import field, stored_rows
 from backend.imports.service import run_import

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from backend.db import registry
+from backend.core.db import registry
 
 APPS = sorted(registry().app_configs.items())
 

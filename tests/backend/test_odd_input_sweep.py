@@ -33,10 +33,10 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine import Engine
 
 from backend.app import create_app
-from backend.db import registry, use_engine
+from backend.core.db import registry, use_engine
+from backend.core.settings import Settings
 from backend.demo import DEMO_PASSWORD
 from backend.imports.export import KINDS as IMPORT_KINDS
-from backend.settings import Settings
 from geo.demo import DEMO_GRID_CODE
 from tests.backend.case_steps import COMMUNITY, demo_spot, report_body, sign_in
 from tests.conftest import _database_copy

@@ -19,8 +19,8 @@ from PIL import ExifTags, Image, ImageFile
 
 from backend.app import create_app
 from backend.cases import photo_gate, photos
-from backend.errors import ApiError
-from backend.settings import Settings
+from backend.core.errors import ApiError
+from backend.core.settings import Settings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 from tests.backend.test_photos import encoded, fetched, phone_jpeg, sign_in, upload
 

@@ -26,8 +26,8 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.auth.principal import principal_of
 from backend.auth.tokens import TokenClaims, issue_token
+from backend.core.db import use_engine
 from backend.core.principal import Principal
-from backend.db import use_engine
 from backend.demo import DEMO_PASSWORD
 from backend.grids.tables import GridPost
 from backend.positions.tables import DutyPeriod, TrackPoint

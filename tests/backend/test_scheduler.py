@@ -21,8 +21,8 @@ from backend.cases import scheduler, service
 from backend.cases.scheduler import OVERDUE_EVENT, Scheduler, escalate_overdue
 from backend.cases.schemas import CaseIn, TransitionIn
 from backend.cases.tables import Case
+from backend.core.db import close_pool, open_pool
 from backend.core.principal import Principal
-from backend.db import close_pool, open_pool
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
 from backend.grids.locator import load_grid_index
@@ -39,7 +39,7 @@ RUNNER = """
 import asyncio, json, sys
 from datetime import datetime
 from backend.cases.scheduler import escalate_overdue
-from backend.db import close_pool, make_engine, open_pool, use_engine
+from backend.core.db import close_pool, make_engine, open_pool, use_engine
 
 async def main(url, now):
     engine = make_engine(url)

@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from backend.app import create_app
+from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.headers import SecurityHeaders, basemap_origin
 from backend.demo import DEMO_PASSWORD
-from backend.errors import EXCEPTION_HANDLERS
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 
 COMMON = {

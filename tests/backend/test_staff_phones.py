@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.core.phones import masked_phone
+from backend.core.settings import Settings
 from backend.demo import DEMO_PASSWORD
-from backend.settings import Settings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

@@ -31,9 +31,9 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.cases.photo_files import write_files
+from backend.core.db import close_pool, make_engine, migrate, write_transaction
+from backend.core.settings import Settings
 from backend.core.storage import storage_fault
-from backend.db import close_pool, make_engine, migrate, write_transaction
-from backend.settings import Settings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 from tests import conftest
 from tests.backend.test_photos import phone_jpeg, sign_in, upload

@@ -15,7 +15,7 @@ from PIL import Image
 
 from backend.app import create_app
 from backend.buildings.tables import Building
-from backend.db import use_engine
+from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
 from backend.grids.tables import GridPost

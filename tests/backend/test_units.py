@@ -7,11 +7,11 @@ import pytest
 from backend.areas.tree import build_tree, chain_of
 from backend.auth.passwords import check_password, hash_password
 from backend.auth.tokens import InvalidToken, TokenClaims, issue_token, read_token
-from backend.coords import wgs84_point
-from backend.errors import ApiError, Invalid
+from backend.core.coords import wgs84_point
+from backend.core.errors import ApiError, Invalid
+from backend.core.settings import Settings
+from backend.core.spatial import parse_bbox
 from backend.grids.staffing import missing_posts
-from backend.settings import Settings
-from backend.spatial import parse_bbox
 
 
 def test_password_hash_checks_and_salts():

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
+from backend.core.db import close_pool, open_pool, write_transaction
 from backend.core.principal import Principal
 from backend.core.territory import Territory
-from backend.db import close_pool, open_pool, write_transaction
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from backend.live.hub import Hub

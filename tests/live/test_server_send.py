@@ -7,8 +7,8 @@ from litestar import Litestar, asgi
 from litestar.config.compression import CompressionConfig
 from litestar.types import Receive, Scope, Send
 
+from backend.core.middleware import reject_nul
 from backend.live.socket import server_send
-from backend.middleware import reject_nul
 
 
 async def test_the_socket_gets_the_servers_own_send_through_litestars_stack():

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import SerializationException
 
-from backend.errors import ApiError
+from backend.core.errors import ApiError
 
 # A JSON string escape of NUL, not itself escaped: an even number of backslashes before it.
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -16,7 +16,7 @@ _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 class WanggeRequest(Request):
     async def json(self) -> Any:
-        # As for URLs (backend.middleware.reject_nul): PostgreSQL refuses NUL in text and
+        # As for URLs (backend.core.middleware.reject_nul): PostgreSQL refuses NUL in text and
         # SQLite stores it, so the answer would depend on the database.
         if _NUL.search(await self.body()):
             raise ApiError(400, "invalid_value", "NUL (\\u0000) in a JSON string")

@@ -16,7 +16,7 @@ from piccolo.columns import Column, DoublePrecision, Text
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from backend.errors import ApiError
+from backend.core.errors import ApiError
 
 
 class Footprint:

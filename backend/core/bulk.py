@@ -22,7 +22,7 @@ def _connection(table: type[Table]) -> tuple[Any, bool]:
     engine = table._meta.db
     transaction = engine.current_transaction.get()
     if transaction is None:
-        raise RuntimeError("bulk writes must run inside backend.db.write_transaction()")
+        raise RuntimeError("bulk writes must run inside backend.core.db.write_transaction()")
     return transaction.connection, isinstance(engine, SQLiteEngine)
 
 

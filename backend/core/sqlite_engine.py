@@ -17,7 +17,7 @@ So each event loop keeps two connections:
   where SQLite's busy handler makes waiting writers sleep and poll). Its statements run right
   on the event loop, so the write lock is held no longer than the work takes. Large statements
   (many parameters, or one that proved slow) and whatever uses the connection's aiosqlite
-  methods (backend.bulk) go to its thread, so an import does not stop the loop.
+  methods (backend.core.bulk) go to its thread, so an import does not stop the loop.
 
 Nothing on the loop waits for the disk or for another process: the writer's busy timeout is
 zero and BEGIN IMMEDIATE is retried with ``asyncio.sleep`` until the engine's timeout; commits
@@ -91,7 +91,7 @@ def _finish(db: sqlite3.Connection, statement: str) -> None:
 
 class _Writer:
     """The writer's aiosqlite connection as a transaction's ``connection``: code that calls its
-    methods (such as backend.bulk) works in its thread, and the transaction then ends there
+    methods (such as backend.core.bulk) works in its thread, and the transaction then ends there
     too, after that work."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:

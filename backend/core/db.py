@@ -25,8 +25,8 @@ from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from backend.postgres_engine import SafePostgresEngine
-from backend.sqlite_engine import SharedSQLiteEngine
+from backend.core.postgres_engine import SafePostgresEngine
+from backend.core.sqlite_engine import SharedSQLiteEngine
 
 # Piccolo finds its app registry through this module path; set before any table is used.
 os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
@@ -47,7 +47,7 @@ APPS = [
     "backend.positions.piccolo_app",
     "backend.party.piccolo_app",
     "backend.assessment.piccolo_app",
-    "backend.probe.piccolo_app",
+    "backend.health.piccolo_app",
 ]
 
 

@@ -15,9 +15,9 @@ from litestar import Response, get
 from litestar.datastructures import State
 from msgspec import Struct
 
+from backend.core.db import write_transaction
 from backend.core.storage import DISK_FULL, READ_ONLY_DISK, storage_fault
-from backend.db import write_transaction
-from backend.probe.tables import HealthProbe
+from backend.health.tables import HealthProbe
 
 log = logging.getLogger("wangge")
 

@@ -7,7 +7,7 @@ from urllib.parse import unquote_to_bytes
 import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.errors import error_body
+from backend.core.errors import error_body
 
 
 def reject_nul(app: ASGIApp) -> ASGIApp:

@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import File, Redirect
 
-from backend.errors import ApiError
+from backend.core.errors import ApiError
 
 # Hashed build assets never change under the same name; the shell and service worker must.
 _IMMUTABLE = "public, max-age=31536000, immutable"

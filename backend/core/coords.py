@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar.params import QueryParameter
 
-from backend.errors import ApiError, Invalid
+from backend.core.errors import ApiError, Invalid
 from geo.crs import CRS_NAMES, to_wgs84
 
 # Query parameters of every endpoint that takes a point. Numbers are parsed by parse_number.

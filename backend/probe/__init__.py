@@ -1,1 +1,0 @@
-"""A table of its own for the health probe's write (backend/health.py)."""
