@@ -25,7 +25,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
-    pwa_dist: Path = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+    pwa_dist: Path = Path(__file__).resolve().parents[2] / "pwa" / "dist"
     token_ttl_hours: int = 24 * 14
     # Seconds between runs of the overdue scheduler; 0 is off. Off unless read from the
     # environment: an app a test or a tool builds does not escalate cases behind its back.
