@@ -5,6 +5,7 @@ sent (its examples, its coverage of each field's edges, then random fuzzing)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -38,9 +39,6 @@ async def test_no_operation_answers_a_server_error(
             *(str(SCHEMATHESIS), "run", f"{server.base}/schema/openapi.json"),
             *("--header", f"Authorization: Bearer {token}"),
             *("--checks", "not_a_server_error", "--max-examples", "15"),
-            # Its coverage phase crashes inside schemathesis 4.32 now and then (a KeyError in
-            # its own cache): its fuzzing and stateful phases reach every operation.
-            *("--phases", "examples,fuzzing,stateful"),
             *("--generation-deterministic", "--no-shrink", "--workers", "2"),
             *("--exclude-path-regex", KEEPS_THE_TOKEN, "--request-timeout", "30"),
             cwd=tmp_path,
@@ -49,7 +47,14 @@ async def test_no_operation_answers_a_server_error(
         )
         output, _ = await run.communicate()
         text = output.decode(errors="replace")
-        assert run.returncode == 0, text[-8000:]
+        # Schemathesis 4.32 itself crashes now and then while generating a case (a KeyError
+        # in its coverage cache, "AST constructor recursion depth mismatch" in hypothesis):
+        # it reports those as "Runtime Error" and exits 1. Those are its errors, not ours;
+        # a server error is a failed check ("Server error"), and a 5xx in the access log.
+        assert "Server error" not in text and "Failures:" not in text, text[-8000:]
+        assert run.returncode == 0 or "Runtime Error" in text, text[-8000:]
+        generated = re.search(r"(\d+) generated", text)
+        assert generated is not None and int(generated[1]) > 1000, text[-8000:]
         assert _server_errors(server.log) == ""
 
 
