@@ -21,7 +21,7 @@ from piccolo.engine import Engine
 
 from backend.auth.tokens import InvalidToken, TokenClaims, read_token
 from backend.core.db import raw
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, Unauthenticated
 from backend.core.principal import Principal
 from backend.core.recent import Recent
 from backend.core.settings import Settings
@@ -54,7 +54,7 @@ _POST_ORDER = {post: i for i, post in enumerate(POST_LABELS)}
 
 
 def _unauthenticated(reason: str) -> ApiError:
-    return ApiError(401, "unauthenticated", reason)
+    return Unauthenticated("unauthenticated", reason)
 
 
 def _principal(rows: list[dict[str, Any]]) -> Principal:

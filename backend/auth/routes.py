@@ -10,7 +10,7 @@ from backend.auth import revocation
 from backend.auth.passwords import UNUSABLE_HASH, check_password, hash_password, needs_rehash
 from backend.auth.principal import Principal, authenticate, bearer_token
 from backend.auth.schemas import NewPassword, SignedIn, SignIn
-from backend.core.errors import ApiError
+from backend.core.errors import Forbidden, Unauthenticated
 from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
 from backend.people.schemas import Me
@@ -60,7 +60,7 @@ class AuthController(Controller):
         matches = await anyio.to_thread.run_sync(check_password, data.password, stored)
         if account is None or not matches:
             await state.limiter.spend(SIGN_IN_FAILURES, data.phone)
-            raise ApiError(401, "bad_credentials", "phone or password is wrong")
+            raise Unauthenticated("bad_credentials", "phone or password is wrong")
         if needs_rehash(account["password_hash"]):
             await _rehash(account["id"], account["password_hash"], data.password)
         generation = account["token_generation"]
@@ -93,7 +93,7 @@ class AuthController(Controller):
         stored = row["password_hash"] if row else UNUSABLE_HASH
         if not await anyio.to_thread.run_sync(check_password, data.old_password, stored):
             await state.limiter.spend(SIGN_IN_FAILURES, principal.phone)
-            raise ApiError(403, "wrong_password", "the old password is wrong")
+            raise Forbidden("wrong_password", "the old password is wrong")
         new_hash = await anyio.to_thread.run_sync(hash_password, data.new_password)
         generation = await revocation.change_password(principal.id, new_hash)
         token, expires_at = revocation.issue(principal.id, generation, state.settings)
@@ -107,7 +107,9 @@ class AuthController(Controller):
 def _bearer(request: Request) -> str:
     token = bearer_token(request)
     if token is None:
-        raise ApiError(401, "unauthenticated", "sign in first: send Authorization: Bearer <token>")
+        raise Unauthenticated(
+            "unauthenticated", "sign in first: send Authorization: Bearer <token>"
+        )
     return token
 
 

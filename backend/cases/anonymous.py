@@ -28,7 +28,7 @@ from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
 from backend.core.phones import masked_phone, masked_text
 from backend.core.territory import ANONYMOUS_ACTOR
 from backend.emergency.cache import factor_for
@@ -134,7 +134,7 @@ async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[
     if not inserted:
         existing = await _by_client_id(stored_id)
         if existing is None:  # another id's case took the same code at the same moment
-            raise ApiError(503, "no_tracking_code", "the tracking code was taken; send again")
+            raise Unavailable("no_tracking_code", "the tracking code was taken; send again")
         return await _again(existing, data.client_id, secret), False  # the other send won
     return Tracked(tracking.formatted(code), await view(await _by_id(inserted[0]["id"]))), True
 
@@ -196,7 +196,7 @@ async def _free_code(client_id: UUID, secret: str) -> str:
         code = tracking.code_for(secret, client_id, round_)
         if await Case.count().where(Case.tracking_key == tracking.key_of(secret, code)) == 0:
             return code
-    raise ApiError(503, "no_tracking_code", "no free tracking code; send again with a new id")
+    raise Unavailable("no_tracking_code", "no free tracking code; send again with a new id")
 
 
 async def _again(row: dict[str, Any], client_id: UUID, secret: str) -> Tracked:
@@ -206,7 +206,7 @@ async def _again(row: dict[str, Any], client_id: UUID, secret: str) -> Tracked:
         if tracking.key_of(secret, code) == row["tracking_key"]:
             return Tracked(tracking.formatted(code), await view(row))
     # Only if the server's secret changed since: the old code no longer opens anything.
-    raise ApiError(409, "client_id_taken", "this client id belongs to another case")
+    raise Conflict("client_id_taken", "this client id belongs to another case")
 
 
 async def _by_client_id(stored_id: UUID) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from backend.cases import export, listing
 from backend.cases.listing import Filters
 from backend.cases.schemas import CaseOut
 from backend.collections.geojson import Link
-from backend.core.errors import ApiError
+from backend.core.errors import BadRequest
 from backend.core.principal import Principal
 
 JSON = "application/json"
@@ -73,11 +73,11 @@ def _refuse_strays(request: Request, allowed: frozenset[str]) -> None:
     counts = Counter(name for name, _ in request.query_params.multi_items())
     for name, count in counts.items():
         if name not in allowed:
-            raise ApiError(
-                400, "unknown_parameter", f"cases cannot be filtered by {name!r}", name=name
+            raise BadRequest(
+                "unknown_parameter", f"cases cannot be filtered by {name!r}", name=name
             )
         if name not in _REPEATABLE and count > 1:
-            raise ApiError(400, "repeated_parameter", f"{name} may be given once", name=name)
+            raise BadRequest("repeated_parameter", f"{name} may be given once", name=name)
 
 
 def _page_url(request: Request, offset: int) -> str:

@@ -30,7 +30,7 @@ from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Status
 from backend.cases.tables import Case
 from backend.core.areas import level_of_code, scope_prefix
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import BadRequest, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.core.spatial import parse_bbox, point_in_bbox
@@ -93,8 +93,8 @@ def parse_filters(
 def _unique(name: str, values: Iterable[str]) -> tuple[str, ...]:
     unique = tuple(dict.fromkeys(values))
     if len(unique) > MAX_VALUES:
-        raise ApiError(
-            400, "too_many_values", f"{name} may be given at most {MAX_VALUES} times", name=name
+        raise BadRequest(
+            "too_many_values", f"{name} may be given at most {MAX_VALUES} times", name=name
         )
     return unique
 

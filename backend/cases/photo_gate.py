@@ -20,7 +20,7 @@ import anyio
 from PIL import Image
 
 from backend.cases import photos
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, Unavailable
 from backend.core.settings import Settings
 
 _STATUS = {
@@ -69,8 +69,7 @@ async def _turn(settings: Settings) -> AsyncIterator[None]:
         async with asyncio.timeout(settings.image_wait_s):
             await semaphore.acquire()
     except TimeoutError:
-        raise ApiError(
-            503,
+        raise Unavailable(
             "busy",
             f"the server is processing {count} other photos; send this one again shortly",
             headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},

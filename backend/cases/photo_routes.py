@@ -23,7 +23,7 @@ from backend.cases.photo_tables import CasePhoto
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, NotFound
+from backend.core.errors import Conflict, NotFound
 from backend.core.principal import Principal
 from backend.events.log import NewEvent, append
 
@@ -66,7 +66,7 @@ async def _by_client_id(client_id: uuid.UUID) -> dict[str, Any] | None:
 
 def _same_sender(row: dict[str, Any], case_id: int, principal: Principal) -> PhotoOut:
     if row["case_id"] != case_id or row["uploaded_by"] != principal.id:
-        raise ApiError(409, "client_id_taken", "this client id belongs to another photo")
+        raise Conflict("client_id_taken", "this client id belongs to another photo")
     return _out(row)
 
 

@@ -20,7 +20,7 @@ from backend.cases.timing import time_limit
 from backend.cases.workflow import submit, transition
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
@@ -39,7 +39,7 @@ def actor_of(principal: Principal) -> Territory:
     403 for department staff whom no department lists (they act by department)."""
     actor = principal.territory
     if actor.role == Role.department and actor.department is None:
-        raise ApiError(403, "no_department", "this account is not staff of any department")
+        raise Forbidden("no_department", "this account is not staff of any department")
     return actor
 
 
@@ -55,7 +55,7 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
     """The case, and whether it was made now (False: the same client id was sent before)."""
     actor = actor_of(principal)
     if principal.role == Role.resident and data.kind != "request":
-        raise ApiError(403, "forbidden", "residents submit requests (诉求)")
+        raise Forbidden("forbidden", "residents submit requests (诉求)")
     try:
         limits = await limits_of(data.category)
         if limits is None:
@@ -124,9 +124,9 @@ async def join(case_id: int, principal: Principal, where: SupportIn | None) -> S
         if not (_visible(row, principal, actor) or (point and offered(row, *point))):
             raise NotFound("case", case_id)
         if row["status"] not in {str(s) for s in OPEN}:
-            raise ApiError(409, "case_not_open", f"case {case_id} is {row['status']}")
+            raise Conflict("case_not_open", f"case {case_id} is {row['status']}")
         if row["reporter"] == principal.id:
-            raise ApiError(409, "own_case", "you reported this case yourself")
+            raise Conflict("own_case", "you reported this case yourself")
         added = await support(case_id, row["owner_code"], principal.id)
     counts = await supporter_counts([case_id])
     return Supported(case_id, counts.get(case_id, 0), added)
@@ -139,7 +139,7 @@ async def nearby(lon: float, lat: float, crs: str, category: str) -> list[Simila
 
 def _same_sender(row: dict[str, Any], principal: Principal, actor: Territory) -> CaseOut:
     if row["reporter"] != principal.id:
-        raise ApiError(409, "client_id_taken", "this client id belongs to another case")
+        raise Conflict("client_id_taken", "this client id belongs to another case")
     return case_out(row, actor)
 
 
@@ -256,7 +256,7 @@ async def move(
                 # The same send again, its answer lost on the way (a phone in a stairwell):
                 # the case as that send left it, not a conflict to resolve by hand.
                 return row
-            raise ApiError(409, "stale_version", "the case changed since you loaded it; reload")
+            raise Conflict("stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
         limit = None
         if limits is not None and body.action in _CLOCKED:
@@ -281,6 +281,6 @@ async def move(
             .returning(Case.id)
         )
         if not changed:
-            raise ApiError(409, "conflict", "someone else changed the case at the same time")
+            raise Conflict("conflict", "someone else changed the case at the same time")
         await append([_event(case_id, moved.event, moved.state.owner_code, actor.person_id)])
     return await _row(case_id)

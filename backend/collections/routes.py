@@ -10,7 +10,7 @@ from backend.collections import service
 from backend.collections.catalog import COLLECTIONS
 from backend.collections.geojson import FeatureCollection, Link, encode
 from backend.collections.spec import Collection
-from backend.core.errors import ApiError, NotFound
+from backend.core.errors import BadRequest, NotFound
 from backend.core.spatial import parse_bbox
 
 GEOJSON = "application/geo+json"
@@ -85,11 +85,10 @@ class CollectionsController(Controller):
         pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _PAGING]
         filters = dict(pairs)
         if len(filters) < len(pairs):
-            raise ApiError(400, "repeated_parameter", "each filter may be given once")
+            raise BadRequest("repeated_parameter", "each filter may be given once")
         unknown = sorted(set(filters) - set(spec.filters))
         if unknown:
-            raise ApiError(
-                400,
+            raise BadRequest(
                 "unknown_parameter",
                 f"{name} cannot be filtered by {unknown[0]!r}",
                 filters=sorted(spec.filters),

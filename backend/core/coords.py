@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar.params import QueryParameter
 
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import BadRequest, Invalid
 from geo.crs import CRS_NAMES, to_wgs84
 
 # Query parameters of every endpoint that takes a point. Numbers are parsed by parse_number.
@@ -27,7 +27,7 @@ def parse_number(name: str, text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ApiError(400, "invalid_request", f"{name} must be a number, not {text!r}") from None
+        raise BadRequest("invalid_request", f"{name} must be a number, not {text!r}") from None
 
 
 def wgs84_point(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:

@@ -1,7 +1,8 @@
 """Errors as the API speaks them: ``{"status", "code", "reason"}``, never a stack trace.
 
-Service code raises :class:`ApiError` (or a subclass) with a machine-readable code; every other
-exception is mapped here, in one table, so a client always gets the same shape.
+Service code raises a refusal (``Forbidden``, ``NotFound``, ``Conflict``, ``Invalid`` …) with a
+machine-readable code; ``STATUS`` gives each its HTTP status, and ``EXCEPTION_HANDLERS`` maps
+every other exception, so a client always gets the same shape.
 """
 
 from __future__ import annotations
@@ -52,16 +53,63 @@ class ApiError(Exception):
         self.details = details
 
 
-class NotFound(ApiError):
-    def __init__(self, what: str, key: object) -> None:
-        super().__init__(404, "not_found", f"no {what} {key!r}", what=what, key=str(key))
+class _Refusal(ApiError):
+    """A refusal whose status its class says (``STATUS``): services raise ``Forbidden(code,
+    reason)``, not ``ApiError(403, code, reason)``."""
+
+    def __init__(
+        self, code: str, reason: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
+        super().__init__(status_of(type(self)), code, reason, headers=headers, **details)
 
 
-class Invalid(ApiError):
+class BadRequest(_Refusal):
+    """400: the request itself does not parse (a bad number, a repeated parameter)."""
+
+
+class Unauthenticated(_Refusal):
+    """401: no valid sign-in behind the request."""
+
+
+class Forbidden(_Refusal):
+    """403: signed in, but this person may not do this (here)."""
+
+
+class Conflict(_Refusal):
+    """409: the state of things refuses it (changed meanwhile, done already)."""
+
+
+class Invalid(_Refusal):
     """422: the request is well-formed but a value is out of range or unknown."""
 
-    def __init__(self, code: str, reason: str, **details: Any) -> None:
-        super().__init__(422, code, reason, **details)
+
+class Unavailable(_Refusal):
+    """503: the server cannot do it now; the client may try again."""
+
+
+class NotFound(ApiError):
+    """404 ``not_found``: no ``what`` with this ``key`` (or none the asker may know of)."""
+
+    def __init__(self, what: str, key: object, reason: str | None = None) -> None:
+        reason = reason or f"no {what} {key!r}"
+        super().__init__(status_of(NotFound), "not_found", reason, what=what, key=str(key))
+
+
+# Each kind of refusal and its HTTP status: the one table.
+STATUS: dict[type[ApiError], int] = {
+    BadRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+
+def status_of(kind: type[ApiError]) -> int:
+    """The status of a refusal class, or of the nearest class above it in ``STATUS``."""
+    return next(STATUS[k] for k in kind.__mro__ if k in STATUS)
 
 
 def error_body(status: int, code: str, reason: str, **details: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from backend.core.errors import ApiError
+from backend.core.errors import Forbidden
 from backend.core.territory import Territory
 
 
@@ -28,6 +28,4 @@ class Principal(msgspec.Struct, frozen=True):
 def require_role(principal: Principal, *roles: str) -> None:
     """403 unless the signed-in person has one of ``roles``."""
     if principal.role not in roles:
-        raise ApiError(
-            403, "forbidden", f"role {principal.role} may not do this", allowed=list(roles)
-        )
+        raise Forbidden("forbidden", f"role {principal.role} may not do this", allowed=list(roles))

@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import File, Redirect
 
-from backend.core.errors import ApiError
+from backend.core.errors import NotFound, Unavailable
 
 # Hashed build assets never change under the same name; the shell and service worker must.
 _IMMUTABLE = "public, max-age=31536000, immutable"
@@ -47,7 +47,7 @@ def _serve(state: State, path: str) -> File | Response[bytes]:
     dist: Path = state.settings.pwa_dist
     index = dist / "index.html"
     if not index.is_file():
-        raise ApiError(503, "pwa_not_built", "the field app is not built: run `make run`")
+        raise Unavailable("pwa_not_built", "the field app is not built: run `make run`")
     try:
         target = (dist / path.lstrip("/")).resolve()
         found = target.is_file() and target.is_relative_to(dist.resolve())
@@ -56,7 +56,7 @@ def _serve(state: State, path: str) -> File | Response[bytes]:
     if found:
         return _file(target, _IMMUTABLE if "/assets/" in f"/{path}" else _REVALIDATE)
     if Path(path).suffix and not path.endswith(".html"):
-        raise ApiError(404, "not_found", f"no file {path!r} in the field app")
+        raise NotFound("file", path, f"no file {path!r} in the field app")
     return _file(index, _REVALIDATE)
 
 

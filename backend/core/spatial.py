@@ -16,7 +16,7 @@ from piccolo.columns import Column, DoublePrecision, Text
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from backend.core.errors import ApiError
+from backend.core.errors import BadRequest
 
 
 class Footprint:
@@ -57,13 +57,12 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
             raise ValueError
         min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
     except ValueError:
-        raise ApiError(
-            400,
+        raise BadRequest(
             "invalid_bbox",
             f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {text!r}",
         ) from None
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise ApiError(400, "invalid_bbox", f"bbox {text!r} is not a WGS 84 box with min <= max")
+        raise BadRequest("invalid_bbox", f"bbox {text!r} is not a WGS 84 box with min <= max")
     return min_lon, min_lat, max_lon, max_lat
 
 

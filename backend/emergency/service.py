@@ -15,7 +15,7 @@ from piccolo.columns.combination import Or
 
 from backend.core.areas import code_within, parent_code, scope_prefix
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import ApiError, Conflict, Forbidden, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import ADMINS
 from backend.emergency.cache import read_active, remember
@@ -49,19 +49,19 @@ def kinds() -> list[KindOut]:
 
 def _admin_area(principal: Principal) -> str:
     if principal.role not in ADMINS:
-        raise ApiError(
-            403, "forbidden", "a district or city admin switches emergency mode", allowed=ADMINS
+        raise Forbidden(
+            "forbidden", "a district or city admin switches emergency mode", allowed=ADMINS
         )
     area = principal.territory.centre_area
     if area is None:
-        raise ApiError(403, "forbidden", "your account works for no area")
+        raise Forbidden("forbidden", "your account works for no area")
     return area
 
 
 def _within(code: str, admin_area: str) -> None:
     if not code_within(code, admin_area):
-        raise ApiError(
-            403, "outside_your_area", f"{code} is not inside your area {admin_area}", area=code
+        raise Forbidden(
+            "outside_your_area", f"{code} is not inside your area {admin_area}", area=code
         )
 
 
@@ -105,8 +105,7 @@ async def _active_in(code: str) -> dict[str, Any] | None:
 
 
 def _already(row: dict[str, Any]) -> ApiError:
-    return ApiError(
-        409,
+    return Conflict(
         "already_in_emergency",
         f"{row['area_code']} is in emergency already ({row['kind']}, factor {row['factor']}); "
         "end that mode first to switch it again",
@@ -174,7 +173,7 @@ async def switch_on(data: SwitchOn, principal: Principal) -> ModeOut:
         raced = await _active_in(data.area_code)
         if raced is None:
             reason = "another switch of this area came at the same time; try again"
-            raise ApiError(409, "conflict", reason) from None
+            raise Conflict("conflict", reason) from None
         raise _already(raced) from None
     remember(await read_active())
     return _out(row, {data.area_code: name}, retimed)
@@ -191,8 +190,7 @@ async def switch_off(code: str, data: SwitchOff, principal: Principal) -> ModeOu
         if row is None:
             around = [m.area_code for m in await read_active() if code_within(code, m.area_code)]
             where = f"; it lies in the emergency of {', '.join(around)}" if around else ""
-            raise ApiError(
-                409,
+            raise Conflict(
                 "not_in_emergency",
                 f"{code} has no emergency of its own to end{where}",
                 covered_by=around,

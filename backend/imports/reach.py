@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from backend.core.areas import scope_prefix
-from backend.core.errors import ApiError
+from backend.core.errors import Forbidden
 from backend.imports.rows import Incoming, Rows, field
 
 # The field that places a feature of each kind: the community of a grid, the grid a building
@@ -49,8 +49,7 @@ def in_district(kind: str, district: str, grid_parents: Mapping[str, str]) -> Ca
 def require_kind(kind: str, district: str) -> None:
     """403 ``outside_your_district`` for a kind no district admin imports (the area tree)."""
     if kind not in LINK:
-        raise ApiError(
-            403,
+        raise Forbidden(
             "outside_your_district",
             "the area tree is the city's: a district admin imports grids, buildings and "
             "service points of their district",
@@ -79,8 +78,7 @@ def check_reach(
     ]
     if foreign:
         shown = ", ".join(foreign[:SHOWN]) + (" …" if len(foreign) > SHOWN else "")
-        raise ApiError(
-            403,
+        raise Forbidden(
             "outside_your_district",
             f"{len(foreign)} features lie outside your district {district} or are another "
             f"district's: {shown}",

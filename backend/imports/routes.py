@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import File
 
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.principal import Principal, require_role
 from backend.core.roles import ADMINS, Role
 from backend.grids.locator import load_grid_index
@@ -169,21 +169,19 @@ class ImportsController(Controller):
         options, approved, confirmed = await anyio.to_thread.run_sync(_upload_state, folder)
         _check_readable(options, principal, district, import_id)
         if confirmed:
-            raise ApiError(409, "already_confirmed", "this upload has been imported already")
+            raise Conflict("already_confirmed", "this upload has been imported already")
         layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
         # The write only goes ahead if it is still the change the admin read in the report.
         keep = options["keep_missing"]
         planned = await run_import(layer, dry_run=True, keep_missing=keep, district=district)
         if _changes(planned.summary()) != _changes(approved):
-            raise ApiError(
-                409,
+            raise Conflict(
                 "stale_report",
                 "the stored layer changed since this upload was checked; upload it again",
             )
         result = await run_import(layer, keep_missing=keep, district=district)
         if result.blocking:
-            raise ApiError(
-                409,
+            raise Conflict(
                 "import_blocked",
                 f"{len(result.blocking)} blocking problems; nothing was written",
                 report=_answer(import_id, result),
@@ -247,7 +245,7 @@ def _reach(principal: Principal) -> str | None:
         return None
     district = principal.territory.centre_area
     if district is None:
-        raise ApiError(403, "no_area", "your account is not attached to a district")
+        raise Forbidden("no_area", "your account is not attached to a district")
     return district
 
 

@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import FromPath, QueryParameter
 
 from backend.core import errors
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, BadRequest, NotFound
 from backend.core.ratelimit import Rule, per_address_middleware
 from backend.open311 import filters, service
 from backend.open311.mapping import Service, ServiceRequest, case_id
@@ -99,12 +99,12 @@ class Open311Controller(Controller):
                 end_date=end_date,
             )
         except ValueError as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
+            raise BadRequest("invalid_request", str(exc)) from None
         return await service.find(wanted, _base(request))
 
     @get("/requests/{name:str}", summary="Open311: one service request, as a list of one")
     async def request(self, request: Request, name: FromPath[str]) -> list[ServiceRequest]:
         wanted = case_id(name.removesuffix(".json")) if name.endswith(".json") else None
         if wanted is None:
-            raise ApiError(404, "not_found", f"no service request {name!r}")
+            raise NotFound("service request", name)
         return [await service.one(wanted, _base(request))]

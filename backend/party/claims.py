@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, NotFound
+from backend.core.errors import Conflict, Forbidden, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import COMMUNITY_CENTRES
 from backend.events.log import NewEvent, append
@@ -93,8 +93,7 @@ async def claim(need_id: int, principal: Principal) -> tuple[ClaimOut, bool]:
         if need is None:
             raise NotFound("need", need_id)
         if need["community_code"] != member["home_community"]:
-            raise ApiError(
-                403,
+            raise Forbidden(
                 "not_registered_here",
                 "members take the needs of the community they registered with",
                 community=need["community_code"],
@@ -120,7 +119,7 @@ async def claim(need_id: int, principal: Principal) -> tuple[ClaimOut, bool]:
             return _out(await _claim_row(held["id"])), False
         check_claimable(need["starts_at"], need["ends_at"], now)
         if not taken:
-            raise ApiError(409, "need_full", "every place of this need is taken")
+            raise Conflict("need_full", "every place of this need is taken")
         inserted = await NeedClaim.insert(
             NeedClaim(need=need_id, member=member["id"], status="claimed", claimed_at=now)
         ).returning(NeedClaim.id)
@@ -131,7 +130,7 @@ async def claim(need_id: int, principal: Principal) -> tuple[ClaimOut, bool]:
 
 def _require_own(row: dict[str, Any], principal: Principal) -> None:
     if row["person_id"] != principal.id:
-        raise ApiError(403, "not_your_claim", "only the member who claimed it may do this")
+        raise Forbidden("not_your_claim", "only the member who claimed it may do this")
 
 
 async def withdraw(claim_id: int, principal: Principal) -> None:
@@ -141,7 +140,7 @@ async def withdraw(claim_id: int, principal: Principal) -> None:
         row = await _claim_row(claim_id)
         _require_own(row, principal)
         if row["status"] != "claimed" or now >= row["starts_at"]:
-            raise ApiError(409, "cannot_withdraw", "a claim is withdrawn before the need starts")
+            raise Conflict("cannot_withdraw", "a claim is withdrawn before the need starts")
         await NeedClaim.delete().where(NeedClaim.id == claim_id)
         await CommunityNeed.update({CommunityNeed.claimed: CommunityNeed.claimed - 1}).where(
             CommunityNeed.id == row["need"]
@@ -156,7 +155,7 @@ async def report(claim_id: int, principal: Principal, data: ReportIn) -> ClaimOu
         row = await _claim_row(claim_id)
         _require_own(row, principal)
         if row["status"] not in _REPORTABLE:
-            raise ApiError(409, "already_confirmed", "these hours are confirmed already")
+            raise Conflict("already_confirmed", "these hours are confirmed already")
         check_report(data.hours, row["starts_at"], row["ends_at"], now)
         hours = round(data.hours, 2)
         await NeedClaim.update(
@@ -180,8 +179,8 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
     own = staff_area(principal, COMMUNITY_CENTRES)
     require_within(row["community_code"], own)
     if row["status"] != "reported":
-        raise ApiError(
-            409, "not_reported", f"only reported hours are reviewed; this claim is {row['status']}"
+        raise Conflict(
+            "not_reported", f"only reported hours are reviewed; this claim is {row['status']}"
         )
     now = datetime.now(UTC)
     status = "confirmed" if confirm else "refused"
@@ -195,7 +194,7 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
             .returning(NeedClaim.id)
         )
         if not changed:
-            raise ApiError(409, "conflict", "someone else reviewed or changed these hours first")
+            raise Conflict("conflict", "someone else reviewed or changed these hours first")
         extra = {"hours": row["hours"]} if confirm else {"reason": reason}
         await append([_event(f"party.hours_{status}", row, principal.id, **extra)])
     return _out(await _claim_row(claim_id))

@@ -12,7 +12,7 @@ from backend.cases.placement import in_area
 from backend.core.areas import code_within
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
 from backend.events.log import NewEvent, append
@@ -46,7 +46,7 @@ async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
     existing = await CommunityNeed.select().where(CommunityNeed.client_id == data.client_id).first()
     if existing is not None:
         if existing["created_by"] != principal.id:
-            raise ApiError(409, "client_id_taken", "this client_id names someone else's need")
+            raise Conflict("client_id_taken", "this client_id names someone else's need")
         return await _out(existing, principal), False
     community = await community_ref(data.community_code)
     require_within(community.code, own)

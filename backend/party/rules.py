@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import Conflict, Forbidden, Invalid
 
 NEED_KINDS: dict[str, str] = {"volunteer": "志愿服务", "wish": "微心愿"}
 CLAIM_LABELS: dict[str, str] = {
@@ -86,7 +86,7 @@ def window_hours(starts_at: datetime, ends_at: datetime) -> float:
 def check_claimable(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
     """A need can be claimed until it ends (joining a running task is fine)."""
     if now >= ends_at:
-        raise ApiError(409, "need_ended", "this need has ended")
+        raise Conflict("need_ended", "this need has ended")
 
 
 def check_report(hours: float, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
@@ -101,7 +101,7 @@ def check_report(hours: float, starts_at: datetime, ends_at: datetime, now: date
     backend.core.errors.Invalid: at most 2 hours can be reported for this need
     """
     if now < starts_at:
-        raise ApiError(409, "not_started", "hours are reported after the need starts")
+        raise Conflict("not_started", "hours are reported after the need starts")
     if not hours > 0:
         raise Invalid("bad_hours", "report more than 0 hours")
     most = window_hours(starts_at, ends_at)
@@ -116,10 +116,10 @@ def check_reviewer(reviewer: int, member_person: int) -> None:
     >>> check_reviewer(7, 7)
     Traceback (most recent call last):
     ...
-    backend.core.errors.ApiError: you cannot confirm or refuse your own service hours
+    backend.core.errors.Forbidden: you cannot confirm or refuse your own service hours
     """
     if reviewer == member_person:
-        raise ApiError(403, "own_hours", "you cannot confirm or refuse your own service hours")
+        raise Forbidden("own_hours", "you cannot confirm or refuse your own service hours")
 
 
 def check_grade(post: str, grade: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from backend.core.areas import code_within, scope_prefix
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import Forbidden, Invalid
 from backend.core.principal import Principal, require_role
 
 
@@ -15,16 +15,14 @@ def staff_area(principal: Principal, roles: Collection[str]) -> str:
     require_role(principal, *roles)
     code = principal.territory.area_code
     if code is None:
-        raise ApiError(403, "no_area", "your account is not attached to an area")
+        raise Forbidden("no_area", "your account is not attached to an area")
     return code
 
 
 def require_within(code: str, area_code: str) -> None:
     """403 unless ``code`` (an area or grid) lies in the asker's area."""
     if not code_within(code, area_code):
-        raise ApiError(
-            403, "outside_area", f"{code} is outside your area {area_code}", area=area_code
-        )
+        raise Forbidden("outside_area", f"{code} is outside your area {area_code}", area=area_code)
 
 
 def prefix_of(code: str) -> str:

@@ -16,7 +16,7 @@ import shapely
 
 from backend.auth.principal import principal_of
 from backend.buildings.tables import Building
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import Forbidden, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.positions.coverage import passed_within
@@ -85,7 +85,7 @@ async def patrol_log(
         raise NotFound("grid staff", person)
     grids = grids_of(worker.territory)
     if not _may_read(principal, person, grids):
-        raise ApiError(403, "forbidden", f"the patrol log of person {person} is not yours to read")
+        raise Forbidden("forbidden", f"the patrol log of person {person} is not yours to read")
     start = datetime.combine(day, time(0), tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
     fixes = (

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from backend.core.areas import level_of_code
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import Forbidden, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.core.territory import Territory
@@ -229,11 +229,11 @@ class Positions:
     async def upload(self, principal: Principal, items: Sequence[Any]) -> BatchOut:
         """Fixes collected offline: checked one by one in time order, new ones stored."""
         if principal.role not in GRID_ROLES:
-            raise ApiError(403, "forbidden", f"a {principal.role} does not share a position")
+            raise Forbidden("forbidden", f"a {principal.role} does not share a position")
         worker = self.on_duty.get(principal.id)
         grids = worker.grids if worker is not None else grids_of(principal.territory)
         if not grids:
-            raise ApiError(403, "no_grid", "you hold no post in any grid")
+            raise Forbidden("no_grid", "you hold no post in any grid")
         now = self._clock()
         timed, rejected = read_batch(items, now)
         previous = await self._stored_before(principal.id, timed[0][0]) if timed else None
@@ -277,7 +277,7 @@ class Positions:
                 "invalid_scope", f"scope must be an area or grid code, not {scope!r}"
             ) from None
         if principal.role == Role.resident or not principal.territory.covers(scope):
-            raise ApiError(403, "forbidden", f"scope {scope} is outside your area")
+            raise Forbidden("forbidden", f"scope {scope} is outside your area")
         await self.store.flush()
         return LatestOut(scope, await self.store.latest(scope))
 

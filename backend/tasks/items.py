@@ -12,7 +12,7 @@ from piccolo.custom_types import Combinable
 from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from backend.core.principal import Principal
 from backend.events.log import NewEvent, append
 from backend.tasks.rules import households_of, may_mark, text_of
@@ -32,8 +32,7 @@ async def markable(item_id: int, principal: Principal) -> dict[str, Any]:
     """The item, if the asker holds a post in its grid; 403 ``not_your_grid`` otherwise."""
     item = await _item(item_id)
     if not may_mark(territory_of(principal), item["grid_code"]):
-        raise ApiError(
-            403,
+        raise Forbidden(
             "not_your_grid",
             f"this item belongs to grid {item['grid_code']}, where you hold no post",
             grid_code=item["grid_code"],
@@ -42,8 +41,7 @@ async def markable(item_id: int, principal: Principal) -> dict[str, Any]:
 
 
 def _already(item: dict[str, Any]) -> ApiError:
-    return ApiError(
-        409,
+    return Conflict(
         "already_done",
         "this item was marked done by someone else",
         done_by=item["done_by"],
@@ -75,7 +73,7 @@ async def mark_done(item_id: int, data: DoneIn, principal: Principal) -> tuple[I
     households = households_of(data.households)
     elsewhere = await TaskItem.count().where(TaskItem.client_id == data.client_id)
     if elsewhere:
-        raise ApiError(409, "client_id_taken", "this client id marked another item")
+        raise Conflict("client_id_taken", "this client id marked another item")
     await _check_photo(data.photo_id, item_id)
     now = datetime.now(UTC)
     values: dict[str, Any] = {
@@ -98,7 +96,7 @@ async def mark_done(item_id: int, data: DoneIn, principal: Principal) -> tuple[I
                 await _close_if_last(item["broadcast"])
                 await append([_event(item, values, principal.id)])
     except asyncpg.UniqueViolationError:
-        raise ApiError(409, "client_id_taken", "this client id marked another item") from None
+        raise Conflict("client_id_taken", "this client id marked another item") from None
     fresh = await _item(item_id)
     if not changed:  # marked by another request between our read and our write
         if not _same_id(fresh["client_id"], data.client_id):

@@ -13,7 +13,7 @@ from typing import Any
 from backend.cases import photo_gate
 from backend.cases.photo_files import staged
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, NotFound
+from backend.core.errors import Conflict, NotFound
 from backend.core.principal import Principal
 from backend.core.settings import Settings
 from backend.tasks.items import markable
@@ -33,7 +33,7 @@ async def _earlier(client_id: uuid.UUID, item_id: int, principal: Principal) -> 
     if row is None:
         return None
     if row["item"] != item_id or row["uploaded_by"] != principal.id:
-        raise ApiError(409, "client_id_taken", "this client id belongs to another photo")
+        raise Conflict("client_id_taken", "this client id belongs to another photo")
     return out(row)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from backend.core.areas import code_within, scope_prefix
-from backend.core.errors import ApiError, NotFound
+from backend.core.errors import Forbidden, NotFound
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
@@ -18,7 +18,7 @@ from backend.tasks.tables import Broadcast, TaskItem
 def territory_of(principal: Principal) -> Territory:
     """The asker's territory; residents have none here: tasks are the staff's work."""
     if principal.role == Role.resident:
-        raise ApiError(403, "forbidden", "broadcast tasks are for grid and centre staff")
+        raise Forbidden("forbidden", "broadcast tasks are for grid and centre staff")
     return principal.territory
 
 

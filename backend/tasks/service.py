@@ -19,7 +19,7 @@ from backend.buildings.tables import Building
 from backend.core import bulk
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Invalid
+from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.events.log import NewEvent, append
@@ -103,7 +103,7 @@ async def _same(client_id: Any, key: str) -> dict[str, Any] | None:
 
 def _check_sender(row: dict[str, Any], data: BroadcastIn, principal: Principal) -> None:
     if row["client_id"] == data.client_id and row["created_by"] != principal.id:
-        raise ApiError(409, "client_id_taken", "this client id belongs to another broadcast")
+        raise Conflict("client_id_taken", "this client id belongs to another broadcast")
 
 
 def _events(
@@ -132,13 +132,13 @@ async def send(data: BroadcastIn, principal: Principal) -> tuple[BroadcastOut, b
     """The broadcast, and whether it was made now."""
     if principal.role not in AREA_ROLES:
         reason = "centre staff and admins send tasks"
-        raise ApiError(403, "forbidden", reason, allowed=sorted(AREA_ROLES))
+        raise Forbidden("forbidden", reason, allowed=sorted(AREA_ROLES))
     territory = territory_of(principal)
     now = datetime.now(UTC)
     title = text_of(data.title, "title")
     name = await area_name(data.area_code)
     if not may_send(territory, data.area_code):
-        raise ApiError(403, "outside_your_area", f"{data.area_code} is not inside your area")
+        raise Forbidden("outside_your_area", f"{data.area_code} is not inside your area")
     key = open_key(data.area_code, title)
     earlier = await _same(data.client_id, key)
     if earlier is not None:
