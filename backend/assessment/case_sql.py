@@ -25,9 +25,12 @@ from collections.abc import Sequence
 
 from backend.assessment.dialect import Dialect
 from backend.cases.categories import PRIORITIES
+from backend.core.events import EventType
 
-ACCEPT, DISPATCH, ESCALATE = "'case.accept'", "'case.dispatch'", "'case.escalate'"
-HANDLE = "'case.handle', 'case.self_handle'"
+ACCEPT, DISPATCH, ESCALATE = (
+    f"'{t}'" for t in (EventType.case_accept, EventType.case_dispatch, EventType.case_escalate)
+)
+HANDLE = f"'{EventType.case_handle}', '{EventType.case_self_handle}'"
 TYPES = f"{ACCEPT}, {DISPATCH}, {HANDLE}, {ESCALATE}"
 # Statuses that never fall due: not yet in the workflow, out of it, or with the clock stopped.
 NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved'"

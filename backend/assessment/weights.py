@@ -15,6 +15,7 @@ from backend.assessment.scoring import DEFAULT_WEIGHTS, SCORABLE
 from backend.assessment.tables import AssessmentWeight
 from backend.core.db import write_transaction
 from backend.core.errors import Invalid
+from backend.core.events import EventType
 from backend.events.log import NewEvent, append
 
 
@@ -78,7 +79,7 @@ async def replace(level: str, weights: Mapping[str, float], admin: int) -> Weigh
         await append(
             [
                 NewEvent(
-                    "assessment.weights",
+                    EventType.assessment_weights,
                     f"assessment:{level}",
                     city["code"] if city else "",
                     {"level": level, "weights": dict(weights), "default": not weights},

@@ -27,11 +27,11 @@ from piccolo.engine import Engine
 from backend.auth.principal import forget_people, forget_token
 from backend.auth.tokens import TokenClaims, issue_token, new_token_id
 from backend.core.db import write_transaction
+from backend.core.events import EventType
 from backend.core.settings import Settings
 from backend.events.log import NewEvent, append
 from backend.people.tables import Person, RevokedToken
 
-REVOKED = "auth.revoked"
 _CHUNK = 500  # ids per IN (...): SQLite bounds a statement's parameters
 
 
@@ -54,7 +54,7 @@ class Revoked(msgspec.Struct, omit_defaults=True):
 
 def _event(revoked: Revoked, actor: int | None) -> NewEvent:
     payload = msgspec.to_builtins(revoked)
-    return NewEvent(REVOKED, f"person:{revoked.person}", "", payload, actor)
+    return NewEvent(EventType.auth_revoked, f"person:{revoked.person}", "", payload, actor)
 
 
 def issue(person: int, generation: int, settings: Settings) -> tuple[str, int]:

@@ -29,6 +29,7 @@ from backend.cases.workflow import submit
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
+from backend.core.events import EventType
 from backend.core.phones import masked_phone, masked_text
 from backend.core.territory import ANONYMOUS_ACTOR
 from backend.emergency.cache import factor_for
@@ -130,7 +131,9 @@ async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[
         )
         if inserted:
             subject = f"case:{inserted[0]['id']}"
-            await append([NewEvent("case.submit", subject, where.owner_code, started.event)])
+            await append(
+                [NewEvent(EventType.case_submit, subject, where.owner_code, started.event)]
+            )
     if not inserted:
         existing = await _by_client_id(stored_id)
         if existing is None:  # another id's case took the same code at the same moment

@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Count
 from backend.cases.states import OPEN
 from backend.cases.tables import Case
 from backend.core.db import raw
+from backend.core.events import EventType
 from backend.events.log import NewEvent, append
 from backend.events.tables import Event
 from geo.distance import degree_box, haversine_m
@@ -27,8 +28,7 @@ RADIUS_M = 50.0
 WINDOW = timedelta(hours=24)
 NEAREST = 10  # a case offers at most this many to join: a crowded spot is one screen, not fifty
 
-SUPPORT = "case.support"
-_IS_SUPPORT = f"type = '{SUPPORT}'"
+_IS_SUPPORT = f"type = '{EventType.case_support}'"
 _OPEN = ", ".join(f"'{s}'" for s in sorted(OPEN))
 # The candidates in the box, nearest first by a flat-earth distance (exact enough to rank
 # points 50 m apart), cut to NEAREST before their supporters are counted.
@@ -123,5 +123,5 @@ async def support(case_id: int, owner_code: str, person_id: int) -> bool:
     )
     if already:
         return False
-    await append([NewEvent(SUPPORT, f"case:{case_id}", owner_code, {}, person_id)])
+    await append([NewEvent(EventType.case_support, f"case:{case_id}", owner_code, {}, person_id)])
     return True

@@ -24,6 +24,7 @@ from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.events.log import NewEvent, append
 
@@ -84,7 +85,9 @@ async def _record(
         row = {**row, "id": inserted[0]["id"]}
         out = _out(row)
         payload = {"photo": out.id, "url": out.url, "thumbnail_url": out.thumbnail_url}
-        event = NewEvent("case.photo", f"case:{case.id}", case.owner_code, payload, principal.id)
+        event = NewEvent(
+            EventType.case_photo, f"case:{case.id}", case.owner_code, payload, principal.id
+        )
         await append([event])
     return row, True
 

@@ -39,19 +39,19 @@ from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
 from backend.core.db import write_transaction
+from backend.core.events import EventType
 from backend.core.territory import SYSTEM_ACTOR
 from backend.emergency.cache import case_factor
 from backend.events.log import NewEvent, append
 
 log = logging.getLogger("wangge.scheduler")
 
-OVERDUE_EVENT = "case.overdue"
 _OPEN = sorted(str(s) for s in OPEN)
 # Scoped by owner_code, the indexed column of the event log, as the report is.
 _NOT_REPORTED = WhereRaw(
     "NOT EXISTS (SELECT 1 FROM event e WHERE e.scope = case_record.owner_code"
     " AND e.subject = 'case:' || case_record.id"
-    f" AND e.type = '{OVERDUE_EVENT}' AND e.at >= case_record.due_at)"
+    f" AND e.type = '{EventType.case_overdue}' AND e.at >= case_record.due_at)"
 )
 
 
@@ -87,7 +87,7 @@ def _report(row: dict[str, Any], now: datetime, refused: WorkflowError) -> NewEv
         "actor_role": SYSTEM_ACTOR.role,
         "at": now.isoformat(),
     }
-    return NewEvent(OVERDUE_EVENT, f"case:{row['id']}", state.owner_code, payload)
+    return NewEvent(EventType.case_overdue, f"case:{row['id']}", state.owner_code, payload)
 
 
 async def _limits(code: str, known: dict[str, Limits | None]) -> Limits | None:
@@ -118,7 +118,9 @@ async def _batch(now: datetime, batch: int) -> tuple[int, list[int]]:
                 **columns_of(moved.state), version=row["version"] + 1, updated_at=now
             ).where(Case.id == row["id"])
             subject = f"case:{row['id']}"
-            events.append(NewEvent("case.escalate", subject, moved.state.owner_code, moved.event))
+            events.append(
+                NewEvent(EventType.case_escalate, subject, moved.state.owner_code, moved.event)
+            )
             escalated.append(row["id"])
         await append(events)  # last: it holds the event clock until the commit
     return len(claimed), escalated

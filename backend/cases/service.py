@@ -21,6 +21,7 @@ from backend.cases.workflow import submit, transition
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from backend.core.events import case_event
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
@@ -143,7 +144,7 @@ def _same_sender(row: dict[str, Any], principal: Principal, actor: Territory) ->
     return case_out(row, actor)
 
 
-_WORKFLOW_EVENTS = sorted(f"case.{a.value}" for a in Action)
+_WORKFLOW_EVENTS = sorted(case_event(a) for a in Action)
 
 
 async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
@@ -156,11 +157,11 @@ async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
         .order_by(Event.id, ascending=False)
         .first()
     )
-    return last == {"type": f"case.{body.action}", "actor": actor.person_id}
+    return last == {"type": case_event(body.action), "actor": actor.person_id}
 
 
 def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -> NewEvent:
-    return NewEvent(f"case.{event['type']}", f"case:{case_id}", scope, event, actor)
+    return NewEvent(case_event(event["type"]), f"case:{case_id}", scope, event, actor)
 
 
 async def _by_client_id(client_id: Any) -> dict[str, Any] | None:

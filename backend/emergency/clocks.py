@@ -43,16 +43,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.cases.timing import time_limit
+from backend.core.events import EventType
 
 # The events that start a clock, and which of the category's limits it runs against.
 CLOCK_STARTS: Mapping[str, str] = {
-    "case.submit": "accept",
-    "case.accept": "close",
-    "case.escalate": "close",
-    "case.reopen": "close",
-    "case.unshelve": "close",
+    EventType.case_submit: "accept",
+    EventType.case_accept: "close",
+    EventType.case_escalate: "close",
+    EventType.case_reopen: "close",
+    EventType.case_unshelve: "close",
 }
-EXTENDED = "case.approve_extension"
+EXTENDED = EventType.case_approve_extension
 CLOCK_EVENTS: tuple[str, ...] = (*CLOCK_STARTS, EXTENDED)
 
 

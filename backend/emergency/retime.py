@@ -20,6 +20,7 @@ from backend.cases.states import OPEN, WorkflowError
 from backend.cases.tables import Case
 from backend.core import bulk
 from backend.core.areas import code_within, parent_code, scope_prefix
+from backend.core.events import EventType
 from backend.emergency.clocks import CLOCK_EVENTS, Clock, clock_of, due_under
 from backend.emergency.kinds import ActiveMode, effective_factor, place_of
 from backend.events.log import NewEvent
@@ -151,6 +152,8 @@ async def retime_area(
             "at": now.isoformat(),
         }
         subject = f"case:{case['id']}"
-        events.append(NewEvent("case.due_changed", subject, case["owner_code"], payload, actor))
+        events.append(
+            NewEvent(EventType.case_due_changed, subject, case["owner_code"], payload, actor)
+        )
     await bulk.update(Case, "id", ["due_at", "version", "updated_at"], updates)
     return events

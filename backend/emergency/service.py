@@ -16,6 +16,7 @@ from piccolo.columns.combination import Or
 from backend.core.areas import code_within, parent_code, scope_prefix
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import ADMINS
 from backend.emergency.cache import read_active, remember
@@ -131,7 +132,7 @@ def _changed(row: dict[str, Any], name: str, principal: Principal, retimed: int)
         "cases_retimed": retimed,
     }
     subject = f"emergency:{row['id']}"
-    return NewEvent("mode.changed", subject, row["area_code"], payload, principal.id)
+    return NewEvent(EventType.mode_changed, subject, row["area_code"], payload, principal.id)
 
 
 async def _settle(row: dict[str, Any], name: str, principal: Principal, now: datetime) -> int:

@@ -12,16 +12,17 @@ import msgspec
 from piccolo.custom_types import Combinable
 
 from backend.core.db import note_appended, raw
+from backend.core.events import EventType
 from backend.events.tables import Event, EventClock
 
 # Events about everything inside their scope (an area switched to emergency): subscribers of
 # the grids and areas below it hear them too, not only those of the area and above.
-AREA_WIDE = frozenset({"mode.changed"})
+AREA_WIDE = frozenset({EventType.mode_changed})
 
 
 @dataclass(frozen=True)
 class NewEvent:
-    type: str
+    type: EventType
     subject: str
     scope: str
     payload: dict[str, Any] = field(default_factory=dict)
@@ -73,7 +74,7 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
         values: list[Any] = []
         for i, e in zip(ids[start : start + CHUNK], events[start : start + CHUNK], strict=True):
             payload = msgspec.json.encode(e.payload).decode()
-            values += (i, now, e.type, e.subject, e.scope, e.actor, payload)
+            values += (i, now, str(e.type), e.subject, e.scope, e.actor, payload)
         await raw(Event, _insert_sql(len(values) // len(_COLUMNS)), *values)
     note_appended(last)
     return ids

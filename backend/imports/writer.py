@@ -17,6 +17,7 @@ from piccolo.table import Table
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
 from backend.core import bulk
+from backend.core.events import layer_changed
 from backend.events.log import NewEvent, append
 from backend.events.scopes import enclosing
 from backend.grids.tables import Grid
@@ -109,7 +110,7 @@ async def announce(layer: str, diff: Diff) -> None:
     codes = [*diff.added, *diff.changed, *diff.removed]
     if codes:
         payload = dict(added=len(diff.added), changed=len(diff.changed), removed=len(diff.removed))
-        await append([NewEvent(f"{layer}.changed", layer, enclosing(codes), payload)])
+        await append([NewEvent(layer_changed(layer), layer, enclosing(codes), payload)])
 
 
 async def write_buildings(incoming: Incoming, diff: Diff) -> None:

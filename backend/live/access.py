@@ -13,9 +13,9 @@ from __future__ import annotations
 import msgspec
 
 from backend.cases.tables import Case
+from backend.core.events import CASE_EVENTS, EventType
 from backend.events.log import StoredEvent
 
-SUBMITTED = "case.submit"
 _ASSIGNEE = b'"assignee"'
 
 
@@ -30,9 +30,9 @@ async def personal_subjects(person_id: int) -> set[str]:
 def becomes_personal(event: StoredEvent) -> int | None:
     """The person for whom this event makes its case one they follow: the reporter of a new
     case, the assignee of a dispatch; None for any other event."""
-    if event.type == SUBMITTED:
+    if event.type == EventType.case_submit:
         return event.actor
-    if event.type.startswith("case.") and _ASSIGNEE in bytes(event.payload):
+    if event.type in CASE_EVENTS and _ASSIGNEE in bytes(event.payload):
         payload = msgspec.json.decode(event.payload)
         assignee = payload.get("assignee") if isinstance(payload, dict) else None
         return assignee if isinstance(assignee, int) else None

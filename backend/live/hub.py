@@ -27,9 +27,10 @@ import msgspec
 from piccolo.engine import Engine
 
 from backend.auth.principal import Principal, forget_people, forget_token
-from backend.auth.revocation import REVOKED, Revoked
+from backend.auth.revocation import Revoked
 from backend.auth.tokens import TokenClaims
 from backend.core.db import on_events_committed
+from backend.core.events import EventType
 from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal
@@ -40,7 +41,7 @@ from backend.live.relay import Relay
 log = logging.getLogger("wangge.live")
 
 PAGE = 1000
-LAYER_EVENTS = frozenset({"grids.changed", "areas.changed"})
+LAYER_EVENTS = frozenset({EventType.grids_changed, EventType.areas_changed})
 
 
 class Hub:
@@ -251,7 +252,7 @@ class Hub:
                 await asyncio.sleep(self._poll_s)
 
     def _deliver(self, e: StoredEvent) -> None:
-        if e.type == REVOKED:
+        if e.type == EventType.auth_revoked:
             self._revoked(e)
         person = becomes_personal(e)
         if person is not None:
@@ -282,7 +283,7 @@ class Hub:
         try:
             revoked = msgspec.json.decode(e.payload, type=Revoked)
         except msgspec.DecodeError:
-            log.warning("event %s: unreadable %s payload", e.id, REVOKED)
+            log.warning("event %s: unreadable %s payload", e.id, EventType.auth_revoked)
             return
         if revoked.jti is not None:
             forget_token(self._engine, revoked.person, revoked.jti)

@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, Forbidden, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import COMMUNITY_CENTRES
 from backend.events.log import NewEvent, append
@@ -71,7 +72,7 @@ async def _claim_row(claim_id: int) -> dict[str, Any]:
     return row
 
 
-def _event(kind: str, row: dict[str, Any], actor: int, **payload: Any) -> NewEvent:
+def _event(kind: EventType, row: dict[str, Any], actor: int, **payload: Any) -> NewEvent:
     payload = {"claim": row["id"], "need": row["need"], "member": row["member"], **payload}
     return NewEvent(kind, f"claim:{row['id']}", row["community_code"], payload, actor)
 
@@ -124,7 +125,7 @@ async def claim(need_id: int, principal: Principal) -> tuple[ClaimOut, bool]:
             NeedClaim(need=need_id, member=member["id"], status="claimed", claimed_at=now)
         ).returning(NeedClaim.id)
         row = await _claim_row(inserted[0]["id"])
-        await append([_event("party.need_claimed", row, principal.id)])
+        await append([_event(EventType.party_need_claimed, row, principal.id)])
     return _out(row), True
 
 
@@ -145,7 +146,7 @@ async def withdraw(claim_id: int, principal: Principal) -> None:
         await CommunityNeed.update({CommunityNeed.claimed: CommunityNeed.claimed - 1}).where(
             CommunityNeed.id == row["need"]
         )
-        await append([_event("party.claim_withdrawn", row, principal.id)])
+        await append([_event(EventType.party_claim_withdrawn, row, principal.id)])
 
 
 async def report(claim_id: int, principal: Principal, data: ReportIn) -> ClaimOut:
@@ -168,7 +169,7 @@ async def report(claim_id: int, principal: Principal, data: ReportIn) -> ClaimOu
                 "confirmed_at": None,
             }
         ).where(NeedClaim.id == claim_id)
-        await append([_event("party.hours_reported", row, principal.id, hours=hours)])
+        await append([_event(EventType.party_hours_reported, row, principal.id, hours=hours)])
     return _out(await _claim_row(claim_id))
 
 
@@ -196,7 +197,8 @@ async def review(claim_id: int, principal: Principal, confirm: bool, reason: str
         if not changed:
             raise Conflict("conflict", "someone else reviewed or changed these hours first")
         extra = {"hours": row["hours"]} if confirm else {"reason": reason}
-        await append([_event(f"party.hours_{status}", row, principal.id, **extra)])
+        kind = EventType.party_hours_confirmed if confirm else EventType.party_hours_refused
+        await append([_event(kind, row, principal.id, **extra)])
     return _out(await _claim_row(claim_id))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from backend.areas.tables import Area
 from backend.core.db import write_transaction
 from backend.core.errors import Invalid, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_WORKERS, GRADERS
 from backend.events.log import NewEvent, append
@@ -82,7 +83,11 @@ async def set_grade(principal: Principal, person_id: int, data: GradeIn) -> Grad
         payload = {"person": person_id, "post": data.post, "grade": data.grade}
         scope = person["area_code"] or ""
         await append(
-            [NewEvent("party.grade_set", f"person:{person_id}", scope, payload, principal.id)]
+            [
+                NewEvent(
+                    EventType.party_grade_set, f"person:{person_id}", scope, payload, principal.id
+                )
+            ]
         )
     row = await WorkerGrade.select(*_GRADE_COLUMNS).where(WorkerGrade.person == person_id).first()
     if row is None:  # the person was removed since, taking their grade with them
@@ -141,7 +146,9 @@ async def set_stars(principal: Principal, code: str, period: str, data: StarIn) 
         if not changed:
             await BranchStar.insert(BranchStar(area_code=code, period=period, **values))
         payload = {"area_code": code, "period": period, "stars": data.stars, "title": title}
-        await append([NewEvent("party.stars_set", f"branch:{code}", code, payload, principal.id)])
+        await append(
+            [NewEvent(EventType.party_stars_set, f"branch:{code}", code, payload, principal.id)]
+        )
     return (await stars_in(code, period, exact=True))[0]
 
 

@@ -12,6 +12,7 @@ from backend.areas.schemas import AreaRef
 from backend.areas.tables import Area
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Invalid, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.events.log import NewEvent, append
@@ -71,9 +72,9 @@ async def register(principal: Principal, data: RegisterIn) -> tuple[MemberOut, b
             inserted = await PartyMember.insert(
                 PartyMember(person=principal.id, registered_at=now, **values)
             ).returning(PartyMember.id)
-            member_id, kind = inserted[0]["id"], "party.member_registered"
+            member_id, kind = inserted[0]["id"], EventType.party_member_registered
         else:
-            member_id, kind = row["id"], "party.member_updated"
+            member_id, kind = row["id"], EventType.party_member_updated
             await PartyMember.update(**values).where(PartyMember.id == member_id)
         payload = {"member": member_id, "person": principal.id, "work_unit": unit}
         await append(

@@ -13,6 +13,7 @@ from backend.core.areas import code_within
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, Invalid, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
 from backend.events.log import NewEvent, append
@@ -79,7 +80,7 @@ async def publish(principal: Principal, data: NeedIn) -> tuple[NeedOut, bool]:
         payload = {"need": need_id, "kind": data.kind, "title": row["title"]}
         payload |= {"capacity": data.capacity, "starts_at": data.starts_at.isoformat()}
         event = NewEvent(
-            "party.need_published", f"need:{need_id}", community.code, payload, principal.id
+            EventType.party_need_published, f"need:{need_id}", community.code, payload, principal.id
         )
         await append([event])
     return await read(need_id, principal), True

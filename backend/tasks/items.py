@@ -13,6 +13,7 @@ from backend.buildings.tables import Building
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.events.log import NewEvent, append
 from backend.tasks.rules import households_of, may_mark, text_of
@@ -127,7 +128,7 @@ def _event(item: dict[str, Any], values: dict[str, Any], actor: int) -> NewEvent
         "at": values["done_at"].isoformat(),
     }
     subject = f"task:{item['broadcast']}"
-    return NewEvent("task.item_done", subject, item["grid_code"], payload, actor)
+    return NewEvent(EventType.task_item_done, subject, item["grid_code"], payload, actor)
 
 
 async def described(items: list[dict[str, Any]]) -> list[ItemOut]:

@@ -20,6 +20,7 @@ from backend.core import bulk
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
 from backend.events.log import NewEvent, append
@@ -119,10 +120,12 @@ def _events(
     }
     # One for the area's watchers, one per grid for its workers' phones (scopes are prefixes).
     total = summary | {"items": len(targets)}
-    created = NewEvent("task.created", subject, row["area_code"], total, actor)
+    created = NewEvent(EventType.task_created, subject, row["area_code"], total, actor)
     per_grid = Counter(grid for grid, _ in targets)
     assigned = [
-        NewEvent("task.assigned", subject, grid, summary | {"grid_code": grid, "items": n}, actor)
+        NewEvent(
+            EventType.task_assigned, subject, grid, summary | {"grid_code": grid, "items": n}, actor
+        )
         for grid, n in per_grid.items()
     ]
     return [created, *assigned]

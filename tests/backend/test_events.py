@@ -7,7 +7,9 @@ import random
 
 import pytest
 
+from backend.cases.states import Action
 from backend.core.db import close_pool, open_pool, write_transaction
+from backend.core.events import CASE_EVENTS, case_event
 from backend.events.log import NewEvent, after, append
 
 WRITERS, EACH = 8, 12
@@ -84,3 +86,10 @@ async def test_an_append_of_many_events_takes_several_statements_and_keeps_the_o
     stored = await after(ids[0] - 1, limit=6_000)
     assert [e.subject for e in stored] == [e.subject for e in events]
     assert [e.id for e in stored] == ids
+
+
+def test_every_step_of_the_workflow_has_its_event_type():
+    """The registry names the event of a submission and of every action the workflow knows:
+    an action added without one fails here, not when a case first takes it."""
+    steps = ["submit", *Action]
+    assert {case_event(step) for step in steps} <= CASE_EVENTS

@@ -19,8 +19,8 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.auth.encoding import b64encode
 from backend.auth.passwords import check_password, needs_rehash
-from backend.auth.revocation import REVOKED
 from backend.auth.tokens import TokenClaims, issue_token
+from backend.core.events import EventType
 from backend.core.recent import Recent
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
@@ -76,7 +76,9 @@ async def test_signing_out_revokes_that_token_at_once_and_no_other(api):
 
     async def stored() -> tuple[list[str], list[dict]]:
         rows = await RevokedToken.select(RevokedToken.jti).where(RevokedToken.person == person)
-        events = await Event.select(Event.subject, Event.scope).where(Event.type == REVOKED)
+        events = await Event.select(Event.subject, Event.scope).where(
+            Event.type == EventType.auth_revoked
+        )
         return [r["jti"] for r in rows], events
 
     jtis, events = await on_app(api, stored)

@@ -18,10 +18,11 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.auth.principal import principal_of
 from backend.cases import scheduler, service
-from backend.cases.scheduler import OVERDUE_EVENT, Scheduler, escalate_overdue
+from backend.cases.scheduler import Scheduler, escalate_overdue
 from backend.cases.schemas import CaseIn, TransitionIn
 from backend.cases.tables import Case
 from backend.core.db import close_pool, open_pool
+from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
@@ -119,13 +120,13 @@ async def test_a_city_case_is_reported_overdue_once_per_due_time(scratch_databas
     await Case.update({Case.owner_code: CITY}).where(Case.id == case_id)
     for _ in range(2):
         assert await escalate_overdue(datetime.now(UTC)) == []
-    assert await events_of(OVERDUE_EVENT) == {case_id: 1}
+    assert await events_of(EventType.case_overdue) == {case_id: 1}
     row = await Case.select(Case.owner_code, Case.version).where(Case.id == case_id).first()
     assert row == {"owner_code": CITY, "version": 2}  # left where it is, unchanged
     # A new due time that passes too is a new overdue period.
     await Case.update({Case.due_at: datetime.now(UTC)}).where(Case.id == case_id)
     assert await escalate_overdue(datetime.now(UTC) + timedelta(seconds=1)) == []
-    assert await events_of(OVERDUE_EVENT) == {case_id: 2}
+    assert await events_of(EventType.case_overdue) == {case_id: 2}
 
 
 async def test_a_case_claimed_from_a_stale_snapshot_is_left_alone(
@@ -143,7 +144,7 @@ async def test_a_case_claimed_from_a_stale_snapshot_is_left_alone(
     monkeypatch.setattr(scheduler, "_claim", stale)
     assert await escalate_overdue(datetime.now(UTC)) == []
     assert await events_of("case.escalate") == {escalated: 1}
-    assert await events_of(OVERDUE_EVENT) == {reported: 1}
+    assert await events_of(EventType.case_overdue) == {reported: 1}
 
 
 async def concurrent_setup(spot: tuple[float, float]) -> tuple[list[int], list[int]]:
@@ -158,7 +159,7 @@ async def assert_once(runs: list[list[int]], grid_ids: list[int], city_ids: list
     assert first.isdisjoint(second)
     assert sorted(first | second) == grid_ids
     assert await events_of("case.escalate") == dict.fromkeys(grid_ids, 1)
-    assert await events_of(OVERDUE_EVENT) == dict.fromkeys(city_ids, 1)
+    assert await events_of(EventType.case_overdue) == dict.fromkeys(city_ids, 1)
     rows = await Case.select(Case.owner_code, Case.version).where(Case.id.is_in(grid_ids))
     assert all(r == {"owner_code": COMMUNITY, "version": 3} for r in rows)
 
