@@ -37,8 +37,8 @@ from backend.core.request import WanggeRequest
 from backend.core.settings import Settings
 from backend.core.spa import app_path, app_shell, root
 from backend.emergency.routes import EmergencyController
-from backend.grids.locator import load_grid_index
 from backend.grids.routes import GridsController
+from backend.grids.service import load_grid_index
 from backend.health.routes import client_config, health
 from backend.imports.routes import ExportController, ImportsController
 from backend.live.lifespan import live_lifespan

@@ -16,7 +16,7 @@ from piccolo.table import Table
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
 from backend.buildings.tables import Building
-from backend.cases.department_tables import Department, DepartmentMember
+from backend.cases.tables import Department, DepartmentMember
 from backend.core.db import write_transaction
 from backend.core.spatial import footprint_values
 from backend.grids.tables import Grid, GridPost

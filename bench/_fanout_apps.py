@@ -28,7 +28,7 @@ def create_bench_app() -> Any:
 
     from backend.app import create_app_from_env
     from backend.core.db import write_transaction
-    from backend.events.log import NewEvent, append
+    from backend.events.service import NewEvent, append
 
     @post("/bench/publish", status_code=200)
     async def publish(state: State, seq: int) -> dict[str, int]:

@@ -1,5 +1,5 @@
 from backend.areas.tables import Area
-from backend.collections.spec import Collection
+from backend.core.geojson import Collection
 
 AREAS = Collection(
     name="areas",

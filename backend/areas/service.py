@@ -1,3 +1,6 @@
+"""Areas: the tree, an area's page, the rows other features place things with, and the chain
+of areas above a code (``chain_of``, backend/areas/tree.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +9,8 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.areas.schemas import AreaDetail, AreaRef, TreeNode
 from backend.areas.tables import Area
-from backend.areas.tree import build_tree, chain_of
+from backend.areas.tree import build_tree
+from backend.areas.tree import chain_of as chain_of
 from backend.buildings.tables import Building
 from backend.core.errors import NotFound
 from backend.grids.tables import Grid

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backend.assessment.dialect import Dialect
-from backend.cases.categories import PRIORITIES
+from backend.cases.service import PRIORITIES
 from backend.core.events import EventType
 
 ACCEPT, DISPATCH, ESCALATE = (

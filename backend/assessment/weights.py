@@ -16,7 +16,7 @@ from backend.assessment.tables import AssessmentWeight
 from backend.core.db import write_transaction
 from backend.core.errors import Invalid
 from backend.core.events import EventType
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 
 
 def _usable(weights: Mapping[str, float]) -> dict[str, float]:

@@ -29,7 +29,7 @@ from backend.auth.tokens import TokenClaims, issue_token, new_token_id
 from backend.core.db import write_transaction
 from backend.core.events import EventType
 from backend.core.settings import Settings
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.people.tables import Person, RevokedToken
 
 _CHUNK = 500  # ids per IN (...): SQLite bounds a statement's parameters

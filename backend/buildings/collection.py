@@ -1,5 +1,5 @@
 from backend.buildings.tables import Building
-from backend.collections.spec import Collection
+from backend.core.geojson import Collection
 
 BUILDINGS = Collection(
     name="buildings",

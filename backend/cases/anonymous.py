@@ -32,11 +32,10 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
 from backend.core.events import EventType
 from backend.core.phones import masked_phone, masked_text
 from backend.core.territory import ANONYMOUS_ACTOR
-from backend.emergency.cache import factor_for
-from backend.events.log import NewEvent, append
+from backend.emergency.service import factor_for
+from backend.events.service import NewEvent, append
 from backend.events.tables import Event
-from backend.grids.locator import GridIndex
-from backend.grids.names import place_names
+from backend.grids.service import GridIndex, place_names
 
 # Someone who has not signed in, shown as nobody in particular.
 _NOBODY = "****"

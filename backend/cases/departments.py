@@ -11,7 +11,7 @@ from __future__ import annotations
 import msgspec
 from litestar import get
 
-from backend.cases.department_tables import Department, DepartmentMember
+from backend.cases.tables import Department, DepartmentMember
 from backend.core.errors import Invalid
 
 
@@ -28,7 +28,7 @@ async def all_departments() -> list[DepartmentOut]:
     return [DepartmentOut(r["code"], r["name"], r["full_name"]) for r in rows]
 
 
-async def names(codes: set[str]) -> dict[str, str]:
+async def department_names(codes: set[str]) -> dict[str, str]:
     """The short name of each known code among ``codes``."""
     if not codes:
         return {}

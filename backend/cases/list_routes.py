@@ -19,8 +19,8 @@ from litestar.response import Stream
 from backend.cases import export, listing
 from backend.cases.listing import Filters
 from backend.cases.schemas import CaseOut
-from backend.collections.geojson import Link
 from backend.core.errors import BadRequest
+from backend.core.geojson import Link
 from backend.core.principal import Principal
 
 JSON = "application/json"

@@ -20,7 +20,7 @@ from backend.cases.states import OPEN
 from backend.cases.tables import Case
 from backend.core.db import raw
 from backend.core.events import EventType
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.events.tables import Event
 from geo.distance import degree_box, haversine_m
 

@@ -17,16 +17,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, MultipartBody
 from litestar.response import File
 
-from backend.cases import photo_gate, service
-from backend.cases.photo_files import staged
-from backend.cases.photo_tables import CasePhoto
+from backend.cases import service
 from backend.cases.routes import CaseId
 from backend.cases.schemas import CaseOut
+from backend.cases.tables import CasePhoto
+from backend.core import photo_gate
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, NotFound
 from backend.core.events import EventType
+from backend.core.photo_files import staged
 from backend.core.principal import Principal
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # a photo of up to 10 MB and the form around it
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -2,9 +2,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from backend.cases.department_tables import Department, DepartmentMember
-from backend.cases.photo_tables import CasePhoto
-from backend.cases.tables import Case, Category
+from backend.cases.tables import Case, CasePhoto, Category, Department, DepartmentMember
 
 APP_CONFIG = AppConfig(
     app_name="cases",

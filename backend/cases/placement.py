@@ -17,12 +17,11 @@ from typing import Any
 
 import shapely
 
-from backend.areas.service import area_rows
+from backend.areas.service import area_rows, chain_of
 from backend.areas.tables import Area
-from backend.areas.tree import chain_of
 from backend.core.areas import level_of_code, rank
 from backend.core.errors import Invalid
-from backend.grids.locator import GridIndex
+from backend.grids.service import GridIndex
 
 
 @dataclass(frozen=True)

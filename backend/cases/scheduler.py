@@ -41,8 +41,8 @@ from backend.cases.workflow import transition
 from backend.core.db import write_transaction
 from backend.core.events import EventType
 from backend.core.territory import SYSTEM_ACTOR
-from backend.emergency.cache import case_factor
-from backend.events.log import NewEvent, append
+from backend.emergency.service import case_factor
+from backend.events.service import NewEvent, append
 
 log = logging.getLogger("wangge.scheduler")
 

@@ -1,4 +1,10 @@
-"""Cases: create (idempotent, routed to a grid), read, and move through the workflow."""
+"""Cases: create (idempotent, routed to a grid), read, and move through the workflow.
+
+Besides its own functions this module is what other features use of cases: the emergency
+switch recomputes due times (``retime_area``), Open311 shows cases to other systems (statuses,
+their labels, category and department names), a party need is placed like a case
+(``in_area``), the assessment groups cases by ``PRIORITIES``.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,20 @@ from typing import Any
 
 import msgspec
 
+from backend.cases.categories import PRIORITIES as PRIORITIES
 from backend.cases.categories import limits_of
+from backend.cases.departments import department_names as department_names
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
+from backend.cases.placement import in_area as in_area
 from backend.cases.placement import place
+from backend.cases.public import STATUS_LABELS as STATUS_LABELS
+from backend.cases.public import category_names as category_names
 from backend.cases.records import case_out, columns_of, insert_new, state_of
+from backend.cases.retime import retime_area as retime_area
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
+from backend.cases.states import FINAL as FINAL
 from backend.cases.states import OPEN, Action, Command, WorkflowError
+from backend.cases.states import Status as Status
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
@@ -25,11 +39,10 @@ from backend.core.events import case_event
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
-from backend.emergency.cache import case_factor, factor_for
-from backend.events.log import NewEvent, append
+from backend.emergency.service import case_factor, factor_for
+from backend.events.service import NewEvent, append
 from backend.events.tables import Event
-from backend.grids.locator import GridIndex
-from backend.grids.names import place_names
+from backend.grids.service import GridIndex, place_names
 
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}

@@ -63,3 +63,39 @@ class Case(Table, tablename="case_record"):
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class CasePhoto(Table, tablename="case_photo"):
+    id: Serial  # the primary key Piccolo adds
+    # The phone's own id for the upload: sending the same photo twice stores it once.
+    client_id = UUID(unique=True)
+    case_id = ForeignKey(Case, null=False, on_delete=OnDelete.cascade, index=True)
+    # Random hex names of the files under data/photos: never the name the client sent.
+    file_id = Varchar(length=32, unique=True)
+    thumb_id = Varchar(length=32, unique=True)
+    content_type = Varchar(length=16)  # of the stored file; the thumbnail is always JPEG
+    width = Integer()
+    height = Integer()
+    bytes = Integer()
+    uploaded_by = ForeignKey(Person, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+
+
+class Department(Table, tablename="department"):
+    """A functional department (职能部门) that streets and higher levels dispatch cases to."""
+
+    id: Serial  # the primary key Piccolo adds
+
+    code = Varchar(length=32, unique=True)  # what a case's ``department`` column holds
+    name = Varchar(length=32)  # 城管
+    full_name = Varchar(length=128)  # 城市管理综合行政执法局
+
+
+class DepartmentMember(Table, tablename="department_member"):
+    """The department a person with the role ``department`` works for; the person's area, if
+    any, limits them to the cases owned inside it (a district's 城管 bureau)."""
+
+    id: Serial  # the primary key Piccolo adds
+
+    person = ForeignKey(Person, null=False, unique=True, on_delete=OnDelete.cascade)
+    department = ForeignKey(Department, null=False, on_delete=OnDelete.restrict, index=True)

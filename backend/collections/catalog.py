@@ -2,7 +2,7 @@
 
 from backend.areas.collection import AREAS
 from backend.buildings.collection import BUILDINGS
-from backend.collections.spec import Collection
+from backend.core.geojson import Collection
 from backend.grids.collection import GRIDS
 from backend.points.collection import SERVICE_POINTS
 

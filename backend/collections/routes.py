@@ -8,9 +8,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.collections import service
 from backend.collections.catalog import COLLECTIONS
-from backend.collections.geojson import FeatureCollection, Link, encode
-from backend.collections.spec import Collection
 from backend.core.errors import BadRequest, NotFound
+from backend.core.geojson import Collection, FeatureCollection, Link, encode
 from backend.core.spatial import parse_bbox
 
 GEOJSON = "application/geo+json"

@@ -6,9 +6,8 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Max, Min
 
-from backend.collections.geojson import Feature, row_feature
-from backend.collections.spec import Collection
 from backend.core.errors import NotFound
+from backend.core.geojson import Collection, Feature, row_feature
 from backend.core.spatial import bbox_overlaps, point_in_bbox
 
 Bbox = tuple[float, float, float, float]

@@ -17,6 +17,7 @@ the level of a code, and the code one level up, can be read off the code itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -31,6 +32,8 @@ class Level(StrEnum):
 
 
 LEVELS: tuple[Level, ...] = tuple(Level)
+# The lengths of a community's, a street's and a district's codes, deepest first.
+_AREA_LENGTHS = (12, 9, 6)
 
 
 def next_level(level: Level | str) -> Level | None:
@@ -113,3 +116,36 @@ def parent_code(code: str) -> str | None:
     if level is Level.district:
         return code[:4] + "00"
     return None
+
+
+def enclosing(codes: Iterable[str]) -> str:
+    """The smallest area code (or the one grid code) that every code in ``codes`` lies in: the
+    scope of an event about many of them. Readers subscribe by code prefix, so such an event is
+    filed under the deepest code that all of them start with, cut back to a whole level.
+
+    >>> enclosing(["15030200100101", "15030200100102"])
+    '150302001001'
+    >>> enclosing(["15030200100101", "150302002"])
+    '150302'
+    >>> enclosing(["15030200100101", "15030400200301"])
+    '150300'
+    >>> enclosing(["150302", "150302001"])
+    '150302'
+    >>> enclosing([])
+    Traceback (most recent call last):
+    ...
+    ValueError: no codes to enclose
+    """
+    codes = list(codes)
+    if not codes:
+        raise ValueError("no codes to enclose")
+    first, last = min(codes), max(codes)
+    if first == last:
+        return first
+    # The lowest and the highest code share the prefix that all of them share.
+    same = (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b)
+    common = first[: next(same, len(first))]
+    for length in _AREA_LENGTHS:
+        if len(common) >= length:
+            return common[:length]
+    return common[:4] + "00" if len(common) >= 4 else common

@@ -181,6 +181,17 @@ async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
                 log.exception("a commit listener failed")
 
 
+async def lock_imports(engine: Engine) -> None:
+    """Serialise imports (of layers, of people) for the rest of the current transaction.
+
+    SQLite's IMMEDIATE transaction already admits one writer; PostgreSQL takes an advisory
+    lock, so a second import waits and then compares with what the first one wrote.
+    """
+    if isinstance(engine, PostgresEngine):
+        lock = QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", "wangge.import")
+        await engine.run_querystring(lock)
+
+
 async def migrate(engine: Engine) -> None:
     """Bring the schema up to date. Safe to run on every start."""
     use_engine(engine)

@@ -38,7 +38,7 @@ class Settings:
     # process without Redis, or by the command line).
     live_backlog: int = 256
     live_poll_s: float = 1.0
-    # Photos (backend/cases/photo_gate.py): a picture whose header declares more pixels than
+    # Photos (backend/core/photo_gate.py): a picture whose header declares more pixels than
     # this is refused before it is decoded; at most this many uploads are decoded at once in a
     # process (a decode holds memory by its pixels), and an upload waits at most this long for
     # its turn before it is answered 503 busy.

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.core.principal import Principal
-from backend.emergency import service
+from backend.emergency import service, switching
 from backend.emergency.schemas import (
     CurrentModes,
     KindOut,
@@ -55,7 +55,7 @@ class EmergencyController(Controller):
     async def switch_on(
         self, data: JSONBody[SwitchOn], principal: NamedDependency[Principal]
     ) -> ModeOut:
-        return await service.switch_on(data, principal)
+        return await switching.switch_on(data, principal)
 
     @post(
         "/modes/{area_code:str}/end",
@@ -72,7 +72,7 @@ class EmergencyController(Controller):
         data: JSONBody[SwitchOff],
         principal: NamedDependency[Principal],
     ) -> ModeOut:
-        return await service.switch_off(area_code, data, principal)
+        return await switching.switch_off(area_code, data, principal)
 
     @get("/history", summary="Every switch, newest first, around and inside an area")
     async def history(

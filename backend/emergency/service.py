@@ -1,84 +1,120 @@
-"""Switching an area into emergency and back, and reading the modes for banners and history.
+"""Emergency modes as others read them: the active modes and the factor they put on a case's
+new clock (the hook of the case workflow), and the modes for banners and history. Switching is
+backend/emergency/switching.py's.
 
-Who: a district admin inside their district, a city admin anywhere in the city. Each switch is
-one write transaction: the mode row, the due times of the area's open cases (``retime``), then
-the events, ``mode.changed`` first (scope: the area's code), last in the transaction.
+Creating a case must stay one cheap step, so the list of active modes (a handful of rows) is
+kept in memory per database and read again at most once a second. The process that switches
+replaces it as soon as its switch commits; other processes see the switch within
+``MAX_AGE_S``. A clock started in that second with the old factor is corrected by the next
+switch of its area, which recomputes every open case there (backend/cases/clocks.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-import asyncpg
 from piccolo.columns.combination import Or
+from piccolo.engine import Engine
 
-from backend.core.areas import code_within, parent_code, scope_prefix
-from backend.core.db import write_transaction
-from backend.core.errors import ApiError, Conflict, Forbidden, Invalid
-from backend.core.events import EventType
-from backend.core.principal import Principal
-from backend.core.roles import ADMINS
-from backend.emergency.cache import read_active, remember
-from backend.emergency.kinds import (
-    KIND_LABELS,
-    KINDS,
-    ActiveMode,
-    effective_factor,
-    factor_of,
-    is_code,
-    reason_of,
-    related,
-)
-from backend.emergency.retime import retime_area
-from backend.emergency.schemas import (
-    CurrentModes,
-    KindOut,
-    ModeHistory,
-    ModeOut,
-    SwitchOff,
-    SwitchOn,
-)
+from backend.core.areas import parent_code, scope_prefix
+from backend.core.errors import Invalid
+from backend.emergency.kinds import KIND_LABELS, KINDS, is_code, related
+from backend.emergency.kinds import ActiveMode as ActiveMode
+from backend.emergency.kinds import effective_factor as effective_factor
+from backend.emergency.kinds import place_of as place_of
+from backend.emergency.schemas import CurrentModes, KindOut, ModeHistory, ModeOut
 from backend.emergency.tables import EmergencyMode
-from backend.events.log import NewEvent, append
-from backend.grids.names import place_names
+from backend.grids.service import place_names
+
+MAX_AGE_S = 1.0
+
+
+@dataclass
+class _Snapshot:
+    engine: Engine
+    modes: tuple[ActiveMode, ...]
+    read_at: float  # time.monotonic()
+
+
+# By engine (its id; engines take no weak references): a process serves one database, tests
+# run apps on many. A few are kept, so a test run does not hold on to every engine it made.
+_snapshots: dict[int, _Snapshot] = {}
+_KEPT = 8
+
+
+def _held(engine: Engine) -> _Snapshot | None:
+    held = _snapshots.get(id(engine))
+    return held if held is not None and held.engine is engine else None
+
+
+def _hold(snapshot: _Snapshot) -> None:
+    if len(_snapshots) >= _KEPT and id(snapshot.engine) not in _snapshots:
+        _snapshots.clear()
+    _snapshots[id(snapshot.engine)] = snapshot
+
+
+async def read_active() -> tuple[ActiveMode, ...]:
+    """The active modes as the database has them now (inside the caller's transaction, if any)."""
+    rows = (
+        await EmergencyMode.select(
+            EmergencyMode.id, EmergencyMode.area_code, EmergencyMode.kind, EmergencyMode.factor
+        )
+        .where(EmergencyMode.ended_at.is_null())
+        .order_by(EmergencyMode.id)
+    )
+    return tuple(ActiveMode(r["id"], r["area_code"], r["kind"], r["factor"]) for r in rows)
+
+
+def remember(modes: tuple[ActiveMode, ...]) -> None:
+    """Hold ``modes`` as this process's list, after a switch made here committed."""
+    _hold(_Snapshot(EmergencyMode._meta.db, modes, time.monotonic()))
+
+
+async def active_modes() -> tuple[ActiveMode, ...]:
+    """The active modes, at most ``MAX_AGE_S`` old."""
+    engine = EmergencyMode._meta.db
+    held = _held(engine)
+    now = time.monotonic()
+    if held is not None and now - held.read_at <= MAX_AGE_S:
+        return held.modes
+    if held is not None:
+        held.read_at = now  # callers meanwhile use the old list instead of all reading again
+    modes = await read_active()
+    if _held(engine) is held:  # else a switch here stored a newer list meanwhile
+        _hold(_Snapshot(engine, modes, now))
+    return modes
+
+
+async def factor_for(code: str | None) -> float:
+    """The time-limit factor for a new clock of a case lying in ``code`` (its grid, or the
+    smallest area around it): the smallest among the active modes around it, 1.0 in peacetime.
+
+    The hook of the case workflow: every clock a case starts (submit, accept, escalate, reopen,
+    unshelve) takes its limit times this factor (``backend.cases.timing.time_limit``).
+    """
+    if not code:
+        return 1.0
+    return effective_factor(await active_modes(), code)
+
+
+async def case_factor(row: Mapping[str, Any]) -> float:
+    """``factor_for`` the place of a case row (its ``grid_code`` and ``area_codes``)."""
+    return await factor_for(place_of(row["grid_code"], row["area_codes"]))
 
 
 def kinds() -> list[KindOut]:
     return [KindOut(k, KIND_LABELS[k], f) for k, f in KINDS.items()]
 
 
-def _admin_area(principal: Principal) -> str:
-    if principal.role not in ADMINS:
-        raise Forbidden(
-            "forbidden", "a district or city admin switches emergency mode", allowed=ADMINS
-        )
-    area = principal.territory.centre_area
-    if area is None:
-        raise Forbidden("forbidden", "your account works for no area")
-    return area
-
-
-def _within(code: str, admin_area: str) -> None:
-    if not code_within(code, admin_area):
-        raise Forbidden(
-            "outside_your_area", f"{code} is not inside your area {admin_area}", area=code
-        )
-
-
-async def _existing(code: str) -> str:
-    """The area's (or grid's) name; 422 ``unknown_area`` for a code that names neither."""
-    name = (await place_names([code])).get(code) if is_code(code) else None
-    if name is None:
-        raise Invalid("unknown_area", f"no area or grid {code!r}", area=code)
-    return name
-
-
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _out(row: dict[str, Any], names: dict[str, str], retimed: int | None = None) -> ModeOut:
+def mode_out(row: dict[str, Any], names: dict[str, str], retimed: int | None = None) -> ModeOut:
     return ModeOut(
         id=row["id"],
         area_code=row["area_code"],
@@ -95,118 +131,6 @@ def _out(row: dict[str, Any], names: dict[str, str], retimed: int | None = None)
         end_reason=row["end_reason"],
         cases_retimed=retimed,
     )
-
-
-async def _active_in(code: str) -> dict[str, Any] | None:
-    return (
-        await EmergencyMode.select()
-        .where((EmergencyMode.area_code == code) & EmergencyMode.ended_at.is_null())
-        .first()
-    )
-
-
-def _already(row: dict[str, Any]) -> ApiError:
-    return Conflict(
-        "already_in_emergency",
-        f"{row['area_code']} is in emergency already ({row['kind']}, factor {row['factor']}); "
-        "end that mode first to switch it again",
-        mode=row["id"],
-        kind=row["kind"],
-        factor=row["factor"],
-    )
-
-
-def _changed(row: dict[str, Any], name: str, principal: Principal, retimed: int) -> NewEvent:
-    on = row["ended_at"] is None
-    payload = {
-        "mode": row["id"],
-        "area_code": row["area_code"],
-        "area_name": name,
-        "kind": row["kind"],
-        "factor": row["factor"],
-        "reason": row["reason"] if on else row["end_reason"],
-        "on": on,
-        "who": principal.id,
-        "who_name": principal.name,
-        "at": (row["started_at"] if on else row["ended_at"]).isoformat(),
-        "cases_retimed": retimed,
-    }
-    subject = f"emergency:{row['id']}"
-    return NewEvent(EventType.mode_changed, subject, row["area_code"], payload, principal.id)
-
-
-async def _settle(row: dict[str, Any], name: str, principal: Principal, now: datetime) -> int:
-    """Inside the switch's transaction: retime the area's cases and append the events."""
-    modes = await read_active()
-    cases = await retime_area(row["area_code"], modes, now, row["id"], principal.id)
-    await append([_changed(row, name, principal, len(cases)), *cases])
-    return len(cases)
-
-
-async def switch_on(data: SwitchOn, principal: Principal) -> ModeOut:
-    admin_area = _admin_area(principal)
-    name = await _existing(data.area_code)
-    _within(data.area_code, admin_area)
-    factor = factor_of(data.kind, data.factor)
-    reason = reason_of(data.reason)
-    now = datetime.now(UTC)
-    try:
-        async with write_transaction(EmergencyMode._meta.db):
-            earlier = await _active_in(data.area_code)
-            if earlier is not None:
-                raise _already(earlier)
-            row: dict[str, Any] = {
-                "area_code": data.area_code,
-                "kind": data.kind,
-                "factor": factor,
-                "reason": reason,
-                "started_at": now,
-                "started_by": principal.id,
-                "ended_at": None,
-                "ended_by": None,
-                "end_reason": "",
-            }
-            inserted = await EmergencyMode.insert(EmergencyMode(**row)).returning(EmergencyMode.id)
-            row["id"] = inserted[0]["id"]
-            retimed = await _settle(row, name, principal, now)
-    except asyncpg.UniqueViolationError:
-        # Another admin's switch of this area committed while ours waited on the index.
-        raced = await _active_in(data.area_code)
-        if raced is None:
-            reason = "another switch of this area came at the same time; try again"
-            raise Conflict("conflict", reason) from None
-        raise _already(raced) from None
-    remember(await read_active())
-    return _out(row, {data.area_code: name}, retimed)
-
-
-async def switch_off(code: str, data: SwitchOff, principal: Principal) -> ModeOut:
-    admin_area = _admin_area(principal)
-    name = await _existing(code)
-    _within(code, admin_area)
-    reason = reason_of(data.reason)
-    now = datetime.now(UTC)
-    async with write_transaction(EmergencyMode._meta.db):
-        row = await _active_in(code)
-        if row is None:
-            around = [m.area_code for m in await read_active() if code_within(code, m.area_code)]
-            where = f"; it lies in the emergency of {', '.join(around)}" if around else ""
-            raise Conflict(
-                "not_in_emergency",
-                f"{code} has no emergency of its own to end{where}",
-                covered_by=around,
-            )
-        row |= {"ended_at": now, "ended_by": principal.id, "end_reason": reason}
-        await EmergencyMode.update(
-            {
-                EmergencyMode.ended_at: now,
-                EmergencyMode.ended_by: principal.id,
-                EmergencyMode.end_reason: reason,
-            }
-        ).where(EmergencyMode.id == row["id"])
-        retimed = await _settle(row, name, principal, now)
-    remember(await read_active())
-    return _out(row, {code: name}, retimed)
 
 
 def _area_filter(area: str | None) -> str | None:
@@ -236,7 +160,7 @@ async def current(area: str | None) -> CurrentModes:
     active = [rows[m.id] for m in shown]
     names = await place_names(r["area_code"] for r in active)
     ordered = sorted(active, key=lambda r: (len(r["area_code"]), r["area_code"]))
-    return CurrentModes(area, factor, [_out(r, names) for r in ordered])
+    return CurrentModes(area, factor, [mode_out(r, names) for r in ordered])
 
 
 def _mode(row: dict[str, Any]) -> ActiveMode:
@@ -253,4 +177,4 @@ async def history(area: str | None, limit: int, offset: int) -> ModeHistory:
         count = count.where(_around_or_inside(area))
     rows = await query.order_by(EmergencyMode.id, ascending=False).limit(limit).offset(offset)
     names = await place_names(r["area_code"] for r in rows)
-    return ModeHistory([_out(r, names) for r in rows], await count)
+    return ModeHistory([mode_out(r, names) for r in rows], await count)

@@ -1,4 +1,4 @@
-from backend.collections.spec import Collection
+from backend.core.geojson import Collection
 from backend.grids.tables import Grid
 
 GRIDS = Collection(

@@ -16,8 +16,7 @@ import numpy.typing as npt
 import shapely
 
 from backend.areas.schemas import AreaRef
-from backend.areas.service import area_rows
-from backend.areas.tree import chain_of
+from backend.areas.service import area_rows, chain_of
 from backend.grids.tables import Grid
 from geo.router import GridRouter
 

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
 from backend.areas.schemas import AreaRef
-from backend.auth.principal import bearer_token, principal_from_token
+from backend.auth.service import bearer_token, principal_from_token
 from backend.core.coords import Crs, Lat, Lon, parse_number, wgs84_point
 from backend.core.errors import ApiError
 from backend.core.roles import Role

@@ -1,15 +1,21 @@
+"""Grids: their pages and staffing, the names of places by code, and the point → grid index
+(``GridIndex``, backend/grids/locator.py) that cases, imports, live and positions route with."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.areas.schemas import AreaRef
-from backend.areas.service import area_rows
-from backend.areas.tree import chain_of
+from backend.areas.service import area_rows, chain_of
+from backend.areas.tables import Area
 from backend.buildings.tables import Building
 from backend.core.errors import NotFound
 from backend.core.phones import masked_phone
+from backend.grids.locator import GridIndex as GridIndex
+from backend.grids.locator import load_grid_index as load_grid_index
 from backend.grids.schemas import (
     GridPage,
     GridStaffing,
@@ -20,7 +26,7 @@ from backend.grids.schemas import (
 )
 from backend.grids.staffing import missing_posts
 from backend.grids.tables import POST_LABELS, Grid, GridPost
-from backend.party.grading import grades_of, stars_in
+from backend.party.service import grades_of, stars_in
 from backend.points.tables import ServicePoint
 
 _POST_ORDER = {p: i for i, p in enumerate(POST_LABELS)}
@@ -118,3 +124,14 @@ async def staffing_list(complete: bool | None) -> list[GridStaffing]:
         for g in grids
     ]
     return [g for g in out if complete is None or g.staffing.complete == complete]
+
+
+async def place_names(codes: Iterable[str]) -> dict[str, str]:
+    """The name of each grid or area code among ``codes`` that exists, for answers that show
+    where something is."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    areas = await Area.select(Area.code, Area.name).where(Area.code.is_in(wanted))
+    grids = await Grid.select(Grid.code, Grid.name).where(Grid.code.is_in(wanted))
+    return {r["code"]: r["name"] for r in [*areas, *grids]}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from backend.core.commands import column_mapping
 from backend.core.db import make_engine, migrate
 from backend.core.settings import Settings
 from backend.imports.export import KINDS, layer_frame
@@ -35,19 +36,6 @@ class StepBar:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
-
-
-def column_mapping(
-    pairs: list[str], hint: str = "canonical=source, e.g. code=网格编码"
-) -> dict[str, str]:
-    """``--map canonical=column`` options as a mapping (the layer and the people import)."""
-    out = {}
-    for pair in pairs:
-        canonical, sep, source = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--map takes {hint}, not {pair!r}")
-        out[canonical.strip()] = source.strip()
-    return out
 
 
 async def _run(args: argparse.Namespace, layer: Layer) -> ImportResult:

@@ -21,7 +21,7 @@ from litestar.response import File
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.principal import Principal, require_role
 from backend.core.roles import ADMINS, Role
-from backend.grids.locator import load_grid_index
+from backend.grids.service import load_grid_index
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import ImportResult, run_import
 from geo.layers import Layer, LayerError, read_layer, write_layer

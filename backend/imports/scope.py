@@ -6,9 +6,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from piccolo.engine import Engine, PostgresEngine
-
-from backend.areas.tables import Area
 from backend.grids.tables import Grid, GridPost
 from backend.imports.rows import Incoming, field
 from backend.people.tables import Person
@@ -87,13 +84,3 @@ async def _grid_links(removed: list[str]) -> list[Problem]:
         Problem("links_cleared", (c,), f"{n} service points lose their grid {c}")
         for c, n in Counter(r["code"] for r in points).items()
     ]
-
-
-async def lock_imports(engine: Engine) -> None:
-    """Serialise imports for the rest of the current transaction.
-
-    SQLite's IMMEDIATE transaction already admits one writer; PostgreSQL takes an advisory
-    lock, so a second import waits and then compares with what the first one wrote.
-    """
-    if isinstance(engine, PostgresEngine):
-        await Area.raw("SELECT pg_advisory_xact_lock(hashtext('wangge.import'))")

@@ -11,7 +11,7 @@ import pandas as pd
 from anyio import to_thread
 
 from backend.areas.tables import Area
-from backend.core.db import write_transaction
+from backend.core.db import lock_imports, write_transaction
 from backend.grids.tables import Grid
 from backend.imports import writer
 from backend.imports.checks import (
@@ -23,8 +23,8 @@ from backend.imports.checks import (
 )
 from backend.imports.reach import check_reach, require_kind
 from backend.imports.rows import Diff, Incoming, diff, incoming_rows, stored_frame, stored_rows
-from backend.imports.scope import consequences, lock_imports, removal_scope
-from backend.points.linking import link_red_properties
+from backend.imports.scope import consequences, removal_scope
+from backend.points.service import link_red_properties
 from geo.assign import assign_buildings
 from geo.layers import Layer
 from geo.validate import Problem

@@ -17,9 +17,9 @@ from piccolo.table import Table
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
 from backend.core import bulk
+from backend.core.areas import enclosing
 from backend.core.events import layer_changed
-from backend.events.log import NewEvent, append
-from backend.events.scopes import enclosing
+from backend.events.service import NewEvent, append
 from backend.grids.tables import Grid
 from backend.imports.checks import AREA_LEVELS
 from backend.imports.rows import Diff, Incoming, field
@@ -106,7 +106,7 @@ async def announce(layer: str, diff: Diff) -> None:
     """One event per import that changed the map: every server process reloads its point →
     grid index when it hears it (backend/live), and clients under its scope redraw. Called
     last in the import's transaction: the event clock stays locked from here to the commit,
-    and on PostgreSQL every other writer waits for it (backend/events/log.py)."""
+    and on PostgreSQL every other writer waits for it (backend/events/service.py)."""
     codes = [*diff.added, *diff.changed, *diff.removed]
     if codes:
         payload = dict(added=len(diff.added), changed=len(diff.changed), removed=len(diff.removed))

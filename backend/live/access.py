@@ -14,7 +14,7 @@ import msgspec
 
 from backend.cases.tables import Case
 from backend.core.events import CASE_EVENTS, EventType
-from backend.events.log import StoredEvent
+from backend.events.service import StoredEvent
 
 _ASSIGNEE = b'"assignee"'
 

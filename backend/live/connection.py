@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from backend.auth.tokens import TokenClaims
+from backend.auth.service import TokenClaims
 from backend.core.principal import Principal
 from backend.live.messages import Frame
 

@@ -26,12 +26,11 @@ from typing import Any
 import msgspec
 from piccolo.engine import Engine
 
-from backend.auth.principal import Principal, forget_people, forget_token
-from backend.auth.revocation import Revoked
-from backend.auth.tokens import TokenClaims
+from backend.auth.service import Revoked, TokenClaims, forget_people, forget_token
 from backend.core.db import on_events_committed
 from backend.core.events import EventType
-from backend.events.log import AREA_WIDE, StoredEvent, after, between, head
+from backend.core.principal import Principal
+from backend.events.service import AREA_WIDE, StoredEvent, after, between, head
 from backend.events.tables import Event
 from backend.live.access import becomes_personal
 from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection, FrameSend

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from litestar import Litestar
 
 from backend.core.settings import Settings
-from backend.grids.locator import load_grid_index
+from backend.grids.service import load_grid_index
 from backend.live.hub import Hub
 
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from backend.events.log import StoredEvent
+from backend.events.service import StoredEvent
 
 # An ASGI message, built once and handed to every socket's send.
 Frame = dict[str, Any]

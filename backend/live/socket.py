@@ -29,8 +29,7 @@ from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 from litestar.types.asgi_types import WebSocketAcceptEvent
 
-from backend.auth.principal import authenticate, forgets, principal_for
-from backend.auth.tokens import TokenClaims
+from backend.auth.service import TokenClaims, authenticate, forgets, principal_for
 from backend.core.errors import ApiError
 from backend.core.principal import Principal
 from backend.live.access import personal_subjects

@@ -35,8 +35,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from backend.cases.public import STATUS_LABELS
-from backend.cases.states import FINAL, Status
+from backend.cases.service import FINAL, STATUS_LABELS, Status
 from backend.core.phones import masked_text
 
 # Disputes between neighbours (矛盾纠纷), police matters (治安), hardship (民生服务) and health

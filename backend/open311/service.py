@@ -6,12 +6,10 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from backend.cases import departments
-from backend.cases.photo_tables import CasePhoto
-from backend.cases.public import category_names
-from backend.cases.tables import Case, Category
+from backend.cases.service import category_names, department_names
+from backend.cases.tables import Case, CasePhoto, Category
 from backend.core.errors import NotFound
-from backend.grids.names import place_names
+from backend.grids.service import place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (
     PRIVATE_GROUPS,
@@ -69,7 +67,7 @@ async def _as_requests(rows: list[dict[str, Any]], base_url: str) -> list[Servic
     names = Names(
         categories=await category_names(r["category"] for r in rows),
         places=await place_names(r["owner_code"] for r in rows),
-        departments=await departments.names({r["department"] for r in rows if r["department"]}),
+        departments=await department_names({r["department"] for r in rows if r["department"]}),
     )
     photos = await _first_photos([r["id"] for r in rows])
     return [

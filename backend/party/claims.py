@@ -10,7 +10,7 @@ from backend.core.errors import Conflict, Forbidden, NotFound
 from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import COMMUNITY_CENTRES
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.party.members import member_row_of
 from backend.party.rules import CLAIM_LABELS, check_claimable, check_report, check_reviewer
 from backend.party.schemas import ClaimOut, ReportIn

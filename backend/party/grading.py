@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +11,12 @@ from backend.core.errors import Invalid, NotFound
 from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_WORKERS, GRADERS
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.grids.tables import Grid
 from backend.party.rules import GRADE_POST_LABELS, check_grade, check_period
-from backend.party.schemas import GradeIn, GradeOut, GradeRef, StarIn, StarOut
+from backend.party.schemas import GradeIn, GradeOut, StarIn, StarOut
 from backend.party.scope import prefix_of, require_within, staff_area
+from backend.party.service import stars_in
 from backend.party.tables import BranchStar, WorkerGrade
 from backend.people.tables import Person
 
@@ -43,12 +43,6 @@ def _grade_out(r: dict[str, Any]) -> GradeOut:
         grade=r["grade"],
         set_by=r["set_by"],
         set_at=r["set_at"].isoformat(),
-    )
-
-
-def _star_out(r: dict[str, Any]) -> StarOut:
-    return StarOut(
-        r["area_code"], r["period"], r["stars"], r["title"], r["set_by"], r["set_at"].isoformat()
     )
 
 
@@ -109,17 +103,6 @@ async def grades_in(principal: Principal, area: str | None) -> list[GradeOut]:
     return [_grade_out(r) for r in rows]
 
 
-async def grades_of(person_ids: Iterable[int]) -> dict[int, GradeRef]:
-    """The grades of these people, for the pages that show them."""
-    ids = list(person_ids) or [0]
-    rows = await WorkerGrade.select(WorkerGrade.person, WorkerGrade.post, WorkerGrade.grade).where(
-        WorkerGrade.person.is_in(ids)
-    )
-    return {
-        r["person"]: GradeRef(r["post"], GRADE_POST_LABELS[r["post"]], r["grade"]) for r in rows
-    }
-
-
 async def _known_code(code: str) -> None:
     if await Grid.exists().where(Grid.code == code):
         return
@@ -150,16 +133,3 @@ async def set_stars(principal: Principal, code: str, period: str, data: StarIn) 
             [NewEvent(EventType.party_stars_set, f"branch:{code}", code, payload, principal.id)]
         )
     return (await stars_in(code, period, exact=True))[0]
-
-
-async def stars_in(area: str, period: str | None, exact: bool = False) -> list[StarOut]:
-    """Stars of the branches in ``area`` (or of ``area`` itself when ``exact``), newest
-    period first."""
-    where = (
-        BranchStar.area_code == area if exact else BranchStar.area_code.like(f"{prefix_of(area)}%")
-    )
-    query = BranchStar.select().where(where)
-    if period is not None:
-        query = query.where(BranchStar.period == check_period(period))
-    rows = await query.order_by(BranchStar.period, ascending=False).order_by(BranchStar.area_code)
-    return [_star_out(r) for r in rows]

@@ -15,7 +15,7 @@ from backend.core.errors import ApiError, Invalid, NotFound
 from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.party.rules import normalise_unit
 from backend.party.schemas import MemberOut, RegisterIn
 from backend.party.scope import prefix_of, require_within, staff_area

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from backend.areas.schemas import AreaRef
-from backend.cases.placement import in_area
+from backend.cases.service import in_area
 from backend.core.areas import code_within
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
@@ -16,7 +16,7 @@ from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES, COMMUNITY_CENTRES
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.party.claims import claim_outs
 from backend.party.members import area_names, community_ref
 from backend.party.rules import NEED_KINDS, check_window, window_hours

@@ -10,7 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from backend.core.principal import Principal
-from backend.party import claims, export, grading, members, needs, report
+from backend.party import claims, export, grading, members, needs, report, service
 from backend.party.schemas import (
     ClaimOut,
     GradeIn,
@@ -218,7 +218,7 @@ class PartyController(Controller):
         area: Annotated[str, QueryParameter(max_length=16, description="an area or grid code")],
         period: Annotated[str | None, QueryParameter(max_length=7)] = None,
     ) -> list[StarOut]:
-        return await grading.stars_in(area, period)
+        return await service.stars_in(area, period)
 
 
 def _file(body: bytes, media_type: str, name: str) -> Response[bytes]:

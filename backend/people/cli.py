@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from backend.core.commands import column_mapping
 from backend.core.db import make_engine, migrate
 from backend.core.settings import Settings
-from backend.imports.cli import column_mapping
 from backend.people.checks import RowProblem
 from backend.people.importer import NewAccount, PeopleImport, import_people
 from backend.people.roster import GUESSES, RosterError, read_roster

@@ -19,12 +19,10 @@ from typing import Any
 from anyio import to_thread
 
 from backend.areas.tables import Area
-from backend.auth.passwords import hash_password
-from backend.auth.revocation import forget, raise_generations
-from backend.cases.department_tables import Department, DepartmentMember
-from backend.core.db import write_transaction
+from backend.auth.service import forget, hash_password, raise_generations
+from backend.cases.tables import Department, DepartmentMember
+from backend.core.db import lock_imports, write_transaction
 from backend.grids.tables import POST_LABELS, Grid, GridPost
-from backend.imports.scope import lock_imports
 from backend.people.checks import SINGLE_POSTS, Reference, RowProblem, Staff, check_roster
 from backend.people.roster import Roster
 from backend.people.tables import Person

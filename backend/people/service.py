@@ -4,7 +4,7 @@ from backend.areas.schemas import AreaRef
 from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS
 from backend.grids.tables import POST_LABELS, GridPost
-from backend.party.grading import grades_of
+from backend.party.service import grades_of
 from backend.people.schemas import Me, PostHeld
 from backend.people.tables import Person
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
-from backend.auth.principal import principal_of
+from backend.auth.service import principal_of
 from backend.buildings.tables import Building
 from backend.core.errors import Forbidden, Invalid, NotFound
 from backend.core.principal import Principal

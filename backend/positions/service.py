@@ -29,7 +29,7 @@ from backend.core.errors import Forbidden, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.core.territory import Territory
-from backend.grids.locator import GridIndex
+from backend.grids.service import GridIndex
 from backend.positions.batch import chain, read_batch
 from backend.positions.checks import LIVE_MAX_AGE, Fix, Rejected, check
 from backend.positions.schemas import BatchOut, LatestOut

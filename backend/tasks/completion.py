@@ -9,7 +9,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.buildings.tables import Building
-from backend.collections.geojson import Feature
+from backend.core.geojson import Feature
 from backend.core.principal import Principal
 from backend.grids.tables import Grid
 from backend.tasks import service

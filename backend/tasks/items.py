@@ -15,7 +15,7 @@ from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from backend.core.events import EventType
 from backend.core.principal import Principal
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.tasks.rules import households_of, may_mark, text_of
 from backend.tasks.schemas import DoneIn, ItemOut
 from backend.tasks.scope import territory_of

@@ -1,8 +1,8 @@
-"""Photos of task items: checked and cleaned by the case photos' rules (``backend.cases.photos``:
-JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px, a 320 px thumbnail) under
-the same limits on decoding (``backend.cases.photo_gate``), stored beside them under
-data/photos, idempotent by the phone's client id, and served to the people whose work covers
-the item's grid."""
+"""Photos of task items: checked and cleaned by the same rules as a case's photos
+(``backend.core.photos``: JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px,
+a 320 px thumbnail) under the same limits on decoding (``backend.core.photo_gate``), stored
+beside them under data/photos, idempotent by the phone's client id, and served to the people
+whose work covers the item's grid."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.cases import photo_gate
-from backend.cases.photo_files import staged
+from backend.core import photo_gate
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, NotFound
+from backend.core.photo_files import staged
 from backend.core.principal import Principal
 from backend.core.settings import Settings
 from backend.tasks.items import markable

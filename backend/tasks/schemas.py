@@ -4,7 +4,7 @@ from uuid import UUID
 
 import msgspec
 
-from backend.collections.geojson import Feature
+from backend.core.geojson import Feature
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]

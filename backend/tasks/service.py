@@ -23,7 +23,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.core.roles import AREA_ROLES
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.grids.tables import Grid
 from backend.tasks.rules import chain, due_of, may_send, open_key, text_of
 from backend.tasks.schemas import BroadcastIn, BroadcastOut

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
-from backend.cases.department_tables import Department, DepartmentMember
+from backend.cases.tables import Department, DepartmentMember
 from backend.demo import DEMO_PASSWORD
 from backend.people.tables import Person
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE

@@ -18,7 +18,7 @@ from backend.cases.scheduler import escalate_overdue
 from backend.cases.timing import time_limit
 from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
-from backend.emergency import cache
+from backend.emergency import service as modes
 from backend.emergency.tables import EmergencyMode
 from backend.events.tables import Event
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
@@ -266,8 +266,8 @@ async def test_a_clock_started_with_an_old_factor_is_put_right_by_the_next_switc
     admin = await sign_in(api, "district_admin")
     assert (await switch(api, admin, DISTRICT)).status_code == 201
     # As in another process that has not read the switch yet: its list of modes is empty.
-    monkeypatch.setattr(cache, "MAX_AGE_S", 3600.0)
-    cache.remember(())
+    monkeypatch.setattr(modes, "MAX_AGE_S", 3600.0)
+    modes.remember(())
     late = await report(api, resident, spots["here"])
     started = await clock_start(api, admin, late["id"], "case.submit")
     accept_l = limits.accept["normal"]

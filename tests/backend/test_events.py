@@ -10,7 +10,7 @@ import pytest
 from backend.cases.states import Action
 from backend.core.db import close_pool, open_pool, write_transaction
 from backend.core.events import CASE_EVENTS, case_event
-from backend.events.log import NewEvent, after, append
+from backend.events.service import NewEvent, after, append
 
 WRITERS, EACH = 8, 12
 

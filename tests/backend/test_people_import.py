@@ -16,8 +16,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.cases.department_tables import DepartmentMember
 from backend.cases.departments import department_of
+from backend.cases.tables import DepartmentMember
 from backend.core.db import use_engine
 from backend.grids.tables import GridPost
 from backend.people.importer import NewAccount, import_people

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from PIL import ExifTags, Image, ImageFile
 
 from backend.app import create_app
-from backend.cases import photo_gate, photos
+from backend.core import photo_gate, photos
 from backend.core.errors import ApiError
 from backend.core.settings import Settings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE

@@ -13,8 +13,8 @@ from litestar.testing import AsyncTestClient
 from PIL import ExifTags, Image
 
 from backend.app import create_app
-from backend.cases import photos
-from backend.cases.photo_tables import CasePhoto
+from backend.cases.tables import CasePhoto
+from backend.core import photos
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 

@@ -30,8 +30,8 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.cases.photo_files import write_files
 from backend.core.db import close_pool, make_engine, migrate, write_transaction
+from backend.core.photo_files import write_files
 from backend.core.settings import Settings
 from backend.core.storage import storage_fault
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE

@@ -13,7 +13,7 @@ import pytest
 from backend.core.db import close_pool, open_pool, write_transaction
 from backend.core.principal import Principal
 from backend.core.territory import Territory
-from backend.events.log import NewEvent, append
+from backend.events.service import NewEvent, append
 from backend.events.tables import Event
 from backend.live.hub import Hub
 

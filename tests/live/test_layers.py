@@ -8,7 +8,7 @@ import asyncio
 import msgspec
 
 from backend.core.db import close_pool, open_pool
-from backend.events.log import after, head
+from backend.events.service import after, head
 from backend.imports.export import layer_frame
 from backend.imports.service import run_import
 from backend.live.hub import Hub

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 import anyio
 from PIL import Image
 
-from backend.cases import photos
+from backend.core import photos
 from backend.core.errors import ApiError, Unavailable
 from backend.core.settings import Settings
 

@@ -5,7 +5,7 @@ A picture costs memory by its pixels, not its bytes (a 281 KB PNG of 10,000 × 8
 decodes into 267 MB), so its size is read from the header and checked before anything is
 decoded; a JPEG is decoded already scaled down (``Image.draft``) to what the output needs, and
 every picture is shrunk before it is converted or copied. The limits on how many decode at
-once live with the callers (backend/cases/photo_gate.py).
+once live with the callers (backend/core/photo_gate.py).
 
 >>> import io
 >>> buf = io.BytesIO()

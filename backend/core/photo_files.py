@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from backend.cases.photos import Prepared
+from backend.core.photos import Prepared
 
 log = logging.getLogger("wangge")
 

@@ -1,4 +1,5 @@
-"""Recomputing the due times of an area's open cases when its mode changes (rule: ``clocks``).
+"""Recomputing the due times of an area's open cases when its mode changes (rule: ``clocks``);
+the switch of backend/emergency/switching.py calls it through the cases' service.
 
 Runs inside the switch's write transaction. Each case whose due time moves gets a new version,
 so a handler who loaded it before the switch is told to reload (409 ``stale_version``), and a
@@ -16,14 +17,14 @@ import msgspec
 from piccolo.engine import PostgresEngine
 
 from backend.cases.categories import Limits, limits_of
+from backend.cases.clocks import CLOCK_EVENTS, Clock, clock_of, due_under
 from backend.cases.states import OPEN, WorkflowError
 from backend.cases.tables import Case
 from backend.core import bulk
 from backend.core.areas import code_within, parent_code, scope_prefix
 from backend.core.events import EventType
-from backend.emergency.clocks import CLOCK_EVENTS, Clock, clock_of, due_under
-from backend.emergency.kinds import ActiveMode, effective_factor, place_of
-from backend.events.log import NewEvent
+from backend.emergency.service import ActiveMode, effective_factor, place_of
+from backend.events.service import NewEvent
 from backend.events.tables import Event
 
 _OPEN = sorted(str(s) for s in OPEN)

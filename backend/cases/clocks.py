@@ -8,8 +8,8 @@ Pure: events in, datetimes out. The rule, in one line::
   (立案, the category's accept limit); accepting, escalating, reopening and unshelving start
   the time to close (the close limit). Its start is the ``at`` of that event;
 - the *factor* is the smallest of the active modes around the case's grid (1.0 in peacetime,
-  see ``kinds``), applied to the limit only: an extension a handler was granted is hours on
-  the calendar, and an emergency does not take back what was granted;
+  see backend/emergency/kinds.py), applied to the limit only: an extension a handler was
+  granted is hours on the calendar, and an emergency does not take back what was granted;
 - every switch, on or off, recomputes the due time of every open case in the switched area
   from its clock, so switching back gives exactly the peacetime due time, whatever the modes
   did meanwhile, and a case that another process created with a factor a second out of date
