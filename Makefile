@@ -14,13 +14,15 @@ test: install pwa pwa-check  ## install everything, lint, run the whole test sui
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest --db sqlite
 	$(BIN)/pytest --db postgres
 
-lint: install  ## ruff, ruff format and mypy (backend/ and geo/, as [tool.mypy] in pyproject.toml says)
+lint: install  ## ruff, ruff format, mypy (backend/ and geo/, as [tool.mypy] in pyproject.toml says), the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install  ## the tests that need no database, server or browser (a few seconds)
 	$(BIN)/pytest --db sqlite -m "not e2e" -k "not sqlite" --ignore=tests/live -q
