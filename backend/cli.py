@@ -8,18 +8,19 @@ import sys
 
 from backend.cases.categories import seed_categories
 from backend.core.db import make_engine, migrate
+from backend.core.roles import Role
 from backend.core.settings import Settings
 
 ROLE_ORDER = [
-    ("city_admin", "市管理员"),
-    ("district_admin", "区管理员 (海勃湾区)"),
-    ("street_staff", "街道工作人员"),
-    ("community_staff", "社区工作人员"),
-    ("grid_leader", "网格长"),
-    ("grid_police", "网格警"),
-    ("grid_worker", "专职网格员"),
-    ("department", "职能部门工作人员 (海勃湾区 城管)"),
-    ("resident", "居民"),
+    (Role.city_admin, "市管理员"),
+    (Role.district_admin, "区管理员 (海勃湾区)"),
+    (Role.street_staff, "街道工作人员"),
+    (Role.community_staff, "社区工作人员"),
+    (Role.grid_leader, "网格长"),
+    (Role.grid_police, "网格警"),
+    (Role.grid_worker, "专职网格员"),
+    (Role.department, "职能部门工作人员 (海勃湾区 城管)"),
+    (Role.resident, "居民"),
 ]
 
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from backend.assessment.dialect import Dialect
 from backend.cases.service import PRIORITIES
+from backend.core.areas import CODE_LENGTH, Level
 from backend.core.events import EventType
 
 ACCEPT, DISPATCH, ESCALATE = (
@@ -50,7 +51,7 @@ def territory(level: str, code: str) -> str:
             f"CASE WHEN LENGTH({code}) >= 9 OR (LENGTH({code}) = 6 AND "
             f"SUBSTR({code}, 5, 2) <> '00') THEN SUBSTR({code}, 1, 6) END"
         )
-    n = {"community": 12, "street": 9}[level]
+    n = CODE_LENGTH[Level(level)]
     return f"CASE WHEN LENGTH({code}) >= {n} THEN SUBSTR({code}, 1, {n}) END"
 
 

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 
 from backend.assessment.case_sql import MATCHED
 from backend.assessment.dialect import Dialect
+from backend.core.areas import CODE_LENGTH, Level
 
 # The staff whose track points count as a grid's patrol (not the party-branch secretary).
 PATROL_POSTS = "'leader', 'police', 'fulltime', 'parttime'"
-PREFIX = {"grid": 14, "community": 12, "street": 9, "district": 6}
 
 
 def _prefix(level: str, column: str) -> str:
-    return column if level == "grid" else f"SUBSTR({column}, 1, {PREFIX[level]})"
+    return column if level == "grid" else f"SUBSTR({column}, 1, {CODE_LENGTH[Level(level)]})"
 
 
 def patrol(d: Dialect, levels: Sequence[str]) -> str:

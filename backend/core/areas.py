@@ -17,7 +17,7 @@ the level of a code, and the code one level up, can be read off the code itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 
@@ -32,8 +32,14 @@ class Level(StrEnum):
 
 
 LEVELS: tuple[Level, ...] = tuple(Level)
-# The lengths of a community's, a street's and a district's codes, deepest first.
-_AREA_LENGTHS = (12, 9, 6)
+# How many digits a code has at each level below the city (a grid's 14 is CJ/T 349's; up to 16
+# are accepted, see ``level_of_code``). The city's is a district's, ending in "00".
+CODE_LENGTH: Mapping[Level, int] = {
+    Level.grid: 14,
+    Level.community: 12,
+    Level.street: 9,
+    Level.district: 6,
+}
 
 
 def next_level(level: Level | str) -> Level | None:
@@ -106,16 +112,10 @@ def parent_code(code: str) -> str | None:
     >>> parent_code("15030200100101"), parent_code("150302"), parent_code("150300")
     ('150302001001', '150300', None)
     """
-    level = level_of_code(code)
-    if level is Level.grid:
-        return code[:12]
-    if level is Level.community:
-        return code[:9]
-    if level is Level.street:
-        return code[:6]
-    if level is Level.district:
-        return code[:4] + "00"
-    return None
+    up = next_level(level_of_code(code))
+    if up is None:
+        return None
+    return code[:4] + "00" if up is Level.city else code[: CODE_LENGTH[up]]
 
 
 def enclosing(codes: Iterable[str]) -> str:
@@ -145,7 +145,7 @@ def enclosing(codes: Iterable[str]) -> str:
     # The lowest and the highest code share the prefix that all of them share.
     same = (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b)
     common = first[: next(same, len(first))]
-    for length in _AREA_LENGTHS:
-        if len(common) >= length:
-            return common[:length]
+    for level in (Level.community, Level.street, Level.district):
+        if len(common) >= CODE_LENGTH[level]:
+            return common[: CODE_LENGTH[level]]
     return common[:4] + "00" if len(common) >= 4 else common

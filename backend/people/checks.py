@@ -36,12 +36,12 @@ NAME_LENGTH = 64  # Person.name's column
 # 一格一长一警一专: one person each per grid (part-time workers are many).
 SINGLE_POSTS = ("leader", "police", "fulltime")
 # How the cells of a role or post may name it: the code, its label, a few usual words.
-ROLES_BY_NAME = {
+ROLES_BY_NAME: dict[str, str] = {
     **{r: r for r in Role},
     **{label: r for r, label in ROLE_LABELS.items()},
-    "专职网格员": "grid_worker",
-    "兼职网格员": "grid_worker",
-    "部门工作人员": "department",
+    "专职网格员": Role.grid_worker,
+    "兼职网格员": Role.grid_worker,
+    "部门工作人员": Role.department,
 }
 STAFF_LABELS = [label for role, label in ROLE_LABELS.items() if role != Role.resident]
 POSTS_BY_NAME = {**{p: p for p in POST_LABELS}, **{label: p for p, label in POST_LABELS.items()}}
