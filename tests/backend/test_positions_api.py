@@ -52,7 +52,7 @@ async def sign_in(client, role: str) -> tuple[dict[str, str], Principal]:
     )
     body = r.json()
     me = (await client.get("/api/me", headers=bearer(body["token"]))).json()
-    found = await principal_of(me["id"])
+    found = on_app(client, principal_of, me["id"])  # the app's pool is its loop's
     assert found is not None
     return bearer(body["token"]), found
 
