@@ -14,6 +14,7 @@ from piccolo.table import Table
 
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
+from backend.core.areas import LEVELS, Level
 from backend.grids.tables import Grid
 from backend.points.tables import ServicePoint
 from geo.assign import assign_buildings
@@ -35,7 +36,8 @@ BLOCKING = frozenset(
     }
 )
 
-AREA_LEVELS = ("city", "district", "street", "community")
+# The levels of an area, top down (a grid is no area).
+AREA_LEVELS = tuple(str(level) for level in reversed(LEVELS) if level is not Level.grid)
 MAX_COUNT = 2**31 - 1  # floors and households are 32-bit integer columns
 GRID_KINDS = ("community", "village", "dedicated")
 _STR = StringDType()
