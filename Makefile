@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js pwa/package.json
 
-.PHONY: run test unit lint format bench install pwa pwa-check clean
+.PHONY: run test unit lint format bench install lock pwa pwa-check clean
 
 run: install pwa  ## install everything, load the demo city if needed, serve on :8000
 	$(BIN)/wangge serve --demo
@@ -35,11 +35,18 @@ bench: install  ## run every benchmark (not part of the tests); figures land in 
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The versions come from the lock file (every package, dependencies of dependencies too), so
+# that a fresh machine installs what the tests last passed with; `make lock` renews it.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements-dev.lock -e '.[dev]'
 	touch $@
+
+lock: install  ## pin every Python package anew (pip-tools), keeping today's versions where they still fit
+	$(BIN)/pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements-dev.lock pyproject.toml
 
 pwa: pwa/dist/index.html
 
