@@ -9,31 +9,22 @@ to someone who has it: every unknown or malformed code is the same 404.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from backend.cases import tracking
-from backend.cases.categories import limits_of
-from backend.cases.placement import place
+from backend.cases.intake import Draft, intake
 from backend.cases.policy import actions_for
 from backend.cases.public import PublicEvent, category_names, public_event
-from backend.cases.records import columns_of, state_of
+from backend.cases.records import state_of
 from backend.cases.schemas import Phone, Short, Text, TransitionIn
 from backend.cases.service import move
 from backend.cases.tables import Case
-from backend.cases.timing import time_limit
-from backend.cases.workflow import submit
-from backend.core.coords import wgs84_point
-from backend.core.db import write_transaction
-from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
-from backend.core.events import EventType
+from backend.core.errors import Conflict, NotFound, Unavailable
 from backend.core.phones import masked_phone, masked_text
 from backend.core.territory import ANONYMOUS_ACTOR
-from backend.emergency.service import factor_for
-from backend.events.service import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.service import GridIndex, place_names
 
@@ -92,53 +83,30 @@ async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[
     existing = await _by_client_id(stored_id)
     if existing is not None:
         return await _again(existing, data.client_id, secret), False
-    limits = await limits_of(data.category)
-    if limits is None:
-        raise Invalid("unknown_category", f"no category {data.category!r} to report under")
-    lon, lat = wgs84_point(data.lon, data.lat, data.crs)
-    where = await place(index, lon, lat)
-    now = datetime.now(UTC)
-    limit = time_limit(limits.accept, data.priority, await factor_for(where.owner_code))
-    started = submit("request", where.owner_code, ANONYMOUS_ACTOR, now, time_limit=limit)
-    async with write_transaction(Case._meta.db):
-        code = await _free_code(data.client_id, secret)
-        row = {
-            "client_id": stored_id,
-            "tracking_key": tracking.key_of(secret, code),
-            "kind": "request",
-            "category": data.category,
-            "description": data.description,
-            "lon": lon,
-            "lat": lat,
-            "crs": data.crs,
-            "address": data.address,
-            "grid_code": where.grid_code,
-            "area_codes": where.area_codes,
-            "reporter": None,
-            "contact_phone": data.contact_phone,
-            "priority": data.priority,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            **columns_of(started.state),
-        }
-        # The same send arriving twice at once inserts once. Both unique keys (client id and
-        # tracking key) are the same for the two sends, and PostgreSQL may find either first,
-        # so no conflict target: any unique key refuses the second insert quietly.
-        inserted = (
-            await Case.insert(Case(**row)).on_conflict(action="DO NOTHING").returning(Case.id)
-        )
-        if inserted:
-            subject = f"case:{inserted[0]['id']}"
-            await append(
-                [NewEvent(EventType.case_submit, subject, where.owner_code, started.event)]
-            )
-    if not inserted:
-        existing = await _by_client_id(stored_id)
-        if existing is None:  # another id's case took the same code at the same moment
-            raise Unavailable("no_tracking_code", "the tracking code was taken; send again")
-        return await _again(existing, data.client_id, secret), False  # the other send won
-    return Tracked(tracking.formatted(code), await view(await _by_id(inserted[0]["id"]))), True
+    codes: list[str] = []
+
+    async def tracking_key() -> str:  # run in the write transaction, so the code stays free
+        codes.append(await _free_code(data.client_id, secret))
+        return tracking.key_of(secret, codes[-1])
+
+    draft = Draft(
+        client_id=stored_id,
+        kind="request",
+        category=data.category,
+        description=data.description,
+        lon=data.lon,
+        lat=data.lat,
+        crs=data.crs,
+        address=data.address,
+        contact_phone=data.contact_phone,
+        priority=data.priority,
+        reporter=None,
+        actor=ANONYMOUS_ACTOR,
+    )
+    done = await intake(draft, index, tracking_key)
+    if not done.made:  # the other send of the same case won
+        return await _again(done.row, data.client_id, secret), False
+    return Tracked(tracking.formatted(codes[-1]), await view(await _by_id(done.row["id"]))), True
 
 
 async def read(code_text: str, secret: str) -> TrackedCase:

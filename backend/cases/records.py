@@ -94,14 +94,19 @@ def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
 def _insert_sql(columns: tuple[str, ...]) -> str:
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("{}" for _ in columns)
+    # A row with a tracking key has two unique keys, both the same for two sends of one case,
+    # and PostgreSQL may find either first: no conflict target then, any unique key refuses
+    # the second insert quietly.
+    target = "" if "tracking_key" in columns else ' ("client_id")'
     return (
         f'INSERT INTO "{Case._meta.tablename}" ({names}) VALUES ({marks})'
-        ' ON CONFLICT ("client_id") DO NOTHING RETURNING "id"'
+        f' ON CONFLICT{target} DO NOTHING RETURNING "id"'
     )
 
 
 async def insert_new(row: dict[str, Any]) -> int | None:
-    """Insert a case row (column → value) unless its client id is taken: its id, or None.
+    """Insert a case row (column → value) unless its client id (or its tracking key, if it
+    has one) is taken: its id, or None.
 
     One plain statement: Piccolo's insert builds a Table object and then a query of every
     column, which cost more than all the rest of a create (profiled with pyinstrument).

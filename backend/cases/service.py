@@ -17,12 +17,12 @@ import msgspec
 from backend.cases.categories import PRIORITIES as PRIORITIES
 from backend.cases.categories import limits_of
 from backend.cases.departments import department_names as department_names
+from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import in_area as in_area
-from backend.cases.placement import place
 from backend.cases.public import STATUS_LABELS as STATUS_LABELS
 from backend.cases.public import category_names as category_names
-from backend.cases.records import case_out, columns_of, insert_new, state_of
+from backend.cases.records import case_out, columns_of, state_of
 from backend.cases.retime import retime_area as retime_area
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
 from backend.cases.states import FINAL as FINAL
@@ -31,7 +31,7 @@ from backend.cases.states import Status as Status
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
-from backend.cases.workflow import submit, transition
+from backend.cases.workflow import transition
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
@@ -39,7 +39,7 @@ from backend.core.events import case_event
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.territory import Territory
-from backend.emergency.service import case_factor, factor_for
+from backend.emergency.service import case_factor
 from backend.events.service import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.service import GridIndex, place_names
@@ -70,60 +70,30 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
     actor = actor_of(principal)
     if principal.role == Role.resident and data.kind != "request":
         raise Forbidden("forbidden", "residents submit requests (诉求)")
-    try:
-        limits = await limits_of(data.category)
-        if limits is None:
-            raise Invalid("unknown_category", f"no category {data.category!r} to report under")
-        lon, lat = wgs84_point(data.lon, data.lat, data.crs)
-        found = await place(index, lon, lat)  # a grid, else the smallest area around the point
-    except ApiError:
-        # A retry gets the case its first send made, even if categories or grids changed since.
-        existing = await _by_client_id(data.client_id)
-        if existing is None:
-            raise
-        return _same_sender(existing, principal, actor), False
-    now = datetime.now(UTC)
-    started = submit(
-        data.kind,
-        found.owner_code,
-        actor,
-        now,
-        time_limit=time_limit(limits.accept, data.priority, await factor_for(found.owner_code)),
+    draft = Draft(
+        client_id=data.client_id,
+        kind=data.kind,
+        category=data.category,
+        description=data.description,
+        lon=data.lon,
+        lat=data.lat,
+        crs=data.crs,
+        address=data.address,
+        contact_phone=data.contact_phone,
+        priority=data.priority,
+        reporter=principal.id,
+        actor=actor,
     )
-    row = {
-        "client_id": data.client_id,
-        "kind": data.kind,
-        "category": data.category,
-        "description": data.description,
-        "lon": lon,
-        "lat": lat,
-        "crs": data.crs,
-        "address": data.address,
-        "grid_code": found.grid_code,
-        "area_codes": found.area_codes,
-        "reporter": principal.id,
-        "contact_phone": data.contact_phone,
-        "priority": data.priority,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-        **columns_of(started.state),
-    }
-    async with write_transaction(Case._meta.db):
-        # A client id sent before inserts nothing: two sends of one case may race here, and
-        # the unique index decides under the write lock.
-        case_id = await insert_new(row)
-        if case_id is not None:
-            await append([_event(case_id, started.event, found.owner_code, principal.id)])
-    if case_id is None:  # committed by the first send (cases are never deleted)
-        existing = await _by_client_id(data.client_id)
-        if existing is None:
-            raise RuntimeError(f"client id {data.client_id} was taken, yet no case has it")
-        return _same_sender(existing, principal, actor), False
+    done = await intake(draft, index)
+    if not done.made:
+        return _same_sender(done.row, principal, actor), False
     # The answer is what was written; the similar cases are read after the commit, off the
     # write lock.
-    case = case_out({**row, "id": case_id}, actor)
-    case.similar = await similar_cases(lon, lat, data.category, now=now, exclude=case_id)
+    row = done.row
+    case = case_out(row, actor)
+    case.similar = await similar_cases(
+        row["lon"], row["lat"], data.category, now=row["created_at"], exclude=row["id"]
+    )
     return case, True
 
 
@@ -175,10 +145,6 @@ async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
 
 def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -> NewEvent:
     return NewEvent(case_event(event["type"]), f"case:{case_id}", scope, event, actor)
-
-
-async def _by_client_id(client_id: Any) -> dict[str, Any] | None:
-    return await Case.select().where(Case.client_id == client_id).first()
 
 
 async def _row(case_id: int) -> dict[str, Any]:
