@@ -1,5 +1,5 @@
 """Photo files on disk, for cases and task items alike: written whole or not at all, and kept
-only once the row naming them is committed."""
+only once the row naming them is committed; and the upload that stores them (``store``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,21 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import anyio
+from piccolo.engine import Engine
 
+from backend.core import photo_gate
+from backend.core.db import write_transaction
 from backend.core.photos import Prepared
+from backend.core.settings import Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger("wangge")
 
@@ -79,3 +87,46 @@ async def staged(folder: Path, prepared: Prepared) -> AsyncIterator[Staged]:
             # Shielded: a cancelled request still takes its files with it.
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(remove_files, folder, list(contents))
+
+
+async def store(
+    data: bytes,
+    settings: Settings,
+    engine: Engine,
+    earlier: Callable[[], Awaitable[T | None]],
+    record: Callable[[dict[str, Any]], Awaitable[T]],
+) -> tuple[T, bool]:
+    """An uploaded photo stored once by its client id, for cases and task items alike: what
+    ``record`` answered for it, and True; or what ``earlier`` found (the same client id sent
+    before, or at the same moment by another request), and False.
+
+    The photo is checked and cleaned (``photo_gate.prepare``), its files are written under
+    data/photos, and ``record`` writes its row (the file columns given: ``file_id``,
+    ``thumb_id``, ``content_type``, ``width``, ``height``, ``bytes``, ``created_at``) in a write
+    transaction, after ``earlier`` is asked again under the write lock; the files stay only if
+    that row is committed. ``earlier`` may refuse (409) a client id another upload has.
+    """
+    found = await earlier()
+    if found is not None:
+        return found, False
+    prepared = await photo_gate.prepare(data, settings)
+    async with staged(settings.data_dir / "photos", prepared) as files:
+        columns: dict[str, Any] = {
+            "file_id": files.file_id,
+            "thumb_id": files.thumb_id,
+            "content_type": prepared.info.content_type,
+            "width": prepared.info.width,
+            "height": prepared.info.height,
+            "bytes": len(prepared.photo),
+            "created_at": datetime.now(UTC),
+        }
+        async with write_transaction(engine):
+            # Checked again under the write lock: two sends of one photo race here.
+            found = await earlier()
+            if found is None:
+                made = await record(columns)
+        if found is None:
+            files.keep()
+    if found is not None:  # the same upload, sent twice at once, was stored by the other
+        return found, False
+    return made, True

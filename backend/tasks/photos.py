@@ -1,19 +1,17 @@
 """Photos of task items: checked and cleaned by the same rules as a case's photos
 (``backend.core.photos``: JPEG, PNG or WebP by content, at most 10 MB, no metadata, 1600 px,
 a 320 px thumbnail) under the same limits on decoding (``backend.core.photo_gate``), stored
-beside them under data/photos, idempotent by the phone's client id, and served to the people
-whose work covers the item's grid."""
+beside them under data/photos and idempotent by the phone's client id (all of it
+``backend.core.photo_files.store``), and served to the people whose work covers the item's
+grid."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from backend.core import photo_gate
-from backend.core.db import write_transaction
 from backend.core.errors import Conflict, NotFound
-from backend.core.photo_files import staged
+from backend.core.photo_files import store
 from backend.core.principal import Principal
 from backend.core.settings import Settings
 from backend.tasks.items import markable
@@ -42,33 +40,19 @@ async def upload(
 ) -> tuple[TaskPhotoOut, bool]:
     """The stored photo, and whether this call stored it."""
     await markable(item_id, principal)
-    earlier = await _earlier(client_id, item_id, principal)
-    if earlier is not None:
-        return earlier, False
-    prepared = await photo_gate.prepare(data, settings)
-    async with staged(settings.data_dir / "photos", prepared) as files:
-        row: dict[str, Any] = {
-            "client_id": client_id,
-            "item": item_id,
-            "file_id": files.file_id,
-            "thumb_id": files.thumb_id,
-            "content_type": prepared.info.content_type,
-            "width": prepared.info.width,
-            "height": prepared.info.height,
-            "bytes": len(prepared.photo),
-            "uploaded_by": principal.id,
-            "created_at": datetime.now(UTC),
-        }
-        async with write_transaction(TaskPhoto._meta.db):
-            earlier = await _earlier(client_id, item_id, principal)
-            if earlier is None:
-                inserted = await TaskPhoto.insert(TaskPhoto(**row)).returning(TaskPhoto.id)
-                row["id"] = inserted[0]["id"]
-        if earlier is None:
-            files.keep()
-    if earlier is not None:  # the same upload, sent twice at once, was stored by the other
-        return earlier, False
-    return out(row), True
+
+    async def record(columns: dict[str, Any]) -> TaskPhotoOut:
+        row = {"client_id": client_id, "item": item_id, "uploaded_by": principal.id, **columns}
+        inserted = await TaskPhoto.insert(TaskPhoto(**row)).returning(TaskPhoto.id)
+        return out({**row, "id": inserted[0]["id"]})
+
+    return await store(
+        data,
+        settings,
+        TaskPhoto._meta.db,
+        lambda: _earlier(client_id, item_id, principal),
+        record,
+    )
 
 
 async def visible(file_id: str, principal: Principal) -> dict[str, Any]:
