@@ -3,8 +3,8 @@
 Checking a token's signature needs no database, but whether its person still exists, is
 active, what role they hold, what they cover and whether the token was revoked does: one
 statement reads the person row with their area, department and grid posts and the token's
-entry in ``revoked_token``, if any. The answer is kept for ``FRESH_S`` seconds per database and
-token (``Recent``): a changed role, area or post takes effect within that time. A revocation
+entry in ``revoked_token``, if any. The answer is kept for ``FRESH_S`` seconds per token
+(``Recent``): a changed role, area or post takes effect within that time. A revocation
 (backend/auth/revocation.py) takes effect at once in the process that made it, which forgets
 what it kept; every other process forgets it when its live hub reads the revocation's event
 from the log (at once with Redis, else within ``WANGGE_LIVE_POLL_S``), and in any case within
@@ -17,7 +17,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from piccolo.engine import Engine
 
 from backend.auth.tokens import InvalidToken, TokenClaims, read_token
 from backend.core.db import raw
@@ -97,9 +96,8 @@ async def principal_for(claims: TokenClaims) -> Principal:
     """The person of a checked token's ``claims``, as a request reads them now: 401 for a
     revoked token or a disabled account. A socket asks again before it subscribes or starts a
     duty, so that one open since the morning follows today's posts."""
-    engine = Person._meta.db
     key = (claims.sub, claims.jti)
-    held = _principals.get(engine, key)
+    held = _principals.get(key)
     if held is None:
         read_after = _principals.forgets
         rows = await raw(Person, _LOOKUP, claims.jti, claims.sub)
@@ -109,7 +107,7 @@ async def principal_for(claims: TokenClaims) -> Principal:
         if row["revoked"] is not None:
             raise _unauthenticated("this token was signed out: sign in again")
         held = (_principal(rows), row["token_generation"])
-        _principals.put(engine, key, held, read_after=read_after)
+        _principals.put(key, held, read_after=read_after)
     principal, generation = held
     if claims.gen != generation:
         raise _unauthenticated("this token was revoked (new password or account disabled)")
@@ -122,15 +120,15 @@ def forgets() -> int:
     return _principals.forgets
 
 
-def forget_token(engine: Engine, person: int, jti: str) -> None:
+def forget_token(person: int, jti: str) -> None:
     """A token was signed out: ask the database again the next time it is shown."""
-    _principals.forget(engine, (person, jti))
+    _principals.forget((person, jti))
 
 
-def forget_people(engine: Engine, people: set[int]) -> None:
+def forget_people(people: set[int]) -> None:
     """These people's tokens were revoked: ask the database again for any of them."""
     if people:
-        _principals.forget_where(engine, lambda key: isinstance(key, tuple) and key[0] in people)
+        _principals.forget_where(lambda key: isinstance(key, tuple) and key[0] in people)
 
 
 def bearer_token(request: Request) -> str | None:

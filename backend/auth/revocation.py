@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
-from piccolo.engine import Engine
 
 from backend.auth.principal import forget_people, forget_token
 from backend.auth.tokens import TokenClaims, issue_token, new_token_id
@@ -71,7 +70,7 @@ async def sign_out(claims: TokenClaims) -> None:
         # A token issued before tokens had ids cannot be named alone: all of its person's go.
         async with write_transaction(engine):
             await raise_generations([claims.sub], "sign_out", actor=claims.sub)
-        forget_people(engine, {claims.sub})
+        forget_people({claims.sub})
         return
     async with write_transaction(engine):
         # The rows of tokens that have expired since guard nothing any more.
@@ -81,7 +80,7 @@ async def sign_out(claims: TokenClaims) -> None:
         )
         await RevokedToken.insert(row).on_conflict(action="DO NOTHING")
         await append([_event(Revoked(claims.sub, "sign_out", jti=claims.jti), claims.sub)])
-    forget_token(engine, claims.sub, claims.jti)
+    forget_token(claims.sub, claims.jti)
 
 
 async def raise_generations(
@@ -104,9 +103,9 @@ async def raise_generations(
     return generations
 
 
-def forget(engine: Engine, people: Sequence[int]) -> None:
+def forget(people: Sequence[int]) -> None:
     """After the commit of :func:`raise_generations`: this process asks the database again."""
-    forget_people(engine, set(people))
+    forget_people(set(people))
 
 
 async def change_password(person: int, new_hash: str) -> int:
@@ -115,5 +114,5 @@ async def change_password(person: int, new_hash: str) -> int:
     async with write_transaction(engine):
         await Person.update({Person.password_hash: new_hash}).where(Person.id == person)
         generation = (await raise_generations([person], "password", actor=person))[person]
-    forget(engine, [person])
+    forget([person])
     return generation

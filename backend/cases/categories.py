@@ -27,7 +27,7 @@ class Limits:
     post: str | None  # the grid post that receives it by default
 
 
-# Per database: code → limits of every leaf category.
+# Code → limits of every leaf category.
 _tables: Recent[dict[str, Limits]] = Recent(FRESH_S, size=1)
 
 
@@ -53,14 +53,13 @@ async def seed_categories() -> int:
             for r in rows
         )
     )
-    _tables.forget(Category._meta.db, "limits")
+    _tables.forget("limits")
     return len(rows)
 
 
 async def limits_of(code: str) -> Limits | None:
     """The limits of a leaf category; None for an unknown code or a category without limits."""
-    engine = Category._meta.db
-    limits = _tables.get(engine, "limits")
+    limits = _tables.get("limits")
     if limits is None:
         rows = await Category.select(
             Category.code, Category.post, Category.accept_hours, Category.limits
@@ -71,5 +70,5 @@ async def limits_of(code: str) -> Limits | None:
             )
             for r in rows
         }
-        _tables.put(engine, "limits", limits)
+        _tables.put("limits", limits)
     return limits.get(code)

@@ -106,15 +106,32 @@ def registry() -> AppRegistry:
     return AppRegistry(apps=APPS)
 
 
+# What every cache of values read from the database registered to be emptied with: a process
+# serving one database keeps plain caches; one that moves to another (tests, tools) starts over.
+_resets: list[Callable[[], None]] = []
+
+
+def on_engine_change(reset: Callable[[], None]) -> Callable[[], None]:
+    """Call ``reset`` whenever :func:`use_engine` binds the tables to another engine (a cache
+    of the old database's values empties itself); returns ``reset``, so that it may decorate."""
+    _resets.append(reset)
+    return reset
+
+
 def use_engine(engine: Engine) -> None:
-    """Point every table (and Piccolo's own migration table) at ``engine``."""
+    """Point every table (and Piccolo's own migration table) at ``engine``; when it is another
+    engine than before, every cache registered with :func:`on_engine_change` is emptied."""
     from backend import piccolo_conf
 
+    changed = Migration._meta.db is not engine
     piccolo_conf.DB = engine
     Migration._meta.db = engine
     for app in registry().app_configs.values():
         for table in app.table_classes:
             table._meta.db = engine
+    if changed:
+        for reset in list(_resets):
+            reset()
 
 
 async def open_pool(engine: Engine) -> None:

@@ -1,6 +1,7 @@
 """Values read from the database and kept a few seconds, for reads that every request would
-otherwise repeat (who is asking, the category table). Per engine: tests and tools use several
-databases in one process, where the same key means another row.
+otherwise repeat (who is asking, the category table). A process serves one database; when
+something binds the tables to another (tests, tools: ``backend.core.db.use_engine``), every
+``Recent`` empties itself, since the same key there means another row.
 """
 
 from __future__ import annotations
@@ -9,46 +10,34 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from piccolo.engine import Engine
+from backend.core.db import on_engine_change
 
 V = TypeVar("V")
 
 
 class Recent(Generic[V]):
-    """Values each kept for ``seconds``, per engine.
-
-    Engines are held by reference (Piccolo's PostgreSQL engine takes no weak reference), the
-    few most recent ones: a server has one.
-    """
-
-    ENGINES = 4
+    """Values each kept for ``seconds``, at most ``size`` of them."""
 
     def __init__(self, seconds: float, size: int = 10_000) -> None:
         self.seconds = seconds
         self.size = size
-        self._held: dict[Engine, dict[Hashable, tuple[float, V]]] = {}
+        self._held: dict[Hashable, tuple[float, V]] = {}
         # Counts the forgets: a value read before one may be stale, and is not kept.
         self.forgets = 0
+        on_engine_change(self.clear)
 
-    def get(self, engine: Engine, key: Hashable) -> V | None:
-        held = self._held.get(engine)
-        found = None if held is None else held.get(key)
+    def get(self, key: Hashable) -> V | None:
+        found = self._held.get(key)
         if found is None or found[0] < time.monotonic():
             return None
         return found[1]
 
-    def put(
-        self, engine: Engine, key: Hashable, value: V, *, read_after: int | None = None
-    ) -> None:
+    def put(self, key: Hashable, value: V, *, read_after: int | None = None) -> None:
         """Keep ``value``; unless ``read_after`` (``forgets`` when its reading began) shows that
         something was forgotten meanwhile."""
         if read_after is not None and read_after != self.forgets:
             return
-        held = self._held.get(engine)
-        if held is None:
-            while len(self._held) >= self.ENGINES:
-                self._held.pop(next(iter(self._held)), None)  # the one that came first
-            held = self._held[engine] = {}
+        held = self._held
         if len(held) >= self.size:
             now = time.monotonic()
             for k, (until, _) in list(held.items()):
@@ -58,16 +47,17 @@ class Recent(Generic[V]):
                 held.clear()  # all fresh and too many: start over rather than grow
         held[key] = (time.monotonic() + self.seconds, value)
 
-    def forget(self, engine: Engine, key: Hashable) -> None:
+    def forget(self, key: Hashable) -> None:
         self.forgets += 1
-        held = self._held.get(engine)
-        if held is not None:
-            held.pop(key, None)
+        self._held.pop(key, None)
 
-    def forget_where(self, engine: Engine, matches: Callable[[Hashable], bool]) -> None:
+    def forget_where(self, matches: Callable[[Hashable], bool]) -> None:
         """Forget every key that ``matches``: a scan, for rare events such as revocations."""
         self.forgets += 1
-        held = self._held.get(engine)
-        if held is not None:
-            for key in [k for k in held if matches(k)]:
-                held.pop(key, None)
+        for key in [k for k in self._held if matches(k)]:
+            self._held.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything (the tables now read another database)."""
+        self.forgets += 1
+        self._held.clear()

@@ -3,7 +3,7 @@ new clock (the hook of the case workflow), and the modes for banners and history
 backend/emergency/switching.py's.
 
 Creating a case must stay one cheap step, so the list of active modes (a handful of rows) is
-kept in memory per database and read again at most once a second. The process that switches
+kept in memory and read again at most once a second. The process that switches
 replaces it as soon as its switch commits; other processes see the switch within
 ``MAX_AGE_S``. A clock started in that second with the old factor is corrected by the next
 switch of its area, which recomputes every open case there (backend/cases/clocks.py).
@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from piccolo.columns.combination import Or
-from piccolo.engine import Engine
 
 from backend.core.areas import parent_code, scope_prefix
+from backend.core.db import on_engine_change
 from backend.core.errors import Invalid
 from backend.emergency.kinds import KIND_LABELS, KINDS, is_code, related
 from backend.emergency.kinds import ActiveMode as ActiveMode
@@ -35,26 +35,18 @@ MAX_AGE_S = 1.0
 
 @dataclass
 class _Snapshot:
-    engine: Engine
     modes: tuple[ActiveMode, ...]
     read_at: float  # time.monotonic()
 
 
-# By engine (its id; engines take no weak references): a process serves one database, tests
-# run apps on many. A few are kept, so a test run does not hold on to every engine it made.
-_snapshots: dict[int, _Snapshot] = {}
-_KEPT = 8
+# This process's list; emptied when the tables are bound to another database (tests, tools).
+_snapshot: _Snapshot | None = None
 
 
-def _held(engine: Engine) -> _Snapshot | None:
-    held = _snapshots.get(id(engine))
-    return held if held is not None and held.engine is engine else None
-
-
-def _hold(snapshot: _Snapshot) -> None:
-    if len(_snapshots) >= _KEPT and id(snapshot.engine) not in _snapshots:
-        _snapshots.clear()
-    _snapshots[id(snapshot.engine)] = snapshot
+@on_engine_change
+def _forget_snapshot() -> None:
+    global _snapshot
+    _snapshot = None
 
 
 async def read_active() -> tuple[ActiveMode, ...]:
@@ -71,21 +63,22 @@ async def read_active() -> tuple[ActiveMode, ...]:
 
 def remember(modes: tuple[ActiveMode, ...]) -> None:
     """Hold ``modes`` as this process's list, after a switch made here committed."""
-    _hold(_Snapshot(EmergencyMode._meta.db, modes, time.monotonic()))
+    global _snapshot
+    _snapshot = _Snapshot(modes, time.monotonic())
 
 
 async def active_modes() -> tuple[ActiveMode, ...]:
     """The active modes, at most ``MAX_AGE_S`` old."""
-    engine = EmergencyMode._meta.db
-    held = _held(engine)
+    global _snapshot
+    held = _snapshot
     now = time.monotonic()
     if held is not None and now - held.read_at <= MAX_AGE_S:
         return held.modes
     if held is not None:
         held.read_at = now  # callers meanwhile use the old list instead of all reading again
     modes = await read_active()
-    if _held(engine) is held:  # else a switch here stored a newer list meanwhile
-        _hold(_Snapshot(engine, modes, now))
+    if _snapshot is held:  # else a switch here (or another database) came meanwhile
+        _snapshot = _Snapshot(modes, now)
     return modes
 
 

@@ -285,9 +285,9 @@ class Hub:
             log.warning("event %s: unreadable %s payload", e.id, EventType.auth_revoked)
             return
         if revoked.jti is not None:
-            forget_token(self._engine, revoked.person, revoked.jti)
+            forget_token(revoked.person, revoked.jti)
         else:
-            forget_people(self._engine, {revoked.person})
+            forget_people({revoked.person})
         reason = "signed out" if revoked.why == "sign_out" else f"token revoked ({revoked.why})"
         for conn in list(self._sockets.get(revoked.person, ())):
             if conn.token is not None and revoked.voids(conn.token):

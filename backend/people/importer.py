@@ -105,7 +105,7 @@ async def import_people(
         if keep_accounts is not None and result.accounts:
             keep_accounts(result.accounts)
         result.applied = True
-    forget(engine, deactivated)
+    forget(deactivated)
     return result
 
 

@@ -190,10 +190,9 @@ async def test_an_old_scrypt_hash_becomes_argon2id_at_the_next_sign_in(scratch_d
 def test_a_value_read_before_a_forget_is_not_kept():
     """A principal read while a revocation was forgotten may predate it: it is not cached."""
     cache: Recent[str] = Recent(5.0)
-    engine: Any = object()
     before = cache.forgets
-    cache.forget(engine, "someone else")
-    cache.put(engine, "key", "stale", read_after=before)
-    assert cache.get(engine, "key") is None
-    cache.put(engine, "key", "fresh", read_after=cache.forgets)
-    assert cache.get(engine, "key") == "fresh"
+    cache.forget("someone else")
+    cache.put("key", "stale", read_after=before)
+    assert cache.get("key") is None
+    cache.put("key", "fresh", read_after=cache.forgets)
+    assert cache.get("key") == "fresh"
