@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -12,6 +13,15 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.types import (
+    ASGIApp,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Receive,
+    Scope,
+    Send,
+)
 
 from backend.areas.routes import AreasController
 from backend.assessment.routes import AssessmentController
@@ -41,8 +51,8 @@ from backend.grids.routes import GridsController
 from backend.grids.service import load_grid_index
 from backend.health.routes import client_config, health
 from backend.imports.routes import ExportController, ImportsController
+from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
-from backend.live.socket import live
 from backend.open311.routes import Open311Controller, http_error
 from backend.party.routes import PartyController
 from backend.points.routes import PointsController
@@ -51,6 +61,24 @@ from backend.positions.routes import PatrolController, PositionsController
 from backend.tasks.routes import TaskItemsController, TaskPhotosController, TasksController
 
 VERSION = "0.1.0"
+
+
+class Wangge(Litestar):
+    """The app: Litestar, but a live socket's WebSocket (backend/live/socket.py) goes straight
+    to its handler, with the server's own ``send``; everything else through Litestar."""
+
+    live: ASGIApp
+
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        if scope["type"] == "websocket" and live_socket.is_live(scope):
+            await self.live(scope, cast(Receive, receive), cast(Send, send))
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -69,7 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await close_pool(engine)
 
-    app = Litestar(
+    trusted = trusted_client(parse_networks(settings.trusted_proxies))
+    app = Wangge(
         route_handlers=[
             health,
             client_config,
@@ -95,14 +124,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TaskItemsController,
             TaskPhotosController,
             AssessmentController,
-            live,
+            live_socket.live,
             root,
             app_shell,
             app_path,
         ],
         state=State({"settings": settings, "engine": engine, "limiter": Limiter(settings)}),
         dependencies={"principal": Provide(provide_principal)},
-        middleware=[trusted_client(parse_networks(settings.trusted_proxies)), reject_nul],
+        middleware=[trusted, reject_nul],
         # A hook, not a middleware: it must also see the 404s and 405s of no route.
         before_send=[SecurityHeaders(settings.basemap_url)],
         request_class=WanggeRequest,
@@ -123,6 +152,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
     )
     document_errors(app)
+
+    async def live(scope: Scope, receive: Receive, send: Send) -> None:
+        await live_socket.serve(app, scope, receive, send)
+
+    # The app's own middleware, as Litestar would run it (they act once, on the connection).
+    app.live = trusted(reject_nul(live))
     return app
 
 

@@ -1,5 +1,6 @@
-"""``/api/live``: the WebSocket endpoint, written against ASGI directly so that the hub sends
-on the server's own ``send`` with nothing in between (docs/api.md, "Live", has the protocol).
+"""``/api/live``: the WebSocket endpoint, written against ASGI directly and served before
+Litestar's stack (backend/app.py), so that the hub sends on the server's own ``send`` with
+nothing in between (docs/api.md, "Live", has the protocol).
 
 The bearer token never travels in the URL, which servers and proxies write to their logs.
 Browsers cannot set headers on a WebSocket, so a client gives it in one of two ways:
@@ -45,15 +46,27 @@ AUTH_DEADLINE_S = 5.0
 SUBPROTOCOL = "wangge"
 BEARER = "bearer."
 POSITION_MESSAGES = frozenset({"position", "duty"})
-_LITESTAR_WRAPPER = "ExceptionHandlerMiddleware.__call__.<locals>.capture_response_started"
+PATHS = frozenset({"/api/live", "/api/live/"})
+
+
+def is_live(scope: Scope) -> bool:
+    """A WebSocket for this endpoint: the app (backend/app.py) hands it to :func:`serve`
+    before Litestar's own stack, whose exception middleware wraps ``send`` in a closure that
+    only looks out for ``http.response.start``; at thousands of subscribers per event the extra
+    call on every frame costs a tenth of the fan-out (bench/fanout.py)."""
+    return scope["type"] == ScopeType.WEBSOCKET and scope["path"] in PATHS
 
 
 @asgi("/api/live", copy_scope=False)
 async def live(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] != ScopeType.WEBSOCKET:
-        raise ApiError(426, "websocket_required", "/api/live speaks WebSocket: connect with ws://")
-    app = Litestar.from_scope(scope)
-    if (await receive())["type"] != "websocket.connect":
+    """The route as Litestar sees it: over HTTP, 426 (WebSockets never come here)."""
+    raise ApiError(426, "websocket_required", "/api/live speaks WebSocket: connect with ws://")
+
+
+async def serve(app: Litestar, scope: Scope, receive: Receive, send: Send) -> None:
+    """One live socket, on the server's own ``send``: the hub sends plain-dict frames, which
+    Litestar's ``Send`` (typed with TypedDicts) takes too."""
+    if scope["type"] != ScopeType.WEBSOCKET or (await receive())["type"] != "websocket.connect":
         return
     offered = list(scope.get("subprotocols") or ())
     accept: WebSocketAcceptEvent = {
@@ -69,10 +82,14 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
             token = await _first_message_token(receive)
             if token is None:
                 return  # gone before saying anything
-        conn = await _connect(hub, app, server_send(send), token)
+        conn = await _connect(hub, app, cast(FrameSend, send), token)
     except _Refused as refused:
         reason = refused.reason.encode()[:120].decode(errors="ignore")
         await send({"type": "websocket.close", "code": UNAUTHENTICATED, "reason": reason})
+        return
+    except Exception:
+        log.exception("live socket: connecting failed")
+        await send({"type": "websocket.close", "code": SERVER_ERROR, "reason": "server error"})
         return
     principal = conn.principal
     positions = getattr(app.state, "positions", None)
@@ -93,20 +110,6 @@ async def live(scope: Scope, receive: Receive, send: Send) -> None:
             except Exception:
                 log.exception("positions.on_disconnect failed")
     await conn.finish()
-
-
-def server_send(send: Send) -> FrameSend:
-    """The server's own ``send`` under Litestar's exception middleware, which wraps it (twice
-    on this route) in a closure that only looks out for ``http.response.start``: on a
-    WebSocket it passes every message on unchanged, and at thousands of subscribers per event
-    the extra calls cost a tenth of the fan-out. Anything not of that shape is kept as is."""
-    while getattr(send, "__qualname__", "").endswith(_LITESTAR_WRAPPER) and send.__closure__:
-        cells = dict(zip(send.__code__.co_freevars, send.__closure__, strict=True))
-        if "send" not in cells:
-            break
-        send = cells["send"].cell_contents
-    # The hub sends plain-dict frames, which Litestar's Send (typed with TypedDicts) takes too.
-    return cast(FrameSend, send)
 
 
 def _text_of(message: Mapping[str, object]) -> str:
