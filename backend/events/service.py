@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 from piccolo.custom_types import Combinable
+from piccolo.engine import Engine
+from piccolo.querystring import QueryString
 
 from backend.core.db import note_appended, raw
 from backend.core.events import EventType
@@ -94,6 +96,19 @@ async def after(cursor: int, scopes: Sequence[str] = (), limit: int = 1000) -> l
     if scopes:
         query = query.where(_under(scopes))
     return _stored(await query)
+
+
+# The log after a cursor, as a hub reads it: through the engine of the database it serves, by
+# Piccolo's public run_querystring, whatever engine the tables are bound to in this process.
+_AFTER_SQL = (
+    'SELECT "id", "at", "type", "subject", "scope", "actor", "payload" FROM "event" '
+    'WHERE "id" > {} ORDER BY "id" LIMIT {}'
+)
+
+
+async def after_on(engine: Engine, cursor: int, limit: int = 1000) -> list[StoredEvent]:
+    """:func:`after` with no scopes, read through ``engine`` itself."""
+    return _stored(await engine.run_querystring(QueryString(_AFTER_SQL, cursor, limit)))
 
 
 async def between(

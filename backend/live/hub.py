@@ -30,8 +30,7 @@ from backend.auth.service import Revoked, TokenClaims, forget_people, forget_tok
 from backend.core.db import on_events_committed
 from backend.core.events import EventType
 from backend.core.principal import Principal
-from backend.events.service import AREA_WIDE, StoredEvent, after, between, head
-from backend.events.tables import Event
+from backend.events.service import AREA_WIDE, StoredEvent, after_on, between, head
 from backend.live.access import becomes_personal
 from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection, FrameSend
 from backend.live.messages import Frame, event_frame, frame
@@ -235,13 +234,9 @@ class Hub:
                 async with asyncio.timeout(self._poll_s):
                     await self._wake.wait()
             self._wake.clear()
-            # Tables are bound to one engine per process; when another app in this process
-            # (tests) has bound them to its own, reading now would use its pool from this loop.
-            if Event._meta.db is not self._engine:
-                continue
             try:
                 while True:
-                    rows = await after(self.head, (), PAGE)
+                    rows = await after_on(self._engine, self.head, PAGE)
                     for e in rows:
                         self._deliver(e)
                     if len(rows) < PAGE:

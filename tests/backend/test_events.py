@@ -8,9 +8,9 @@ import random
 import pytest
 
 from backend.cases.states import Action
-from backend.core.db import close_pool, open_pool, write_transaction
+from backend.core.db import close_pool, open_pool, use_engine, write_transaction
 from backend.core.events import CASE_EVENTS, case_event
-from backend.events.service import NewEvent, after, append
+from backend.events.service import NewEvent, after, after_on, append
 
 WRITERS, EACH = 8, 12
 
@@ -67,6 +67,23 @@ async def test_readers_filter_by_area_code_prefix(scratch_database):
     assert [e.type for e in await after(1)] == ["b", "c"]
     with pytest.raises(ValueError):
         await after(0, ["15%"])
+
+
+async def test_a_hub_reads_the_log_through_its_own_engine(scratch_database, database):
+    # The tables bound to another database of the process: the hub's reader does not follow.
+    async with write_transaction(scratch_database.engine):
+        await append([NewEvent("a", "case:1", "15030200100101", {"n": 1})])
+    bound = await after(0)
+    use_engine(database.engine)
+    try:
+        mine = await after_on(scratch_database.engine, 0)
+    finally:
+        use_engine(scratch_database.engine)
+    assert [(e.id, e.type, e.subject, e.scope, bytes(e.payload)) for e in mine] == [
+        (e.id, e.type, e.subject, e.scope, bytes(e.payload)) for e in bound
+    ]
+    assert [e.at for e in mine] == [e.at for e in bound]
+    assert await after_on(scratch_database.engine, mine[-1].id) == []
 
 
 async def test_events_are_only_appended_inside_a_write(scratch_database):
