@@ -50,7 +50,8 @@ class Grid(Footprint, Table, tablename="grid"):
 class GridPost(Table, tablename="grid_post"):
     id: Serial  # the primary key Piccolo adds
     grid = ForeignKey(Grid, null=False, on_delete=OnDelete.cascade, index=True)
-    person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade)
+    # Indexed: every signed-in request reads its person's posts (backend/core/territory.py).
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade, index=True)
     post = Varchar(length=24, choices=Post)
     since = Timestamptz()
     # A unique index on (grid, person, post) is created by the migration: SQLite cannot add
