@@ -21,6 +21,7 @@ from backend.cases.public import PublicEvent, category_names, public_event
 from backend.cases.records import state_of
 from backend.cases.schemas import Phone, Short, Text, TransitionIn
 from backend.cases.service import move
+from backend.cases.states import Source
 from backend.cases.tables import Case
 from backend.core.errors import Conflict, NotFound, Unavailable
 from backend.core.phones import masked_phone, masked_text
@@ -102,6 +103,7 @@ async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[
         priority=data.priority,
         reporter=None,
         actor=ANONYMOUS_ACTOR,
+        source=Source.anonymous,
     )
     done = await intake(draft, index, tracking_key)
     if not done.made:  # the other send of the same case won

@@ -24,6 +24,8 @@ _BATCH = 2_000  # rows per query of an export: bounded memory whatever the size
 EXPORT_COLUMNS: tuple[Column, ...] = (
     Case.id,
     Case.kind,
+    Case.source,
+    Case.source_system,
     Case.category,
     Case.status,
     Case.priority,

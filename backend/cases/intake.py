@@ -20,6 +20,7 @@ from uuid import UUID
 from backend.cases.categories import limits_of
 from backend.cases.placement import place
 from backend.cases.records import columns_of, insert_new
+from backend.cases.states import Source
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
@@ -49,6 +50,8 @@ class Draft:
     priority: str
     reporter: int | None  # the signed-in reporter, or None
     actor: Territory  # who submits: the reporter's territory, or the anonymous actor
+    source: Source  # the door it came in by
+    source_system: str | None = None  # the other city system that handed it over (Open311)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ async def intake(
     row: dict[str, Any] = {
         "client_id": draft.client_id,
         "kind": draft.kind,
+        "source": str(draft.source),
+        "source_system": draft.source_system,
         "category": draft.category,
         "description": draft.description,
         "lon": lon,

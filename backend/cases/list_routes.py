@@ -32,7 +32,7 @@ Search = Annotated[
     str | None, QueryParameter(max_length=200, description="text in description or address")
 ]
 
-_REPEATABLE = frozenset({"area", "grid", "status", "category", "kind"})
+_REPEATABLE = frozenset({"area", "grid", "status", "category", "kind", "source"})
 _SINGLE = frozenset({"overdue", "bbox", "q", "mine"})
 _PAGING = frozenset({"limit", "offset"})
 
@@ -49,6 +49,7 @@ def provide_filters(
     status: Many = None,
     category: Many = None,
     kind: Many = None,
+    source: Many = None,
     overdue: Annotated[bool | None, QueryParameter(description="open and past due")] = None,
     bbox: Annotated[str | None, QueryParameter(description="minLon,minLat,maxLon,maxLat")] = None,
     q: Search = None,
@@ -61,6 +62,7 @@ def provide_filters(
         statuses=status or (),
         categories=category or (),
         kinds=kind or (),
+        sources=source or (),
         overdue=overdue,
         bbox=bbox,
         q=q,
@@ -104,7 +106,8 @@ class CaseListController(Controller):
         "/",
         summary="The cases you may see, filtered; overdue and due soonest first",
         description=(
-            "`area` and `category` match by code prefix, `grid`, `status` and `kind` exactly; "
+            "`area` and `category` match by code prefix, `grid`, `status`, `kind` and `source` "
+            "(app, anonymous, hotline, patrol, task, open311) exactly; "
             "each may be repeated (any of them). `overdue=true`: open and past due. "
             "`bbox=minLon,minLat,maxLon,maxLat` in WGS 84. `mine=true`: reported by or "
             "assigned to you. Follow the `next` link for more."

@@ -27,7 +27,7 @@ from piccolo.querystring import QueryString
 from backend.cases.records import case_out
 from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
-from backend.cases.states import OPEN, Kind, Status
+from backend.cases.states import OPEN, Kind, Source, Status
 from backend.cases.tables import Case
 from backend.core.areas import level_of_code, scope_prefix
 from backend.core.errors import BadRequest, Invalid
@@ -52,6 +52,7 @@ class Filters:
     statuses: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     overdue: bool | None = None
     bbox: Bbox | None = None
     q: str | None = None
@@ -71,6 +72,7 @@ def parse_filters(
     statuses: Iterable[str] = (),
     categories: Iterable[str] = (),
     kinds: Iterable[str] = (),
+    sources: Iterable[str] = (),
     overdue: bool | None = None,
     bbox: str | None = None,
     q: str | None = None,
@@ -83,6 +85,7 @@ def parse_filters(
         statuses=_known("status", statuses, _is_in(Status), "unknown_status"),
         categories=_unique("category", categories),
         kinds=_known("kind", kinds, _is_in(Kind), "unknown_kind"),
+        sources=_known("source", sources, _is_in(Source), "unknown_source"),
         overdue=overdue,
         bbox=None if bbox is None else parse_bbox(bbox),
         q=q or None,
@@ -117,7 +120,7 @@ def _is_code(value: str) -> bool:
     return True
 
 
-def _is_in(words: type[Status] | type[Kind]) -> Callable[[str], bool]:
+def _is_in(words: type[Status] | type[Kind] | type[Source]) -> Callable[[str], bool]:
     names = {str(member) for member in words}
     return names.__contains__
 
@@ -194,6 +197,8 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
         where.append(_any(_starts_with(Case.category, c) for c in filters.categories))
     if filters.kinds:
         where.append(Case.kind.is_in(list(filters.kinds)))
+    if filters.sources:
+        where.append(Case.source.is_in(list(filters.sources)))
     if filters.overdue is not None:
         where.append(_overdue(now) if filters.overdue else _not_overdue(now))
     if filters.bbox is not None:

@@ -67,6 +67,8 @@ def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
         id=row["id"],
         client_id=str(row["client_id"]),
         kind=row["kind"],
+        source=row["source"],
+        source_system=row["source_system"],
         category=row["category"],
         description=row["description"] if whole else masked_text(row["description"]),
         lon=row["lon"],

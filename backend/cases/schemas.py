@@ -27,6 +27,8 @@ class CaseOut(msgspec.Struct):
     id: int
     client_id: str
     kind: str
+    source: str  # app, anonymous, hotline, patrol, task, open311
+    source_system: str | None  # the other city system that handed it over (Open311)
     category: str
     description: str
     lon: float

@@ -26,7 +26,7 @@ from backend.cases.records import case_out, columns_of, state_of
 from backend.cases.retime import retime_area as retime_area
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
 from backend.cases.states import FINAL as FINAL
-from backend.cases.states import OPEN, Action, Command, WorkflowError
+from backend.cases.states import OPEN, Action, Command, Kind, Source, WorkflowError
 from backend.cases.states import Status as Status
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
@@ -65,6 +65,11 @@ def _refused(exc: WorkflowError) -> ApiError:
     return ApiError(exc.status, exc.code, exc.reason, **details)
 
 
+# A signed-in report's door follows from what it is: a resident's (or a staff member's typed-in)
+# request came by the app, an incident from patrol, a task from the level above.
+_SOURCE_OF_KIND = {Kind.request: Source.app, Kind.incident: Source.patrol, Kind.task: Source.task}
+
+
 async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[CaseOut, bool]:
     """The case, and whether it was made now (False: the same client id was sent before)."""
     actor = actor_of(principal)
@@ -83,6 +88,7 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
         priority=data.priority,
         reporter=principal.id,
         actor=actor,
+        source=_SOURCE_OF_KIND[Kind(data.kind)],
     )
     done = await intake(draft, index)
     if not done.made:

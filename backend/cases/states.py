@@ -23,6 +23,17 @@ class Kind(StrEnum):
     task = "task"  # 任务: sent down by a higher level
 
 
+class Source(StrEnum):
+    """The door a case came in by: kept for good, filtered on, counted in the assessment."""
+
+    app = "app"  # a signed-in person's report in the app
+    anonymous = "anonymous"  # a visitor's report, followed by its tracking code
+    hotline = "hotline"  # typed in by a 12345 operator for a caller
+    patrol = "patrol"  # a worker's incident found on patrol
+    task = "task"  # sent down by a higher level
+    open311 = "open311"  # handed over by another city system (source_system names it)
+
+
 class Status(StrEnum):
     submitted = "submitted"
     accepted = "accepted"  # 立案

@@ -30,6 +30,8 @@ class Case(Table, tablename="case_record"):
     # The phone's own id for the case: sending the same create twice makes one case.
     client_id = UUID(unique=True)
     kind = Varchar(length=16)
+    source = Varchar(length=16, default="app", index=True)  # states.Source
+    source_system = Varchar(length=64, null=True, default=None)  # the Open311 client's name
     # Looked up by case_record_nearby (category, lon, lat), whose first column it is.
     category = Varchar(length=16)
     description = Text()

@@ -78,6 +78,20 @@ async def a_request_and_its_retry(api, demo_city) -> tuple[dict, str]:
     seen = (await api.get(f"/api/cases/{case['id']}", headers=leader.headers)).json()
     assert (seen["reporter_id"], seen["contact_phone"]) == (None, "13812345678")
     assert seen["grid_code"] == DEMO_GRID_CODE
+    # It came in by its own door, and lists by it.
+    assert (seen["source"], seen["source_system"]) == ("anonymous", None)
+    ids = {
+        source: [
+            c["id"]
+            for c in (
+                await api.get("/api/case-list", params={"source": source}, headers=leader.headers)
+            ).json()["items"]
+        ]
+        for source in ("anonymous", "app")
+    }
+    assert case["id"] in ids["anonymous"] and case["id"] not in ids["app"]
+    wrong = await api.get("/api/case-list", params={"source": "fax"}, headers=leader.headers)
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "unknown_source")
     # ... but not the phone's client id: replaying the one they see gives them no code.
     assert seen["client_id"] != body["client_id"]
     replay = await api.post(URL, json={**body, "client_id": seen["client_id"]})

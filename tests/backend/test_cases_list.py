@@ -263,6 +263,8 @@ async def test_the_export_is_a_spreadsheet_without_phone_numbers(api, spots, cit
     assert rows[0] == [
         "id",
         "kind",
+        "source",
+        "source_system",
         "category",
         "status",
         "priority",
@@ -277,8 +279,9 @@ async def test_the_export_is_a_spreadsheet_without_phone_numbers(api, spots, cit
     ]
     by_id = {int(row[0]): row for row in rows[1:]}
     assert sorted(by_id) == sorted([city["home"], city["incident"], typed])
-    assert by_id[city["home"]][11:] == ["团结路5号", "3号楼前路灯不亮"]
-    assert by_id[typed][11:] == ["'-3号楼", "'=1+2 请回电 139****5678"]
+    assert by_id[city["home"]][13:] == ["团结路5号", "3号楼前路灯不亮"]
+    assert by_id[city["home"]][2] == "app" and by_id[city["incident"]][2] == "patrol"
+    assert by_id[typed][13:] == ["'-3号楼", "'=1+2 请回电 139****5678"]
     assert PHONE not in text and "13912345678" not in text
 
     mine = await api.get("/api/case-list/export.csv", headers=resident)
