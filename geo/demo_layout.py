@@ -1,8 +1,10 @@
 """Districts of the demo city as Voronoi cells, grouped into streets and communities.
 
-Each district is a jittered lattice of seeds inside a wobbly tilted ellipse, in UTM metres;
-the seeds' Voronoi cells are its grids. Streets and communities are compact, contiguous
-clusters of cells numbered north to south, and every area is the exact union of its grids.
+Each district's town is a jittered lattice of seeds inside a wobbly tilted ellipse, in UTM
+metres; the seeds' Voronoi cells are its grids. Streets and communities are compact,
+contiguous clusters of cells numbered north to south. The rest of the district's real outline
+is the towns' countryside (``geo.demo_rural``), in large village grids; every area is the
+exact union of its grids, computed in lon/lat where the outlines are exact.
 """
 
 from __future__ import annotations
@@ -14,10 +16,31 @@ from pyproj import Transformer
 
 from geo import demo_names as names
 from geo.demo_names import DISTRICTS, DistrictSpec, numeral
+from geo.demo_rural import countryside_cells, district_outlines, tile
 
 METRIC_CRS = "EPSG:32648"  # UTM 48N holds all of Wuhai
 GRIDS_PER_COMMUNITY = 5.5
+GRIDS_PER_VILLAGE = 5  # in the countryside
+MIN_GRIDS_PER_VILLAGE = 3
 _TO_METRIC = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
+_TO_LONLAT = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
+
+
+def to_lonlat(geoms: np.ndarray) -> np.ndarray:
+    """Every vertex through one transformer and one rounding: shared vertices stay shared."""
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.round(np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])), 7)
+
+    return shapely.remove_repeated_points(shapely.transform(geoms, project))
+
+
+def to_metric(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, _metres)
+
+
+def _metres(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(_TO_METRIC.transform(xy[:, 0], xy[:, 1]))
 
 
 def _district_cells(spec: DistrictSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +116,24 @@ def _contiguous(labels: np.ndarray, pairs: np.ndarray, border: np.ndarray) -> np
                 labels[piece] = max(shared, key=shared.__getitem__)
                 moved = True
     return labels
+
+
+def _absorb_small(
+    labels: np.ndarray, pairs: np.ndarray, border: np.ndarray, minimum: int
+) -> np.ndarray:
+    """Give every cluster of fewer than ``minimum`` cells, smallest first, to the neighbouring
+    cluster sharing its longest border."""
+    labels = labels.copy()
+    while True:
+        found, sizes = np.unique(labels, return_counts=True)
+        if len(found) == 1 or sizes.min() >= minimum:
+            return labels
+        small = found[sizes.argmin()]
+        a, b = labels[pairs[:, 0]], labels[pairs[:, 1]]
+        out = (a == small) != (b == small)
+        other = np.where(a[out] == small, b[out], a[out])
+        shared = np.bincount(other, border[out], minlength=labels.max() + 1)
+        labels[labels == small] = shared.argmax()
 
 
 def _detached_pieces(labels: np.ndarray, neighbours: list) -> list[list[int]]:
@@ -171,7 +212,37 @@ def _name_district(table: pd.DataFrame, spec: DistrictSpec) -> pd.DataFrame:
 
 
 def grid_table(rng: np.random.Generator) -> pd.DataFrame:
-    """All grids (metric geometry) with their names, kinds and residential compounds."""
+    """All grids with their names, kinds and residential compounds; ``lonlat`` is the exact
+    shape, ``geometry`` its projection to metres (where buildings and points are drawn)."""
+    grids = _town_table(rng)
+    outlines = district_outlines()
+    country = {}
+    for spec in DISTRICTS:
+        town = shapely.coverage_union_all(
+            grids.loc[grids["district_code"] == spec.code, "geometry"]
+        )
+        outline = to_metric(np.array([outlines[spec.code]]))[0]
+        country[spec.code] = to_lonlat(countryside_cells(outline, town, rng))
+    towns, rural = tile(
+        outlines,
+        to_lonlat(grids["geometry"].to_numpy()),
+        grids["district_code"].to_numpy(),
+        country,
+        _metres,
+    )
+    if any(shape is None for shape in towns):
+        raise ValueError("a town grid of the demo city lies outside its district's outline")
+    grids["lonlat"] = towns
+    grids["town"] = True
+    grids = pd.concat([grids, _countryside_table(rural, grids, rng)], ignore_index=True)
+    grids = grids.drop(columns=["street", "community", "row", "x"])
+    grids = grids.sort_values("code", ignore_index=True)
+    grids["geometry"] = to_metric(grids["lonlat"].to_numpy())
+    return grids
+
+
+def _town_table(rng: np.random.Generator) -> pd.DataFrame:
+    """The towns' dense grids (metric geometry) with names, kinds and residential compounds."""
     grids = pd.concat([_lay_out_district(spec, rng) for spec in DISTRICTS])
     grids = grids.sort_values("code", ignore_index=True)
     grids["place"] = None
@@ -193,9 +264,64 @@ def grid_table(rng: np.random.Generator) -> pd.DataFrame:
     return grids
 
 
+def _countryside_table(
+    rural: np.ndarray, towns: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The countryside grids as villages of their district's towns (镇): each countryside grid
+    goes to the nearest town's street, and each town cuts its share into villages."""
+    village_names = iter(names.COUNTRY_VILLAGES)
+    frames = []
+    for spec in DISTRICTS:
+        shapes = rural[rural[:, 1] == spec.code, 0]
+        cells = to_metric(shapes)
+        xy = shapely.get_coordinates(shapely.centroid(cells))
+        pairs, border = _adjacency(cells)
+        streets = [st for st in spec.streets if st.suffix >= "100"]
+        seats = [
+            shapely.coverage_union_all(
+                towns.loc[towns["street_code"] == spec.code + st.suffix, "geometry"]
+            )
+            for st in streets
+        ]
+        spots = np.asarray(shapely.points(xy))
+        nearest = shapely.distance(np.array(seats)[:, None], spots[None]).argmin(0)
+        town = _contiguous(nearest, pairs, border)
+        for t, street in enumerate(streets):
+            members = np.flatnonzero(town == t)
+            k = max(1, len(members) // GRIDS_PER_VILLAGE)
+            inner = np.isin(pairs, members).all(1)
+            local = np.searchsorted(members, pairs[inner])
+            village = _contiguous(_balanced_labels(xy[members], k, rng), local, border[inner])
+            village = _absorb_small(village, local, border[inner], MIN_GRIDS_PER_VILLAGE)
+            village = _north_first(village, xy[members])
+            first = 199 + len(street.communities)  # after the town's own villages
+            row = np.round(xy[members, 1] / 1000)
+            table = pd.DataFrame({"v": village, "row": row, "x": xy[members, 0]})
+            table["lonlat"] = shapes[members]
+            table = table.sort_values(["v", "row", "x"], ascending=[True, False, True])
+            table["serial"] = table.groupby("v").cumcount() + 1
+            labels = [next(village_names) for _ in range(table["v"].max() + 1)]
+            table["district_code"], table["district_name"] = spec.code, spec.name
+            table["street_code"], table["street_name"] = spec.code + street.suffix, street.name
+            table["community_code"] = table["street_code"] + (first + table["v"]).map(
+                "{:03d}".format
+            )
+            table["community_name"] = [labels[v] for v in table["v"]]
+            frames.append(table.drop(columns=["v", "row", "x"]))
+    table = pd.concat(frames, ignore_index=True)
+    table["code"] = table["community_code"] + table["serial"].map("{:02d}".format)
+    table["name"] = [
+        f"{c}第{numeral(n)}网格"
+        for c, n in zip(table["community_name"], table["serial"], strict=True)
+    ]
+    table["kind"], table["place"], table["compound"], table["town"] = "village", None, None, False
+    return table
+
+
 def area_table(grids: pd.DataFrame) -> pd.DataFrame:
-    """City, districts, streets and communities as exact unions of their grids."""
-    cells = grids["geometry"].to_numpy()
+    """City, districts, streets and communities as exact unions of their grids (``lonlat``),
+    and their projection to metres (``geometry``)."""
+    cells = grids["lonlat"].to_numpy()
     frames = []
     for level, parent in (("district", "city"), ("street", "district"), ("community", "street")):
         heads = grids.drop_duplicates(f"{level}_code")
@@ -209,7 +335,7 @@ def area_table(grids: pd.DataFrame) -> pd.DataFrame:
                     "name": heads[f"{level}_name"],
                     "level": level,
                     "parent_code": parents,
-                    "geometry": union,
+                    "lonlat": union,
                 }
             )
         )
@@ -218,9 +344,10 @@ def area_table(grids: pd.DataFrame) -> pd.DataFrame:
         "name": names.CITY_NAME,
         "level": "city",
         "parent_code": None,
-        "geometry": shapely.coverage_union_all(frames[0]["geometry"].to_numpy()),
+        "lonlat": shapely.coverage_union_all(frames[0]["lonlat"].to_numpy()),
     }
     areas = pd.concat([pd.DataFrame([city]), *(f.sort_values("code") for f in frames)])
     areas = areas.reset_index(drop=True)
     areas["parent_code"] = areas["parent_code"].astype(object).where(areas["level"] != "city", None)
+    areas["geometry"] = to_metric(areas["lonlat"].to_numpy())
     return areas

@@ -111,6 +111,16 @@ DISTRICTS = (
     ),
 )
 
+# The villages of the towns' countryside (geo.demo_rural), handed out north to south.
+COUNTRY_VILLAGES = _words(
+    "甘德尔村 卡布其村 桌子山村 摩尔沟村 黄白茨村 温都尔村 五星村 红星村 "
+    "胜利村 向阳村 新建村 联丰村 永丰村 丰收村 三合村 四合村 民生村 草原村 "
+    "沙湾村 滩地村 乌素图村 包尔汉村 哈达图村 察汗村 苏木图村 巴彦村 公乌素村 "
+    "呼和村 塔拉村 宝日村 查干村 布日嘎斯村 敖包村 好来沟村 吉兰泰村 骆驼山村 "
+    "石嘴村 渠口村 碱柜村 红柳村 沙枣村 白音村 千里沟村 长胜村 双河村 太平村 "
+    "兴旺村 富民村 团结村 和顺村"
+)
+
 PARTY_CENTRE_HOURS = {
     "city": "08:30-17:30",
     "district": "08:30-17:30",

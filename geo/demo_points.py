@@ -34,8 +34,14 @@ def service_point_table(
 ) -> pd.DataFrame:
     """Party centres for every area, driver homes on district edges, stations, red property."""
     shapes = areas["geometry"].to_numpy().copy()
-    seat = areas.index[areas["code"] == names.CITY_SEAT]
-    shapes[areas["level"] == "city"] = shapes[seat]  # the city centre stands in its seat district
+    towns = {
+        code: shapely.coverage_union_all(group["geometry"].to_numpy())
+        for code, group in grids[grids["town"]].groupby("district_code")
+    }
+    # A district's centre stands in its town, the city's in its seat district's town.
+    district = areas["level"] == "district"
+    shapes[district] = [towns[c] for c in areas.loc[district, "code"]]
+    shapes[areas["level"] == "city"] = towns[names.CITY_SEAT]
     party = pd.DataFrame(
         {
             "code": "DQ-" + areas["code"],
@@ -47,11 +53,10 @@ def service_point_table(
             "geometry": _inside_points(shapes, rng),
         }
     )
-    districts = areas[areas["level"] == "district"].set_index("code")["geometry"]
-    # Driver homes sit by the ring roads, just inside each district's edge.
+    # Driver homes sit by the ring roads, just inside each town's edge.
     edge = [
         shapely.line_interpolate_point(
-            shapely.buffer(districts[spec.code], -150).exterior,
+            shapely.buffer(towns[spec.code], -150).exterior,
             (rng.random() + np.arange(spec.driver_homes) / spec.driver_homes) % 1,
             normalized=True,
         )

