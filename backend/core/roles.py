@@ -29,6 +29,7 @@ class Role(StrEnum):
     district_admin = "district_admin"
     city_admin = "city_admin"
     department = "department"  # 职能部门 (城管, 住建 …): which one, department_member says
+    hotline_operator = "hotline_operator"  # 受理员 of a city or district 12345 hotline centre
 
 
 ROLE_LABELS: dict[str, str] = {
@@ -41,6 +42,7 @@ ROLE_LABELS: dict[str, str] = {
     "district_admin": "区管理员",
     "city_admin": "市管理员",
     "department": "职能部门工作人员",
+    "hotline_operator": "热线受理员",
 }
 
 # Grid staff (一格一长一警一专): they work in the grids where they hold a post.
@@ -54,6 +56,16 @@ AREA_ROLES: Mapping[str, Level] = {
 }
 # The levels whose areas a department's staff may serve (a city's, a district's, a street's).
 DEPARTMENT_LEVELS: tuple[Level, ...] = (Level.city, Level.district, Level.street)
+# The levels of the areas whose 12345 hotline centres have operators: the city's, a district's.
+# An operator enters calls anywhere in the city, and calls back the callers of their area.
+HOTLINE_LEVELS: tuple[Level, ...] = (Level.city, Level.district)
+# The levels of the area each role that works for an area may work for (grid staff work for
+# their grids, residents for nobody).
+WORK_LEVELS: Mapping[str, tuple[Level, ...]] = {
+    **{role: (level,) for role, level in AREA_ROLES.items()},
+    Role.department: DEPARTMENT_LEVELS,
+    Role.hotline_operator: HOTLINE_LEVELS,
+}
 # Who manages the work of a territory: accepts, dispatches and closes its cases.
 MANAGERS: frozenset[str] = frozenset({Role.grid_leader, *AREA_ROLES})
 # Who imports layers and switches emergency mode.

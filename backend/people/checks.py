@@ -20,14 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.core.roles import (
-    AREA_ROLES,
-    DEPARTMENT_LEVELS,
-    GRID_ROLES,
-    POST_HOLDERS,
-    ROLE_LABELS,
-    Role,
-)
+from backend.core.roles import GRID_ROLES, POST_HOLDERS, ROLE_LABELS, WORK_LEVELS, Role
 from backend.grids.tables import POST_LABELS
 from backend.people.roster import Roster, Row
 
@@ -180,7 +173,7 @@ class _Checker:
                 self.bad(row, "area_code", f"the grid lies in community {grid[1]}, not here")
             self.post_fits(row, role, post)
             return community
-        levels = DEPARTMENT_LEVELS if role == Role.department else (AREA_ROLES[role],)
+        levels = WORK_LEVELS[role]
         if area is None and not row.values.get("area_code"):
             self.bad(row, "area_code", f"a {ROLE_LABELS[role]} needs the area they work for")
         elif area is not None and area[1] not in levels:
