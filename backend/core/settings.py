@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MIN_SECRET_LENGTH = 32
+SMS_PROVIDERS = ("console", "aliyun", "tencent")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,21 @@ class Settings:
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDRs);
     # from anyone else those headers change nothing (backend/core/client.py).
     trusted_proxies: tuple[str, ...] = ()
+    # Text messages (backend/sms/): ``console`` writes them to the log and to
+    # ``data_dir/sms.log``; ``aliyun`` and ``tencent`` send them through that provider's API
+    # with the city's keys, sign name and templates (name=provider template id, see
+    # backend/sms/templates.py). The endpoint is the provider's unless set (a test's fake).
+    sms: str = "console"
+    sms_key_id: str = ""
+    sms_key_secret: str = field(default="", repr=False)
+    sms_sign_name: str = ""
+    sms_app_id: str = ""  # Tencent's SmsSdkAppId
+    sms_region: str = ""  # Tencent's X-TC-Region (ap-guangzhou unless set)
+    sms_endpoint: str | None = None
+    sms_templates: tuple[tuple[str, str], ...] = ()
+    # Messages one phone may be sent in 24 hours, whatever they are: a wrong number typed in
+    # over and over must not turn the city's SMS account against a stranger.
+    sms_daily_cap: int = 10
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -88,7 +104,25 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in env.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
+            sms=env.get("WANGGE_SMS", "console").strip().lower() or "console",
+            sms_key_id=env.get("WANGGE_SMS_KEY_ID", ""),
+            sms_key_secret=env.get("WANGGE_SMS_KEY_SECRET", ""),
+            sms_sign_name=env.get("WANGGE_SMS_SIGN_NAME", ""),
+            sms_app_id=env.get("WANGGE_SMS_APP_ID", ""),
+            sms_region=env.get("WANGGE_SMS_REGION", ""),
+            sms_endpoint=env.get("WANGGE_SMS_ENDPOINT") or None,
+            sms_templates=tuple(
+                (name.strip(), template.strip())
+                for name, _, template in (
+                    pair.partition("=")
+                    for pair in env.get("WANGGE_SMS_TEMPLATES", "").split(",")
+                    if pair.strip()
+                )
+            ),
+            sms_daily_cap=int(env.get("WANGGE_SMS_DAILY_CAP", "10")),
         )
+        if settings.sms not in SMS_PROVIDERS:
+            raise ValueError(f"WANGGE_SMS must be one of {', '.join(SMS_PROVIDERS)}")
         if "WANGGE_PWA_DIST" in env:
             settings = replace(settings, pwa_dist=Path(env["WANGGE_PWA_DIST"]))
         return settings

@@ -61,13 +61,11 @@ class Point(msgspec.Struct):
 
 
 class Location(msgspec.Struct):
-    """Where a point falls: its grid and every area above it. A point in the city but in no
-    grid (a gap an imported city may leave) has no grid and the areas of the smallest one
-    containing it."""
+    """Where a point falls: its grid and every area above it."""
 
     point: Point  # WGS 84, after conversion from the request's crs
     crs: str  # the crs the request used
-    grid: AreaRef | None
+    grid: AreaRef
     community: AreaRef | None
     street: AreaRef | None
     district: AreaRef | None
