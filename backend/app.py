@@ -27,10 +27,8 @@ from backend.areas.routes import AreasController
 from backend.assessment.routes import AssessmentController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
-from backend.auth.sign_up import SignUpController
 from backend.cases.anonymous_routes import AnonymousCasesController
 from backend.cases.category_routes import categories
-from backend.cases.claim_routes import CaseClaimController
 from backend.cases.departments import departments
 from backend.cases.list_routes import CaseListController
 from backend.cases.photo_routes import PhotosController
@@ -57,6 +55,7 @@ from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
 from backend.open311.routes import Open311Controller, http_error
 from backend.party.routes import PartyController
+from backend.people.routes import GridPostsController, PeopleController
 from backend.points.routes import PointsController
 from backend.positions.lifespan import positions_lifespan
 from backend.positions.routes import PatrolController, PositionsController
@@ -105,10 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             client_config,
             AuthController,
-            SignUpController,
             AreasController,
             CasesController,
-            CaseClaimController,
             AnonymousCasesController,
             departments,
             Open311Controller,
@@ -116,6 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseListController,
             PhotosController,
             GridsController,
+            GridPostsController,
+            PeopleController,
             PointsController,
             PartyController,
             PositionsController,

@@ -20,7 +20,7 @@ from litestar.datastructures import State
 
 from backend.auth.tokens import InvalidToken, TokenClaims, read_token
 from backend.core.db import raw
-from backend.core.errors import ApiError, Unauthenticated
+from backend.core.errors import ApiError, Forbidden, Unauthenticated
 from backend.core.principal import Principal
 from backend.core.recent import Recent
 from backend.core.settings import Settings
@@ -38,7 +38,8 @@ _principals: Recent[tuple[Principal, int]] = Recent(FRESH_S)
 # department membership cases' (backend/cases/department_tables.py). ``r.id`` is null unless
 # this very token was signed out.
 _LOOKUP = (
-    "SELECT p.id, p.name, p.phone, p.role, p.active, p.token_generation, a.code AS area, "
+    "SELECT p.id, p.name, p.phone, p.role, p.active, p.token_generation, "
+    "p.must_change_password, a.code AS area, "
     "d.code AS department, g.code AS grid, gp.post, r.id AS revoked FROM person p "
     "LEFT JOIN area a ON a.id = p.area "
     "LEFT JOIN department_member m ON m.person = p.id "
@@ -68,7 +69,9 @@ def _principal(rows: list[dict[str, Any]]) -> Principal:
         department=row["department"],
         home_grid=posts[0][1] if posts else None,
     )
-    return Principal(row["id"], row["name"], row["phone"], territory)
+    return Principal(
+        row["id"], row["name"], row["phone"], territory, bool(row["must_change_password"])
+    )
 
 
 async def principal_of(person_id: int) -> Principal | None:
@@ -137,9 +140,24 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+# The route option of the handlers a person who must change their password may still use:
+# changing it, signing out, and reading who they are.
+OPEN_BEFORE_PASSWORD_CHANGE = "open_before_password_change"
+
+
 async def provide_principal(request: Request, state: State) -> Principal:
-    """Dependency ``principal``: 401 without a valid bearer token."""
+    """Dependency ``principal``: 401 without a valid bearer token; 403
+    ``password_change_required`` for a person who signed in with a one-time password, on
+    every route but those marked ``OPEN_BEFORE_PASSWORD_CHANGE``."""
     token = bearer_token(request)
     if token is None:
         raise _unauthenticated("sign in first: send Authorization: Bearer <token>")
-    return await principal_from_token(token, state.settings)
+    principal = await principal_from_token(token, state.settings)
+    if principal.must_change_password and not request.route_handler.opt.get(
+        OPEN_BEFORE_PASSWORD_CHANGE
+    ):
+        raise Forbidden(
+            "password_change_required",
+            "请先修改密码 choose a new password first (POST /api/auth/password)",
+        )
+    return principal

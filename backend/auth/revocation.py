@@ -109,10 +109,13 @@ def forget(people: Sequence[int]) -> None:
 
 
 async def change_password(person: int, new_hash: str) -> int:
-    """Store ``new_hash`` and void every token of ``person``; their new generation."""
+    """Store ``new_hash`` (the person's own choice: a one-time password is used up) and void
+    every token of ``person``; their new generation."""
     engine = Person._meta.db
     async with write_transaction(engine):
-        await Person.update({Person.password_hash: new_hash}).where(Person.id == person)
+        await Person.update(
+            {Person.password_hash: new_hash, Person.must_change_password: False}
+        ).where(Person.id == person)
         generation = (await raise_generations([person], "password", actor=person))[person]
     forget([person])
     return generation

@@ -8,9 +8,14 @@ from litestar.params import JSONBody
 
 from backend.auth import revocation
 from backend.auth.passwords import UNUSABLE_HASH, check_password, hash_password, needs_rehash
-from backend.auth.principal import Principal, authenticate, bearer_token
+from backend.auth.principal import (
+    OPEN_BEFORE_PASSWORD_CHANGE,
+    Principal,
+    authenticate,
+    bearer_token,
+)
 from backend.auth.schemas import NewPassword, SignedIn, SignIn
-from backend.core.errors import Forbidden, Unauthenticated
+from backend.core.errors import Forbidden, Invalid, Unauthenticated
 from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
 from backend.people.schemas import Me
@@ -45,14 +50,17 @@ class AuthController(Controller):
     async def sign_in(self, data: JSONBody[SignIn], state: State) -> SignedIn:
         # Checked before the hash: a phone under attack costs no CPU once it is locked.
         await state.limiter.check(SIGN_IN_FAILURES, data.phone)
-        row = (
+        account = (
             await Person.select(
-                Person.id, Person.active, Person.password_hash, Person.token_generation
+                Person.id,
+                Person.active,
+                Person.password_hash,
+                Person.token_generation,
+                Person.must_change_password,
             )
             .where(Person.phone == data.phone)
             .first()
         )
-        account = row if row is not None and row["active"] else None
         # The hash is checked even for an unknown phone, so the answer takes as long either
         # way and cannot be used to find out which phones have accounts. It runs in a
         # thread: Argon2id would otherwise hold the event loop for tens of milliseconds.
@@ -61,11 +69,17 @@ class AuthController(Controller):
         if account is None or not matches:
             await state.limiter.spend(SIGN_IN_FAILURES, data.phone)
             raise Unauthenticated("bad_credentials", "phone or password is wrong")
+        if not account["active"]:
+            # Said only to whoever knows the password: a person taken off duty learns why.
+            raise Forbidden(
+                "account_disabled", "账号已停用 this account is deactivated: ask your centre"
+            )
         if needs_rehash(account["password_hash"]):
             await _rehash(account["id"], account["password_hash"], data.password)
         generation = account["token_generation"]
         token, expires_at = revocation.issue(account["id"], generation, state.settings)
-        return SignedIn(token, "bearer", expires_at, await describe(account["id"]))
+        person = await describe(account["id"])
+        return SignedIn(token, "bearer", expires_at, person, account["must_change_password"])
 
     @post(
         "/auth/sign-out",
@@ -82,6 +96,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Change one's password: every other token is revoked, a new one returned",
         before_request=per_address(PASSWORD_LIMIT),
+        opt={OPEN_BEFORE_PASSWORD_CHANGE: True},
     )
     async def change_password(
         self, data: JSONBody[NewPassword], principal: NamedDependency[Principal], state: State
@@ -94,12 +109,19 @@ class AuthController(Controller):
         if not await anyio.to_thread.run_sync(check_password, data.old_password, stored):
             await state.limiter.spend(SIGN_IN_FAILURES, principal.phone)
             raise Forbidden("wrong_password", "the old password is wrong")
+        if data.new_password == data.old_password:
+            # A one-time password must stop working once it is changed.
+            raise Invalid("same_password", "the new password must differ from the old one")
         new_hash = await anyio.to_thread.run_sync(hash_password, data.new_password)
         generation = await revocation.change_password(principal.id, new_hash)
         token, expires_at = revocation.issue(principal.id, generation, state.settings)
         return SignedIn(token, "bearer", expires_at, await describe(principal.id))
 
-    @get("/me", summary="The signed-in person, their role, area and grid posts")
+    @get(
+        "/me",
+        summary="The signed-in person, their role, area and grid posts",
+        opt={OPEN_BEFORE_PASSWORD_CHANGE: True},
+    )
     async def me(self, principal: NamedDependency[Principal]) -> Me:
         return await describe(principal.id)
 

@@ -18,6 +18,8 @@ class SignedIn(msgspec.Struct):
     token_type: str
     expires_at: int
     person: Me
+    # Signed in with a one-time password: change it (POST /api/auth/password) before anything.
+    must_change_password: bool = False
 
 
 # At least 8 characters, as NIST SP 800-63B asks of a password a person chooses.

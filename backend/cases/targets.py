@@ -103,7 +103,11 @@ async def default_assignee(owner_code: str, post: str | None) -> int | None:
         return None
     row = (
         await GridPost.select(GridPost.person)
-        .where((GridPost.grid.code == owner_code) & (GridPost.post == post))
+        .where(
+            (GridPost.grid.code == owner_code)
+            & (GridPost.post == post)
+            & (GridPost.person.active == True)  # noqa: E712 (SQL): an inactive holder is none
+        )
         .order_by(GridPost.id)
         .first()
     )

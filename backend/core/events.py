@@ -66,6 +66,14 @@ class EventType(StrEnum):
     areas_changed = "areas.changed"
     grids_changed = "grids.changed"
     auth_revoked = "auth.revoked"  # a token or every token of a person
+    # People managed by their centres (backend/people/): the audit of every change.
+    person_created = "person.created"
+    person_updated = "person.updated"
+    person_deactivated = "person.deactivated"
+    person_reactivated = "person.reactivated"
+    person_password_reset = "person.password_reset"
+    person_post_assigned = "person.post_assigned"
+    person_post_vacated = "person.post_vacated"
 
 
 # Every event about a case (its subject is "case:<id>").

@@ -19,6 +19,8 @@ class Principal(msgspec.Struct, frozen=True):
     name: str
     phone: str
     territory: Territory
+    # Signed in with a password someone else chose: only changing it is open to them.
+    must_change_password: bool = False
 
     @property
     def role(self) -> str:

@@ -74,6 +74,22 @@ ADMINS: tuple[str, ...] = (Role.city_admin, Role.district_admin)
 COMMUNITY_CENTRES: tuple[str, ...] = (Role.community_staff, Role.street_staff)
 # Who sets community workers' grades and branches' stars.
 GRADERS: tuple[str, ...] = (Role.street_staff, Role.district_admin, Role.city_admin)
+# Who manages people (backend/people/): centre staff and admins, each the people of its area.
+PEOPLE_MANAGERS: tuple[str, ...] = tuple(AREA_ROLES)
+# How high each role stands: nobody manages anyone above their own role or gives a role above
+# it. Department staff stand with a street's: they serve a street, a district or the city.
+ROLE_RANK: Mapping[str, int] = {
+    Role.resident: 0,
+    Role.grid_worker: 1,
+    Role.grid_police: 1,
+    Role.grid_leader: 2,
+    Role.community_staff: 3,
+    Role.department: 4,
+    Role.hotline_operator: 4,
+    Role.street_staff: 4,
+    Role.district_admin: 5,
+    Role.city_admin: 6,
+}
 # Who counts as a community worker (三岗十八级): centre staff and the grid staff they employ.
 COMMUNITY_WORKERS: frozenset[str] = frozenset(
     {Role.community_staff, Role.grid_leader, Role.grid_worker}

@@ -15,6 +15,7 @@ class PostHolder(msgspec.Struct):
     post_label: str
     person: PersonRef
     grade: GradeRef | None = None  # 三岗十八级, for community workers who have one
+    active: bool = True  # false: the holder is off duty, and the post counts as vacant
 
 
 class Staffing(msgspec.Struct):
@@ -61,11 +62,13 @@ class Point(msgspec.Struct):
 
 
 class Location(msgspec.Struct):
-    """Where a point falls: its grid and every area above it."""
+    """Where a point falls: its grid and every area above it. A point in the city but in no
+    grid (a gap an imported city may leave) has no grid and the areas of the smallest one
+    containing it."""
 
     point: Point  # WGS 84, after conversion from the request's crs
     crs: str  # the crs the request used
-    grid: AreaRef
+    grid: AreaRef | None
     community: AreaRef | None
     street: AreaRef | None
     district: AreaRef | None

@@ -57,7 +57,11 @@ async def grid_page(code: str, *, whole_phones: bool) -> GridPage:
     if grid is None:
         raise NotFound("grid", code)
     posts = await GridPost.select(
-        GridPost.post, GridPost.person.id, GridPost.person.name, GridPost.person.phone
+        GridPost.post,
+        GridPost.person.id,
+        GridPost.person.name,
+        GridPost.person.phone,
+        GridPost.person.active,
     ).where(GridPost.grid == grid["id"])
     posts.sort(key=lambda p: (_POST_ORDER[p["post"]], p["person.name"]))
     totals = (
@@ -100,10 +104,12 @@ async def grid_page(code: str, *, whole_phones: bool) -> GridPage:
                     p["person.phone"] if whole_phones else masked_phone(p["person.phone"]),
                 ),
                 grades.get(p["person.id"]),
+                p["person.active"],
             )
             for p in posts
         ],
-        staffing=staffing_of([p["post"] for p in posts]),
+        # A holder taken off duty holds the post in name only: it counts as vacant.
+        staffing=staffing_of([p["post"] for p in posts if p["person.active"]]),
         buildings=totals["n"],
         households=totals["households"] or 0,
         bbox=(grid["min_lon"], grid["min_lat"], grid["max_lon"], grid["max_lat"]),
@@ -117,7 +123,9 @@ async def staffing_list(complete: bool | None) -> list[GridStaffing]:
         Grid.id, Grid.code, Grid.name, Grid.community.code.as_alias("community_code")
     ).order_by(Grid.code)
     held: dict[int, list[str]] = defaultdict(list)
-    for p in await GridPost.select(GridPost.grid, GridPost.post):
+    for p in await GridPost.select(GridPost.grid, GridPost.post).where(
+        GridPost.person.active == True  # noqa: E712 (SQL, not a Python comparison)
+    ):
         held[p["grid"]].append(p["post"])
     out = [
         GridStaffing(g["code"], g["name"], g["community_code"], staffing_of(held[g["id"]]))

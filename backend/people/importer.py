@@ -3,10 +3,11 @@
 People are matched by phone. A re-import sets what the file says of each person it lists
 (name, role, area, in post or not, grid posts, department) and leaves everyone else alone;
 new people get a random initial password, stored only as its hash, handed back in plain
-once so that the city can give it to them. A changed role takes effect within
-``backend.auth.principal.FRESH_S``, like any change to a person; a deactivation (在岗 否)
-revokes every token of the person at once (backend/auth/revocation.py), and their open live
-sockets are closed by each server process as it reads the revocation from the event log.
+once so that the city can give it to them, and to be changed at their first sign-in. A
+changed role takes effect within ``backend.auth.principal.FRESH_S``, like any change to a
+person; a deactivation (在岗 否) revokes every token of the person at once
+(backend/auth/revocation.py), and their open live sockets are closed by each server process
+as it reads the revocation from the event log.
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ async def _write(result: PeopleImport, hashes: dict[str, str]) -> list[int]:
                     area=s.area,
                     active=s.active,
                     password_hash=hashes[s.phone],
+                    must_change_password=True,
                 )
                 for s in part
             )

@@ -19,6 +19,9 @@ class Person(Table, tablename="person"):
     # Tokens carry the generation they were issued in; raising it (a new password, a
     # deactivation) voids every token of the person at once (backend/auth/revocation.py).
     token_generation = Integer(default=0)
+    # Set with a password someone else chose (an admin's create or reset, a roster import):
+    # until the person picks their own, the API answers them nothing else (backend/auth/).
+    must_change_password = Boolean(default=False)
 
 
 class RevokedToken(Table, tablename="revoked_token"):

@@ -98,10 +98,21 @@ async def posts_of(phone: str) -> set[tuple[str, str]]:
     return {(r["grid.code"], r["post"]) for r in rows}
 
 
-async def sign_in_as(client: AsyncTestClient, phone: str, password: str) -> Session:
+async def sign_in_as(
+    client: AsyncTestClient, phone: str, password: str, *, change: bool = False
+) -> Session:
+    """Sign in with an imported initial password, which must be changed first; ``change``
+    does so, and the session is the one the new password gave."""
     r = await client.post("/api/auth/sign-in", json={"phone": phone, "password": password})
     assert r.status_code == 200, r.text
     body = r.json()
+    assert body["must_change_password"] is True
+    if change:
+        headers = {"Authorization": f"Bearer {body['token']}"}
+        new = {"old_password": password, "new_password": "my-own-password-1"}
+        r = await client.post("/api/auth/password", json=new, headers=headers)
+        assert (r.status_code, r.json()["must_change_password"]) == (200, False), r.text
+        body = r.json()
     return Session({"Authorization": f"Bearer {body['token']}"}, body["person"]["id"])
 
 
@@ -157,7 +168,7 @@ async def test_department_staff_take_a_case_dispatched_to_their_department(
     async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
         roles = ("resident", "grid_leader", "community_staff", "street_staff")
         sessions = {role: await sign_in(client, role) for role in roles}
-        sessions["department"] = await sign_in_as(client, OFFICER, officer.password)
+        sessions["department"] = await sign_in_as(client, OFFICER, officer.password, change=True)
         driver = Driver(client, sessions)
         case_id = await driver.report(demo_spot(demo_city))
         await driver.drive(case_id, "department")
@@ -204,7 +215,8 @@ async def test_a_reimport_updates_by_phone_and_keeps_passwords(
     assert await department_of(officer["id"]) == "zj"
     async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
         body = {"phone": OFFICER, "password": password[OFFICER]}
-        assert (await client.post("/api/auth/sign-in", json=body)).status_code == 401
+        r = await client.post("/api/auth/sign-in", json=body)
+        assert (r.status_code, r.json()["code"]) == (403, "account_disabled")
         me = (await client.get("/api/me", headers=admin.headers)).json()
         assert (me["role"], me["area"]["code"]) == ("city_admin", "150300")
 
