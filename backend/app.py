@@ -27,8 +27,10 @@ from backend.areas.routes import AreasController
 from backend.assessment.routes import AssessmentController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
+from backend.auth.sign_up import SignUpController
 from backend.cases.anonymous_routes import AnonymousCasesController
 from backend.cases.category_routes import categories
+from backend.cases.claim_routes import CaseClaimController
 from backend.cases.departments import departments
 from backend.cases.list_routes import CaseListController
 from backend.cases.photo_routes import PhotosController
@@ -104,8 +106,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             client_config,
             AuthController,
+            SignUpController,
             AreasController,
             CasesController,
+            CaseClaimController,
             AnonymousCasesController,
             departments,
             Open311Controller,
