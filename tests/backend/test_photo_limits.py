@@ -13,7 +13,6 @@ import uuid
 from dataclasses import replace
 
 import pytest
-import shapely
 from litestar.testing import AsyncTestClient
 from PIL import ExifTags, Image, ImageFile
 
@@ -22,10 +21,14 @@ from backend.core import photo_gate, photos
 from backend.core.errors import ApiError
 from backend.core.settings import Settings
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
+from tests.backend import test_photos
 from tests.backend.test_photos import encoded, fetched, phone_jpeg, sign_in, upload
 
 # Pillow warns of every bomb between its limit and twice that; refused here all the same.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+
+# The client, the resident and the case to add photos to, as the photo tests have them.
+api, resident, case_id = test_photos.api, test_photos.resident, test_photos.case_id
 
 BOMB = (10_000, 8_900)  # 89 MP: under Pillow's own default limit, 267 MB once decoded
 
@@ -42,34 +45,6 @@ def camera_jpeg(size: tuple[int, int], orientation: int) -> bytes:
     exif[ExifTags.Base.Orientation] = orientation
     picture = Image.radial_gradient("L").resize(size).convert("RGB")
     return encoded(picture, "JPEG", quality=90, exif=exif.tobytes())
-
-
-@pytest.fixture
-async def api(scratch_database):
-    async with AsyncTestClient(app=create_app(scratch_database.settings)) as client:
-        yield client
-
-
-@pytest.fixture
-async def resident(api) -> dict[str, str]:
-    return await sign_in(api, DEMO_ACCOUNTS["resident"])
-
-
-@pytest.fixture
-async def case_id(api, resident, demo_city) -> int:
-    grid = demo_city.grids.set_index("code").loc[DEMO_GRID_CODE].geometry
-    spot = shapely.point_on_surface(grid)
-    body = {
-        "client_id": str(uuid.uuid4()),
-        "kind": "request",
-        "category": "1501",
-        "description": "楼道堆满杂物",
-        "lon": spot.x,
-        "lat": spot.y,
-    }
-    r = await api.post("/api/cases", json=body, headers=resident)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
 
 
 @pytest.fixture

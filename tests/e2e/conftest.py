@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -58,12 +59,25 @@ def live_server(
     tmp_path_factory: pytest.TempPathFactory, city_template: tuple[str, str]
 ) -> Iterator[str]:
     """The app served by uvicorn on a copy of the demo city, on each kind of database."""
+    with app_server(tmp_path_factory, city_template, "e2e") as base:
+        yield base
+
+
+@contextmanager
+def app_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    city_template: tuple[str, str],
+    name: str,
+    **env: str,
+) -> Iterator[str]:
+    """uvicorn running the app factory on a free port, on its own copy of the demo city, with
+    ``env`` added to its environment; its base URL while the block runs."""
     if not (ROOT / "pwa" / "dist" / "index.html").exists():
         pytest.fail(
             "the PWA is not built: `make test` builds it (cd pwa && npm ci && npm run build)"
         )
     kind, template = city_template
-    data_dir = tmp_path_factory.mktemp(f"e2e-{kind}")
+    data_dir = tmp_path_factory.mktemp(f"{name}-{kind}")
     pg_name = None
     if kind == "sqlite":
         shutil.copyfile(template, data_dir / "wangge.sqlite")
@@ -73,13 +87,6 @@ def live_server(
         _in_thread(admin_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"'))
         url = postgres_url(pg_name)
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "WANGGE_DATA_DIR": str(data_dir),
-        "WANGGE_PORT": str(port),
-        "WANGGE_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789",
-    }
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
         [
@@ -94,7 +101,14 @@ def live_server(
             str(port),
         ],
         cwd=ROOT,
-        env=env,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "WANGGE_DATA_DIR": str(data_dir),
+            "WANGGE_PORT": str(port),
+            "WANGGE_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789",
+            **env,
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -5,19 +5,12 @@ and their live stream; no page reports a violation. A visitor's grid sheet shows
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
-import httpx
 import pytest
 import shapely
 from PIL import Image
@@ -25,8 +18,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
-from tests.conftest import admin_sql, postgres_url
-from tests.e2e.conftest import PHONE, ROOT, _free_port, _in_thread
+from tests.e2e.conftest import PHONE, app_server
 
 pytestmark = pytest.mark.e2e
 
@@ -153,56 +145,10 @@ def tile_server() -> Iterator[type[_Tiles]]:
 @pytest.fixture(scope="module")
 def basemap_server(tile_server, tmp_path_factory, city_template) -> Iterator[str]:
     """The app with a basemap set, on a copy of the demo city."""
-    kind, template = city_template
-    data_dir = tmp_path_factory.mktemp(f"e2e-basemap-{kind}")
-    pg_name = None
-    if kind == "sqlite":
-        shutil.copyfile(template, data_dir / "wangge.sqlite")
-        url = f"sqlite:///{data_dir / 'wangge.sqlite'}"
-    else:
-        pg_name = f"wangge_e2e_{uuid.uuid4().hex[:10]}"
-        _in_thread(admin_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template}"'))
-        url = postgres_url(pg_name)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "WANGGE_DATA_DIR": str(data_dir),
-        "WANGGE_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789",
-        "WANGGE_BASEMAP_URL": tile_server.url,
-    }
-    log = (data_dir / "server.log").open("w")
-    command = ["uvicorn", "backend.app:create_app_from_env", "--factory", "--port", str(port)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *command, "--host", "127.0.0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start:\n{(data_dir / 'server.log').read_text()}")
-        time.sleep(0.2)
-    try:
+    with app_server(
+        tmp_path_factory, city_template, "e2e-basemap", WANGGE_BASEMAP_URL=tile_server.url
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if pg_name:
-            _in_thread(admin_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
 
 async def test_a_basemap_and_the_signed_in_screens_under_the_policy(
