@@ -45,6 +45,8 @@ import { withDB } from "./db.js";
  * @property {number} attempts
  * @property {number} nextAt when a "retry" item is due (ms since the epoch); Infinity when only the person can resend it
  * @property {number} createdAt
+ * @property {number | null} [owner] the person signed in when it was queued (null: nobody, a
+ *   visitor's report, sent without a token); absent on items queued before owners were kept
  */
 
 /**
@@ -121,6 +123,7 @@ export async function enqueue({ id, kind, label, request, after = null, meta = {
     error: null,
     attempts: 0,
     nextAt: 0,
+    owner: ownerSource(),
     createdAt: (lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1)),
   };
   await withDB(async (db) => {
@@ -235,12 +238,28 @@ function build(request, token, resolved) {
 
 /** @type {() => string | null} */
 let tokenSource = () => null;
+/** @type {() => number | null} */
+let ownerSource = () => null;
 /** @type {Map<string, unknown>} item id → server id, for items that wait on it */
 const results = new Map();
 
-/** @param {() => string | null} getToken who is signed in, asked at each send */
-export function useToken(getToken) {
+/**
+ * @param {() => string | null} getToken the token of whoever is signed in, asked at each send
+ * @param {() => number | null} [getOwner] their person id, asked at each send and queueing
+ */
+export function useToken(getToken, getOwner = () => null) {
   tokenSource = getToken;
+  ownerSource = getOwner;
+}
+
+/**
+ * Whether an item is sent now and shown: on a phone shared by a shift, a write waits for the
+ * person who made it (it is sent with their token only, never with the next person's), and
+ * nobody else sees what it says.
+ * @param {OutboxItem} item
+ */
+export function isMine(item) {
+  return item.owner === undefined || item.owner === null || item.owner === ownerSource();
 }
 
 /**
@@ -256,7 +275,8 @@ async function send(item) {
   }
   let res;
   try {
-    res = await fetch(...build(item.request, tokenSource(), resolved));
+    const token = item.owner === null ? null : tokenSource();
+    res = await fetch(...build(item.request, token, resolved));
   } catch {
     return { state: "retry", error: { kind: "network", status: 0, code: "network", reason: "" } };
   }
@@ -325,13 +345,16 @@ export function drain({ force = false } = {}) {
   draining = (async () => {
     try {
       for (const item of await list()) {
-        const due = item.state === "pending" || (item.state === "retry" && (force || item.nextAt <= Date.now()));
+        const due =
+          isMine(item) &&
+          (item.state === "pending" || (item.state === "retry" && (force || item.nextAt <= Date.now())));
         if (!due) continue;
         const outcome = await send(item);
         await settle(item, outcome);
         await changed();
         if (outcome.state === "retry" && (outcome.error.kind === "network" || outcome.error.kind === "auth")) break;
       }
+      await changed(); // after a sign-in too, when whose items are shown changed and none was due
     } finally {
       draining = null;
       if (again) {
@@ -353,7 +376,7 @@ async function schedule() {
   // same pass, or on the timer set after it): it sets no timer of its own, else the photos of a
   // report the server refused would wake the app every second until the person acts.
   const waiting = items.filter(
-    (i) => (i.state === "retry" || i.state === "pending") && !(i.after !== null && ids.has(i.after)),
+    (i) => isMine(i) && (i.state === "retry" || i.state === "pending") && !(i.after !== null && ids.has(i.after)),
   );
   if (!waiting.length) return;
   const soonest = Math.min(...waiting.map((i) => i.nextAt));

@@ -1,14 +1,15 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { countWaiting, discard, drain, enqueue, onOutboxChange, retry, startOutbox } from "../offline/outbox.js";
+import { countWaiting, discard, drain, enqueue, isMine, onOutboxChange, retry, startOutbox } from "../offline/outbox.js";
 
 // The outbox as the screens see it: what waits, and why each failed item failed.
 export const useOutbox = defineStore("outbox", () => {
   /** @type {import("vue").Ref<import("../offline/outbox.js").OutboxItem[]>} */
   const items = ref([]);
   const online = ref(navigator.onLine);
+  // What another person of the shift queued waits for them, unseen.
   onOutboxChange((list) => {
-    items.value = list;
+    items.value = list.filter(isMine);
   });
   addEventListener("online", () => (online.value = true));
   addEventListener("offline", () => (online.value = false));

@@ -1,7 +1,7 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
 import { ApiError, getJSON, postJSON, useToken } from "../api/client.js";
-import { useToken as useOutboxToken } from "../offline/outbox.js";
+import { drain as drainOutbox, useToken as useOutboxToken } from "../offline/outbox.js";
 
 const KEY = "wangge.session";
 
@@ -25,7 +25,10 @@ export const useSession = defineStore("session", () => {
   const me = ref(saved?.me ?? null);
 
   useToken(() => token.value);
-  useOutboxToken(() => token.value);
+  useOutboxToken(
+    () => token.value,
+    () => me.value?.id ?? null,
+  );
 
   const role = computed(() => me.value?.role ?? null);
   const isResident = computed(() => role.value === "resident");
@@ -56,6 +59,7 @@ export const useSession = defineStore("session", () => {
     expiresAt.value = answer.expires_at;
     me.value = answer.person;
     persist();
+    drainOutbox({ force: true }); // what this person queued before signing out goes now
   }
 
   // Refreshes who I am when online; offline, the saved copy stands.

@@ -12,7 +12,10 @@ const T0 = Date.parse("2026-03-02T09:00:00Z");
 async function start() {
   vi.resetModules();
   const outbox = await import("../../src/offline/outbox.js");
-  outbox.useToken(() => "tok");
+  outbox.useToken(
+    () => "tok",
+    () => 1,
+  );
   return outbox;
 }
 
@@ -411,5 +414,63 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs("86400", T0)).toBe(3600_000);
     expect(retryAfterMs(null, T0)).toBeNull();
     expect(retryAfterMs("soon", T0)).toBeNull();
+  });
+});
+
+describe("a phone shared by a shift", () => {
+  /** The outbox with a person (or nobody) signed in, who can change. */
+  async function shared() {
+    vi.resetModules();
+    const outbox = await import("../../src/offline/outbox.js");
+    const who = { token: /** @type {string | null} */ ("tok-a"), id: /** @type {number | null} */ (1) };
+    outbox.useToken(
+      () => who.token,
+      () => who.id,
+    );
+    return { outbox, who };
+  }
+
+  it("keeps a write for the person who made it: never sent with the next person's token", async () => {
+    const { sent } = stubFetch((_, n) => (n === 0 ? offline() : answer(201, { id: 3 })));
+    const { outbox, who } = await shared();
+    await outbox.enqueue(write());
+    await quiet(outbox); // offline: kept for person 1
+    Object.assign(who, { token: "tok-b", id: 2 });
+    await outbox.drain({ force: true });
+    expect(sent).toHaveLength(1); // only the offline try; nothing went out as person 2
+    const [kept] = await outbox.list();
+    expect(kept.owner).toBe(1);
+    expect(outbox.isMine(kept)).toBe(false);
+    Object.assign(who, { token: "tok-a2", id: 1 });
+    await outbox.drain({ force: true });
+    expect(sent).toHaveLength(2);
+    expect(sent[1].headers).toMatchObject({ Authorization: "Bearer tok-a2" });
+    expect(await outbox.list()).toEqual([]);
+  });
+
+  it("sends a visitor's report without the token of whoever signs in later", async () => {
+    const { sent } = stubFetch((_, n) => (n === 0 ? offline() : answer(201, { id: 4 })));
+    const { outbox, who } = await shared();
+    Object.assign(who, { token: null, id: null });
+    await outbox.enqueue(write("/api/anonymous/cases"));
+    await quiet(outbox);
+    Object.assign(who, { token: "tok-b", id: 2 });
+    await outbox.drain({ force: true });
+    expect(sent).toHaveLength(2);
+    expect(sent[1].headers).not.toHaveProperty("Authorization");
+    expect(await outbox.list()).toEqual([]);
+  });
+
+  it("sets no timer for another person's writes", async () => {
+    stubFetch(offline);
+    const { outbox, who } = await shared();
+    await outbox.enqueue(write());
+    await quiet(outbox);
+    Object.assign(who, { token: "tok-b", id: 2 });
+    await outbox.drain({ force: true });
+    vi.clearAllTimers();
+    await outbox.drain();
+    for (let i = 0; i < 20; i++) await nextTask();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
