@@ -8,8 +8,8 @@ number comes out in one shape, the first three and last four digits of its natio
 
 Mobiles are 11 digits from 1[3-9], after an optional +86 / 0086 / 86, in groups of 3-4-4 or
 4-3-4 separated by a space, dash or dot. Landlines are an area code (010, 02x or 0xxx, bare or
-in brackets) and a local number of 7–8 digits from 2–9, with an optional extension, which is
-kept as written. A run of digits longer than a phone (an ID card, a grid code) is left alone, as
+in brackets; after +86 or 0086 without its 0) and a local number of 7–8 digits from 2–9, with
+an optional extension, which is kept as written. A run of digits longer than a phone (an ID card, a grid code) is left alone, as
 are the decimals of a coordinate (``106.13812345678``): a number must touch no other digit, nor
 follow a point after two digits (``1.13812345678`` is item 1 of a list).
 """
@@ -40,9 +40,13 @@ _SEP = r"(?:\x20?[-.]\x20?|\x20)"
 _PREFIX = r"(?:(?:\+|00)86[\x20-]?|\(\x20?(?:\+|00)?86\x20?\)\x20?|86)"
 _MOBILE = rf"1[3-9]\d(?:{_SEP}?\d{{4}}{_SEP}?\d{{4}}|\d{_SEP}?\d{{3}}{_SEP}?\d{{4}})"
 _AREA = r"0(?:10|2\d|[3-9]\d{2})"
-_LANDLINE = (
-    rf"(?:\(\x20?{_AREA}\x20?\)\x20?|{_AREA}(?:\x20?-\x20?|\x20)?)[2-9]\d{{2,3}}{_SEP}?\d{{4}}"
-)
+_LOCAL = rf"[2-9]\d{{2,3}}{_SEP}?\d{{4}}"
+_LANDLINE = rf"(?:\(\x20?{_AREA}\x20?\)\x20?|{_AREA}(?:\x20?-\x20?|\x20)?){_LOCAL}"
+# Dialled from abroad, a landline drops its trunk 0: +86 473 3123456, (+86) 10 88886666. Only
+# after an explicit +86 or 0086: a bare 86 before 8 digits is too often something else.
+_INTL_PREFIX = r"(?:(?:\+|00)86[\x20-]?|\(\x20?(?:\+|00)86\x20?\)\x20?)"
+_AREA_INTL = r"(?:10|2\d|[3-9]\d{2})"
+_LANDLINE_INTL = rf"(?:\(\x20?{_AREA_INTL}\x20?\)\x20?|{_AREA_INTL}(?:\x20?-\x20?|\x20)?){_LOCAL}"
 _EXTENSION = r"\x20?(?:-|转|分机|[Ee][Xx][Tt]\.?|[Xx])\x20?\d{1,6}"
 
 _PHONE = re.compile(
@@ -50,7 +54,8 @@ _PHONE = re.compile(
     (?<!\d)(?<!\d\d\.)
     (?:
         {_PREFIX}?(?P<mobile>{_MOBILE})
-      | (?P<landline>{_LANDLINE})(?P<extension>{_EXTENSION})?
+      | (?:{_INTL_PREFIX}(?P<intl>{_LANDLINE_INTL})|(?P<landline>{_LANDLINE}))
+        (?P<extension>{_EXTENSION})?
     )
     (?!\d)
     """,
@@ -66,7 +71,8 @@ def _shape(digits: str) -> str:
 
 
 def _masked_match(match: re.Match[str], original: str) -> str:
-    number = match["mobile"] or match["landline"]
+    # A landline dialled from abroad is shown as at home, with its trunk 0.
+    number = match["mobile"] or match["landline"] or "0" + match["intl"]
     shown = _shape(_NOT_DIGIT.sub("", number))
     if match["extension"]:
         shown += original[match.start("extension") : match.end("extension")]
