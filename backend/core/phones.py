@@ -9,9 +9,10 @@ number comes out in one shape, the first three and last four digits of its natio
 Mobiles are 11 digits from 1[3-9], after an optional +86 / 0086 / 86, in groups of 3-4-4 or
 4-3-4 separated by a space, dash or dot. Landlines are an area code (010, 02x or 0xxx, bare or
 in brackets; after +86 or 0086 without its 0) and a local number of 7–8 digits from 2–9, with
-an optional extension, which is kept as written. A run of digits longer than a phone (an ID card, a grid code) is left alone, as
-are the decimals of a coordinate (``106.13812345678``): a number must touch no other digit, nor
-follow a point after two digits (``1.13812345678`` is item 1 of a list).
+an optional extension, which is kept as written. A run of digits longer than a phone (an ID
+card, a grid code) is left alone, as are the decimals of a coordinate (``106.13812345678``): a
+number must touch no other digit, nor follow a point after two digits (``1.13812345678`` is
+item 1 of a list).
 """
 
 from __future__ import annotations
