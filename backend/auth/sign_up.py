@@ -24,6 +24,7 @@ from backend.auth import revocation
 from backend.auth.passwords import hash_password
 from backend.auth.schemas import NewPasswordText, SignedIn
 from backend.core.errors import Conflict, Invalid
+from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
 from backend.core.roles import Role
 from backend.people.service import describe
@@ -87,6 +88,7 @@ class SignUpController(Controller):
             "when the SMS provider fails."
         ),
         before_request=per_address(CODE_LIMIT),
+        responses={409: ANSWERS[409]},
     )
     async def sms_code(self, data: JSONBody[CodeRequest], state: State) -> CodeSent:
         if data.purpose == "sign_up" and await _taken(data.phone):
@@ -108,6 +110,7 @@ class SignUpController(Controller):
             "for a home community that is not one."
         ),
         before_request=per_address(SIGN_UP_LIMIT),
+        responses={403: ANSWERS[403], 409: ANSWERS[409]},
     )
     async def sign_up(self, data: JSONBody[SignUp], state: State) -> SignedIn:
         area = await _community(data.home_community) if data.home_community else None
@@ -145,6 +148,7 @@ class SignUpController(Controller):
             "without an account was sent no code, so it is `code_expired` too."
         ),
         before_request=per_address(SIGN_UP_LIMIT),
+        responses={403: ANSWERS[403], 409: ANSWERS[409]},
     )
     async def password_reset(self, data: JSONBody[PasswordReset], state: State) -> SignedIn:
         await use_code(data.phone, "reset", data.code, settings=state.settings)

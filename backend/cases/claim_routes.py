@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 
 from backend.cases import claims
 from backend.cases.claims import Claimed, ClaimIn
+from backend.core.openapi_errors import ANSWERS
 from backend.core.principal import Principal
 from backend.core.ratelimit import Rule, per_address
 
@@ -30,6 +31,7 @@ class CaseClaimController(Controller):
             "claimed. At most 10 codes, 10 requests a minute from one address."
         ),
         before_request=per_address(CLAIM_LIMIT),
+        responses={404: ANSWERS[404]},
     )
     async def claim(
         self, data: JSONBody[ClaimIn], principal: NamedDependency[Principal], state: State

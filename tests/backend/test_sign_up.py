@@ -223,3 +223,15 @@ async def test_anonymous_requests_are_claimed_into_my_requests_with_their_codes(
     assert (r.status_code, r.json()) == (200, {"cases": [mine]})
     me = (await api.get("/api/me", headers=resident)).json()["id"]
     assert await on_app(api, reporters) == [0, me]
+
+
+async def test_the_openapi_document_lists_the_refusals(api):
+    doc = (await api.get("/schema/openapi.json")).json()
+
+    def answers(path: str) -> set[str]:
+        return set(doc["paths"][path]["post"]["responses"])
+
+    assert {"409", "422", "429", "503"} <= answers("/api/auth/sms-code")
+    assert {"403", "409", "422", "429"} <= answers("/api/auth/sign-up")
+    assert {"403", "422", "429"} <= answers("/api/auth/password-reset")
+    assert {"401", "403", "404", "422", "429"} <= answers("/api/cases/claim")
