@@ -84,6 +84,27 @@ def cmd_migrate(_: argparse.Namespace) -> None:
     print("schema is up to date")
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    from backend.people.founding import NotEmpty, check_founding, found_city
+
+    settings = Settings.from_env()
+    name = args.city_name or args.city_code
+
+    async def init() -> str:
+        await _prepare(settings, demo=False)
+        return await found_city(args.city_code, name, args.admin_phone, args.admin_name)
+
+    try:
+        check_founding(args.city_code, args.admin_phone, args.admin_name)
+        password = asyncio.run(init())
+    except (ValueError, NotEmpty) as exc:
+        print(f"wangge init: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"city {args.city_code} ({name}) is ready; its city admin {args.admin_name}")
+    print(f"  signs in with phone {args.admin_phone} and the one-time password {password}")
+    print("  (shown this once; it must be changed at the first sign-in)")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     asyncio.run(_prepare(Settings.from_env(), demo=True, reset=args.reset))
 
@@ -102,6 +123,15 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+
+    init = sub.add_parser(
+        "init", help="a real city from nothing: its area and its first city admin"
+    )
+    init.add_argument("--city-code", required=True, help="the city's GB/T 2260 code: 150300")
+    init.add_argument("--city-name", default="", help="乌海市 (the areas import may rename it)")
+    init.add_argument("--admin-phone", required=True, help="the city admin's mobile")
+    init.add_argument("--admin-name", required=True, help="the city admin's name")
+    init.set_defaults(func=cmd_init)
 
     demo = sub.add_parser("demo", help="load the demo city into the configured database")
     demo.add_argument("--reset", action="store_true", help="remove the city's rows first")
