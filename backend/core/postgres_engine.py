@@ -19,9 +19,19 @@ log = logging.getLogger("wangge.db")
 
 
 class _Transaction(PostgresTransaction):
+    """Piccolo's transaction, but its connection goes back to the pool whatever fails.
+
+    One inside another joins it, as Piccolo's do; one committed or rolled back by hand is not
+    ended again."""
+
+    def __init__(self, engine: PostgresEngine, allow_nested: bool = True) -> None:
+        super().__init__(engine, allow_nested=allow_nested)
+        self.outer = engine.current_transaction.get()
+        self.ended = False
+
     async def __aenter__(self) -> PostgresTransaction:
-        if self._parent is not None:
-            return self._parent
+        if self.outer is not None:
+            return self.outer
         self.connection = await self.get_connection()
         try:
             self.transaction = self.connection.transaction()
@@ -33,25 +43,36 @@ class _Transaction(PostgresTransaction):
         return self
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent:
+        if self.outer is not None:
             return exception is None
         try:
-            if exception is None:
-                if not self._committed and not self._rolled_back:
-                    await self.commit()
-            elif not self._rolled_back:
-                try:
-                    await self.rollback()
-                except Exception as exc:
-                    # Most likely the connection is gone, and the server has rolled back with
-                    # it; the failure that ended the transaction is the one to report.
-                    log.warning("rollback failed after %r: %r", exception, exc)
+            if not self.ended:
+                await self._end(exception)
         finally:
             try:
                 await self._give_back()
             finally:
                 self.engine.current_transaction.reset(self.context)
         return exception is None
+
+    async def _end(self, exception: BaseException | None) -> None:
+        if exception is None:
+            await self.commit()
+            return
+        try:
+            await self.rollback()
+        except Exception as exc:
+            # Most likely the connection is gone, and the server has rolled back with it; the
+            # failure that ended the transaction is the one to report.
+            log.warning("rollback failed after %r: %r", exception, exc)
+
+    async def commit(self) -> None:
+        await super().commit()
+        self.ended = True
+
+    async def rollback(self) -> None:
+        await super().rollback()
+        self.ended = True
 
     async def _give_back(self) -> None:
         try:

@@ -8,20 +8,26 @@ costs milliseconds of waiting to be scheduled, and a transaction held SQLite's o
 through all of them: measured here, creating cases queued behind that lock at about 75 per
 second. A statement that writes a row or two takes microseconds, less than one round trip.
 
-So each event loop keeps two connections:
+So each event loop keeps two connections of its own (``Link``: Python's sqlite3 connection and
+one thread that works on it, in place of aiosqlite, which offers no way to run a statement on
+the loop):
 
-- a shared one for queries outside transactions, in autocommit mode, in aiosqlite's thread:
-  SQLite in WAL mode lets it read while a writer works, and a large read does not hold up the
-  loop. Each query is executed and read to the end in one call.
+- a shared one for queries outside transactions, in autocommit mode, in its thread: SQLite in
+  WAL mode lets it read while a writer works, and a large read does not hold up the loop. Each
+  query is executed and read to the end in one call.
 - a writer for transactions, which take turns on an asyncio lock (first come, first served,
   where SQLite's busy handler makes waiting writers sleep and poll). Its statements run right
   on the event loop, so the write lock is held no longer than the work takes. Large statements
-  (many parameters, or one that proved slow) and whatever uses the connection's aiosqlite
+  (many parameters, or one that proved slow) and whatever uses the connection's aiosqlite-like
   methods (backend.core.bulk) go to its thread, so an import does not stop the loop.
+
+The engine plugs in through Piccolo's public engine interface only: ``run_querystring`` and
+``run_ddl`` (every query of the ORM and of ``raw`` goes through them) and ``transaction``,
+whose transaction subclasses Piccolo's and overrides its public methods.
 
 Nothing on the loop waits for the disk or for another process: the writer's busy timeout is
 zero and BEGIN IMMEDIATE is retried with ``asyncio.sleep`` until the engine's timeout; commits
-do not checkpoint the WAL (``wal_autocheckpoint=0``), a connection of its own does that in its
+do not checkpoint the WAL (``wal_autocheckpoint=0``), a connection of its own does that in a
 thread every ``CHECKPOINT_EVERY`` commits. The writer runs at ``synchronous=NORMAL``: durable
 against a crash of the process; a power cut may lose the last commits, never the file's
 consistency.
@@ -31,16 +37,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import aiosqlite
 from piccolo.engine import SQLiteEngine
 from piccolo.engine.sqlite import SQLiteTransaction, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 
 # A statement with more parameters than this is a bulk write: it runs in the writer's thread.
 BULK_ARGS = 100
@@ -52,14 +62,33 @@ SLOW_STEPS = 200  # a millisecond or two of work
 CHECKPOINT_EVERY = 200
 
 log = logging.getLogger("wangge.db")
+T = TypeVar("T")
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _fetch(db: sqlite3.Connection, query: str, args: list[Any]) -> list[Any]:
+def _fetch(db: sqlite3.Connection, query: str, args: Sequence[Any]) -> list[Any]:
     return db.execute(query, args).fetchall()
+
+
+def _finish(db: sqlite3.Connection, statement: str) -> bool:
+    # A failed statement may have ended the transaction already (SQLite rolls back by itself
+    # on some errors): finishing one that is gone is not an error.
+    if not db.in_transaction:
+        return False
+    db.execute(statement)
+    return True
+
+
+def _checkpoint(connect: dict[str, Any]) -> None:
+    # PASSIVE: copies what no reader still needs, and waits for nobody.
+    db = sqlite3.connect(**connect)
+    try:
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        db.close()
 
 
 def make_private(path: str) -> None:
@@ -82,50 +111,121 @@ def make_private(path: str) -> None:
                 file.chmod(0o600)
 
 
-def _finish(db: sqlite3.Connection, statement: str) -> None:
-    # A failed statement may have ended the transaction already (SQLite rolls back by itself
-    # on some errors): finishing one that is gone is not an error.
-    if db.in_transaction:
-        db.execute(statement)
+class Link:
+    """A sqlite3 connection and the one thread that works on it away from the event loop.
+
+    The thread is a pool's worker: it ends with the process, so a command that forgets to close
+    the engine still exits (no connection is left inside a transaction: nothing is lost)."""
+
+    def __init__(self, db: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
+        self.db = db
+        self.thread = thread
+
+    @classmethod
+    async def open(cls, connect: dict[str, Any]) -> Link:
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wangge-sqlite")
+        link = cls(await _in(thread, functools.partial(sqlite3.connect, **connect)), thread)
+        link.db.row_factory = dict_factory
+        try:
+            await link.call(link.db.execute, "PRAGMA foreign_keys = 1")
+            await link.call(link.db.execute, "PRAGMA synchronous = NORMAL")
+        except BaseException:
+            await link.close()
+            raise
+        return link
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in this connection's thread, after what was sent there before."""
+        return await _in(self.thread, functools.partial(function, *args))
+
+    async def close(self) -> None:
+        try:
+            await self.call(self.db.close)
+        finally:
+            self.thread.shutdown(wait=False)
 
 
-class _Writer:
-    """The writer's aiosqlite connection as a transaction's ``connection``: code that calls its
-    methods (such as backend.core.bulk) works in its thread, and the transaction then ends there
-    too, after that work."""
+async def _in(thread: ThreadPoolExecutor, function: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(thread, function)
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self.aio = connection
-        self.db: sqlite3.Connection = connection._conn
+
+class Writer:
+    """The writer connection as a transaction's ``connection``.
+
+    Its ``execute``, ``executemany`` and ``execute_fetchall`` are aiosqlite's (what
+    backend.core.bulk, backend.positions and Piccolo's savepoints call): they work in its
+    thread, and the rest of the transaction then goes there too, after that work."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.db = link.db
         self.threaded = False
         self.steps = 0
-        self.db.set_progress_handler(self._step, STEPS)
+        self.db.set_progress_handler(self.step, STEPS)
 
-    def _step(self) -> bool:
+    def step(self) -> int:
         self.steps += 1
-        return False
+        return 0
 
-    def __getattr__(self, name: str) -> Any:
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         self.threaded = True
-        return getattr(self.aio, name)
+        return await self.link.call(self.db.execute, sql, parameters)
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        self.threaded = True
+        return await self.link.call(self.db.executemany, sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        self.threaded = True
+        return await self.link.call(_fetch, self.db, sql, parameters)
+
+    async def run(self, query: str, args: Sequence[Any]) -> list[Any]:
+        """A statement of the ORM: on the loop, unless it is large or the transaction has
+        started working in the thread."""
+        if self.threaded or len(args) > BULK_ARGS:
+            return await self.link.call(_fetch, self.db, query, args)
+        self.steps = 0
+        rows = _fetch(self.db, query, args)
+        if self.steps > SLOW_STEPS:
+            self.threaded = True
+        return rows
+
+    async def end(self, statement: str) -> bool:
+        """COMMIT or ROLLBACK, if a transaction is still open; whether one was."""
+        if self.threaded:  # after whatever is still queued in the thread
+            return await self.link.call(_finish, self.db, statement)
+        return _finish(self.db, statement)
 
 
-class _Transaction(SQLiteTransaction):
-    """A transaction on its loop's writer connection, holding the loop's writer lock."""
+class WriteTransaction(SQLiteTransaction):
+    """A transaction on its loop's writer connection, holding the loop's writer lock.
+
+    One inside another joins it, as Piccolo's do; it ends as the driver says it stands (a
+    transaction committed or rolled back by hand, or by SQLite after an error, is not ended
+    again)."""
 
     engine: SharedSQLiteEngine
-    connection: _Writer
+    connection: Writer
+
+    def __init__(
+        self,
+        engine: SharedSQLiteEngine,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> None:
+        super().__init__(engine, transaction_type=transaction_type, allow_nested=allow_nested)
+        self.outer = engine.current_transaction.get()
 
     async def __aenter__(self) -> SQLiteTransaction:
-        if self._parent is not None:
-            return self._parent
-        self._lock = self.engine._writer_lock()
-        await self._lock.acquire()
+        if self.outer is not None:
+            return self.outer
+        self.lock = self.engine.writer_lock()
+        await self.lock.acquire()
         try:
-            self.connection = _Writer(await self.engine._writer())
+            self.connection = Writer(await self.engine.writer())
             await self.begin()
         except BaseException:
-            self._lock.release()
+            self.lock.release()
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -145,124 +245,102 @@ class _Transaction(SQLiteTransaction):
             await asyncio.sleep(pause)  # another process is writing
             pause = min(pause * 2, 0.05)
 
-    async def run(self, query: str, args: list[Any]) -> list[Any]:
-        writer = self.connection
-        if writer.threaded or len(args) > BULK_ARGS:
-            return await writer.aio._execute(_fetch, writer.db, query, args)
-        writer.steps = 0
-        rows = writer.db.execute(query, args).fetchall()
-        if writer.steps > SLOW_STEPS:
-            writer.threaded = True
-        return rows
-
-    async def _end(self, statement: str) -> None:
-        writer = self.connection
-        if writer.threaded:  # after whatever is still queued in the thread
-            await writer.aio._execute(_finish, writer.db, statement)
-        else:
-            _finish(writer.db, statement)
-
     async def commit(self) -> None:
-        await self._end("COMMIT")
-        self._committed = True
-        self.engine._committed()
+        if await self.connection.end("COMMIT"):
+            self.engine.count_commit()
 
     async def rollback(self) -> None:
-        await self._end("ROLLBACK")
-        self._rolled_back = True
+        await self.connection.end("ROLLBACK")
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent is not None:
+        if self.outer is not None:
             return exception is None
         try:
-            if exception is not None:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
+            if exception is None:
                 await self.commit()
+            else:
+                await self.rollback()
         finally:
             try:
                 if self.connection.db.in_transaction:
                     # A commit that failed, or a rollback cut short: the next transaction
                     # must not start inside this one's leftovers.
-                    await self.engine._drop_writer(self.connection.aio)
+                    await self.engine.drop_writer(self.connection.link)
             finally:
                 self.engine.current_transaction.reset(self.context)
-                self._lock.release()
+                self.lock.release()
         return exception is None
+
+
+@dataclass
+class _LoopLinks:
+    """An event loop's connections (each loop its own: a link's futures belong to a loop)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reader: Link | None = None
+    writer: Link | None = None
+    checkpoint: asyncio.Task[None] | None = None
 
 
 class SharedSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, **kwargs: Any) -> None:
         super().__init__(path=path, **kwargs)
         self.busy_timeout = float(self.connection_kwargs.get("timeout", 5.0))
-        self._shared: dict[asyncio.AbstractEventLoop, aiosqlite.Connection] = {}
-        self._writers: dict[asyncio.AbstractEventLoop, aiosqlite.Connection] = {}
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self._checkpoints: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopLinks] = {}
         self._commits = 0
         self._made_private = False
 
-    async def _connect(self, **extra: Any) -> aiosqlite.Connection:
+    def _links(self) -> _LoopLinks:
+        return self._loops.setdefault(asyncio.get_running_loop(), _LoopLinks())
+
+    async def _open(self, **extra: Any) -> Link:
         if not self._made_private:
             make_private(self.path)
             self._made_private = True
-        connection = aiosqlite.connect(**{**self.connection_kwargs, **extra})
-        # A daemon thread: a command that forgets to close the engine still exits. No
-        # connection is left inside a transaction, so nothing is lost when it is cut.
-        connection._thread.daemon = True
-        await connection
-        connection.row_factory = dict_factory  # type: ignore[assignment]
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        return connection
+        return await Link.open({**self.connection_kwargs, **extra})
 
-    async def get_connection(self) -> aiosqlite.Connection:
-        """A connection of the caller's own (Piccolo's batch reads use one and close it)."""
-        return await self._connect()
+    async def _reader(self) -> Link:
+        links = self._links()
+        if links.reader is None:
+            links.reader = await self._open()
+        return links.reader
 
-    async def _shared_connection(self) -> aiosqlite.Connection:
-        loop = asyncio.get_running_loop()
-        if loop not in self._shared:
-            self._shared[loop] = await self._connect()
-        return self._shared[loop]
+    def writer_lock(self) -> asyncio.Lock:
+        """The lock this loop's transactions take turns on."""
+        return self._links().lock
 
-    def _writer_lock(self) -> asyncio.Lock:
-        return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-
-    async def _writer(self) -> aiosqlite.Connection:
+    async def writer(self) -> Link:
         """This loop's writer connection; call with the writer lock held."""
-        loop = asyncio.get_running_loop()
-        if loop not in self._writers:
+        links = self._links()
+        if links.writer is None:
             # Used from the loop and from its own thread, never both at once (the lock).
             # Opened in its thread with the engine's busy timeout (opening may meet another
             # connection's lock), then set to never wait: its statements run on the loop.
-            writer = await self._connect(check_same_thread=False)
-            await writer.execute("PRAGMA wal_autocheckpoint = 0")
-            await writer.execute("PRAGMA busy_timeout = 0")
-            self._writers[loop] = writer
-        return self._writers[loop]
+            writer = await self._open(check_same_thread=False)
+            await writer.call(writer.db.execute, "PRAGMA wal_autocheckpoint = 0")
+            await writer.call(writer.db.execute, "PRAGMA busy_timeout = 0")
+            links.writer = writer
+        return links.writer
 
-    async def _drop_writer(self, connection: aiosqlite.Connection) -> None:
-        self._writers.pop(asyncio.get_running_loop(), None)
-        await connection.close()
+    async def drop_writer(self, link: Link) -> None:
+        """Close a writer left inside a transaction; the next transaction opens another."""
+        links = self._links()
+        if links.writer is link:
+            links.writer = None
+        await link.close()
 
-    def _committed(self) -> None:
+    def count_commit(self) -> None:
+        """A transaction committed: every ``CHECKPOINT_EVERY`` commits, checkpoint the WAL."""
         self._commits += 1
-        loop = asyncio.get_running_loop()
-        running = self._checkpoints.get(loop)
+        links = self._links()
+        running = links.checkpoint
         if self._commits >= CHECKPOINT_EVERY and (running is None or running.done()):
             self._commits = 0
-            self._checkpoints[loop] = loop.create_task(self._checkpoint())
+            links.checkpoint = asyncio.get_running_loop().create_task(self._checkpoint())
 
     async def _checkpoint(self) -> None:
-        # PASSIVE: copies what no reader still needs, and waits for nobody.
         try:
-            connection = await self._connect()
-            try:
-                await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                await connection.close()
+            await asyncio.to_thread(_checkpoint, self.connection_kwargs)
         except sqlite3.Error as exc:
             # Nobody awaits this task: a full or read-only disk is said here, and the WAL
             # keeps the commits until a later checkpoint succeeds.
@@ -273,43 +351,40 @@ class SharedSQLiteEngine(SQLiteEngine):
         transaction_type: TransactionType = TransactionType.deferred,
         allow_nested: bool = True,
     ) -> SQLiteTransaction:
-        return _Transaction(self, transaction_type=transaction_type, allow_nested=allow_nested)
+        return WriteTransaction(self, transaction_type=transaction_type, allow_nested=allow_nested)
 
-    async def _run_in_new_connection(
-        self,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: Any = None,
-    ) -> Any:
-        connection = await self._shared_connection()
-        # Read to the end in one call: a statement left open between two calls would pin the
-        # connection to an old snapshot while other requests' queries interleave.
-        return list(await connection.execute_fetchall(query, args or []))
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        return await self._run(query, args)
 
-    async def _run_in_existing_connection(
-        self,
-        connection: Any,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: Any = None,
-    ) -> Any:
+    async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
+        return await self._run(ddl, [])
+
+    async def _run(self, query: str, args: list[Any]) -> list[Any]:
+        query_id = self.get_query_id()
+        if self.log_queries:
+            self.print_query(query_id=query_id, query=query)
         transaction = self.current_transaction.get()
-        if isinstance(transaction, _Transaction) and transaction.connection is connection:
+        if isinstance(transaction, WriteTransaction):
             # Piccolo also sets foreign_keys before each statement: set on connect, and a
             # no-op inside a transaction anyway.
-            return await transaction.run(query, args or [])
-        return await super()._run_in_existing_connection(connection, query, args, query_type, table)
+            rows = await transaction.connection.run(query, args)
+        else:
+            reader = await self._reader()
+            # Read to the end in one call: a statement left open between two calls would pin
+            # the connection to an old snapshot while other requests' queries interleave.
+            rows = await reader.call(_fetch, reader.db, query, args)
+        if self.log_responses:
+            self.print_response(query_id=query_id, response=rows)
+        return rows
 
     async def close(self) -> None:
         """Close this event loop's connections (the app's shutdown calls it)."""
-        loop = asyncio.get_running_loop()
-        self._locks.pop(loop, None)
-        checkpoint = self._checkpoints.pop(loop, None)
-        if checkpoint is not None:
-            await asyncio.gather(checkpoint, return_exceptions=True)
-        for pool in (self._shared, self._writers):
-            connection = pool.pop(loop, None)
-            if connection is not None:
-                await connection.close()
+        links = self._loops.pop(asyncio.get_running_loop(), None)
+        if links is None:
+            return
+        if links.checkpoint is not None:
+            await asyncio.gather(links.checkpoint, return_exceptions=True)
+        for link in (links.reader, links.writer):
+            if link is not None:
+                await link.close()
