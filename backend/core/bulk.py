@@ -35,8 +35,9 @@ async def insert(
 ) -> None:
     """Insert rows given chunk by chunk (a chunk is a list of rows, or an iterator of them).
 
-    Each chunk is written while the next one is being made: SQLite works in aiosqlite's
-    thread, and releases the GIL while it steps, so on two cores the two overlap.
+    Each chunk is written while the next one is being made: SQLite works in the writer
+    connection's thread (backend.core.sqlite_engine), and releases the GIL while it steps, so
+    on two cores the two overlap.
     """
     connection, sqlite = _connection(table)
     name = table._meta.tablename
