@@ -22,11 +22,11 @@ async function withBasemap(base) {
   };
 }
 
-// Wuhai's three districts, shown until the grids arrive and give the real bounds.
+// Wuhai's three districts (their real outlines, geo/data), shown until the grids arrive.
 /** @type {[[number, number], [number, number]]} */
 const WUHAI = [
-  [106.65, 39.38],
-  [106.95, 39.76],
+  [106.6, 39.03],
+  [107.14, 39.92],
 ];
 
 // MapLibre is about 1 MB, three times the rest of the app, so it loads only when a map is
