@@ -55,7 +55,7 @@ from backend.health.routes import client_config, health
 from backend.imports.routes import ExportController, ImportsController
 from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
-from backend.open311.routes import Open311Controller, http_error
+from backend.open311.routes import Open311Controller, Open311KeysController, http_error
 from backend.party.routes import PartyController
 from backend.people.routes import GridPostsController, PeopleController
 from backend.points.routes import PointsController
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AnonymousCasesController,
             departments,
             Open311Controller,
+            Open311KeysController,
             categories,
             CaseListController,
             PhotosController,

@@ -140,6 +140,9 @@ def parser() -> argparse.ArgumentParser:
     from backend.imports.cli import add_commands
 
     add_commands(sub)
+    from backend.open311.cli import add_commands as add_open311_commands
+
+    add_open311_commands(sub)
     sub.choices["import"].epilog = "Staff rosters: wangge import people FILE (see its --help)."
     return p
 

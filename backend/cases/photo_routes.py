@@ -16,6 +16,7 @@ from litestar.response import File
 from backend.cases import photos
 from backend.cases.photos import PhotoOut
 from backend.cases.routes import CaseId
+from backend.cases.service import photos_folder
 from backend.core.principal import Principal
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # a photo of up to 10 MB and the form around it
@@ -34,7 +35,7 @@ class PhotoUpload:
 
 
 def _folder(state: State) -> Path:
-    return state.settings.data_dir / "photos"
+    return photos_folder(state.settings)
 
 
 def _served(folder: Path, name: str, content_type: str) -> File:

@@ -2,14 +2,17 @@
 
 Besides its own functions this module is what other features use of cases: the emergency
 switch recomputes due times (``retime_area``), Open311 shows cases to other systems (statuses,
-their labels, category and department names), a party need is placed like a case
+their labels, category and department names, the photos' folder) and hands requests in
+(``submit_open311``), a party need is placed like a case
 (``in_area``), the assessment groups cases by ``PRIORITIES``.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -38,7 +41,8 @@ from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from backend.core.events import case_event
 from backend.core.principal import Principal
 from backend.core.roles import Role
-from backend.core.territory import Territory
+from backend.core.settings import Settings
+from backend.core.territory import ANONYMOUS_ACTOR, Territory
 from backend.emergency.service import case_factor
 from backend.events.service import NewEvent, append
 from backend.events.tables import Event
@@ -101,6 +105,46 @@ async def create(data: CaseIn, principal: Principal, index: GridIndex) -> tuple[
         row["lon"], row["lat"], data.category, now=row["created_at"], exclude=row["id"]
     )
     return case, True
+
+
+async def submit_open311(
+    system: str,
+    *,
+    category: str,
+    description: str,
+    lon: float,
+    lat: float,
+    address: str,
+    contact_phone: str | None,
+    priority: str,
+    index: GridIndex,
+) -> dict[str, Any]:
+    """A resident's request handed over by another city system through Open311 (a WGS 84
+    point; ``system`` names it): submitted by no one signed in, as an anonymous report is.
+    Returns the case as written."""
+    draft = Draft(
+        # The standard gives a POST no id of the client's: each one is a request of its own.
+        client_id=uuid.uuid4(),
+        kind=Kind.request,
+        category=category,
+        description=description,
+        lon=lon,
+        lat=lat,
+        crs="wgs84",
+        address=address,
+        contact_phone=contact_phone,
+        priority=priority,
+        reporter=None,
+        actor=ANONYMOUS_ACTOR,
+        source=Source.open311,
+        source_system=system,
+    )
+    return (await intake(draft, index)).row
+
+
+def photos_folder(settings: Settings) -> Path:
+    """Where case photos and their thumbnails are stored, each under its file id."""
+    return settings.data_dir / "photos"
 
 
 async def join(case_id: int, principal: Principal, where: SupportIn | None) -> Supported:

@@ -2,13 +2,15 @@
 
 ``service_request_id`` (comma-separated) overrides every other argument. Otherwise
 ``service_code`` and ``status`` take comma-separated values, and ``start_date`` /
-``end_date`` (W3C datetimes, UTC when no offset is given) bound ``requested_datetime``: at
+``end_date`` (W3C datetimes, UTC when no offset is given; a ``+`` sent unencoded, which
+arrives as a space, is read as the ``+`` it was) bound ``requested_datetime``: at
 most 90 days apart, the most recent 90 days when neither is given. At most 1000 requests are
 returned, the newest first.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -35,11 +37,23 @@ def _values(name: str, text: str | None) -> tuple[str, ...]:
     return values
 
 
+# A "+" left unencoded in a query string arrives as a space: "…T09:00:00 08:00".
+_SPACED_OFFSET = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$"
+)
+
+
 def _datetime(name: str, text: str | None) -> datetime | None:
-    if not text:
+    """A W3C datetime; one whose offset's "+" became a space in the query string is read
+    as the client meant it.
+
+    >>> _datetime("start_date", "2025-05-06T09:00:00 08:00").isoformat()
+    '2025-05-06T09:00:00+08:00'
+    """
+    if not text or not text.strip():
         return None
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text.strip()))
     except ValueError:
         raise ValueError(
             f"{name} must be a W3C datetime such as 2025-05-06T09:00:00+08:00"

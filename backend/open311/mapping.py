@@ -28,6 +28,8 @@ free text masked, and no case of a category that concerns people rather than pla
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +37,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from backend.cases.service import FINAL, STATUS_LABELS, Status
+from backend.cases.service import FINAL, PRIORITIES, STATUS_LABELS, Status
 from backend.core.phones import masked_text
 
 # Disputes between neighbours (矛盾纠纷), police matters (治安), hardship (民生服务) and health
@@ -48,7 +50,7 @@ class Service(msgspec.Struct):
     service_code: str
     service_name: str
     description: str
-    metadata: bool  # no extra attributes to ask for (GET services/{code}.json would list them)
+    metadata: bool  # True: GET services/{code} lists the attributes a request may answer
     type: Literal["realtime", "batch", "blackbox"]
     keywords: str
     group: str
@@ -83,6 +85,117 @@ class Names:
     departments: Mapping[str, str]
 
 
+class Value(msgspec.Struct):
+    key: str
+    name: str
+
+
+class Attribute(msgspec.Struct, omit_defaults=True):
+    variable: bool  # False: shown to the person, nothing to answer
+    code: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool
+    datatype_description: str | None
+    order: int
+    description: str
+    values: list[Value] | None = None  # of the list datatypes only
+
+
+class ServiceDefinition(msgspec.Struct):
+    service_code: str
+    attributes: list[Attribute]
+
+
+class Endpoint(msgspec.Struct):
+    specification: str
+    url: str
+    changeset: str
+    type: Literal["production", "test"]
+    formats: list[str]
+
+
+class Discovery(msgspec.Struct):
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[Endpoint]
+
+
+PRIORITY_NAMES: dict[str, str] = dict(zip(PRIORITIES, ("紧急", "较急", "一般"), strict=True))
+# When what the definitions say last changed (the standard's changeset: clients refresh what
+# they cached when it moves); the categories themselves change only by a new seed.
+CHANGESET = "2026-12-07"
+
+
+def _hours(hours: float) -> str:
+    return f"{hours * 60:g} 分钟" if hours < 1 else f"{hours:g} 小时"
+
+
+def _limits(title: str, hours: Mapping[str, float]) -> str:
+    return f"{title}：" + "、".join(
+        f"{PRIORITY_NAMES[p]} {_hours(hours[p])}" for p in PRIORITIES if p in hours
+    )
+
+
+def definition(category: Mapping[str, Any]) -> ServiceDefinition:
+    """The service definition of a leaf category (code, accept_hours and limits as JSON text):
+    the priority a request may ask for, and the time limits it is handled in.
+
+    >>> d = definition({"code": "0401", "accept_hours": '{"urgent": 0.5, "normal": 2}',
+    ...                 "limits": '{"urgent": 2, "normal": 24}'})
+    >>> [(a.code, a.variable) for a in d.attributes]
+    [('priority', True), ('time_limits', False)]
+    >>> print(d.attributes[1].description)
+    受理时限：紧急 30 分钟、一般 2 小时；办结时限：紧急 2 小时、一般 24 小时
+    """
+    accept, close = json.loads(category["accept_hours"]), json.loads(category["limits"])
+    return ServiceDefinition(
+        service_code=category["code"],
+        attributes=[
+            Attribute(
+                variable=True,
+                code="priority",
+                datatype="singlevaluelist",
+                required=False,
+                datatype_description="一般 when not answered",
+                order=1,
+                description="紧急程度",
+                values=[Value(key, name) for key, name in PRIORITY_NAMES.items()],
+            ),
+            Attribute(
+                variable=False,
+                code="time_limits",
+                datatype="string",
+                required=False,
+                datatype_description=None,
+                order=2,
+                description=f"{_limits('受理时限', accept)}；{_limits('办结时限', close)}",
+            ),
+        ],
+    )
+
+
+def discovery(base_url: str) -> Discovery:
+    """The service discovery document of this server's one GeoReport v2 endpoint."""
+    return Discovery(
+        changeset=CHANGESET,
+        contact="The city administrator of this Wangge installation (市管理员).",
+        key_service=(
+            "Ask the city administrator for an api_key for your system: "
+            "wangge open311-key create NAME, or POST /api/open311/keys."
+        ),
+        endpoints=[
+            Endpoint(
+                specification="http://wiki.open311.org/GeoReport_v2",
+                url=f"{base_url}/open311/v2",
+                changeset=CHANGESET,
+                type="production",
+                formats=["text/xml", "application/json"],
+            )
+        ],
+    )
+
+
 def open311_status(status: str) -> Literal["open", "closed"]:
     """Open311's word for one of our statuses.
 
@@ -111,7 +224,7 @@ def services(categories: Sequence[Mapping[str, Any]]) -> list[Service]:
             service_code=c["code"],
             service_name=c["name"],
             description=f"{groups.get(c['parent'], '')}：{c['name']}",
-            metadata=False,
+            metadata=True,
             type="realtime",
             keywords=",".join(filter(None, [groups.get(c["parent"]), c["name"]])),
             group=groups.get(c["parent"], ""),
@@ -155,32 +268,98 @@ def service_request(row: Mapping[str, Any], names: Names, media_url: str | None)
     )
 
 
-def case_fields(params: Mapping[str, str]) -> dict[str, Any]:
-    """The fields of a new case (``POST /api/cases``) from an Open311 POST requests.json form:
-    a resident's request at the given point. ValueError names what is missing or bad.
+@dataclass(frozen=True)
+class Submission:
+    """What a POST requests form asks for, checked: a resident's request at a WGS 84 point."""
 
-    >>> case_fields({"service_code": "1501", "lat": "39.65", "long": "106.82",
-    ...              "description": "路灯不亮", "address_string": "海勃湾区团结路",
-    ...              "phone": "13812345678"})["lon"]
-    106.82
-    """
-    missing = [k for k in ("service_code", "lat", "long", "description") if not params.get(k)]
-    if missing:
-        raise ValueError(f"missing {', '.join(missing)} (a point is needed: lat and long)")
+    service_code: str
+    lon: float
+    lat: float
+    address: str
+    description: str
+    phone: str | None
+    priority: str
+
+
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+_PHONE = re.compile(r"^\+?[0-9-]{5,20}$")
+MAX_DESCRIPTION = 2000
+MAX_ADDRESS = 200
+
+
+def _one(form: Mapping[str, Sequence[str]], name: str) -> str:
+    values = [v.strip() for v in form.get(name, ()) if v.strip()]
+    if len(values) > 1:
+        raise ValueError(f"{name} was given more than once")
+    return values[0] if values else ""
+
+
+def _coordinate(text: str, name: str, bound: float) -> float:
     try:
-        lat, lon = float(params["lat"]), float(params["long"])
+        value = float(text)
     except ValueError:
-        raise ValueError("lat and long must be numbers") from None
-    return {
-        "kind": "request",
-        "category": params["service_code"],
-        "description": params["description"],
-        "lon": lon,
-        "lat": lat,
-        "crs": "wgs84",
-        "address": params.get("address_string", ""),
-        "contact_phone": params.get("phone") or None,
-    }
+        raise ValueError(f"{name} must be a number (WGS 84 degrees)") from None
+    if not -bound <= value <= bound:  # also false for nan
+        raise ValueError(f"{name} must lie between -{bound:g} and {bound:g}")
+    return value
+
+
+def _answers(form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """The ``attribute[code]=value`` (and ``attribute[code][]=value``) answers, by code."""
+    answers: dict[str, list[str]] = {}
+    for key, values in form.items():
+        found = _ATTRIBUTE.match(key)
+        if found:
+            answers.setdefault(found[1], []).extend(v.strip() for v in values if v.strip())
+    return answers
+
+
+def submission(form: Mapping[str, Sequence[str]]) -> Submission:
+    """The request a POST requests form describes (every value of each field, as sent);
+    ValueError says what is missing or wrong. Fields the standard lets a client send but a
+    case has no place for (email, names, device_id, account_id, media_url) are not read.
+
+    >>> s = submission({"service_code": ["1501"], "lat": ["39.65"], "long": ["106.82"],
+    ...                 "description": ["路灯不亮"], "attribute[priority]": ["high"]})
+    >>> s.lon, s.lat, s.priority, s.phone
+    (106.82, 39.65, 'high', None)
+    """
+    service_code = _one(form, "service_code")
+    if not service_code:
+        raise ValueError("service_code was not provided")
+    lat_text, lon_text = _one(form, "lat"), _one(form, "long")
+    if not (lat_text and lon_text):
+        raise ValueError(
+            "lat and long are needed: requests are placed on the city's grids by their point "
+            "(address_string and address_id alone are not enough)"
+        )
+    description = _one(form, "description")
+    if not description:
+        raise ValueError("description was not provided: a request says what is wrong")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValueError(f"description may be at most {MAX_DESCRIPTION} characters")
+    address = _one(form, "address_string")
+    if len(address) > MAX_ADDRESS:
+        raise ValueError(f"address_string may be at most {MAX_ADDRESS} characters")
+    phone = re.sub(r"[\s()]", "", _one(form, "phone")) or None
+    if phone is not None and not _PHONE.match(phone):
+        raise ValueError("phone must be a phone number: digits, an optional + and dashes")
+    priority = "normal"
+    for code, values in _answers(form).items():
+        if code != "priority":
+            raise ValueError(f"no attribute {code!r} to answer: the service definition lists them")
+        if len(values) != 1 or values[0] not in PRIORITY_NAMES:
+            raise ValueError(f"attribute[priority] is one of {', '.join(PRIORITY_NAMES)}")
+        priority = values[0]
+    return Submission(
+        service_code=service_code,
+        lon=_coordinate(lon_text, "long", 180),
+        lat=_coordinate(lat_text, "lat", 90),
+        address=address,
+        description=description,
+        phone=phone,
+        priority=priority,
+    )
 
 
 def case_id(service_request_id: str) -> int | None:

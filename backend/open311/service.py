@@ -1,24 +1,46 @@
-"""Reading cases and categories for Open311: the queries behind the endpoints."""
+"""Cases and categories for Open311: the queries behind the endpoints, the jurisdiction, a
+request handed in, and the public thumbnails of public cases."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import msgspec
 from piccolo.columns.combination import WhereRaw
 
-from backend.cases.service import category_names, department_names
+from backend.areas.tables import Area, AreaLevel
+from backend.cases.service import (
+    category_names,
+    department_names,
+    photos_folder,
+    submit_open311,
+)
 from backend.cases.tables import Case, CasePhoto, Category
 from backend.core.errors import NotFound
-from backend.grids.service import place_names
+from backend.core.settings import Settings
+from backend.grids.service import GridIndex, place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (
     PRIVATE_GROUPS,
     Names,
     Service,
+    ServiceDefinition,
     ServiceRequest,
+    Submission,
+    definition,
     service_request,
     services,
 )
+
+
+class Created(msgspec.Struct):
+    """The answer to a POST: the request's id at once (every service is ``realtime``)."""
+
+    service_request_id: str
+    service_notice: str
+    account_id: str | None
+
 
 # Category codes start with their group's two digits (categories.json).
 _PUBLIC = WhereRaw(
@@ -30,6 +52,65 @@ _PUBLIC = WhereRaw(
 async def all_services() -> list[Service]:
     rows = await Category.select(Category.code, Category.name, Category.parent)
     return services(rows)
+
+
+async def check_jurisdiction(jurisdiction_id: str | None) -> None:
+    """The server serves one city, whose area code (乌海市: 150300) is its jurisdiction_id:
+    optional, as the standard allows then, and 404 when it names another."""
+    if not jurisdiction_id or not jurisdiction_id.strip():
+        return
+    cities = await Area.select(Area.code, Area.name).where(Area.level == AreaLevel.city)
+    if jurisdiction_id.strip() not in {c["code"] for c in cities}:
+        served = ", ".join(f"{c['code']} ({c['name']})" for c in cities) or "no city yet"
+        raise NotFound(
+            "jurisdiction",
+            jurisdiction_id,
+            f"jurisdiction_id {jurisdiction_id!r} was not found; this server serves {served}",
+        )
+
+
+async def service_definition(code: str) -> ServiceDefinition:
+    row = (
+        await Category.select(Category.code, Category.accept_hours, Category.limits)
+        .where(Category.code == code, Category.parent.is_not_null())
+        .first()
+    )
+    if row is None:
+        raise NotFound("service", code, f"no service_code {code!r}")
+    return definition(row)
+
+
+async def submit(system: str, request: Submission, index: GridIndex) -> Created:
+    """Make the case a client system's POST asks for; 404 for an unknown service_code."""
+    await service_definition(request.service_code)  # a leaf category, or 404 as the standard says
+    row = await submit_open311(
+        system,
+        category=request.service_code,
+        description=request.description,
+        lon=request.lon,
+        lat=request.lat,
+        address=request.address,
+        contact_phone=request.phone,
+        priority=request.priority,
+        index=index,
+    )
+    due = row["due_at"].isoformat(timespec="minutes") if row["due_at"] else None
+    notice = "已收到，待受理" + (f"（受理时限至 {due}）" if due else "")
+    return Created(str(row["id"]), notice, None)
+
+
+async def thumbnail(name: str, settings: Settings) -> Path:
+    """The file of a public case's photo thumbnail (a ``media_url``); 404 otherwise."""
+    row = (
+        await CasePhoto.select(CasePhoto.thumb_id, CasePhoto.case_id)
+        .where(CasePhoto.thumb_id == name)
+        .first()
+        if name.isascii() and name.isalnum()
+        else None
+    )
+    if row is None or not await Case.exists().where(_PUBLIC, Case.id == row["case_id"]):
+        raise NotFound("media", name)
+    return photos_folder(settings) / row["thumb_id"]
 
 
 def _where(f: RequestFilter) -> list[Any]:
@@ -72,20 +153,22 @@ async def _as_requests(rows: list[dict[str, Any]], base_url: str) -> list[Servic
     photos = await _first_photos([r["id"] for r in rows])
     return [
         service_request(
-            r, names, None if r["id"] not in photos else f"{base_url}/api/photos/{photos[r['id']]}"
+            r,
+            names,
+            f"{base_url}/open311/v2/media/{photos[r['id']]}.jpg" if r["id"] in photos else None,
         )
         for r in rows
     ]
 
 
 async def _first_photos(case_ids: list[int]) -> dict[int, str]:
-    """The file id of each case's first photo."""
+    """The thumbnail's file id of each case's first photo."""
     rows = (
-        await CasePhoto.select(CasePhoto.case_id, CasePhoto.file_id)
+        await CasePhoto.select(CasePhoto.case_id, CasePhoto.thumb_id)
         .where(CasePhoto.case_id.is_in(case_ids))
         .order_by(CasePhoto.id)
     )
     first: dict[int, str] = {}
     for r in rows:
-        first.setdefault(r["case_id"], r["file_id"])
+        first.setdefault(r["case_id"], r["thumb_id"])
     return first
