@@ -136,6 +136,22 @@ async def test_each_filter_narrows_the_list(api, spots, city):
     assert await ids(api, admin, q="垃圾", grid=HOME) == set()  # filters combine
 
 
+async def test_digits_find_only_cases_whose_contact_the_asker_sees(api, spots):
+    resident, _ = await session(api, "resident")
+    typed = await report(
+        api, resident, spots[HOME], description="灯坏了 请回电13987654321或１３６００００１１１１"
+    )
+    worker, _ = await session(api, "grid_worker")  # reads the grid's cases, phones masked
+    leader, _ = await session(api, "grid_leader")  # manages the grid: sees them whole
+    shown = (await api.get(f"/api/cases/{typed}", headers=worker)).json()["description"]
+    assert shown == "灯坏了 请回电139****4321或136****1111"
+    # The masked digits cannot be guessed by searching, in any width of digits.
+    for guess in ("987654", "13987654321", "６００００", "139"):
+        assert await ids(api, worker, q=guess) == set(), guess
+        assert await ids(api, leader, q=guess) == {typed}, guess
+    assert await ids(api, worker, q="灯坏了") == {typed}  # words still find it
+
+
 async def test_mine_is_what_i_reported_or_was_given(api, city):
     leader, _ = await session(api, "grid_leader")
     worker, worker_id = await session(api, "grid_worker")
