@@ -181,10 +181,27 @@ def read_layer(
     table = normalise(kind, sources, len(raw))
     frame = gpd.GeoDataFrame(
         table[list(CANONICAL[kind])],
-        geometry=np.asarray(projected.geometry.array),
+        geometry=_single_parts_unwrapped(np.asarray(projected.geometry.array)),
         crs=4326,
     )
     return Layer(kind, frame, source_crs, used, chosen, fmt)
+
+
+def _single_parts_unwrapped(geometries: np.ndarray) -> np.ndarray:
+    """Each MultiPolygon of one part as that Polygon, coordinates untouched: a GeoPackage
+    declares one type for a layer, so `write_layer` (and other GIS) wrap every Polygon, and
+    a layer read back must compare equal to what was written.
+
+    >>> from shapely import MultiPolygon, box
+    >>> [g.geom_type for g in _single_parts_unwrapped(np.array(
+    ...     [MultiPolygon([box(0, 0, 1, 1)]), MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])]))]
+    ['Polygon', 'MultiPolygon']
+    """
+    out = geometries.copy()
+    for i, geom in enumerate(geometries):
+        if geom is not None and geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+            out[i] = geom.geoms[0]
+    return out
 
 
 def _writable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -200,9 +217,11 @@ def _writable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def write_layer(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> None:
     """Write `frame` in EPSG:4326 (no CRS: taken as such) as GeoJSON or GeoPackage.
 
-    Geometry types are written as they are (no promotion to multi), so a layer read back
-    holds the same shapes. A GeoPackage keeps its other layers; `layer` defaults to the
-    file's stem.
+    A GeoPackage of polygons declares the type MultiPolygon, each Polygon written as a
+    MultiPolygon of one part (`read_layer` unwraps them): a layer of mixed Polygons and
+    MultiPolygons would otherwise declare "Unknown", which QGIS and ArcGIS handle badly.
+    GeoJSON keeps each geometry as it is. A GeoPackage keeps its other layers; `layer`
+    defaults to the file's stem.
     """
     path = Path(path)
     fmt = _format(path)
@@ -210,10 +229,13 @@ def write_layer(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None 
         raise LayerError("unknown_format", f"{path.name}: can only write .geojson, .json or .gpkg")
     frame = frame if frame.crs is not None else frame.set_crs(4326)
     driver = "GPKG" if fmt == "gpkg" else "GeoJSON"
+    types = set(frame.geom_type.dropna())
+    multi = fmt == "gpkg" and bool(types) and types <= {"Polygon", "MultiPolygon"}
     pyogrio.write_dataframe(
         _writable(frame.to_crs(4326)),
         path,
         layer=layer or path.stem,
         driver=driver,
-        promote_to_multi=False,
+        promote_to_multi=multi,
+        geometry_type="MultiPolygon" if multi else None,
     )
