@@ -9,9 +9,22 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 
 from backend.cases.tables import Category
 from backend.core.phones import masked_text
+
+# Disputes between neighbours (矛盾纠纷), police matters (治安), hardship (民生服务) and health
+# (疫情防控) name or point at people: they never leave the system through a public API
+# (Open311, the OGC ``cases`` collection).
+PRIVATE_GROUPS: frozenset[str] = frozenset({"11", "13", "16", "17"})
+
+# The cases anyone may see through a public API, as SQL (category codes start with their
+# group's two digits, categories.json).
+PUBLIC = WhereRaw(
+    "substr(category, 1, 2) NOT IN ({})".format(", ".join("{}" for _ in PRIVATE_GROUPS)),
+    *sorted(PRIVATE_GROUPS),
+)
 
 STATUS_LABELS: dict[str, str] = {
     "submitted": "待受理",

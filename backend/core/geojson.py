@@ -6,12 +6,15 @@ serves them as OGC API – Features).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
 from piccolo.columns import Column
 from piccolo.table import Table
+
+from backend.core.principal import Principal
 
 
 class Link(msgspec.Struct, omit_defaults=True):
@@ -28,12 +31,19 @@ class Feature(msgspec.Struct, kw_only=True):
     properties: dict[str, Any]
 
 
+class LinkedFeature(Feature, kw_only=True):
+    """A feature served on its own, with links to itself and its collection."""
+
+    links: list[Link]
+
+
 class FeatureCollection(msgspec.Struct, kw_only=True):
     type: str = "FeatureCollection"
     features: list[Feature]
     numberMatched: int
     numberReturned: int
     links: list[Link]
+    timeStamp: str
 
 
 def point_geometry(lon: float, lat: float) -> msgspec.Raw:
@@ -69,6 +79,12 @@ class Collection:
     geometry: Literal["footprint", "point"]
     # Query parameters that filter by equality, e.g. ``?level=community``.
     filters: dict[str, Column] = field(default_factory=dict)
+    # The rows the asker (None: anonymous) may see, as conditions that all hold; None: all.
+    scope: Callable[[Principal | None], list[Any]] | None = None
+    # The column OGC API's ``datetime`` parameter filters by; None: the parameter is ignored.
+    time_column: Column | None = None
+    # What a selected row's properties become when served, e.g. phone numbers masked.
+    present: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def column(self, name: str) -> Column:
         """The table's column ``name``: the geometry ones differ by ``geometry``."""

@@ -4,13 +4,14 @@ import shapely
 from geo.demo import DEMO_GRID_CODE
 
 
-async def test_lists_the_four_layers(client):
+async def test_lists_the_layers(client):
     r = await client.get("/api/collections")
     assert [c["id"] for c in r.json()["collections"]] == [
         "areas",
         "grids",
         "buildings",
         "service-points",
+        "cases",
     ]
 
 
@@ -93,7 +94,8 @@ async def test_one_feature_by_id(client):
         ("/api/collections/grids/items", {"bbox": "3,2,1,4"}, 400, "invalid_bbox"),
         ("/api/collections/grids/items", {"bbox": "a,b,c,d"}, 400, "invalid_bbox"),
         ("/api/collections/grids/items", {"limit": 0}, 400, "invalid_request"),
-        ("/api/collections/grids/items", {"limit": 10001}, 400, "invalid_request"),
+        ("/api/collections/grids/items", {"datetime": "yesterday"}, 400, "invalid_datetime"),
+        ("/api/collections/grids/items", {"crs": "EPSG:4547"}, 400, "unsupported_crs"),
         ("/api/collections/grids/items", {"offset": -1}, 400, "invalid_request"),
         ("/api/collections/grids/items", {"colour": "red"}, 400, "unknown_parameter"),
     ],

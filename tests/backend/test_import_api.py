@@ -47,8 +47,10 @@ async def merged_grids_file(api, tmp_path):
     return path, first, second, gone
 
 
-async def all_grids(client) -> bytes:
-    return (await client.get("/api/collections/grids/items", params={"limit": 10000})).content
+async def all_grids(client) -> list[dict]:
+    """Every served grid (the features alone: the answer's timeStamp changes each second)."""
+    r = await client.get("/api/collections/grids/items", params={"limit": 10000})
+    return r.json()["features"]
 
 
 def upload(path, kind="grids", **fields):
