@@ -49,6 +49,8 @@ from backend.core.request import WanggeRequest
 from backend.core.settings import Settings
 from backend.core.spa import app_path, app_shell, root
 from backend.emergency.routes import EmergencyController
+from backend.geocode.routes import GeocodeController
+from backend.geocode.service import Geocoder
 from backend.grids.routes import GridsController
 from backend.grids.service import load_grid_index
 from backend.health.routes import client_config, health
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CasesController,
             CaseClaimController,
             AnonymousCasesController,
+            GeocodeController,
             departments,
             Open311Controller,
             Open311KeysController,
@@ -137,7 +140,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app_shell,
             app_path,
         ],
-        state=State({"settings": settings, "engine": engine, "limiter": Limiter(settings)}),
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "limiter": Limiter(settings),
+                "geocoder": Geocoder(),
+            }
+        ),
         dependencies={"principal": Provide(provide_principal)},
         middleware=[trusted, reject_nul],
         # A hook, not a middleware: it must also see the 404s and 405s of no route.

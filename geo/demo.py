@@ -26,6 +26,7 @@ from geo.demo_people import (
     DEMO_DEPARTMENT,
     DEMO_GRID_CODE,
     department_officer,
+    hotline_operator,
     people_and_posts,
     property_secretaries,
 )
@@ -78,6 +79,7 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
     people, posts = people_and_posts(areas, grids, rng)
     people, posts = property_secretaries(people, posts, points, rng)
     people = department_officer(people, rng)
+    people = hotline_operator(people)
     return DemoCity(
         areas=_frame(areas, ["code", "name", "level", "parent_code"]),
         grids=_frame(

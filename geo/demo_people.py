@@ -23,6 +23,7 @@ DEMO_ACCOUNTS: dict[str, str] = {
     "grid_worker": "13900000007",
     "department": "13900000008",
     "resident": "13900000009",
+    "hotline_operator": "13900000020",
 }
 # The department of the demo's department officer: 海勃湾区's 城管 bureau (backend/cases/
 # departments.json), to whom a street dispatches what its grids cannot handle.
@@ -42,6 +43,7 @@ DEMO_AREAS = {
     "district_admin": DEMO_GRID_CODE[:6],
     "street_staff": DEMO_GRID_CODE[:9],
     "department": DEMO_GRID_CODE[:6],
+    "hotline_operator": names.CITY_CODE,  # the city's 12345 centre
 }
 
 
@@ -166,3 +168,17 @@ def department_officer(people: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
         }
     )
     return pd.concat([people, officer], ignore_index=True)
+
+
+def hotline_operator(people: pd.DataFrame) -> pd.DataFrame:
+    """Add the demo's 12345 operator (受理员 of the city's hotline centre). Named from a
+    generator of its own, so nobody else in the demo changes."""
+    operator = pd.DataFrame(
+        {
+            "phone": [DEMO_ACCOUNTS["hotline_operator"]],
+            "name": names.person_names(1, np.random.default_rng(12345)),
+            "role": ["hotline_operator"],
+            "area_code": [DEMO_AREAS["hotline_operator"]],
+        }
+    )
+    return pd.concat([people, operator], ignore_index=True)

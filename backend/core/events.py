@@ -65,6 +65,9 @@ class EventType(StrEnum):
     # An import changed the areas or the grids (backend/imports/): the map is another.
     areas_changed = "areas.changed"
     grids_changed = "grids.changed"
+    # ... or the buildings or service points: the geocoder's places (backend/geocode/).
+    buildings_changed = "buildings.changed"
+    points_changed = "points.changed"
     auth_revoked = "auth.revoked"  # a token or every token of a person
     # People managed by their centres (backend/people/): the audit of every change.
     person_created = "person.created"
@@ -86,5 +89,5 @@ def case_event(step: str) -> EventType:
 
 
 def layer_changed(layer: str) -> EventType:
-    """The event of an import that changed ``layer`` (areas or grids)."""
+    """The event of an import that changed ``layer`` (areas, grids, buildings or points)."""
     return EventType(f"{layer}.changed")

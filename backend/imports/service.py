@@ -170,9 +170,11 @@ async def _write(layer: Layer, result: ImportResult) -> None:
         await writer.announce("grids", changes)
     elif layer.kind == "buildings":
         await writer.write_buildings(rows, changes)
+        await writer.announce("buildings", changes)
     else:
         await writer.write_points(rows, changes)
         await link_red_properties()
+        await writer.announce("points", changes)
 
 
 async def _reassign(before: dict[str, str | None], result: ImportResult) -> int:

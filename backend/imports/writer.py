@@ -110,7 +110,12 @@ async def announce(layer: str, diff: Diff) -> None:
     codes = [*diff.added, *diff.changed, *diff.removed]
     if codes:
         payload = dict(added=len(diff.added), changed=len(diff.changed), removed=len(diff.removed))
-        await append([NewEvent(layer_changed(layer), layer, enclosing(codes), payload)])
+        if layer in ("areas", "grids"):
+            scope = enclosing(codes)
+        else:  # buildings and points have codes of their own: the scope is the city
+            city = await Area.select(Area.code).where(Area.parent.is_null()).first()
+            scope = "" if city is None else city["code"]
+        await append([NewEvent(layer_changed(layer), layer, scope, payload)])
 
 
 async def write_buildings(incoming: Incoming, diff: Diff) -> None:

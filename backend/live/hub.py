@@ -39,7 +39,14 @@ from backend.live.relay import Relay
 log = logging.getLogger("wangge.live")
 
 PAGE = 1000
-LAYER_EVENTS = frozenset({EventType.grids_changed, EventType.areas_changed})
+LAYER_EVENTS = frozenset(
+    {
+        EventType.grids_changed,
+        EventType.areas_changed,
+        EventType.buildings_changed,
+        EventType.points_changed,
+    }
+)
 
 
 class Hub:

@@ -20,8 +20,10 @@ def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncConte
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async def reload_grids() -> None:
-            # An import, in this process or another, changed grids or areas: route with them.
+            # An import, in this process or another, changed a layer: route with the grids and
+            # find addresses among the places as they are now.
             app.state.grid_index = await load_grid_index()
+            await app.state.geocoder.reload()
 
         hub = Hub(
             app.state.engine,
