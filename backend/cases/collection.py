@@ -1,5 +1,5 @@
 """Cases as an OGC API – Features collection, so that a GIS office can map them: anonymous
-askers get the public cases (``public.PUBLIC``, what Open311 publishes), a signed-in person
+askers get the public cases (``PUBLIC``: what Open311 publishes too, from here), a signed-in person
 also every case they may see in the app (``listing.matching``: their own, their territory's,
 their department's). Who reported or handles a case is never served, and mobile numbers in
 its text are masked, as for Open311.
@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.cases.listing import Filters, matching
-from backend.cases.public import PUBLIC, STATUS_LABELS
+from backend.cases.public import PRIVATE_GROUPS as PRIVATE_GROUPS
+from backend.cases.public import PUBLIC as PUBLIC
+from backend.cases.public import STATUS_LABELS
 from backend.cases.tables import Case
 from backend.core.geojson import Collection
 from backend.core.phones import masked_text

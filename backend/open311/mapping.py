@@ -23,7 +23,7 @@ media_url                   the first photo (served to those who may see the cas
 
 What is public is decided here: no reporter, no assignee, no contact phone, mobile numbers in
 free text masked, and no case of a category that concerns people rather than places
-(``PRIVATE_GROUPS``).
+(``PRIVATE_GROUPS``, the cases feature's rule, which its OGC ``cases`` collection follows too).
 """
 
 from __future__ import annotations
@@ -37,12 +37,10 @@ from typing import Any, Literal
 
 import msgspec
 
+from backend.cases.collection import PRIVATE_GROUPS as PRIVATE_GROUPS
 from backend.cases.service import FINAL, PRIORITIES, STATUS_LABELS, Status
 from backend.core.phones import masked_text
 
-# Disputes between neighbours (矛盾纠纷), police matters (治安), hardship (民生服务) and health
-# (疫情防控) name or point at people: they never leave the system through a public API.
-PRIVATE_GROUPS: frozenset[str] = frozenset({"11", "13", "16", "17"})
 CLOSED: frozenset[str] = frozenset({*FINAL, Status.closed})
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from piccolo.columns.combination import WhereRaw
 
 from backend.areas.tables import Area, AreaLevel
+from backend.cases.collection import PUBLIC
 from backend.cases.service import (
     category_names,
     department_names,
@@ -22,7 +22,6 @@ from backend.core.settings import Settings
 from backend.grids.service import GridIndex, place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (
-    PRIVATE_GROUPS,
     Names,
     Service,
     ServiceDefinition,
@@ -40,13 +39,6 @@ class Created(msgspec.Struct):
     service_request_id: str
     service_notice: str
     account_id: str | None
-
-
-# Category codes start with their group's two digits (categories.json).
-_PUBLIC = WhereRaw(
-    "substr(category, 1, 2) NOT IN ({})".format(", ".join("{}" for _ in PRIVATE_GROUPS)),
-    *sorted(PRIVATE_GROUPS),
-)
 
 
 async def all_services() -> list[Service]:
@@ -108,15 +100,15 @@ async def thumbnail(name: str, settings: Settings) -> Path:
         if name.isascii() and name.isalnum()
         else None
     )
-    if row is None or not await Case.exists().where(_PUBLIC, Case.id == row["case_id"]):
+    if row is None or not await Case.exists().where(PUBLIC, Case.id == row["case_id"]):
         raise NotFound("media", name)
     return photos_folder(settings) / row["thumb_id"]
 
 
 def _where(f: RequestFilter) -> list[Any]:
     if f.ids:
-        return [_PUBLIC, Case.id.is_in(list(f.ids))]
-    where = [_PUBLIC, Case.created_at >= f.start, Case.created_at <= f.end]
+        return [PUBLIC, Case.id.is_in(list(f.ids))]
+    where = [PUBLIC, Case.created_at >= f.start, Case.created_at <= f.end]
     if f.service_codes:
         where.append(Case.category.is_in(list(f.service_codes)))
     if f.statuses:
@@ -136,7 +128,7 @@ async def find(f: RequestFilter, base_url: str) -> list[ServiceRequest]:
 
 
 async def one(request_id: int, base_url: str) -> ServiceRequest:
-    rows = await Case.select().where(_PUBLIC, Case.id == request_id)
+    rows = await Case.select().where(PUBLIC, Case.id == request_id)
     if not rows:
         raise NotFound("service request", request_id)
     return (await _as_requests(rows, base_url))[0]
