@@ -24,6 +24,7 @@ from litestar.types import (
 )
 
 from backend.areas.routes import AreasController
+from backend.calendar.routes import CalendarController
 from backend.assessment.routes import AssessmentController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             SignUpController,
             AreasController,
+            CalendarController,
             CasesController,
             CaseClaimController,
             AnonymousCasesController,

@@ -15,6 +15,7 @@ from typing import Any
 from backend.cases.states import Action, CaseState, Command, Status, WorkflowError
 from backend.cases.timing import check_reopen_window
 from backend.core.areas import Level, code_within, level_of_code, next_level, parent_code, rank
+from backend.core.worktime import due_time
 
 # ---------------------------------------------------------------------------------------------
 # Payload checks
@@ -37,7 +38,7 @@ def _new_due(command: Command) -> datetime:
         raise _missing("time_limit", command.action)
     if command.time_limit <= timedelta(0):
         raise WorkflowError("invalid_value", "time_limit must be positive", field="time_limit")
-    return command.now + command.time_limit
+    return due_time(command.now, command.time_limit, command.calendar)
 
 
 def _positive_extension(command: Command) -> timedelta:
@@ -217,7 +218,7 @@ def _request_extension(s: CaseState, c: Command) -> Step:
 def _approve_extension(s: CaseState, c: Command) -> Step:
     assert s.extension_requested is not None  # checked by allowed.refusal
     # The deadline moves, not "now": an extension granted late does not reward the delay.
-    due = (s.due_at or c.now) + s.extension_requested
+    due = due_time(s.due_at or c.now, s.extension_requested, c.calendar)
     new = replace(s, due_at=due, extension_requested=None)
     return new, {"extension_seconds": _seconds(s.extension_requested), "due_at": due}
 

@@ -2,14 +2,18 @@
 
 Pure: events in, datetimes out. The rule, in one line::
 
-    due = clock start + round(limit × factor) + approved extensions
+    due = clock start + round(limit × factor) + approved extensions   (worktime.due_time)
+
+in the city's working time, or on the wall clock for a limit in calendar hours (the
+category's ``calendar_hours``, see categories.Limits);
 
 - the *clock* is the one the workflow last started: submitting starts the time to accept
   (立案, the category's accept limit); accepting, escalating, reopening and unshelving start
   the time to close (the close limit). Its start is the ``at`` of that event;
 - the *factor* is the smallest of the active modes around the case's grid (1.0 in peacetime,
   see backend/emergency/kinds.py), applied to the limit only: an extension a handler was
-  granted is hours on the calendar, and an emergency does not take back what was granted;
+  granted is kept whole (in the clock's own time), an emergency does not take back what was
+  granted;
 - every switch, on or off, recomputes the due time of every open case in the switched area
   from its clock, so switching back gives exactly the peacetime due time, whatever the modes
   did meanwhile, and a case that another process created with a factor a second out of date
@@ -31,8 +35,11 @@ the log (a row written outside the workflow) keeps its due time.
 >>> clock.limit, clock.start.hour, clock.extended
 ('close', 9, datetime.timedelta(seconds=3600))
 >>> limits = {"normal": timedelta(hours=48)}
->>> due_under(clock, limits, "normal", 0.5).isoformat()
+>>> due_under(clock, limits, "normal", 0.5, None).isoformat()
 '2026-07-02T10:00:00+00:00'
+>>> from backend.core.worktime import WorkingCalendar
+>>> due_under(clock, limits, "normal", 0.5, WorkingCalendar()).isoformat()  # 25 working hours
+'2026-07-07T11:30:00+08:00'
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from typing import Any
 
 from backend.cases.timing import time_limit
 from backend.core.events import EventType
+from backend.core.worktime import WorkingCalendar, due_time
 
 # The events that start a clock, and which of the category's limits it runs against.
 CLOCK_STARTS: Mapping[str, str] = {
@@ -78,8 +86,14 @@ def clock_of(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Clock | None:
 
 
 def due_under(
-    clock: Clock, limits: Mapping[str, timedelta], priority: str, factor: float
+    clock: Clock,
+    limits: Mapping[str, timedelta],
+    priority: str,
+    factor: float,
+    calendar: WorkingCalendar | None,
 ) -> datetime:
-    """When a case on ``clock`` is due with ``factor``; ``limits`` is the clock's own table
-    (the category's accept or close limits by priority). WorkflowError without a limit."""
-    return clock.start + time_limit(limits, priority, factor) + clock.extended
+    """When a case on ``clock`` is due with ``factor``, in working time on ``calendar`` (None:
+    the wall clock); ``limits`` is the clock's own table (the category's accept or close
+    limits by priority). WorkflowError without a limit."""
+    limit = time_limit(limits, priority, factor)
+    return due_time(clock.start, limit, calendar, extended=clock.extended)

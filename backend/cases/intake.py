@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from backend.cases.categories import limits_of
+from backend.cases.categories import calendar_for, limits_of
 from backend.cases.placement import place
 from backend.cases.records import columns_of, insert_new
 from backend.cases.states import Source
 from backend.cases.tables import Case
 from backend.cases.timing import time_limit
 from backend.cases.workflow import submit
+from backend.core import clock
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Invalid, Unavailable
@@ -75,6 +75,12 @@ async def intake(
         limits = await limits_of(draft.category)
         if limits is None:
             raise Invalid("unknown_category", f"no category {draft.category!r} to report under")
+        if limits.retired:
+            raise Invalid(
+                "retired_category",
+                f"category {draft.category!r} is retired: report under another",
+                category=draft.category,
+            )
         lon, lat = wgs84_point(draft.lon, draft.lat, draft.crs)
         found = await place(index, lon, lat)  # a grid, else the smallest area around the point
     except ApiError:
@@ -83,9 +89,12 @@ async def intake(
         if existing is None:
             raise
         return Intake(existing, made=False)
-    now = datetime.now(UTC)
+    now = clock.now()
     limit = time_limit(limits.accept, draft.priority, await factor_for(found.owner_code))
-    started = submit(draft.kind, found.owner_code, draft.actor, now, time_limit=limit)
+    calendar = await calendar_for(limits, "accept", draft.priority)
+    started = submit(
+        draft.kind, found.owner_code, draft.actor, now, time_limit=limit, calendar=calendar
+    )
     row: dict[str, Any] = {
         "client_id": draft.client_id,
         "kind": draft.kind,

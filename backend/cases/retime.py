@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from piccolo.engine import PostgresEngine
 
-from backend.cases.categories import Limits, limits_of
+from backend.cases.categories import Limits, calendar_for, limits_of
 from backend.cases.clocks import CLOCK_EVENTS, Clock, clock_of, due_under
 from backend.cases.states import OPEN, WorkflowError
 from backend.cases.tables import Case
@@ -118,8 +118,9 @@ async def _new_due(
     if limits is None:
         return None
     table = limits.accept if clock.limit == "accept" else limits.close
+    calendar = await calendar_for(limits, clock.limit, case["priority"])
     try:
-        return due_under(clock, table, case["priority"], factor)
+        return due_under(clock, table, case["priority"], factor, calendar)
     except WorkflowError:  # no limit for this priority: the workflow gave it none either
         return None
 

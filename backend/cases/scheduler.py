@@ -32,7 +32,7 @@ from typing import Any
 from piccolo.columns.combination import And, WhereRaw
 from piccolo.engine import Engine, PostgresEngine
 
-from backend.cases.categories import Limits, limits_of
+from backend.cases.categories import Limits, calendar_for, limits_of
 from backend.cases.records import columns_of, state_of
 from backend.cases.states import OPEN, Action, Command, Transition, WorkflowError
 from backend.cases.tables import Case
@@ -66,11 +66,21 @@ async def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:
     return [r["id"] for r in await query]
 
 
-def _escalation(
+async def _escalation(
     row: dict[str, Any], now: datetime, limits: Limits | None, factor: float
 ) -> Transition:
-    limit = None if limits is None else time_limit(limits.close, row["priority"], factor)
-    command = Command(Action.escalate, SYSTEM_ACTOR, now, reason="overdue", time_limit=limit)
+    limit, calendar = None, None
+    if limits is not None:
+        limit = time_limit(limits.close, row["priority"], factor)
+        calendar = await calendar_for(limits, "close", row["priority"])
+    command = Command(
+        Action.escalate,
+        SYSTEM_ACTOR,
+        now,
+        reason="overdue",
+        time_limit=limit,
+        calendar=calendar,
+    )
     return transition(state_of(row), command)
 
 
@@ -110,7 +120,7 @@ async def _batch(now: datetime, batch: int) -> tuple[int, list[int]]:
         for row in rows:
             try:
                 limits = await _limits(row["category"], known)
-                moved = _escalation(row, now, limits, await case_factor(row))
+                moved = await _escalation(row, now, limits, await case_factor(row))
             except WorkflowError as refused:
                 events.append(_report(row, now, refused))
                 continue

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from backend.cases.categories import PRIORITIES as PRIORITIES
-from backend.cases.categories import limits_of
+from backend.cases.categories import calendar_for, limits_of
+from backend.cases.categories import forget_categories as forget_categories
 from backend.cases.departments import department_names as department_names
 from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
@@ -35,6 +36,7 @@ from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
+from backend.core import clock
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
@@ -43,6 +45,7 @@ from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.settings import Settings
 from backend.core.territory import ANONYMOUS_ACTOR, Territory
+from backend.core.worktime import WorkingCalendar
 from backend.emergency.service import case_factor
 from backend.events.service import NewEvent, append
 from backend.events.tables import Event
@@ -240,7 +243,11 @@ async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
 
 
 def _command(
-    body: TransitionIn, actor: Territory, now: datetime, limit: timedelta | None
+    body: TransitionIn,
+    actor: Territory,
+    now: datetime,
+    limit: timedelta | None,
+    calendar: WorkingCalendar | None,
 ) -> Command:
     try:
         return Command(
@@ -259,6 +266,7 @@ def _command(
             else timedelta(hours=body.extension_hours),
             review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
             time_limit=limit,
+            calendar=calendar,
         )
     except (ValueError, OverflowError) as exc:  # OverflowError: an extension of 1e308 hours
         raise Invalid("invalid_value", str(exc)) from None
@@ -276,7 +284,7 @@ async def move(
 ) -> dict[str, Any]:
     """Apply ``body`` for ``actor`` to a case ``may_see`` lets them see (404 otherwise), in
     one write transaction with its event; the row after the change."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with write_transaction(Case._meta.db):
         row = await _row(case_id)
         if not may_see(row):
@@ -288,9 +296,12 @@ async def move(
                 return row
             raise Conflict("stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
-        limit = None
-        if limits is not None and body.action in _CLOCKED:
-            limit = time_limit(limits.close, row["priority"], await case_factor(row))
+        limit, calendar = None, None
+        if limits is not None:
+            if body.action in _CLOCKED:
+                limit = time_limit(limits.close, row["priority"], await case_factor(row))
+            # A new clock to close, or an extension of the running one: both on its calendar.
+            calendar = await calendar_for(limits, "close", row["priority"])
         if body.action == Action.dispatch and body.assignee is None and not body.department:
             # Nobody named: the holder of the post the category goes to (police for 治安).
             post = None if limits is None else limits.post
@@ -298,7 +309,7 @@ async def move(
                 body, assignee=await default_assignee(row["owner_code"], post)
             )
         try:
-            moved = transition(state_of(row), _command(body, actor, now, limit))
+            moved = transition(state_of(row), _command(body, actor, now, limit, calendar))
         except WorkflowError as exc:
             raise _refused(exc) from None
         if moved.event["type"] == Action.dispatch:

@@ -15,6 +15,7 @@ from typing import Any
 
 from backend.core.areas import Level, level_of_code
 from backend.core.territory import Territory
+from backend.core.worktime import WorkingCalendar
 
 
 class Kind(StrEnum):
@@ -178,6 +179,9 @@ class Command:
     review_date: date | None = None
     next_owner_code: str | None = None  # escalate: the area one level up (derived if omitted)
     time_limit: timedelta | None = None  # accept, escalate, reopen, unshelve: the new clock
+    # What the clock's limit and an extension run on: the city's working time, or the wall
+    # clock when None (an emergency category, urgent cases: see categories.Limits).
+    calendar: WorkingCalendar | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", Action(self.action))

@@ -1,5 +1,6 @@
 from piccolo.columns import (
     UUID,
+    Boolean,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -23,6 +24,15 @@ class Category(Table, tablename="category"):
     # JSON {priority: hours}: to accept (立案), and to close.
     accept_hours = Text(default="{}")
     limits = Text(default="{}")
+    # JSON {priority: hours}: to dispatch once accepted, and to handle once dispatched.
+    dispatch_hours = Text(default="{}")
+    handle_hours = Text(default="{}")
+    # JSON {stage: [priority, …]}: the limits counted in calendar hours; the others run in the
+    # city's working time (backend/core/worktime.py).
+    calendar_hours = Text(default="{}")
+    department = Varchar(length=32, null=True, default=None)  # the department it goes to
+    # Never deleted once used: a retired category takes no new case, old cases keep it.
+    retired = Boolean(default=False)
 
 
 class Case(Table, tablename="case_record"):

@@ -30,7 +30,9 @@ the words (``Status``, ``Action``, ``CaseState`` …) are in ``states``.
 A case that is accepted (after accept, escalate, return, reopen or unshelve) is always
 unassigned: it waits for a dispatch. Time limits are the caller's: each command that starts a
 clock (accept, escalate, reopen, unshelve) carries ``time_limit``, computed with
-:func:`timing.time_limit` from the category's limits, the priority and the emergency factor.
+:func:`timing.time_limit` from the category's limits, the priority and the emergency factor,
+and the ``calendar`` it runs on (none: the wall clock); ``worktime.due_time`` says when it runs
+out.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> from backend.core.territory import Territory
@@ -55,6 +57,7 @@ from backend.cases.policy import check
 from backend.cases.states import Action, CaseState, Command, Kind, Status, Transition, WorkflowError
 from backend.cases.timing import REOPEN_WINDOW
 from backend.core.territory import Territory
+from backend.core.worktime import WorkingCalendar, due_time
 
 
 def transition(
@@ -85,10 +88,12 @@ def submit(
     now: datetime,
     *,
     time_limit: timedelta | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> Transition:
     """A new case, submitted by ``reporter`` and owned by ``owner_code``, with its first event.
 
-    ``time_limit``, if given, is the time to accept it (the response limit of 接诉即办).
+    ``time_limit``, if given, is the time to accept it (the response limit of 接诉即办), in
+    working time on ``calendar``, or on the wall clock without one.
     Who may submit which kind is left to the caller.
 
     >>> from datetime import timezone
@@ -98,7 +103,7 @@ def submit(
     >>> t.state.status, t.event["type"], t.event["to"]
     (<Status.submitted: 'submitted'>, 'submit', 'submitted')
     """
-    due = None if time_limit is None else now + time_limit
+    due = None if time_limit is None else due_time(now, time_limit, calendar)
     state = CaseState(
         Kind(kind), Status.submitted, owner_code, reporter_id=reporter.person_id, due_at=due
     )

@@ -69,6 +69,10 @@ class EventType(StrEnum):
     buildings_changed = "buildings.changed"
     points_changed = "points.changed"
     auth_revoked = "auth.revoked"  # a token or every token of a person
+    # The city admin changed the working calendar or the category tree: every process forgets
+    # its copy when its live hub reads the event (backend/live/hub.py).
+    calendar_changed = "calendar.changed"
+    category_changed = "category.changed"
     # People managed by their centres (backend/people/): the audit of every change.
     person_created = "person.created"
     person_updated = "person.updated"

@@ -9,7 +9,8 @@ day) over both. A year the package does not know yet (it is published each winte
 to weekends alone, plus the overrides, and :meth:`WorkingCalendar.unknown_years` says so, so
 that the health answer can warn.
 
-Pure: no database, no clock. Every due time in working hours goes through :meth:`add`.
+Pure: no database, no clock. Every due time of a case, in working or in calendar hours, is
+:func:`due_time`'s answer.
 
 >>> from zoneinfo import ZoneInfo
 >>> cal = WorkingCalendar(timezone=ZoneInfo("Asia/Shanghai"))
@@ -149,3 +150,64 @@ class WorkingCalendar:
         """Whether ``moment`` lies in a working period (its ends included)."""
         local = moment.astimezone(self.timezone)
         return any(begin <= local <= end for begin, end in self.periods(local.date()))
+
+
+def scaled(limit: timedelta, factor: float) -> timedelta:
+    """``limit`` times the emergency ``factor``, in whole seconds (the same inputs always give
+    the same due time); CalendarError for a factor that is not positive."""
+    if factor <= 0:
+        raise CalendarError(f"the time-limit factor must be positive: {factor}")
+    return timedelta(seconds=round(limit.total_seconds() * factor))
+
+
+def due_time(
+    start: datetime,
+    limit: timedelta,
+    calendar: WorkingCalendar | None,
+    *,
+    factor: float = 1.0,
+    extended: timedelta = timedelta(0),
+) -> datetime:
+    """When a clock started at ``start`` with ``limit`` runs out: ``limit`` scaled by the
+    emergency ``factor`` (rounded to whole seconds, so the same inputs give the same due
+    time), plus the ``extended`` time granted, all in working time on ``calendar``, or on the
+    wall clock when ``calendar`` is None (a limit in calendar hours).
+
+    >>> cal = WorkingCalendar()
+    >>> friday = datetime(2026, 11, 27, 17, 0, tzinfo=cal.timezone)
+    >>> due_time(friday, timedelta(hours=4), cal, factor=0.5).isoformat()
+    '2026-11-30T09:30:00+08:00'
+    >>> due_time(friday, timedelta(hours=4), None, factor=0.5).isoformat()
+    '2026-11-27T19:00:00+08:00'
+    """
+    work = scaled(limit, factor) + extended
+    if calendar is None:
+        return start + work
+    return calendar.add(start, work)
+
+
+def parse_hours(text: str) -> tuple[tuple[time, time], ...]:
+    """Working hours written ``08:30-12:00,14:30-18:00``; CalendarError if they do not parse
+    or are out of order.
+
+    >>> parse_hours("08:30-12:00, 14:30-18:00")[1]
+    (datetime.time(14, 30), datetime.time(18, 0))
+    """
+    periods = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        if len(bounds) != 2:
+            raise CalendarError(f"a period of working hours is written 08:30-12:00: {part!r}")
+        try:
+            start, end = (time.fromisoformat(b.strip()) for b in bounds)
+        except ValueError:
+            raise CalendarError(f"not a time of day in {part!r}") from None
+        periods.append((start, end))
+    hours = tuple(periods)
+    WorkingCalendar(hours=hours)  # checks their order
+    return hours
+
+
+def format_hours(hours: tuple[tuple[time, time], ...]) -> str:
+    """The text :func:`parse_hours` reads."""
+    return ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in hours)

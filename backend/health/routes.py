@@ -15,6 +15,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 from msgspec import Struct
 
+from backend.calendar.service import calendar_warnings
 from backend.core.db import write_transaction
 from backend.core.storage import DISK_FULL, READ_ONLY_DISK, storage_fault
 from backend.health.tables import HealthProbe
@@ -33,6 +34,8 @@ class Health(Struct, omit_defaults=True):
     database: str
     grids_indexed: int
     reason: str | None = None  # why degraded
+    # What works but needs an operator soon: a year ahead the holiday calendar does not know.
+    warnings: list[str] = []
 
 
 @get(
@@ -47,6 +50,7 @@ async def health(state: State) -> Response[Health]:
         "sqlite" if state.settings.is_sqlite else "postgresql",
         len(state.grid_index),
         reason,
+        calendar_warnings(datetime.now(UTC).date()),
     )
     return Response(body, status_code=503 if reason else 200)
 

@@ -27,6 +27,8 @@ import msgspec
 from piccolo.engine import Engine
 
 from backend.auth.service import Revoked, TokenClaims, forget_people, forget_token
+from backend.calendar import service as calendar
+from backend.cases.service import forget_categories
 from backend.core.db import on_events_committed
 from backend.core.events import EventType
 from backend.core.principal import Principal
@@ -255,6 +257,10 @@ class Hub:
     def _deliver(self, e: StoredEvent) -> None:
         if e.type == EventType.auth_revoked:
             self._revoked(e)
+        elif e.type == EventType.calendar_changed:
+            calendar.forget()  # maybe changed by another process: due times follow at once
+        elif e.type == EventType.category_changed:
+            forget_categories()
         person = becomes_personal(e)
         if person is not None:
             for conn in self._by_person.get(person, ()):

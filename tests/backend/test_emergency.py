@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.cases.categories import limits_of
 from backend.cases.scheduler import escalate_overdue
-from backend.cases.timing import time_limit
 from backend.core.db import use_engine
+from backend.core.worktime import WorkingCalendar, due_time
 from backend.demo import DEMO_PASSWORD
 from backend.emergency import service as modes
 from backend.emergency.tables import EmergencyMode
@@ -55,6 +55,17 @@ def own(api, scratch_database):
 async def limits(own):
     with own():
         return await limits_of(CATEGORY)
+
+
+# The demo city keeps the default working hours and has no overrides of its own.
+WORK = WorkingCalendar()
+
+
+def on_work(
+    start: datetime, limit: timedelta, factor: float = 1.0, extended: timedelta = timedelta(0)
+) -> datetime:
+    """The due time of a normal-priority clock: in working time (categories.json)."""
+    return due_time(start, limit, WORK, factor=factor, extended=extended)
 
 
 async def sign_in(api, role: str) -> dict[str, str]:
@@ -147,26 +158,24 @@ async def test_due_times_shrink_in_the_area_and_come_back_exactly(api, own, limi
     assert mode["cases_retimed"] == 2
     submitted = await clock_start(api, leader, waiting["id"], "case.submit")
     accepted = await clock_start(api, leader, working["id"], "case.accept")
-    assert await due(api, leader, waiting["id"]) == submitted + time_limit(
-        limits.accept, "normal", 0.5
-    )
-    assert await due(api, leader, working["id"]) == accepted + close_l / 2
+    assert await due(api, leader, waiting["id"]) == on_work(submitted, accept_l, 0.5)
+    assert await due(api, leader, working["id"]) == on_work(accepted, close_l, 0.5)
     assert await due(api, admin, elsewhere["id"]) == peace_elsewhere  # another street
 
     # New clocks in the area start short: a new case, and the waiting one accepted now.
     new = await report(api, resident, spots["here"])
     started = await clock_start(api, leader, new["id"], "case.submit")
-    assert await due(api, leader, new["id"]) == started + accept_l / 2
+    assert await due(api, leader, new["id"]) == on_work(started, accept_l, 0.5)
     await act(api, leader, waiting["id"], action="accept")
     accepted_now = await clock_start(api, leader, waiting["id"], "case.accept")
-    assert await due(api, leader, waiting["id"]) == accepted_now + close_l / 2
+    assert await due(api, leader, waiting["id"]) == on_work(accepted_now, close_l, 0.5)
 
     r = await end(api, admin, STREET)
     assert r.status_code == 200, r.text
     assert (r.json()["active"], r.json()["cases_retimed"]) == (False, 3)
     assert await due(api, leader, working["id"]) == peace[working["id"]]
-    assert await due(api, leader, waiting["id"]) == accepted_now + close_l
-    assert await due(api, leader, new["id"]) == started + accept_l
+    assert await due(api, leader, waiting["id"]) == on_work(accepted_now, close_l)
+    assert await due(api, leader, new["id"]) == on_work(started, accept_l)
 
     timeline = (await api.get(f"/api/cases/{working['id']}/events", headers=leader)).json()
     assert [e["type"] for e in timeline][-2:] == ["case.due_changed", "case.due_changed"]
@@ -203,10 +212,12 @@ async def test_an_approved_extension_is_kept_whole(api, limits, spots):
     peace = await due(api, leader, case["id"])
     accepted = await clock_start(api, leader, case["id"], "case.accept")
     close_l = limits.close["normal"]
-    assert peace == accepted + close_l + timedelta(hours=10)
+    # Granted in working hours, and kept whole when an emergency shrinks the limit.
+    ten = timedelta(hours=10)
+    assert peace == on_work(accepted, close_l, extended=ten)
 
     assert (await switch(api, admin, DISTRICT, "fire")).json()["factor"] == 0.25
-    assert await due(api, leader, case["id"]) == accepted + close_l / 4 + timedelta(hours=10)
+    assert await due(api, leader, case["id"]) == on_work(accepted, close_l, 0.25, ten)
     await end(api, admin, DISTRICT)
     assert await due(api, leader, case["id"]) == peace
 
@@ -222,7 +233,7 @@ async def test_nested_modes_the_smallest_factor_holds_and_each_ends_alone(api, l
     accept_l = limits.accept["normal"]
 
     def at(case, factor):
-        return submitted[case["id"]] + accept_l * factor
+        return on_work(submitted[case["id"]], accept_l, factor)
 
     assert (await switch(api, admin, DISTRICT, "flood")).status_code == 201
     again = await switch(api, admin, DISTRICT, "fire")
@@ -271,9 +282,9 @@ async def test_a_clock_started_with_an_old_factor_is_put_right_by_the_next_switc
     late = await report(api, resident, spots["here"])
     started = await clock_start(api, admin, late["id"], "case.submit")
     accept_l = limits.accept["normal"]
-    assert await due(api, admin, late["id"]) == started + accept_l
+    assert await due(api, admin, late["id"]) == on_work(started, accept_l)
     assert (await switch(api, admin, STREET, "other", factor=0.6)).json()["cases_retimed"] == 1
-    assert await due(api, admin, late["id"]) == started + time_limit({"n": accept_l}, "n", 0.5)
+    assert await due(api, admin, late["id"]) == on_work(started, accept_l, 0.5)
 
 
 async def test_the_overdue_scheduler_escalates_onto_a_short_clock(api, own, limits, spots):
@@ -284,7 +295,7 @@ async def test_the_overdue_scheduler_escalates_onto_a_short_clock(api, own, limi
     now = (await due(api, admin, case["id"])) + timedelta(seconds=1)
     with own():  # as the scheduler of another process: it reads the modes afresh
         assert await escalate_overdue(now) == [case["id"]]
-    assert await due(api, admin, case["id"]) == now + limits.close["normal"] / 2
+    assert await due(api, admin, case["id"]) == on_work(now, limits.close["normal"], 0.5)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from backend.cases.states import (
     Status,
     WorkflowError,
 )
-from backend.cases.timing import due_time, is_overdue, time_limit
+from backend.cases.timing import is_overdue, time_limit
 from backend.cases.workflow import submit, transition
 from backend.core.areas import (
     Level,
@@ -33,6 +33,7 @@ from backend.core.areas import (
     scope_prefix,
 )
 from backend.core.territory import SYSTEM_ACTOR, Territory
+from backend.core.worktime import WorkingCalendar, due_time
 
 GRID = "15030200100101"
 COMMUNITY = "150302001001"
@@ -640,10 +641,31 @@ def test_time_limit_and_due_time():
     assert time_limit(LIMITS, "urgent") == timedelta(hours=2)
     assert time_limit(LIMITS, "normal", factor=0.5) == timedelta(hours=36)
     assert time_limit(LIMITS, "urgent", factor=1 / 3) == timedelta(minutes=40)
-    # Wall-clock hours: a Friday evening case is due over the weekend.
+    # Wall-clock hours (no calendar): a Friday evening case is due over the weekend.
     friday = datetime(2025, 5, 9, 18, tzinfo=CST)
-    assert due_time(LIMITS, "normal", friday) == datetime(2025, 5, 12, 18, tzinfo=CST)
-    assert due_time(LIMITS, "normal", friday, factor=0.5) == datetime(2025, 5, 11, 6, tzinfo=CST)
+    normal = LIMITS["normal"]
+    assert due_time(friday, normal, None) == datetime(2025, 5, 12, 18, tzinfo=CST)
+    assert due_time(friday, normal, None, factor=0.5) == datetime(2025, 5, 11, 6, tzinfo=CST)
+    # Working time: 72 h are 10 working days of 7 h and 2 h more; from Friday 18:00, after
+    # the weekend, Monday 05-12 … Friday 05-23 (10 days), then Monday 05-26 08:30 + 2 h.
+    work = WorkingCalendar()
+    assert due_time(friday, normal, work) == datetime(2025, 5, 26, 10, 30, tzinfo=CST)
+    # The factor shrinks working time: 36 h are 5 days of 7 h and 1 h more.
+    assert due_time(friday, normal, work, factor=0.5) == datetime(2025, 5, 19, 9, 30, tzinfo=CST)
+
+
+def test_a_clock_and_an_extension_run_on_the_command_s_calendar():
+    work = WorkingCalendar()
+    friday = datetime(2026, 11, 27, 17, tzinfo=CST)
+    accepted = transition(
+        request(), cmd("accept", LEADER, friday, time_limit=timedelta(hours=2), calendar=work)
+    )
+    assert accepted.state.due_at == datetime(2026, 11, 30, 9, 30, tzinfo=CST)
+    handling = replace(accepted.state, status=Status.handling, assignee=2, extension_requested=DAY)
+    # A day of extension is 24 working hours from the due time, not a calendar day: 6 h left
+    # on Monday, Tuesday and Wednesday 14 h, Thursday 3.5 h in the morning and 0.5 h after.
+    approved = transition(handling, cmd("approve_extension", LEADER, friday, calendar=work))
+    assert approved.state.due_at == datetime(2026, 12, 3, 15, tzinfo=CST)
 
 
 @pytest.mark.parametrize(("priority", "factor"), [("low", 1.0), ("urgent", 0), ("urgent", -1)])

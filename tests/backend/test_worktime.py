@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.core.worktime import CalendarError, WorkingCalendar
+from backend.core.worktime import (
+    DEFAULT_HOURS,
+    CalendarError,
+    WorkingCalendar,
+    due_time,
+    format_hours,
+    parse_hours,
+    scaled,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar(timezone=TZ)
@@ -103,3 +111,52 @@ def test_due_times_are_monotone_and_add_up(start, a, b):
     shorter, longer = sorted((a, b))
     assert CAL.add(start, shorter) <= CAL.add(start, longer)
     assert CAL.add(CAL.add(start, a), b) == CAL.add(start, a + b)
+
+
+factors = st.sampled_from([1.0, 0.75, 0.5, 0.3, 0.25])
+days_ahead = st.integers(min_value=0, max_value=60).map(lambda n: date(2026, 9, 25) + timedelta(n))
+cities = st.builds(
+    lambda off, extra: WorkingCalendar(
+        timezone=TZ, days_off=frozenset(off), extra_workdays=frozenset(extra - off)
+    ),
+    st.frozensets(days_ahead, max_size=4),
+    st.frozensets(days_ahead, max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(city=cities, start=starts, limit=limits, factor=factors, extended=limits)
+def test_the_one_due_time_is_never_off_work_and_gives_the_scaled_limit_and_extension(
+    city, start, limit, factor, extended
+):
+    due = due_time(start, limit, city, factor=factor, extended=extended)
+    assert city.in_working_hours(due)
+    assert city.between(start, due) == scaled(limit, factor) + extended
+    # Granting the extension later, from the due time, lands on the same moment.
+    assert due_time(due_time(start, limit, city, factor=factor), extended, city) == due
+
+
+@settings(max_examples=300, deadline=None)
+@given(city=cities, start=starts, a=limits, b=limits, factor=factors)
+def test_the_one_due_time_is_monotone_in_the_limit_and_the_factor(city, start, a, b, factor):
+    shorter, longer = sorted((a, b))
+    assert due_time(start, shorter, city, factor=factor) <= due_time(
+        start, longer, city, factor=factor
+    )
+    assert due_time(start, a, city, factor=factor) <= due_time(start, a, city)
+    # In calendar hours it is the wall clock, whatever the calendar says.
+    assert due_time(start, a, None, factor=factor) == start + scaled(a, factor)
+
+
+def test_a_factor_that_is_not_positive_is_refused():
+    for factor in (0.0, -0.5):
+        with pytest.raises(CalendarError):
+            due_time(at(2026, 11, 25, 9), timedelta(hours=1), CAL, factor=factor)
+
+
+def test_working_hours_are_read_from_text():
+    assert parse_hours("08:00-12:00,15:00-18:30") == ((time(8), time(12)), (time(15), time(18, 30)))
+    assert format_hours(DEFAULT_HOURS) == "08:30-12:00,14:30-18:00"
+    for bad in ("08:00", "8h-12h", "14:00-18:00,08:00-12:00", "12:00-08:00"):
+        with pytest.raises(CalendarError):
+            parse_hours(bad)
