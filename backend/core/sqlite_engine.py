@@ -291,7 +291,11 @@ class SharedSQLiteEngine(SQLiteEngine):
         self._made_private = False
 
     def _links(self) -> _LoopLinks:
-        return self._loops.setdefault(asyncio.get_running_loop(), _LoopLinks())
+        loop = asyncio.get_running_loop()
+        links = self._loops.get(loop)
+        if links is None:
+            links = self._loops[loop] = _LoopLinks()
+        return links
 
     async def _open(self, **extra: Any) -> Link:
         if not self._made_private:
