@@ -307,11 +307,13 @@ def test_people_and_roles(city):
     assert set(people["role"]) == {
         "city_admin", "district_admin", "street_staff", "community_staff",
         "grid_leader", "grid_police", "grid_worker", "resident", "department",
+        "hotline_operator",
     }  # fmt: skip
     assert people["name"].str.fullmatch(r"[\u4e00-\u9fff]{2,4}").all()
     area_level = people["area_code"].map(city.areas.set_index("code")["level"])
     expected = {"city_admin": "city", "district_admin": "district", "street_staff": "street"}
     expected["department"] = "district"
+    expected["hotline_operator"] = "city"  # the city's 12345 centre
     assert (area_level == people["role"].map(expected).fillna("community")).all()
 
 
