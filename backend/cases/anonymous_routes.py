@@ -11,10 +11,16 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, PathParameter
+from litestar.params import FromPath, JSONBody, MultipartBody, PathParameter
+from litestar.response import File
 
-from backend.cases import anonymous
+from backend.cases import anonymous, anonymous_photos
 from backend.cases.anonymous import AnonymousCaseIn, Tracked, TrackedCase, TrackedTransitionIn
+from backend.cases.anonymous_photos import TrackedPhoto
+from backend.cases.photo_routes import MAX_BODY_BYTES, PhotoUpload, served
+from backend.cases.photos import PhotoOut
+from backend.cases.service import photos_folder
+from backend.core.openapi_errors import ANSWERS
 from backend.core.ratelimit import Rule, per_address
 
 CREATE_LIMIT = Rule("anonymous_create", "20/minute", "anonymous requests from this address")
@@ -58,3 +64,49 @@ class AnonymousCasesController(Controller):
         self, code: Code, data: JSONBody[TrackedTransitionIn], state: State
     ) -> TrackedCase:
         return await anonymous.act(code, data, state.settings.secret_key)
+
+    @post(
+        "/{code:str}/photos",
+        summary="Add a photo to the case a tracking code opens, as its reporter",
+        description=(
+            "Multipart form: `file`, optional `client_id` (UUID), as for a signed-in "
+            "person's photo: 201 when stored, 200 when this client_id was already received. "
+            "409 `case_over` once the case is closed, withdrawn, voided or rejected; 409 "
+            "`too_many_photos` past 9 of the reporter's."
+        ),
+        before_request=per_address(TRACKING_LIMIT),
+        request_max_body_size=MAX_BODY_BYTES,
+        responses={409: ANSWERS[409]},
+    )
+    async def add_photo(
+        self, code: Code, data: MultipartBody[PhotoUpload], state: State
+    ) -> Response[PhotoOut]:
+        content = await data.file.read()
+        stored, created = await anonymous_photos.add(code, content, data.client_id, state.settings)
+        return Response(stored, status_code=201 if created else 200)
+
+    @get(
+        "/{code:str}/photos",
+        summary="The photos of the case a tracking code opens: the reporter's and the staff's",
+        before_request=per_address(TRACKING_LIMIT),
+    )
+    async def photos(self, code: Code, state: State) -> list[TrackedPhoto]:
+        return await anonymous_photos.listed(code, state.settings.secret_key)
+
+    @get(
+        "/{code:str}/photos/{file_id:str}",
+        summary="One photo of the case a tracking code opens",
+        before_request=per_address(TRACKING_LIMIT),
+    )
+    async def photo(self, code: Code, file_id: FromPath[str], state: State) -> File:
+        row = await anonymous_photos.file_of(code, file_id, state.settings.secret_key)
+        return served(photos_folder(state.settings), row["file_id"], row["content_type"])
+
+    @get(
+        "/{code:str}/photos/{file_id:str}/thumbnail",
+        summary="A photo's 320 px JPEG thumbnail, with the tracking code",
+        before_request=per_address(TRACKING_LIMIT),
+    )
+    async def thumbnail(self, code: Code, file_id: FromPath[str], state: State) -> File:
+        row = await anonymous_photos.file_of(code, file_id, state.settings.secret_key)
+        return served(photos_folder(state.settings), row["thumb_id"], "image/jpeg")

@@ -38,7 +38,8 @@ def _folder(state: State) -> Path:
     return photos_folder(state.settings)
 
 
-def _served(folder: Path, name: str, content_type: str) -> File:
+def served(folder: Path, name: str, content_type: str) -> File:
+    """A stored photo file; the caller has checked that the asker may see it."""
     return File(
         folder / name,
         filename=f"{name}.{content_type.removeprefix('image/')}",  # for "save as" in a browser
@@ -83,11 +84,11 @@ class PhotosController(Controller):
         self, file_id: FromPath[str], principal: NamedDependency[Principal], state: State
     ) -> File:
         row = await photos.visible(file_id, principal)
-        return _served(_folder(state), row["file_id"], row["content_type"])
+        return served(_folder(state), row["file_id"], row["content_type"])
 
     @get("/photos/{file_id:str}/thumbnail", summary="A case photo's 320 px JPEG thumbnail")
     async def thumbnail(
         self, file_id: FromPath[str], principal: NamedDependency[Principal], state: State
     ) -> File:
         row = await photos.visible(file_id, principal)
-        return _served(_folder(state), row["thumb_id"], "image/jpeg")
+        return served(_folder(state), row["thumb_id"], "image/jpeg")

@@ -45,24 +45,35 @@ async def upload(
     """The stored photo, and whether this call stored it (False: the same client id was sent
     before). 404 when the case is not the asker's to see."""
     case = await service.read(case_id, principal)
+    return await add(case.id, case.owner_code, data, client_id, principal.id, settings)
+
+
+async def add(
+    case_id: int,
+    owner_code: str,
+    data: bytes,
+    client_id: uuid.UUID | None,
+    uploader: int | None,
+    settings: Settings,
+) -> tuple[PhotoOut, bool]:
+    """A photo stored for a case its uploader may add to (None: a tracking code's holder), and
+    whether this call stored it; the caller has checked that right."""
     client_id = client_id or uuid.uuid4()
 
     async def earlier() -> PhotoOut | None:
         row = await CasePhoto.select().where(CasePhoto.client_id == client_id).first()
         if row is None:
             return None
-        if row["case_id"] != case_id or row["uploaded_by"] != principal.id:
+        if row["case_id"] != case_id or row["uploaded_by"] != uploader:
             raise Conflict("client_id_taken", "this client id belongs to another photo")
         return _out(row)
 
     async def record(columns: dict[str, Any]) -> PhotoOut:
-        row = {"client_id": client_id, "case_id": case_id, "uploaded_by": principal.id, **columns}
+        row = {"client_id": client_id, "case_id": case_id, "uploaded_by": uploader, **columns}
         inserted = await CasePhoto.insert(CasePhoto(**row)).returning(CasePhoto.id)
         out = _out({**row, "id": inserted[0]["id"]})
         payload = {"photo": out.id, "url": out.url, "thumbnail_url": out.thumbnail_url}
-        event = NewEvent(
-            EventType.case_photo, f"case:{case.id}", case.owner_code, payload, principal.id
-        )
+        event = NewEvent(EventType.case_photo, f"case:{case_id}", owner_code, payload, uploader)
         await append([event])
         return out
 

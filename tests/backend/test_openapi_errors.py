@@ -20,6 +20,7 @@ def answers(doc, path: str, method: str) -> set[str]:
         ("/api/cases/{case_id}/transitions", "post", {"400", "401", "403", "404", "409", "422"}),
         ("/api/auth/sign-in", "post", {"400", "401", "422", "429"}),
         ("/api/anonymous/cases/{code}", "get", {"404", "429"}),
+        ("/api/anonymous/cases/{code}/photos", "post", {"404", "409", "429"}),
         ("/open311/v2/requests.json", "get", {"429"}),
         ("/api/imports/{import_id}/confirm", "post", {"401", "403", "404", "409"}),
         ("/api/me", "get", {"401"}),
