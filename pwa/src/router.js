@@ -19,6 +19,10 @@ const routes = [
   { path: "/broadcasts/:id", name: "broadcast", component: () => import("./views/BroadcastView.vue"), props: true },
   { path: "/dashboard", name: "dashboard", component: () => import("./views/DashboardView.vue") },
   { path: "/party", name: "party", component: () => import("./governance/PartyView.vue") },
+  { path: "/people", name: "people", component: () => import("./people/PeopleView.vue") },
+  { path: "/people/:id", name: "person", component: () => import("./people/PersonView.vue"), props: true },
+  { path: "/grids/:code", name: "grid", component: () => import("./views/GridView.vue"), props: true },
+  { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
 ];
 
 export const router = createRouter({
@@ -30,5 +34,8 @@ export const router = createRouter({
 router.beforeEach((to) => {
   if (to.meta.public) return true;
   const session = useSession();
-  return session.token ? true : { name: "sign-in", query: { next: to.fullPath } };
+  if (!session.token) return { name: "sign-in", query: { next: to.fullPath } };
+  // A one-time password opens nothing else until it is changed (the API answers 403 too).
+  if (session.mustChangePassword && to.name !== "password") return { name: "password" };
+  return true;
 });

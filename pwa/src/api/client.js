@@ -83,6 +83,18 @@ export const postJSON = (url, json, options) =>
   });
 
 /**
+ * A PUT, PATCH or DELETE, with a JSON body if one is given.
+ * @param {"PUT" | "PATCH" | "DELETE"} method
+ * @param {string} url
+ * @param {unknown} [json]
+ * @returns {Promise<any>} the parsed body; throws ApiError
+ */
+export const sendJSON = (method, url, json) =>
+  json === undefined
+    ? request(url, { method })
+    : request(url, { method, body: JSON.stringify(json), headers: { "Content-Type": "application/json" } });
+
+/**
  * @param {string} url
  * @param {RequestOptions} [options]
  * @returns {Promise<any>}

@@ -23,6 +23,8 @@ export const useSession = defineStore("session", () => {
   const token = ref(saved?.token ?? null);
   const expiresAt = ref(saved?.expiresAt ?? 0);
   const me = ref(saved?.me ?? null);
+  // Signed in with a one-time password: the app shows nothing but the change-password screen.
+  const mustChangePassword = ref(saved?.mustChangePassword ?? false);
 
   useToken(() => token.value);
   useOutboxToken(
@@ -45,7 +47,12 @@ export const useSession = defineStore("session", () => {
   function persist() {
     localStorage.setItem(
       KEY,
-      JSON.stringify({ token: token.value, expiresAt: expiresAt.value, me: me.value }),
+      JSON.stringify({
+        token: token.value,
+        expiresAt: expiresAt.value,
+        me: me.value,
+        mustChangePassword: mustChangePassword.value,
+      }),
     );
   }
 
@@ -58,8 +65,27 @@ export const useSession = defineStore("session", () => {
     token.value = answer.token;
     expiresAt.value = answer.expires_at;
     me.value = answer.person;
+    mustChangePassword.value = answer.must_change_password ?? false;
     persist();
-    drainOutbox({ force: true }); // what this person queued before signing out goes now
+    if (!mustChangePassword.value) drainOutbox({ force: true }); // queued before signing out
+  }
+
+  /**
+   * One's own new password; the answer's token replaces every earlier one.
+   * @param {string} oldPassword
+   * @param {string} newPassword
+   */
+  async function changePassword(oldPassword, newPassword) {
+    const answer = await postJSON("/api/auth/password", {
+      old_password: oldPassword,
+      new_password: newPassword,
+    });
+    token.value = answer.token;
+    expiresAt.value = answer.expires_at;
+    me.value = answer.person;
+    mustChangePassword.value = false;
+    persist();
+    drainOutbox({ force: true });
   }
 
   // Refreshes who I am when online; offline, the saved copy stands.
@@ -79,9 +105,24 @@ export const useSession = defineStore("session", () => {
     if (revoke && token.value) postJSON("/api/auth/sign-out", null).catch(() => {});
     token.value = null;
     me.value = null;
+    mustChangePassword.value = false;
     expiresAt.value = 0;
     localStorage.removeItem(KEY);
   }
 
-  return { token, me, role, home, isResident, isField, isCentre, gridCodes, signIn, refresh, signOut };
+  return {
+    token,
+    me,
+    role,
+    home,
+    isResident,
+    isField,
+    isCentre,
+    gridCodes,
+    mustChangePassword,
+    signIn,
+    changePassword,
+    refresh,
+    signOut,
+  };
 });
