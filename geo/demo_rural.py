@@ -101,7 +101,7 @@ def tile(
     town = _within(inside, town_cells)
     # A town cell owns only the faces in its own district.
     town[(town >= 0) & (town_district[np.maximum(town, 0)] != np.array(codes)[district])] = -1
-    labels = np.where(town >= 0, town, -1)
+    labels = town.copy()
     offset = len(town_cells)
     owner: list[str] = []
     for d, code in enumerate(codes):
