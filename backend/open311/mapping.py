@@ -268,11 +268,11 @@ def service_request(row: Mapping[str, Any], names: Names, media_url: str | None)
 
 @dataclass(frozen=True)
 class Submission:
-    """What a POST requests form asks for, checked: a resident's request at a WGS 84 point."""
+    """What a POST requests form asks for, checked: a resident's request at a WGS 84 point, or
+    at the address the city's geocoder finds for ``address`` (``point`` None)."""
 
     service_code: str
-    lon: float
-    lat: float
+    point: tuple[float, float] | None  # lon, lat
     address: str
     description: str
     phone: str | None
@@ -319,24 +319,26 @@ def submission(form: Mapping[str, Sequence[str]]) -> Submission:
 
     >>> s = submission({"service_code": ["1501"], "lat": ["39.65"], "long": ["106.82"],
     ...                 "description": ["路灯不亮"], "attribute[priority]": ["high"]})
-    >>> s.lon, s.lat, s.priority, s.phone
-    (106.82, 39.65, 'high', None)
+    >>> s.point, s.priority, s.phone
+    ((106.82, 39.65), 'high', None)
     """
     service_code = _one(form, "service_code")
     if not service_code:
         raise ValueError("service_code was not provided")
     lat_text, lon_text = _one(form, "lat"), _one(form, "long")
-    if not (lat_text and lon_text):
+    address = _one(form, "address_string")
+    if not ((lat_text and lon_text) or address):
         raise ValueError(
-            "lat and long are needed: requests are placed on the city's grids by their point "
-            "(address_string and address_id alone are not enough)"
+            "lat and long, or an address_string, are needed: a request is placed on the "
+            "city's grids by its point (address_id alone is not enough)"
         )
+    if bool(lat_text) != bool(lon_text):
+        raise ValueError("lat and long go together: send both, or an address_string alone")
     description = _one(form, "description")
     if not description:
         raise ValueError("description was not provided: a request says what is wrong")
     if len(description) > MAX_DESCRIPTION:
         raise ValueError(f"description may be at most {MAX_DESCRIPTION} characters")
-    address = _one(form, "address_string")
     if len(address) > MAX_ADDRESS:
         raise ValueError(f"address_string may be at most {MAX_ADDRESS} characters")
     phone = re.sub(r"[\s()]", "", _one(form, "phone")) or None
@@ -351,8 +353,9 @@ def submission(form: Mapping[str, Sequence[str]]) -> Submission:
         priority = values[0]
     return Submission(
         service_code=service_code,
-        lon=_coordinate(lon_text, "long", 180),
-        lat=_coordinate(lat_text, "lat", 90),
+        point=(_coordinate(lon_text, "long", 180), _coordinate(lat_text, "lat", 90))
+        if lat_text
+        else None,
         address=address,
         description=description,
         phone=phone,

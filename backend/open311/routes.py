@@ -182,8 +182,9 @@ class Open311Controller(Controller):
         description=(
             "Form-encoded as the standard says: `api_key` (required; 403 when missing, wrong "
             "or revoked), `jurisdiction_id` (optional), `service_code`, `lat` and `long` "
-            "(WGS 84; an address alone cannot be placed), `description` (at most 2,000 "
-            "characters), `address_string`, `phone` (kept as the case's contact phone), "
+            "(WGS 84) or else an `address_string` the city's geocoder finds (a building, "
+            "service point, grid or community), `description` (at most 2,000 characters), "
+            "`address_string` (the case's address), `phone` (its contact phone), "
             "`attribute[priority]` (urgent, high, normal). Makes a case with source `open311` "
             "and the key's system as source_system; answers its `service_request_id`. "
             "At most 60 a minute per key."
@@ -208,7 +209,7 @@ class Open311Controller(Controller):
             wanted = mapping.submission(sent)
         except ValueError as exc:
             raise BadRequest("invalid_request", str(exc)) from None
-        created = await service.submit(client.name, wanted, state.grid_index)
+        created = await service.submit(client.name, wanted, state.grid_index, state.geocoder)
         return _answer(request, "service_requests", [created], 201)
 
     @get("/v2/requests/{name:str}", summary="Open311: one service request, as a list of one")

@@ -17,8 +17,9 @@ from backend.cases.service import (
     submit_open311,
 )
 from backend.cases.tables import Case, CasePhoto, Category
-from backend.core.errors import NotFound
+from backend.core.errors import BadRequest, NotFound
 from backend.core.settings import Settings
+from backend.geocode.service import Geocoder
 from backend.grids.service import GridIndex, place_names
 from backend.open311.filters import LIMIT, RequestFilter
 from backend.open311.mapping import (
@@ -72,15 +73,33 @@ async def service_definition(code: str) -> ServiceDefinition:
     return definition(row)
 
 
-async def submit(system: str, request: Submission, index: GridIndex) -> Created:
-    """Make the case a client system's POST asks for; 404 for an unknown service_code."""
+# Places precise enough to put a request at: a coarser one (a street, a district) names no spot.
+_PLACED_AT = frozenset({"building", "point", "grid", "community"})
+
+
+async def _located(address: str, geocoder: Geocoder) -> tuple[float, float]:
+    """The point of the place the city's geocoder finds first for ``address``."""
+    found = await geocoder.search(address, 1)
+    if not found or found[0].kind not in _PLACED_AT:
+        raise BadRequest(
+            "address_not_found",
+            f"address_string {address!r} names no building, service point, grid or "
+            "community of this city; send lat and long",
+        )
+    return found[0].lon, found[0].lat
+
+
+async def submit(system: str, request: Submission, index: GridIndex, geocoder: Geocoder) -> Created:
+    """Make the case a client system's POST asks for, at its point or where its address is;
+    404 for an unknown service_code."""
     await service_definition(request.service_code)  # a leaf category, or 404 as the standard says
+    lon, lat = request.point or await _located(request.address, geocoder)
     row = await submit_open311(
         system,
         category=request.service_code,
         description=request.description,
-        lon=request.lon,
-        lat=request.lat,
+        lon=lon,
+        lat=lat,
         address=request.address,
         contact_phone=request.phone,
         priority=request.priority,
@@ -102,7 +121,10 @@ async def thumbnail(name: str, settings: Settings) -> Path:
     )
     if row is None or not await Case.exists().where(PUBLIC, Case.id == row["case_id"]):
         raise NotFound("media", name)
-    return photos_folder(settings) / row["thumb_id"]
+    path = photos_folder(settings) / row["thumb_id"]
+    if not path.is_file():  # a database restored without its photos folder
+        raise NotFound("media", name)
+    return path
 
 
 def _where(f: RequestFilter) -> list[Any]:

@@ -120,7 +120,7 @@ def test_an_open311_form_becomes_a_submission():
         "attribute[priority]": ["urgent"],
     }
     s = submission(sent)
-    assert (s.service_code, s.lon, s.lat, s.description) == ("1501", 106.82, 39.65, "路灯不亮")
+    assert (s.service_code, s.point, s.description) == ("1501", (106.82, 39.65), "路灯不亮")
     assert (s.address, s.phone, s.priority) == ("团结路3号", "13812345678", "urgent")
     assert submission(BASE_FORM).priority == "normal"
 
@@ -129,7 +129,8 @@ def test_an_open311_form_becomes_a_submission():
     ("change", "problem"),
     [
         ({"service_code": []}, "service_code was not provided"),
-        ({"lat": [], "address_string": ["团结路"]}, "lat and long are needed"),
+        ({"lat": [], "long": []}, "lat and long, or an address_string, are needed"),
+        ({"lat": [], "address_string": ["团结路"]}, "lat and long go together"),
         ({"lat": ["north"]}, "lat must be a number"),
         ({"long": ["nan"]}, "long must lie between"),
         ({"lat": ["91"]}, "lat must lie between"),
@@ -145,6 +146,11 @@ def test_an_open311_form_becomes_a_submission():
 def test_a_bad_form_says_what_is_wrong(change, problem):
     with pytest.raises(ValueError, match=re.escape(problem)):
         submission({**BASE_FORM, **change})
+
+
+def test_an_address_alone_is_a_submission_to_be_located():
+    s = submission({**BASE_FORM, "lat": [], "long": [], "address_string": ["团结社区3号楼"]})
+    assert (s.point, s.address) == (None, "团结社区3号楼")
 
 
 def test_xml_holds_what_xml_can_hold():
@@ -614,6 +620,31 @@ async def test_a_request_posted_with_a_key_becomes_an_open311_case(city):
     assert listed["last_used_at"] is not None
 
 
+async def test_a_request_with_an_address_alone_is_placed_where_the_geocoder_finds_it(city):
+    client, _, driver, _ = city
+    key = await issue_key(client, driver, "数字城管")
+    staff = driver.sessions["grid_leader"].headers
+    [building] = (
+        await client.get("/api/geocode", params={"q": "号楼", "limit": 1}, headers=staff)
+    ).json()
+    assert building["kind"] == "building"
+    address = f"{building['address']} {building['name']}"
+    [where] = (
+        await client.get("/api/geocode", params={"q": address, "limit": 1}, headers=staff)
+    ).json()
+    form = {"api_key": key, "service_code": "0101", "description": "楼下垃圾堆放"}
+    r = await client.post(f"{V2}/requests.json", data={**form, "address_string": address})
+    assert r.status_code == 201, r.text
+    case = await driver.case(int(r.json()[0]["service_request_id"]), "city_admin")
+    assert (case["lon"], case["lat"], case["address"]) == (where["lon"], where["lat"], address)
+    assert case["source"] == "open311" and case["grid_code"]
+    # No place of the city, or one too coarse to stand for a spot (the city itself): refused.
+    for nowhere in ("火星基地", "乌海市"):
+        r = await client.post(f"{V2}/requests.xml", data={**form, "address_string": nowhere})
+        [error] = xml_of(r, "errors")
+        assert r.status_code == 400 and "send lat and long" in error.findtext("description")
+
+
 async def test_requests_without_a_valid_key_are_refused_in_the_standard_shape(city):
     client, _, driver, spot = city
     key = await issue_key(client, driver, "12345热线")
@@ -630,7 +661,7 @@ async def test_requests_without_a_valid_key_are_refused_in_the_standard_shape(ci
         ({**form, "api_key": key, "jurisdiction_id": "sfgov.org"}, 404, "sfgov.org"),
         ({**form, "api_key": key, "service_code": "9999"}, 404, "9999"),
         ({**form, "api_key": key, "service_code": "15"}, 404, "'15'"),
-        ({**form, "api_key": key, "lat": ""}, 400, "lat and long are needed"),
+        ({**form, "api_key": key, "lat": ""}, 400, "lat and long, or an address_string"),
         ({**form, "api_key": key, "lat": "0", "long": "0"}, 400, "outside every area"),
         ({**form, "api_key": key, "attribute[priority]": "now"}, 400, "attribute[priority]"),
     ):
