@@ -55,6 +55,7 @@ from backend.geocode.service import Geocoder
 from backend.grids.routes import GridsController
 from backend.grids.service import load_grid_index
 from backend.health.routes import client_config, health
+from backend.hotline.routes import HotlineController
 from backend.imports.routes import ExportController, ImportsController
 from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CasesController,
             CaseClaimController,
             AnonymousCasesController,
+            HotlineController,
             GeocodeController,
             departments,
             Open311Controller,

@@ -78,8 +78,11 @@ class TrackedTransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Short | None = None
 
 
-async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[Tracked, bool]:
-    """The case and its code, and whether it was made now (False: a retry of the same send)."""
+async def create(
+    data: AnonymousCaseIn, index: GridIndex, secret: str, source: Source = Source.anonymous
+) -> tuple[Tracked, bool]:
+    """The case and its code, and whether it was made now (False: a retry of the same send).
+    ``source``: a visitor's report, or a caller's typed in at the hotline."""
     stored_id = tracking.stored_client_id(secret, data.client_id)
     existing = await _by_client_id(stored_id)
     if existing is not None:
@@ -103,7 +106,7 @@ async def create(data: AnonymousCaseIn, index: GridIndex, secret: str) -> tuple[
         priority=data.priority,
         reporter=None,
         actor=ANONYMOUS_ACTOR,
-        source=Source.anonymous,
+        source=source,
     )
     done = await intake(draft, index, tracking_key)
     if not done.made:  # the other send of the same case won

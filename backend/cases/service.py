@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -172,6 +173,42 @@ async def join(case_id: int, principal: Principal, where: SupportIn | None) -> S
 async def nearby(lon: float, lat: float, crs: str, category: str) -> list[Similar]:
     x, y = wgs84_point(lon, lat, crs)
     return await similar_cases(x, y, category)
+
+
+async def create_for_caller(
+    *,
+    client_id: UUID,
+    category: str,
+    description: str,
+    lon: float,
+    lat: float,
+    crs: str,
+    address: str,
+    phone: str,
+    priority: str,
+    index: GridIndex,
+    secret: str,
+) -> tuple[str, dict[str, Any], bool]:
+    """A 12345 caller's request, typed in at the hotline (source ``hotline``): made like an
+    anonymous report (no reporter, ``phone`` the contact, followed by its tracking code). Its
+    tracking code, the case row, and whether it was made now
+    (False: the same client id was sent before, and this is its case and code)."""
+    # Imported here: anonymous.py moves its cases through this module.
+    from backend.cases import anonymous
+
+    data = anonymous.AnonymousCaseIn(
+        client_id=client_id,
+        category=category,
+        description=description,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        address=address,
+        contact_phone=phone,
+        priority=priority,  # type: ignore[arg-type]  # checked by the caller's own schema
+    )
+    tracked, made = await anonymous.create(data, index, secret, Source.hotline)
+    return tracked.tracking_code, await _row(tracked.case.id), made
 
 
 def _same_sender(row: dict[str, Any], principal: Principal, actor: Territory) -> CaseOut:

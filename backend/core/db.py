@@ -48,6 +48,7 @@ APPS = [
     "backend.party.piccolo_app",
     "backend.assessment.piccolo_app",
     "backend.health.piccolo_app",
+    "backend.hotline.piccolo_app",
     "backend.calendar.piccolo_app",
     "backend.open311.piccolo_app",
     "backend.sms.piccolo_app",

@@ -19,6 +19,7 @@ const routes = [
   { path: "/broadcasts/:id", name: "broadcast", component: () => import("./views/BroadcastView.vue"), props: true },
   { path: "/dashboard", name: "dashboard", component: () => import("./views/DashboardView.vue") },
   { path: "/party", name: "party", component: () => import("./governance/PartyView.vue") },
+  { path: "/hotline", name: "hotline", component: () => import("./hotline/HotlineView.vue") },
   { path: "/people", name: "people", component: () => import("./people/PeopleView.vue") },
   { path: "/people/:id", name: "person", component: () => import("./people/PersonView.vue"), props: true },
   { path: "/grids/:code", name: "grid", component: () => import("./views/GridView.vue"), props: true },

@@ -36,9 +36,10 @@ export const useSession = defineStore("session", () => {
   const isResident = computed(() => role.value === "resident");
   const isField = computed(() => FIELD_ROLES.includes(role.value));
   const isCentre = computed(() => CENTRE_ROLES.includes(role.value));
+  const isHotline = computed(() => role.value === "hotline_operator"); // 12345 受理员
   const home = computed(() => {
     if (!token.value) return "/sign-in";
-    return isResident.value ? "/mine" : isCentre.value ? "/screen" : "/inbox";
+    return isResident.value ? "/mine" : isCentre.value ? "/screen" : isHotline.value ? "/hotline" : "/inbox";
   });
   const gridCodes = computed(() => [
     ...new Set((me.value?.posts ?? []).map((/** @type {{ grid_code: string }} */ p) => p.grid_code)),
@@ -118,6 +119,7 @@ export const useSession = defineStore("session", () => {
     isResident,
     isField,
     isCentre,
+    isHotline,
     gridCodes,
     mustChangePassword,
     signIn,
