@@ -30,7 +30,7 @@ from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
 from backend.auth.sign_up import SignUpController
 from backend.cases.anonymous_routes import AnonymousCasesController
-from backend.cases.category_routes import categories
+from backend.cases.category_routes import CategoriesController
 from backend.cases.claim_routes import CaseClaimController
 from backend.cases.departments import departments
 from backend.cases.list_routes import CaseListController
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             departments,
             Open311Controller,
             Open311KeysController,
-            categories,
+            CategoriesController,
             CaseListController,
             PhotosController,
             GridsController,

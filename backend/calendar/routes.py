@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.calendar import service
-from backend.calendar.schemas import CalendarOut, HoursIn, HoursOut, OverrideIn, OverrideOut
+from backend.calendar.schemas import CalendarOut, DayOut, HoursIn, HoursOut, OverrideIn, OverrideOut
 from backend.core.principal import Principal
 
 
@@ -49,13 +49,13 @@ class CalendarController(Controller):
 
     @delete(
         "/overrides/{day:str}",
-        summary="Return a day to the national calendar (city admin)",
-        status_code=204,
+        summary="Return a day to the national calendar (city admin): the day as it then is",
+        status_code=200,
     )
     async def remove_override(
         self, day: FromPath[str], principal: NamedDependency[Principal]
-    ) -> None:
-        await service.remove_override(service.parse_day(day), principal)
+    ) -> DayOut:
+        return await service.remove_override(service.parse_day(day), principal)
 
     @put("/hours", summary="Set the city's working hours (city admin)")
     async def set_hours(

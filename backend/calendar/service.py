@@ -164,8 +164,9 @@ async def set_override(day: date, body: OverrideIn, principal: Principal) -> Ove
     return OverrideOut(day.isoformat(), body.working, reason)
 
 
-async def remove_override(day: date, principal: Principal) -> None:
-    """Return ``day`` to the national calendar; 404 if it had no override."""
+async def remove_override(day: date, principal: Principal) -> DayOut:
+    """Return ``day`` to the national calendar (the day as it then is); 404 if it had no
+    override."""
     require_role(principal, Role.city_admin)
     async with write_transaction(CalendarOverride._meta.db):
         gone = (
@@ -178,6 +179,7 @@ async def remove_override(day: date, principal: Principal) -> None:
         payload = {"date": day.isoformat(), "removed": True}
         await append([_event(f"calendar:{day.isoformat()}", payload, principal.id)])
     forget()
+    return (await days(day, day)).days[0]
 
 
 async def set_hours(text: str, principal: Principal) -> HoursOut:

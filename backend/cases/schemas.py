@@ -83,3 +83,53 @@ class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Short | None = None
     extension_hours: float | None = None
     review_date: str | None = None
+
+
+# The category tree (category_admin.py).
+CategoryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,16}$")]
+CategoryName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"\S")]
+PostName = Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+DepartmentCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class LimitIn(msgspec.Struct, forbid_unknown_fields=True):
+    hours: float
+    calendar: bool = False  # True: calendar hours; False: the city's working time
+
+
+class LimitOut(msgspec.Struct):
+    hours: float
+    calendar: bool
+
+
+# {stage: {priority: limit}}: stages accept, dispatch, handle, close; priorities urgent,
+# high, normal.
+LimitsIn = dict[str, dict[str, LimitIn]]
+
+
+class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: CategoryCode
+    name: CategoryName
+    parent: CategoryCode | None = None  # None: a group (大类)
+    post: PostName | None = None
+    department: DepartmentCode | None = None
+    limits: LimitsIn | None = None  # a category in a group: accept and close at least
+
+
+class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: CategoryName | msgspec.UnsetType = msgspec.UNSET
+    parent: CategoryCode | msgspec.UnsetType | None = msgspec.UNSET
+    post: PostName | msgspec.UnsetType | None = msgspec.UNSET
+    department: DepartmentCode | msgspec.UnsetType | None = msgspec.UNSET
+    limits: LimitsIn | msgspec.UnsetType = msgspec.UNSET  # the priorities given replace theirs
+
+
+class CategoryOut(msgspec.Struct):
+    code: str
+    name: str
+    parent: str | None
+    post: str | None  # the grid post that receives it by default; None on a group
+    department: str | None  # the department it usually goes to
+    retired: bool  # takes no new case; old cases keep it
+    limits_hours: dict[str, float]  # hours to close, by priority; empty on a group
+    limits: dict[str, dict[str, LimitOut]]  # {stage: {priority: {hours, calendar}}}

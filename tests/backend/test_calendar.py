@@ -149,7 +149,10 @@ async def test_a_city_override_moves_due_times_and_is_the_city_admin_s(api, spot
     r = await api.put("/api/calendar/overrides/2026-11-28", json=extra, headers=city.headers)
     assert r.status_code == 200, r.text
     r = await api.delete("/api/calendar/overrides/2026-12-03", headers=city.headers)
-    assert r.status_code == 204
+    assert (r.status_code, r.json()) == (
+        200,
+        {"date": "2026-12-03", "working": True, "why": "workday"},
+    )
     # 1 h Friday, 7 h Saturday, 7 h Monday, 7 h Tuesday, 2 h Wednesday 12-02.
     assert due_of(await filed(api, spot, now_is, friday)) == at(2026, 12, 2, 10, 30)
     gone = await api.delete("/api/calendar/overrides/2026-12-03", headers=city.headers)
