@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pyogrio
@@ -204,6 +205,7 @@ class City:
     public_case: int
     private_case: int
     matched: dict[str, int]  # numberMatched of each layer for an anonymous asker
+    log: Path  # the server's access log
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -233,7 +235,7 @@ async def city(
                 for name in LAYERS:
                     r = await http.get(f"/api/collections/{name}/items", params={"limit": 1})
                     matched[name] = r.json()["numberMatched"]
-            yield City(server.base, ids[0], ids[1], matched)
+            yield City(server.base, ids[0], ids[1], matched, server.log)
         finally:
             stop(server)
 
@@ -255,6 +257,29 @@ async def test_gdal_reads_every_collection_through_its_pages(city):
         assert len(frame) == city.matched[name], name
         assert frame.geometry.notna().all(), name
     assert city.matched["grids"] > PAGE and city.matched["buildings"] > PAGE
+
+
+async def test_gdal_asks_the_server_for_a_bbox_as_qgis_does_for_a_view(city, demo_city):
+    box = demo_city.grids.set_index("code").loc[DEMO_GRID_CODE].geometry.bounds
+    frame = await asyncio.to_thread(
+        pyogrio.read_dataframe,
+        f"OAPIF:{city.base}/api/",
+        layer="buildings",
+        bbox=box,
+        PAGE_SIZE=str(PAGE),
+    )
+    async with httpx.AsyncClient(base_url=city.base) as http:
+        r = await http.get(
+            "/api/collections/buildings/items",
+            params={"bbox": ",".join(map(str, box)), "limit": 10_000},
+        )
+    served = {f["id"] for f in r.json()["features"]}
+    # GDAL sends the box and then also drops what meets it only by its envelope: a subset.
+    assert set(frame["code"]) <= served and len(frame) > 0
+    # The box went to the server, with the CRS84 that GDAL names in crs and bbox-crs.
+    asked = [line for line in city.log.read_text().splitlines() if "&bbox=" in line]
+    assert asked and all("bbox-crs=" in line and "200 OK" in line for line in asked)
+    assert len(served) < city.matched["buildings"]
 
 
 async def test_gdal_sees_only_public_cases(city):
