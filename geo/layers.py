@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo.layer_columns import by_name, find, guesses, source_column
 from geo.layer_crs import declared_crs, reproject
@@ -197,10 +198,12 @@ def _single_parts_unwrapped(geometries: np.ndarray) -> np.ndarray:
     ...     [MultiPolygon([box(0, 0, 1, 1)]), MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])]))]
     ['Polygon', 'MultiPolygon']
     """
+    # Vectorised: a loop over shapely objects took 3 s of a 100,000-building import.
+    single = (shapely.get_type_id(geometries) == shapely.GeometryType.MULTIPOLYGON) & (
+        shapely.get_num_geometries(geometries) == 1
+    )
     out = geometries.copy()
-    for i, geom in enumerate(geometries):
-        if geom is not None and geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
-            out[i] = geom.geoms[0]
+    out[single] = shapely.get_geometry(geometries[single], 0)
     return out
 
 
