@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.areas.tables import Area
+from backend.people.tables import Person
 from backend.sms.service import console_file
 from geo.demo import DEMO_GRID_CODE
-from tests.backend.case_steps import Driver, demo_spot, sign_in
+from tests.backend.case_steps import Driver, demo_password_hash, demo_spot, sign_in
 
 CALLER = "13712345678"
 ROLES = ("hotline_operator", "grid_leader", "grid_worker", "resident", "city_admin")
@@ -206,3 +208,42 @@ async def test_a_repeat_caller_shows_their_earlier_calls(desk, demo_city):
     assert history["history"][1]["description"] == "路灯不亮"
     r = await desk.client.get("/api/hotline/callers/13500000000", headers=operator)
     assert (r.json()["calls"], r.json()["history"]) == (0, [])
+
+
+async def add_operator(phone: str, area: str) -> None:
+    """A hotline operator working for ``area``, before the app that signs them in starts."""
+    area_id = (await Area.select(Area.id).where(Area.code == area).first())["id"]
+    await Person.insert(
+        Person(
+            name="受理员",
+            phone=phone,
+            role="hotline_operator",
+            area=area_id,
+            password_hash=demo_password_hash(),
+            active=True,
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+async def test_a_district_centre_calls_back_its_own_district_only(scratch_database, demo_city):
+    other_district = "150303"  # 海南区; the demo grid lies in 海勃湾区
+    await add_operator("13900000021", other_district)
+    await add_operator("13900000022", DEMO_GRID_CODE[:9])  # a street has no 12345 centre
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as api:
+        desk = Driver(api, {role: await sign_in(api, role) for role in ROLES})
+        call = await take_call(desk, call_body(demo_spot(demo_city)))
+        await desk.drive(call["case_id"], "closed")
+        assert call["case_id"] in [c["case_id"] for c in await callbacks(desk)]
+        elsewhere = (await sign_in(api, "hotline_operator", "13900000021")).headers
+        r = await api.get("/api/hotline/callbacks", headers=elsewhere)
+        assert r.status_code == 200 and r.json() == []
+        r = await api.get(f"/api/hotline/callers/{CALLER}", headers=elsewhere)
+        assert r.json()["calls"] == 0
+        r = await api.post(
+            f"/api/hotline/callbacks/{call['case_id']}", json={"rating": 1}, headers=elsewhere
+        )
+        assert r.status_code == 404
+        street = (await sign_in(api, "hotline_operator", "13900000022")).headers
+        r = await api.get("/api/hotline/callbacks", headers=street)
+        assert (r.status_code, r.json()["code"]) == (403, "no_hotline_centre")
