@@ -1,4 +1,5 @@
-"""Cases ↔ Open311 GeoReport v2 service requests, and categories ↔ its services. Pure.
+"""Cases ↔ Open311 GeoReport v2 service requests, categories ↔ its services and their
+definitions, and a POSTed form → the request it asks for. Pure.
 
 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) is how city systems exchange service
 requests. Its words and ours:
@@ -18,8 +19,11 @@ expected_datetime           due_at, while open
 agency_responsible          the department it is dispatched to, else the grid or area that
                             owns it
 address, lat, long          address, WGS 84 point
-media_url                   the first photo (served to those who may see the case)
+media_url                   the public thumbnail of the first photo
 ==========================  ==============================================================
+
+A POST hands in a resident's request (``submission``): service_code, a point (lat, long) or
+an address_string, description, phone, and the one attribute a definition asks for, priority.
 
 What is public is decided here: no reporter, no assignee, no contact phone, mobile numbers in
 free text masked, and no case of a category that concerns people rather than places
