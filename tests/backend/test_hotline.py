@@ -4,6 +4,7 @@ caller, the call back whose rating counts in 满意率, and repeat callers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -247,3 +248,26 @@ async def test_a_district_centre_calls_back_its_own_district_only(scratch_databa
         street = (await sign_in(api, "hotline_operator", "13900000022")).headers
         r = await api.get("/api/hotline/callbacks", headers=street)
         assert (r.status_code, r.json()["code"]) == (403, "no_hotline_centre")
+
+
+async def test_a_message_not_sent_leaves_the_call_entered(scratch_database, demo_city):
+    # One message a day for this phone: the second call's code cannot be texted.
+    settings = dataclasses.replace(scratch_database.settings, sms_daily_cap=1)
+    async with AsyncTestClient(app=create_app(settings)) as api:
+        desk = Driver(api, {"hotline_operator": await sign_in(api, "hotline_operator")})
+        await take_call(desk, call_body(demo_spot(demo_city)))
+        body = call_body(demo_spot(demo_city))
+        second = await take_call(desk, body)
+        assert (second["sms_sent"], second["sms_error"]) == (False, "sms_daily_cap")
+        assert second["tracking_code"]  # read out to the caller instead
+        case = await api.get(f"/api/anonymous/cases/{second['tracking_code']}")
+        assert case.status_code == 200 and case.json()["id"] == second["case_id"]
+    assert len(texts_to(settings, CALLER)) == 1
+    # Sent again once the phone may be texted: the same call, and now its message.
+    async with AsyncTestClient(app=create_app(scratch_database.settings)) as api:
+        operator = (await sign_in(api, "hotline_operator")).headers
+        again = await api.post("/api/hotline/calls", json=body, headers=operator)
+        assert again.status_code == 200
+        assert (again.json()["case_id"], again.json()["sms_sent"]) == (second["case_id"], True)
+    texts = texts_to(settings, CALLER)
+    assert [t["params"]["code"] for t in texts[1:]] == [second["tracking_code"]]
