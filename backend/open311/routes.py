@@ -112,7 +112,6 @@ class Open311Controller(Controller):
     @get(
         ["/discovery.xml", "/discovery.json"],
         summary="Open311 service discovery: the GeoReport v2 endpoint and its formats",
-        cache=60,
     )
     async def discovery(self, request: Request) -> Response[Any]:
         return _answer(request, "discovery", mapping.discovery(_base(request)))

@@ -43,7 +43,10 @@ class Created(msgspec.Struct):
 
 
 async def all_services() -> list[Service]:
-    rows = await Category.select(Category.code, Category.name, Category.parent)
+    # A retired category takes no new case: it is no service to ask for any more.
+    rows = await Category.select(Category.code, Category.name, Category.parent).where(
+        Category.retired.eq(False)
+    )
     return services(rows)
 
 
@@ -65,7 +68,7 @@ async def check_jurisdiction(jurisdiction_id: str | None) -> None:
 async def service_definition(code: str) -> ServiceDefinition:
     row = (
         await Category.select(Category.code, Category.accept_hours, Category.limits)
-        .where(Category.code == code, Category.parent.is_not_null())
+        .where(Category.code == code, Category.parent.is_not_null(), Category.retired.eq(False))
         .first()
     )
     if row is None:

@@ -386,6 +386,23 @@ async def test_services_and_their_definitions_in_both_formats(city):
     assert definition["attributes"][1]["description"] == limits.findtext("description")
 
 
+async def test_a_retired_category_is_no_service_any_more(city):
+    client, _, driver, spot = city
+    key = await issue_key(client, driver, "数字城管")
+    r = await client.post(
+        "/api/categories/0102/retire", headers=driver.sessions["city_admin"].headers
+    )
+    assert r.status_code == 200, r.text
+    codes = {s["service_code"] for s in json_of(await client.get(f"{V2}/services.json"))}
+    assert "0101" in codes and "0102" not in codes
+    assert (await client.get(f"{V2}/services/0102.xml")).status_code == 404
+    form = {"api_key": key, "service_code": "0102", "description": "道路不洁"}
+    r = await client.post(
+        f"{V2}/requests.json", data={**form, "lat": str(spot[1]), "long": str(spot[0])}
+    )
+    assert r.status_code == 404 and "0102" in r.json()[0]["description"]
+
+
 async def test_requests_are_the_public_cases_without_phones_in_both_formats(city):
     client, ids, *_ = city
     r = await client.get(f"{V2}/requests.json")
