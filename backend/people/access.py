@@ -76,7 +76,11 @@ def check_grant(actor: Territory, role: str, area: str | None, department: str |
     if not actor.covers(area):
         raise Forbidden("outside_area", f"{area} is outside your area {actor.area_code}")
     wanted = _levels(role)
-    if level_of_code(area) not in wanted:
+    try:
+        level = level_of_code(area)
+    except ValueError:
+        raise Invalid("unknown_area", f"no area {area!r}") from None
+    if level not in wanted:
         raise Invalid(
             "area_level",
             f"a {ROLE_LABELS[role]} works for a {'/'.join(wanted)}, not {area}",

@@ -319,3 +319,12 @@ async def test_grid_posts_are_given_taken_and_refused_outside(api):
         ("person.post_vacated", f"person:{new}"),
     ]
     assert {e["scope"] for e in logged} == {DEMO_GRID_CODE}
+
+
+async def test_odd_codes_are_refused_not_failed(api):
+    city = await sign_in(api, "city_admin")
+    for area in ("1503xyz", "150399", "15030200100101"):
+        r = await api.post("/api/people", json=worker(area=area), headers=city.headers)
+        assert r.status_code == 422, (area, r.text)
+    r = await api.get("/api/people", params={"area": "1503xyz"}, headers=city.headers)
+    assert (r.status_code, r.json()["code"]) == (422, "unknown_area")
