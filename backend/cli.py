@@ -28,8 +28,8 @@ async def _prepare(settings: Settings, *, demo: bool, reset: bool = False) -> No
     from backend import demo as demo_data
 
     engine = make_engine(settings.database_url)
-    await migrate(engine)
-    await seed_categories()
+    # Seeded under the migration lock too: processes starting together add each category once.
+    await migrate(engine, after=[seed_categories])
     if reset:
         await demo_data.clear_city()
     if demo and await demo_data.is_empty():

@@ -6,12 +6,14 @@ app's lifespan opens and closes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import functools
 import io
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -213,12 +215,52 @@ async def lock_imports(engine: Engine) -> None:
         await engine.run_querystring(lock)
 
 
-async def migrate(engine: Engine) -> None:
-    """Bring the schema up to date. Safe to run on every start."""
+@contextlib.asynccontextmanager
+async def migration_lock(engine: Engine) -> AsyncIterator[None]:
+    """Held by one process at a time per database: when several processes start together
+    (systemd units, a restart of all of them), one migrates and the others wait, then find
+    nothing left to do. Without it they race to create the same tables and all but one fail.
+
+    SQLite: an exclusive ``flock`` on ``migrate.lock`` beside the database file (released by
+    the kernel if the holder dies). PostgreSQL: a session advisory lock, on a connection of
+    its own, since the pool may hand each statement of a migration another connection.
+    """
+    if isinstance(engine, SQLiteEngine):
+        path = Path(engine.path).parent / "migrate.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the last descriptor lets the lock go
+    elif isinstance(engine, PostgresEngine):
+        import asyncpg
+
+        connection = await asyncpg.connect(engine.config["dsn"])
+        try:
+            await connection.execute("SELECT pg_advisory_lock(hashtext('wangge.migrate'))")
+            yield
+        finally:
+            await connection.close()  # the session ends, and its advisory lock with it
+    else:
+        yield
+
+
+async def migrate(engine: Engine, after: Sequence[Callable[[], Awaitable[object]]] = ()) -> None:
+    """Bring the schema up to date, then run ``after`` (seeding), all under
+    :func:`migration_lock`. Safe to run on every start, by several processes at once."""
     use_engine(engine)
     if isinstance(engine, SQLiteEngine):
         # The data folder holds the database and the secret key: its owner's only.
         Path(engine.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    async with migration_lock(engine):
+        await _migrate(engine)
+        for step in after:
+            await step()
+
+
+async def _migrate(engine: Engine) -> None:
+    if isinstance(engine, SQLiteEngine):
         # WAL lets readers go on while one writer commits; it is a property of the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     out = io.StringIO()
