@@ -64,10 +64,12 @@ async def test_a_grid_import_places_red_properties_again(scratch_database, demo_
     red = points[points["kind"] == "red_property"].iloc[0]
     served = red["area_code"]
     community = demo_city.grids[demo_city.grids["code"] == served]["parent_code"].item()
-    others = demo_city.grids.loc[
-        (demo_city.grids["parent_code"] == community) & (demo_city.grids["code"] != served), "code"
-    ]
-    keeper = others.iloc[0]
+    grids_of = demo_city.grids.set_index("code")
+    others = grids_of[(grids_of["parent_code"] == community) & (grids_of.index != served)]
+    # A neighbour: one that shares a stretch of border with the served grid.
+    shared = others.geometry.intersection(grids_of.loc[served].geometry).length
+    keeper = shared.idxmax()
+    assert shared[keeper] > 0
     # Merge the served grid into a neighbour of the same community: it is removed, so its
     # 红色物业 loses the grid its file named and is placed in the merged grid.
     grids = (await layer_frame("grids")).copy()
