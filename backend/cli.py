@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from backend.cases.categories import seed_categories
 from backend.core.db import make_engine, migrate
@@ -109,6 +110,26 @@ def cmd_demo(args: argparse.Namespace) -> None:
     asyncio.run(_prepare(Settings.from_env(), demo=True, reset=args.reset))
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from backend.ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(Settings.from_env(), args.path)
+    except BackupError as exc:
+        sys.exit(f"wangge backup: {exc}")
+    print(f"backed up the {manifest['database']} database and the data folder to {args.path}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from backend.ops.backup import BackupError, restore
+
+    try:
+        manifest = asyncio.run(restore(Settings.from_env(), args.path, force=args.force))
+    except BackupError as exc:
+        sys.exit(f"wangge restore: {exc}")
+    print(f"restored the backup of {manifest['created']}; `wangge migrate` brings it up to date")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wangge", description="Wangge (网格) grid governance platform")
     sub = p.add_subparsers(dest="command", required=True)
@@ -123,6 +144,18 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+
+    backup = sub.add_parser(
+        "backup", help="the database, photos and secret key into one archive (while serving)"
+    )
+    backup.add_argument("path", type=Path, help="the archive to write: wangge-2026-12-07.tar")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="a backup's database and files, servers stopped")
+    restore.add_argument("path", type=Path, help="an archive written by wangge backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds a city"
+    )
+    restore.set_defaults(func=cmd_restore)
 
     init = sub.add_parser(
         "init", help="a real city from nothing: its area and its first city admin"

@@ -1,0 +1,1 @@
+"""Operating a deployment: backups and restores of the database with the data folder."""
