@@ -22,6 +22,8 @@ const routes = [
   { path: "/hotline", name: "hotline", component: () => import("./hotline/HotlineView.vue") },
   { path: "/people", name: "people", component: () => import("./people/PeopleView.vue") },
   { path: "/people/:id", name: "person", component: () => import("./people/PersonView.vue"), props: true },
+  { path: "/categories", name: "categories", component: () => import("./admin/CategoriesView.vue") },
+  { path: "/calendar", name: "calendar", component: () => import("./admin/CalendarView.vue") },
   { path: "/grids/:code", name: "grid", component: () => import("./views/GridView.vue"), props: true },
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
 ];
