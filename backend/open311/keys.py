@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
 import msgspec
 
 from backend.core.db import write_transaction
@@ -62,15 +63,18 @@ async def create(name: str) -> NewKey:
     _check_name(name)
     api_key = PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    async with write_transaction(Open311Key._meta.db):
-        live = await Open311Key.exists().where(
-            Open311Key.name == name, Open311Key.revoked_at.is_null()
-        )
-        if live:
-            raise Conflict(
-                "key_exists", f"{name!r} has a key already; revoke it before issuing another"
-            )
-        await Open311Key.insert(Open311Key(name=name, key_hash=key_hash(api_key), created_at=now))
+    exists = Conflict("key_exists", f"{name!r} has a key already; revoke it before issuing another")
+    try:
+        async with write_transaction(Open311Key._meta.db):
+            if await Open311Key.exists().where(
+                Open311Key.name == name, Open311Key.revoked_at.is_null()
+            ):
+                raise exists
+            row = Open311Key(name=name, key_hash=key_hash(api_key), created_at=now)
+            await Open311Key.insert(row)
+    except asyncpg.UniqueViolationError:
+        # Another key for the same system committed while this one waited on the index.
+        raise exists from None
     return NewKey(name, api_key, now.isoformat())
 
 

@@ -3,6 +3,7 @@ read-only endpoints other city systems use (public fields only, never a phone)."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ from backend.app import create_app
 from backend.cases.categories import SEED
 from backend.cases.states import Status
 from backend.cases.tables import Case, CasePhoto
-from backend.open311 import filters, formats
+from backend.open311 import filters, formats, keys
 from backend.open311.mapping import (
     PRIVATE_GROUPS,
     Names,
@@ -570,6 +571,22 @@ async def test_keys_are_issued_listed_and_revoked_by_the_city_admin(city):
     [listed] = (await client.get("/api/open311/keys", headers=admin)).json()
     assert listed["revoked_at"] is not None
     assert (await issue_key(client, driver, "数字城管")) != key  # a new key replaces a leaked one
+
+
+async def test_one_system_gets_one_live_key_however_many_admins_ask_at_once(city):
+    client, _, driver, _ = city
+
+    async def at_once():
+        return await asyncio.gather(
+            *(keys.create("网格通") for _ in range(6)), return_exceptions=True
+        )
+
+    made = await on_app(client, at_once())
+    assert sum(isinstance(m, keys.NewKey) for m in made) == 1, made
+    assert all(isinstance(m, keys.NewKey) or m.code == "key_exists" for m in made), made
+    admin = driver.sessions["city_admin"].headers
+    listed = (await client.get("/api/open311/keys", headers=admin)).json()
+    assert [k["name"] for k in listed] == ["网格通"]
 
 
 async def test_a_request_posted_with_a_key_becomes_an_open311_case(city):

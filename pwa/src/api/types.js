@@ -22,7 +22,6 @@
  * @property {string} code
  * @property {string} name
  * @property {string | null} [parent]
- * @property {boolean} [retired] no new case may use it
  */
 
 export {};
