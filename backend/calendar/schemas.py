@@ -13,7 +13,9 @@ class DayOut(msgspec.Struct, omit_defaults=True):
     # Why: workday, weekend, holiday, adjusted_workday (调休: a weekend worked), day_off and
     # extra_workday (the city's overrides).
     why: str
-    holiday: str | None = None  # the national holiday's name, on a holiday or its 调休
+    # The national holiday, on it or on its 调休: national_day, spring_festival … (the keys of
+    # chinese_calendar.Holiday).
+    holiday: str | None = None
     reason: str | None = None  # the override's reason
     known: bool = True  # False: a year the national calendar does not know (weekends only)
 

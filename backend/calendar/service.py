@@ -89,10 +89,16 @@ def parse_day(text: str) -> date:
         raise Invalid("invalid_date", f"not an ISO date (2026-10-01): {text!r}") from None
 
 
+# The package names a holiday in English ("National Day"); the API gives its key
+# (national_day), which the app translates.
+_HOLIDAY_KEYS = {h.value: h.name for h in chinese_calendar.Holiday}
+
+
 def _national(day: date) -> tuple[str, str | None, bool]:
-    """Why the national calendar works or rests on ``day``: (why, holiday name, known)."""
+    """Why the national calendar works or rests on ``day``: (why, holiday key, known)."""
     try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        on_holiday, english = chinese_calendar.get_holiday_detail(day)
+        name = _HOLIDAY_KEYS.get(english, english)
         working = chinese_calendar.is_workday(day)
     except NotImplementedError:
         return ("workday" if day.weekday() < 5 else "weekend"), None, False

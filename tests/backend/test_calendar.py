@@ -218,6 +218,9 @@ async def test_the_calendar_says_why_each_day_is_worked_or_not(client):
     assert why["2026-09-30"] == (True, "workday")
     assert all(why[f"2026-10-0{n}"] == (False, "holiday") for n in range(1, 8))
     assert why["2026-10-10"] == (True, "adjusted_workday")
+    holidays = {d["date"]: d.get("holiday") for d in body["days"]}
+    assert holidays["2026-10-01"] == holidays["2026-10-10"] == "national_day"
+    assert holidays["2026-09-30"] is None
     assert why["2026-10-11"] == (False, "weekend")
     ahead = await client.get(
         "/api/calendar", params={"from": "2027-01-01", "to": "2027-01-04"}, headers=resident.headers

@@ -127,6 +127,25 @@ async def test_each_manager_acts_inside_its_area_and_is_refused_outside(api):
         # The one-time password is shown in that answer only.
         r = await api.get(f"/api/people/{person}", headers=s.headers)
         assert "password" not in r.json()
+        for action, field, value in (
+            ("password-reset", "password", None),
+            ("deactivate", "active", False),
+            ("reactivate", "active", True),
+        ):
+            r = await api.post(f"/api/people/{person}/{action}", headers=s.headers)
+            assert r.status_code == 200, (role, action, r.text)
+            assert value is None or r.json()[field] is value
+        posts = f"/api/grids/{DEMO_GRID_CODE}/posts/parttime"
+        r = await api.put(posts, json={"person": person}, headers=s.headers)
+        assert r.status_code == 200, (role, r.text)
+        r = await api.delete(posts, params={"person": person}, headers=s.headers)
+        assert r.status_code == 200, (role, r.text)
+        far = f"/api/grids/{outside['posts'][0]['grid_code']}/posts/parttime"
+        r = await api.put(far, json={"person": outside["id"]}, headers=s.headers)
+        if role == "city_admin":
+            assert r.status_code == 200, r.text
+        else:
+            assert (r.status_code, r.json()["code"]) == (403, "outside_area"), role
         for verb, path, json in (
             ("patch", f"/api/people/{outside['id']}", {"name": "x"}),
             ("post", f"/api/people/{outside['id']}/deactivate", None),

@@ -42,6 +42,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Each running server's data folder by its base URL: the console SMS sender writes there.
+DATA_DIRS: dict[str, Path] = {}
+
+
 def _in_thread(coro: Coroutine) -> None:
     """Run a coroutine to the end from sync code, even while pytest-asyncio's loop runs."""
     with ThreadPoolExecutor(1) as pool:
@@ -61,6 +65,12 @@ def live_server(
     """The app served by uvicorn on a copy of the demo city, on each kind of database."""
     with app_server(tmp_path_factory, city_template, "e2e") as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def live_data_dir(live_server: str) -> Path:
+    """The data folder of ``live_server``: its photos, and the console SMS sender's sms.log."""
+    return DATA_DIRS[live_server]
 
 
 @contextmanager
@@ -124,9 +134,11 @@ def app_server(
             proc.kill()
             pytest.fail(f"server did not start:\n{(data_dir / 'server.log').read_text()}")
         time.sleep(0.2)
+    DATA_DIRS[base] = Path(env.get("WANGGE_DATA_DIR", data_dir))
     try:
         yield base
     finally:
+        DATA_DIRS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=10)

@@ -70,7 +70,7 @@ async def test_a_community_adds_a_parttime_worker_who_must_change_the_password(
         await page.goto(f"{live_server}/app/sign-in")
         await page.locator("input[name=phone]").fill(number)
         await page.locator("input[name=password]").fill(password)
-        await page.get_by_role("button", name="登录").click()
+        await page.get_by_role("button", name="登录", exact=True).click()
         await expect(page).to_have_url(re.compile(r"/app/password$"))
         await expect(page.get_by_test_id("must-change")).to_be_visible()
         await page.goto(f"{live_server}/app/inbox")  # nothing else opens before the change

@@ -22,6 +22,7 @@
  * @property {string} code
  * @property {string} name
  * @property {string | null} [parent]
+ * @property {boolean} [retired] no new case may use it
  */
 
 export {};

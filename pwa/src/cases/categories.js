@@ -17,13 +17,14 @@ export async function loadCategories() {
   }
 }
 
-// For van-cascader: groups with their leaves as children.
+// For van-cascader: groups with their leaves as children; retired ones take no new case.
 /** @param {Category[]} list */
 export function asOptions(list) {
-  const groups = list.filter((c) => !c.parent);
+  const open = list.filter((c) => !c.retired);
+  const groups = open.filter((c) => !c.parent);
   return groups.map((g) => ({
     text: g.name,
     value: g.code,
-    children: list.filter((c) => c.parent === g.code).map((c) => ({ text: c.name, value: c.code })),
+    children: open.filter((c) => c.parent === g.code).map((c) => ({ text: c.name, value: c.code })),
   }));
 }

@@ -33,6 +33,40 @@ export async function queueCase(body, photos = []) {
 }
 
 /**
+ * A visitor's request and its photos: sent without a token; the photos go to the tracking code
+ * the server answers with (codes.js keeps it on the phone).
+ * @param {{ category: string, description: string, [field: string]: unknown }} body
+ * @param {Blob[]} [photos]
+ * @returns {Promise<string>} the request's client id (its outbox item's id)
+ */
+export async function queueAnonymousCase(body, photos = []) {
+  const clientId = typeof body.client_id === "string" ? body.client_id : crypto.randomUUID();
+  const label = `诉求：${body.description.slice(0, 24)}`;
+  await enqueue({
+    id: clientId,
+    kind: "anonymous-case",
+    label,
+    request: {
+      method: "POST",
+      url: "/api/anonymous/cases/",
+      json: { ...body, client_id: clientId },
+      resultKey: "tracking_code",
+    },
+  });
+  for (const [i, blob] of photos.entries()) {
+    const photoId = crypto.randomUUID();
+    await enqueue({
+      id: photoId,
+      kind: "photo",
+      label: `${label} · 照片 ${i + 1}`,
+      after: clientId,
+      request: { method: "POST", url: "/api/anonymous/cases/{after}/photos", form: { file: blob, client_id: photoId } },
+    });
+  }
+  return clientId;
+}
+
+/**
  * @param {number} caseId
  * @param {Blob} blob
  * @param {string} label

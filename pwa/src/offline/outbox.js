@@ -18,6 +18,8 @@ import { withDB } from "./db.js";
  * @property {string} url
  * @property {unknown} [json]
  * @property {Record<string, string | Blob>} [form]
+ * @property {string} [resultKey] the answer's field that items waiting on this one take ("id"
+ *   unless said; an anonymous report's photos go to its tracking code)
  */
 
 /** @typedef {"pending" | "retry" | "rejected" | "conflict"} OutboxState */
@@ -68,8 +70,12 @@ import { withDB } from "./db.js";
 
 /** @typedef {(items: OutboxItem[]) => void} OutboxListener */
 
+/** @typedef {(item: OutboxItem, body: any) => void} SentListener */
+
 /** @type {Set<OutboxListener>} */
 const listeners = new Set();
+/** @type {Set<SentListener>} */
+const sentListeners = new Set();
 const BACKOFF_MIN_MS = 5_000;
 const BACKOFF_MAX_MS = 5 * 60_000;
 // A Retry-After longer than this is not believed: a wrong header must not park a write for days.
@@ -82,6 +88,17 @@ const RETRY_AFTER_MAX_MS = 60 * 60_000;
 export function onOutboxChange(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/**
+ * Hears each item the server took, with its answer (an anonymous report's tracking code is in
+ * nothing but that answer).
+ * @param {SentListener} listener
+ * @returns {() => boolean} stops listening
+ */
+export function onSent(listener) {
+  sentListeners.add(listener);
+  return () => sentListeners.delete(listener);
 }
 
 async function changed() {
@@ -300,7 +317,7 @@ function backoff(attempts) {
 async function settle(item, outcome) {
   if (outcome.state === "waiting") return;
   if (outcome.state === "done") {
-    const serverId = outcome.body?.id;
+    const serverId = outcome.body?.[item.request.resultKey ?? "id"];
     if (serverId !== undefined) results.set(item.id, serverId);
     await withDB(async (db) => {
       const tx = db.transaction("outbox", "readwrite");
@@ -313,6 +330,7 @@ async function settle(item, outcome) {
       }
       await tx.done;
     });
+    for (const listener of sentListeners) listener(item, outcome.body);
     return;
   }
   const attempts = item.attempts + 1;
