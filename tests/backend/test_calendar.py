@@ -164,6 +164,28 @@ async def test_a_city_override_moves_due_times_and_is_the_city_admin_s(api, spot
     assert timeline.json()["days"][0]["why"] == "extra_workday"
 
 
+async def test_the_city_sets_its_working_hours(api, spot, now_is):
+    city = await sign_in(api, "city_admin")
+    summer = {"hours": "08:00-12:00, 15:00-18:30"}
+    for role in ("district_admin", "street_staff"):
+        who = await sign_in(api, role)
+        r = await api.put("/api/calendar/hours", json=summer, headers=who.headers)
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden"), role
+    for bad in ("8-12", "14:00-18:00,08:00-12:00", "12:00-08:00"):
+        r = await api.put("/api/calendar/hours", json={"hours": bad}, headers=city.headers)
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_hours"), bad
+    r = await api.put("/api/calendar/hours", json=summer, headers=city.headers)
+    assert r.json() == {"hours": "08:00-12:00,15:00-18:30"}
+    # Friday 17:00, 24 h of 7 h 30 a day: 1 h 30 on Friday, 7 h 30 on Monday and Tuesday,
+    # then 4 h on Wednesday morning and 3 h 30 from 15:00.
+    case = await filed(api, spot, now_is, at(2026, 11, 27, 17))
+    assert due_of(case) == at(2026, 12, 2, 18, 30)
+    days = await api.get(
+        "/api/calendar", params={"from": "2026-12-02", "to": "2026-12-02"}, headers=city.headers
+    )
+    assert days.json()["hours"] == "08:00-12:00,15:00-18:30"
+
+
 async def test_an_emergency_factor_shrinks_working_time(api, spot, now_is):
     admin = await sign_in(api, "district_admin")
     body = {"area_code": DISTRICT, "kind": "flood", "reason": "防汛应急响应", "factor": 0.5}
