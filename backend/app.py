@@ -24,11 +24,11 @@ from litestar.types import (
 )
 
 from backend.areas.routes import AreasController
-from backend.calendar.routes import CalendarController
 from backend.assessment.routes import AssessmentController
 from backend.auth.principal import provide_principal
 from backend.auth.routes import AuthController
 from backend.auth.sign_up import SignUpController
+from backend.calendar.routes import CalendarController
 from backend.cases.anonymous_routes import AnonymousCasesController
 from backend.cases.category_routes import CategoriesController
 from backend.cases.claim_routes import CaseClaimController
