@@ -42,10 +42,13 @@ class AuthController(Controller):
         description=(
             "401 `bad_credentials` for a wrong phone or password (the same answer, in the same "
             "time, whether the phone has an account); 429 after 30 tries a minute from one "
-            "address or 10 wrong passwords for one phone in 15 minutes."
+            "address or 10 wrong passwords for one phone in 15 minutes; 403 `account_disabled` "
+            "for the right password of a deactivated person. `must_change_password`: signed in "
+            "with a one-time password, to be changed (`POST /api/auth/password`) before "
+            "anything else."
         ),
         before_request=per_address(SIGN_IN_LIMIT),
-        responses={401: ANSWERS[401]},
+        responses={401: ANSWERS[401], 403: ANSWERS[403]},
     )
     async def sign_in(self, data: JSONBody[SignIn], state: State) -> SignedIn:
         # Checked before the hash: a phone under attack costs no CPU once it is locked.

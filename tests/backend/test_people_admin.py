@@ -5,6 +5,7 @@ holder who leaves their post vacant and is signed out at once, grid posts, and t
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -146,13 +147,13 @@ async def test_each_manager_acts_inside_its_area_and_is_refused_outside(api):
             assert r.status_code == 200, r.text
         else:
             assert (r.status_code, r.json()["code"]) == (403, "outside_area"), role
-        for verb, path, json in (
+        for verb, path, body in (
             ("patch", f"/api/people/{outside['id']}", {"name": "x"}),
             ("post", f"/api/people/{outside['id']}/deactivate", None),
             ("post", f"/api/people/{outside['id']}/reactivate", None),
             ("post", f"/api/people/{outside['id']}/password-reset", None),
         ):
-            r = await api.request(verb, path, json=json, headers=s.headers)
+            r = await api.request(verb, path, json=body, headers=s.headers)
             expected = (200, None) if role == "city_admin" else (403, "outside_area")
             assert (r.status_code, r.json().get("code")) == expected, (role, path, r.text)
         r = await api.patch("/api/people/99999999", json={"name": "x"}, headers=s.headers)
@@ -347,3 +348,51 @@ async def test_odd_codes_are_refused_not_failed(api):
         assert r.status_code == 422, (area, r.text)
     r = await api.get("/api/people", params={"area": "1503xyz"}, headers=city.headers)
     assert (r.status_code, r.json()["code"]) == (422, "unknown_area")
+
+
+async def test_department_membership_is_given_changed_and_refused_to_others(api):
+    district = await sign_in(api, "district_admin")
+    body = {"name": "城管队员", "phone": "13677778888", "role": "department", "area": DISTRICT}
+    r = await api.post("/api/people", json=body, headers=district.headers)
+    assert (r.status_code, r.json()["code"]) == (422, "department_required")
+    r = await api.post("/api/people", json=body | {"department": "cg"}, headers=district.headers)
+    assert (r.status_code, r.json()["person"]["department"]) == (201, "cg"), r.text
+    officer = r.json()["person"]["id"]
+    r = await api.patch(
+        f"/api/people/{officer}", json={"department": "zj"}, headers=district.headers
+    )
+    assert (r.status_code, r.json()["department"]) == (200, "zj")
+    r = await api.patch(
+        f"/api/people/{officer}", json={"department": "nope"}, headers=district.headers
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "unknown_department")
+    # A grid worker has no department; moved to one, the officer gives theirs up with it.
+    r = await api.patch(
+        f"/api/people/{officer}",
+        json={"role": "grid_worker", "area": COMMUNITY},
+        headers=district.headers,
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "not_department_staff")
+    r = await api.patch(
+        f"/api/people/{officer}",
+        json={"role": "grid_worker", "area": COMMUNITY, "department": None},
+        headers=district.headers,
+    )
+    assert (r.status_code, r.json()["role"], r.json()["department"]) == (
+        200,
+        "grid_worker",
+        None,
+    )
+    # A community's staff do not hand out department posts: above their role.
+    community = await sign_in(api, "community_staff")
+    r = await api.post(
+        "/api/people",
+        json=body | {"phone": "13677779999", "department": "cg", "area": COMMUNITY},
+        headers=community.headers,
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "role_above_own")
+    updated = [e for e in await events(api) if e["type"] == "person.updated"]
+    payloads = [
+        json.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"] for e in updated
+    ]
+    assert payloads[0] == {"person": officer, "changed": {"department": "zj"}}
