@@ -21,7 +21,7 @@ from playwright.async_api import Page, expect
 
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_field_app import phone, photo_bytes
 
 pytestmark = pytest.mark.e2e
@@ -180,6 +180,7 @@ async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
         rated = tracked_case(live_server, code)
         assert rated["rating"] == 5
         assert rated["timeline"][-1]["note"] == "修得很快"
+        await page.get_by_test_id("track-rating").scroll_into_view_if_needed()
         await screenshot(page, "app-visitor-rated")
 
         # The visitor signs up with the phone they left; the SMS code is in the console file.
@@ -213,5 +214,30 @@ async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
         await expect(page.locator("[data-status]", has_text="5号楼单元门口")).to_be_visible(
             timeout=20_000
         )
+    finally:
+        await ctx.close()
+
+
+async def test_a_forgotten_password_is_reset_by_sms_code(browser, live_server, live_data_dir):
+    ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = await ctx.new_page()
+    resident = DEMO_ACCOUNTS["resident"]
+    try:
+        await page.goto(f"{live_server}/app/sign-in")
+        await page.get_by_test_id("to-reset").click()
+        await expect(page).to_have_url(re.compile(r"/app/password-reset$"))
+        await page.locator("input[name=phone]").fill(resident)
+        await page.get_by_test_id("send-code").click()
+        await expect(page.get_by_test_id("send-code")).to_be_disabled()
+        await page.locator("input[name=code]").fill("000000")
+        await page.locator("input[name=password]").fill(DEMO_PASSWORD)
+        await page.get_by_test_id("account-submit").click()
+        await expect(page.get_by_role("alert")).to_be_visible()  # a wrong code is refused
+        await page.locator("input[name=code]").fill(sms_code(live_data_dir, resident))
+        await screenshot(page, "app-password-reset")
+        # The demo password again, so the other browser tests on this server still sign in.
+        await page.get_by_test_id("account-submit").click()
+        await expect(page).to_have_url(re.compile(r"/app/mine$"))
+        await expect(page.get_by_test_id("who")).to_be_visible()
     finally:
         await ctx.close()
