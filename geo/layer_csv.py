@@ -1,6 +1,6 @@
-"""A CSV layer as a frame: text saved by Excel or exported by a database, geometry included.
+"""A CSV or XLSX layer as a frame: a table saved by Excel or exported by a database.
 
-The text is UTF-8 or GBK, split by commas, tabs, semicolons or bars; the geometry is a
+CSV text is UTF-8 or GBK, split by commas, tabs, semicolons or bars; the geometry is a
 WKT, EWKT or WKB hex column, or longitude and latitude columns, found by name or as the
 column mapping of `geo.layers.read_layer` names them.
 """
@@ -8,6 +8,7 @@ column mapping of `geo.layers.read_layer` names them.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,15 +46,22 @@ def _separator(text: str) -> str:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    text = _decode(path)
+    """Every row as text, blank lines included, so that row i is on line i + 2."""
     try:
+        if path.suffix.lower() == ".xlsx":
+            return pd.read_excel(path, dtype=str, keep_default_na=False)
+        text = _decode(path)
         # Everything as text: codes keep their leading zeros and never become floats.
         table = pd.read_csv(
-            io.StringIO(text), sep=_separator(text), dtype=str, keep_default_na=False
+            io.StringIO(text),
+            sep=_separator(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
         )
     except pd.errors.EmptyDataError:
         raise LayerError("empty_layer", f"{path.name} is empty") from None
-    except (pd.errors.ParserError, ValueError) as error:
+    except (pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile) as error:
         raise unreadable(path, error) from None
     return table
 
@@ -125,7 +133,8 @@ def _csv_geometry(
 
 
 def read_csv(path: Path, mapping: Mapping[str, str | None]) -> gpd.GeoDataFrame:
-    """The rows of a CSV layer with their geometry, in the CRS an EWKT or WKB SRID names."""
+    """The rows of a CSV or XLSX layer with their geometry, in the CRS an EWKT or WKB SRID
+    names; row i is on line i + 2 of the file (the header is line 1)."""
     table = _read_table(path)
     if table.empty:
         raise LayerError("empty_layer", f"{path.name} has no rows")

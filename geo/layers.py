@@ -36,12 +36,13 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.layer_columns import by_name, find, guesses, source_column
+from geo.layer_columns import by_name, find, find_cut, guesses, source_column
 from geo.layer_crs import declared_crs, reproject
 from geo.layer_csv import read_csv
 from geo.layer_errors import LayerError, unreadable
 from geo.layer_sources import gdal_sources, read_gdal
 from geo.layer_values import normalise
+from geo.validate import Problem
 
 KINDS: tuple[str, ...] = ("areas", "grids", "buildings", "service-points")
 CANONICAL: dict[str, tuple[str, ...]] = {
@@ -63,13 +64,20 @@ FORMATS: dict[str, str] = {
     ".shp": "shapefile",
     ".zip": "shapefile",
     ".csv": "csv",
+    ".xlsx": "xlsx",
 }
+_TABLES = ("csv", "xlsx")  # read by geo.layer_csv, rows numbered by line
 _CSV_GEOMETRY_KEYS = ("wkt", "lon", "lat")  # mapping keys naming a CSV's geometry columns
 
 
 @dataclass(frozen=True)
 class Layer:
-    """A layer in lon/lat with the canonical columns of its kind, rows in file order."""
+    """A layer in lon/lat with the canonical columns of its kind, rows in file order.
+
+    Empty rows (no geometry, every cell blank) are left out and counted in `skipped`;
+    `features` holds each row's index among the file's features (from 0) and `lines`, for
+    CSV/XLSX, its line. `warnings` are what reading noticed, such as cut column names.
+    """
 
     kind: str
     frame: gpd.GeoDataFrame
@@ -77,6 +85,10 @@ class Layer:
     columns: dict[str, str]
     layer: str | None
     format: str
+    features: np.ndarray | None = None
+    lines: np.ndarray | None = None
+    skipped: int = 0
+    warnings: tuple[Problem, ...] = ()
 
 
 def _format(path: Path) -> str:
@@ -97,19 +109,59 @@ def list_layers(path: str | Path) -> list[str]:
     Zipped shapefiles list one layer per .shp (in subfolders as "folder/name"); files
     that hold a single layer list their own name.
 
-    >>> list_layers("nowhere.xlsx")
+    >>> list_layers("nowhere.dwg")
     Traceback (most recent call last):
-    geo.layers.LayerError: nowhere.xlsx: cannot read .xlsx; expected one of .geojson, ...
+    geo.layers.LayerError: nowhere.dwg: cannot read .dwg; expected one of .geojson, ...
     """
     path = Path(path)
     fmt = _format(path)
     if not path.is_file():
         raise unreadable(path, "no such file")
-    return [path.stem] if fmt == "csv" else list(gdal_sources(path))
+    return [path.stem] if fmt in _TABLES else list(gdal_sources(path))
 
 
-def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) -> dict[str, str]:
-    """Canonical column -> source column: the mapping first, then guesses by name."""
+def flatten(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Nested properties (GDAL hands a GeoJSON object over as a dict) as columns of their
+    own named by their path, as DataV's `parent: {"adcode": 150300}` becomes `parent.adcode`.
+
+    >>> nested = gpd.GeoDataFrame({"parent": [{"adcode": 150300}, None]}, geometry=[None, None])
+    >>> flat = flatten(nested)
+    >>> flat.columns.tolist(), flat["parent.adcode"].tolist()
+    (['parent.adcode', 'geometry'], [150300.0, nan])
+    """
+    nested = [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name
+        and frame[c].dtype == object
+        and frame[c].map(lambda v: isinstance(v, dict)).any()
+    ]
+    for column in nested:
+        values = frame[column].map(lambda v: v if isinstance(v, dict) else {})
+        parts = pd.json_normalize(values.tolist(), sep=".").set_index(frame.index)
+        parts.columns = [f"{column}.{c}" for c in parts.columns]
+        at = list(frame.columns).index(column)
+        frame = frame.drop(columns=column)
+        for offset, part in enumerate(parts.columns):
+            frame.insert(at + offset, part, parts[part])
+    return frame
+
+
+def _blank_rows(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Rows without geometry whose every cell is blank: spreadsheets' empty lines."""
+    geoms = np.asarray(frame.geometry.array)
+    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for column in [c for c in frame.columns if c != frame.geometry.name]:
+        values = frame[column]
+        blank &= (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    return blank
+
+
+def _match(
+    frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None], fmt: str
+) -> tuple[dict[str, str], list[Problem]]:
+    """Canonical column -> source column: the mapping first, then guesses by name, then (in a
+    Shapefile) guesses cut at 10 bytes, each such one reported."""
     allowed = (*CANONICAL[kind], *_CSV_GEOMETRY_KEYS)
     for key in mapping:
         if key not in allowed:
@@ -124,11 +176,24 @@ def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) ->
         c: source_column(attributes, s) for c, s in mapping.items() if c in CANONICAL[kind] and s
     }
     taken, lookup = set(used.values()), by_name(attributes.columns)
+    warnings = []
     for canonical in CANONICAL[kind]:
         # A mapping to None or "" says: this layer has no such column, do not guess one.
         if canonical in mapping:
             continue
         column = find(lookup, guesses(kind, canonical), taken)
+        if column is None and fmt == "shapefile":
+            cut = find_cut(lookup, guesses(kind, canonical), taken)
+            if cut is not None:
+                column = cut[0]
+                warnings.append(
+                    Problem(
+                        "truncated_column",
+                        (),
+                        f"column {cut[0]} is taken as {cut[1]} ({canonical}): the Shapefile "
+                        "format cut its name at 10 bytes",
+                    )
+                )
         if column is not None:
             used[canonical] = column
             taken.add(column)
@@ -140,7 +205,7 @@ def _match(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str | None]) ->
                 column=required,
                 available=[str(c) for c in attributes.columns],
             )
-    return {c: used[c] for c in CANONICAL[kind] if c in used}
+    return {c: used[c] for c in CANONICAL[kind] if c in used}, warnings
 
 
 def read_layer(
@@ -170,13 +235,17 @@ def read_layer(
     fmt = _format(path)
     if not path.is_file():
         raise unreadable(path, "no such file")
-    if fmt == "csv":
+    if fmt in _TABLES:
         raw, chosen = read_csv(path, mapping), None
     else:
         raw, chosen = read_gdal(path, layer)
+    raw = flatten(raw)
+    blank = _blank_rows(raw)
+    features = np.flatnonzero(~blank)
+    raw = raw[~blank].reset_index(drop=True)
     if raw.empty:
         raise LayerError("empty_layer", f"{path.name}: the layer has no features")
-    used = _match(raw, kind, mapping)
+    used, warnings = _match(raw, kind, mapping, fmt)
     projected, source_crs = reproject(raw, path, fmt, declared)
     sources = {c: raw[s].reset_index(drop=True) for c, s in used.items()}
     table = normalise(kind, sources, len(raw))
@@ -185,7 +254,11 @@ def read_layer(
         geometry=_single_parts_unwrapped(np.asarray(projected.geometry.array)),
         crs=4326,
     )
-    return Layer(kind, frame, source_crs, used, chosen, fmt)
+    lines = features + 2 if fmt in _TABLES else None
+    skipped = int(blank.sum())
+    return Layer(
+        kind, frame, source_crs, used, chosen, fmt, features, lines, skipped, tuple(warnings)
+    )
 
 
 def _single_parts_unwrapped(geometries: np.ndarray) -> np.ndarray:

@@ -7,9 +7,9 @@ seen on the map where it is; problems without a place are kept, with no geometry
 >>> problems = [Problem("gap", ("150302001001",), "12.5 m² not covered", 12.5,
 ...                     box(106.80, 39.60, 106.81, 39.61))]
 >>> print(problems_table(problems))
-kind  codes         area m²  reason
-----  ------------  -------  -------------------
-gap   150302001001     12.5  12.5 m² not covered
+kind  codes         rows  area m²  reason
+----  ------------  ----  -------  -------------------
+gap   150302001001  -        12.5  12.5 m² not covered
 <BLANKLINE>
 1 problem: 1 gap
 >>> problems_json(problems, layer="grids")["counts"]
@@ -18,9 +18,10 @@ gap   150302001001     12.5  12.5 m² not covered
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ import pyogrio
 
 from geo.validate import Problem
 
-_HEADER = ("kind", "codes", "area m²", "reason")
-_RIGHT_ALIGNED = (False, False, True, False)
+_HEADER = ("kind", "codes", "rows", "area m²", "reason")
+_RIGHT_ALIGNED = (False, False, False, True, False)
+_ROWS_SHOWN = 5
 LAYER = "problems"
 
 
@@ -44,6 +46,53 @@ def _width(text: str) -> int:
 def _pad(text: str, width: int, right: bool) -> str:
     space = " " * (width - _width(text))
     return space + text if right else text + space
+
+
+def rows_text(problem: Problem) -> str:
+    """Where the problem is in the file: "line 5" in a CSV/XLSX, else "feature 3".
+
+    >>> rows_text(Problem("duplicate_code", ("A",), "", features=(3, 7), lines=(5, 9)))
+    'lines 5, 9'
+    >>> rows_text(Problem("overlap", ("A", "B"), "", features=(0, 1)))
+    'features 0, 1'
+    """
+    numbers, word = (problem.lines, "line") if problem.lines else (problem.features, "feature")
+    if not numbers:
+        return "-"
+    shown = ", ".join(str(n) for n in numbers[:_ROWS_SHOWN])
+    more = f" (+{len(numbers) - _ROWS_SHOWN})" if len(numbers) > _ROWS_SHOWN else ""
+    return f"{word}{'s' if len(numbers) > 1 else ''} {shown}{more}"
+
+
+def with_rows(
+    problems: Sequence[Problem],
+    codes: Sequence[str],
+    features: Sequence[int] | np.ndarray,
+    lines: Sequence[int] | np.ndarray | None = None,
+) -> list[Problem]:
+    """The problems with the rows of the file that hold the codes each one names.
+
+    `codes`, `features` and `lines` are the file's rows in order (see `geo.layers.Layer`).
+
+    >>> [p.lines for p in with_rows([Problem("gap", ("B",), "")], ["A", "B"], [0, 2], [2, 4])]
+    [(4,)]
+    """
+    at: defaultdict[str, list[int]] = defaultdict(list)
+    for i, code in enumerate(codes):
+        at[str(code)].append(i)
+    out = []
+    for problem in problems:
+        found = [i for code in problem.codes for i in at.get(code, ())]
+        out.append(
+            dataclasses.replace(
+                problem,
+                features=tuple(int(features[i]) for i in found),
+                lines=() if lines is None else tuple(int(lines[i]) for i in found),
+            )
+            if found
+            else problem
+        )
+    return out
 
 
 def _area(value: float | None) -> str:
@@ -70,7 +119,10 @@ def problems_table(problems: Sequence[Problem]) -> str:
     """
     if not problems:
         return "no problems"
-    rows = [(p.kind, ", ".join(p.codes), _area(p.area_m2), p.reason) for p in _grouped(problems)]
+    rows = [
+        (p.kind, ", ".join(p.codes), rows_text(p), _area(p.area_m2), p.reason)
+        for p in _grouped(problems)
+    ]
     widths = [max(_width(row[i]) for row in [_HEADER, *rows]) for i in range(len(_HEADER))]
     rule = tuple("-" * w for w in widths)
     columns = list(zip(widths, _RIGHT_ALIGNED, strict=True))
@@ -103,7 +155,8 @@ def problems_json(problems: Sequence[Problem], **summary: Any) -> dict[str, Any]
     >>> problems_json([Problem("overlap", ("A", "B"), "A and B overlap", float("nan"))])
     ... # doctest: +NORMALIZE_WHITESPACE
     {'problems': [{'kind': 'overlap', 'codes': ['A', 'B'], 'reason': 'A and B overlap',
-                   'area_m2': None, 'geometry': None}], 'counts': {'overlap': 1}}
+                   'area_m2': None, 'geometry': None, 'features': [], 'lines': []}],
+     'counts': {'overlap': 1}}
     """
     return {
         "problems": [_plain(p.to_dict()) for p in problems],
@@ -113,12 +166,14 @@ def problems_json(problems: Sequence[Problem], **summary: Any) -> dict[str, Any]
 
 
 def problems_frame(problems: Sequence[Problem]) -> gpd.GeoDataFrame:
-    """One row per problem: kind, codes (comma-joined), area_m2, reason, geometry (EPSG:4326)."""
+    """One row per problem: kind, codes (comma-joined), rows, area_m2, reason, geometry
+    (EPSG:4326)."""
     areas = [np.nan if p.area_m2 is None else float(p.area_m2) for p in problems]
     return gpd.GeoDataFrame(
         {
             "kind": [p.kind for p in problems],
             "codes": [",".join(p.codes) for p in problems],
+            "rows": [rows_text(p) for p in problems],
             "area_m2": np.asarray(areas, dtype=float),
             "reason": [p.reason for p in problems],
         },

@@ -18,7 +18,15 @@ from backend.core.areas import LEVELS, Level
 from backend.grids.tables import Grid
 from backend.points.tables import ServicePoint
 from geo.assign import assign_buildings
-from geo.validate import Problem, check_and_repair, check_geometries, validate_partition
+from geo.validate import (
+    SNAP_M,
+    Problem,
+    check_and_repair,
+    check_geometries,
+    find_crossings,
+    snap_layer,
+    validate_partition,
+)
 
 # Problems that stop an import; the others are reported and the import goes on.
 BLOCKING = frozenset(
@@ -33,6 +41,7 @@ BLOCKING = frozenset(
         "missing_value",
         "bad_value",
         "area_in_use",
+        "child_outside_parent",
     }
 )
 
@@ -127,19 +136,23 @@ def unknown_values(frame: pd.DataFrame, column: str, allowed: tuple[str, ...]) -
     ]
 
 
-def check_areas(areas: gpd.GeoDataFrame) -> list[Problem]:
-    """A whole area tree in one file: each level must tile its parent level."""
+def check_areas(
+    areas: gpd.GeoDataFrame, stored: gpd.GeoDataFrame, snap_m: float = SNAP_M
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """An area tree in one file: each level must tile its parent level in the file; a parent
+    not in the file must be stored (then its children must lie inside it). Returns the
+    areas with slivers from rounding cut off (`geo.validate.snap_layer`)."""
     problems = missing_values(areas, ("code", "name", "level"))
     problems += too_long(areas, LIMITS["areas"])
     problems += unknown_values(areas, "level", AREA_LEVELS)
     problems += check_geometries(areas, min_area_m2=1000.0)
     codes = areas["code"].astype(str)
     problems += duplicate_codes(codes)
-    known = set(codes)
+    known = set(codes) | set(stored["code"].astype(str))
     has_parent = areas["parent_code"].notna()
     orphan = has_parent & ~areas["parent_code"].astype(str).isin(known)
     problems += [
-        Problem("unknown_parent", (c,), f"parent code {p} is not in the file")
+        Problem("unknown_parent", (c,), f"parent code {p} is neither in the file nor stored")
         for c, p in zip(codes[orphan], areas.loc[orphan, "parent_code"], strict=True)
     ]
     roots = areas[~has_parent]
@@ -148,24 +161,39 @@ def check_areas(areas: gpd.GeoDataFrame) -> list[Problem]:
         for c in roots.loc[roots["level"] != "city", "code"]
     ]
     if blocking(problems):
-        return problems  # the partition checks need sound shapes and links
+        return areas, problems  # the partition checks need sound shapes and links
+    outer = stored[~stored["code"].isin(codes)]
+    snapped = []
     for parent_level, level in pairwise(AREA_LEVELS):
         children = areas[areas["level"] == level]
+        if not len(children):
+            continue
+        inside = children["parent_code"].isin(codes)
         parents = areas[
             (areas["level"] == parent_level) & areas["code"].isin(children["parent_code"])
         ]
-        if len(children):
-            problems += validate_partition(children, parents)
-    return problems
+        children, warnings = snap_layer(children, pd.concat([parents, outer]), snap_m)
+        problems += warnings
+        snapped.append(children)
+        if inside.any():
+            problems += validate_partition(children[inside], parents, snap_m=snap_m)
+        # Children of a stored parent are a part of its children: they must lie inside it.
+        problems += find_crossings(children[~inside], outer)
+    cities = areas[areas["level"] == "city"]
+    return gpd.GeoDataFrame(pd.concat([cities, *snapped]).loc[areas.index], crs=areas.crs), problems
 
 
-def check_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[Problem]:
-    """Grids against the stored communities: each community they name must be tiled."""
+def check_grids(
+    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, snap_m: float = SNAP_M
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Grids against the stored communities: each community they name must be tiled.
+    Returns the grids with slivers from rounding cut off (`geo.validate.snap_layer`)."""
     problems = missing_values(grids, ("code", "name"))
     problems += too_long(grids, LIMITS["grids"])
     problems += unknown_values(grids, "kind", GRID_KINDS)
     named = communities[communities["code"].isin(grids["parent_code"])]
-    return problems + validate_partition(grids, named)
+    grids, warnings = snap_layer(grids, named, snap_m)
+    return grids, problems + warnings + validate_partition(grids, named, snap_m=snap_m)
 
 
 def check_buildings(

@@ -13,11 +13,13 @@ import geopandas as gpd
 
 from backend.core.commands import column_mapping
 from backend.core.db import make_engine, migrate
+from backend.core.errors import ApiError
 from backend.core.settings import Settings
 from backend.imports.export import KINDS, layer_frame
 from backend.imports.service import STEPS, ImportResult, run_import
 from geo.layers import Layer, LayerError, read_layer, write_layer
 from geo.report import problems_json, problems_table, write_problems_gpkg
+from geo.validate import SNAP_M
 
 
 class StepBar:
@@ -42,7 +44,11 @@ async def _run(args: argparse.Namespace, layer: Layer) -> ImportResult:
     settings = Settings.from_env()
     await migrate(make_engine(settings.database_url))
     return await run_import(
-        layer, dry_run=args.dry_run, keep_missing=args.keep_missing, progress=StepBar()
+        layer,
+        dry_run=args.dry_run,
+        keep_missing=args.keep_missing,
+        snap_m=args.snap,
+        progress=StepBar(),
     )
 
 
@@ -62,6 +68,7 @@ def _report(args: argparse.Namespace, result: ImportResult) -> int:
         f"{summary['features']} features: {summary['added']} added, {summary['changed']} changed, "
         f"{summary['removed']} removed, {summary['unchanged']} unchanged"
         + (f", {result.reassigned} buildings moved to other grids" if result.reassigned else "")
+        + (f"; {skipped} empty rows skipped" if (skipped := summary["empty_rows_skipped"]) else "")
     )
     if result.blocking:
         print(f"NOT imported: {len(result.blocking)} blocking problems; nothing was written")
@@ -83,7 +90,11 @@ def cmd_import(args: argparse.Namespace) -> None:
         )
     except LayerError as exc:
         sys.exit(f"cannot import {args.file}: {exc.reason} [{exc.code}]")
-    sys.exit(_report(args, asyncio.run(_run(args, layer))))
+    try:
+        result = asyncio.run(_run(args, layer))
+    except ApiError as exc:
+        sys.exit(f"cannot import {args.file}: {exc.reason} [{exc.code}]")
+    sys.exit(_report(args, result))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -115,6 +126,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="which column holds code, name, parent_code, kind, … (repeatable)",
     )
     imp.add_argument("--dry-run", action="store_true", help="check and compare, write nothing")
+    imp.add_argument(
+        "--snap",
+        type=float,
+        default=SNAP_M,
+        metavar="METRES",
+        help=f"repair slivers from rounding narrower than this (default {SNAP_M:g} m; 0: none)",
+    )
     imp.add_argument(
         "--keep-missing", action="store_true", help="keep stored features the file lacks"
     )

@@ -22,6 +22,7 @@ from backend.core.roles import ADMINS
 from backend.imports import uploads
 from backend.imports.export import KINDS, layer_frame
 from geo.layers import write_layer
+from geo.validate import SNAP_M
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a city's 100,000 building footprints are ~20 MB
 
@@ -35,6 +36,8 @@ class Upload:
     # A JSON object naming the file's column for each canonical one: {"code": "网格编码"}.
     columns: str | None = None
     keep_missing: bool = False
+    # Slivers from rounding narrower than this many metres are repaired (0: none).
+    snap: float = SNAP_M
 
 
 def _uploads(state: State) -> Path:
@@ -52,7 +55,8 @@ class ImportsController(Controller):
         description=(
             "Admins only. Multipart form: `file` (GeoJSON, GeoPackage, zipped Shapefile or CSV), "
             "`kind` (areas, grids, buildings, service-points), optional `layer`, `crs`, "
-            '`columns` (JSON, e.g. {"code": "网格编码"}) and `keep_missing`. '
+            '`columns` (JSON, e.g. {"code": "网格编码"}), `keep_missing` and `snap` (metres, '
+            "default 0.1: slivers from rounding narrower than this are repaired). "
             "Nothing is written until the import is confirmed. A district admin imports only "
             "grids, buildings and service points of their own district (403 "
             "`outside_your_district`), and their file removes nothing elsewhere."
@@ -76,6 +80,7 @@ class ImportsController(Controller):
             crs=data.crs,
             columns=data.columns,
             keep_missing=data.keep_missing,
+            snap=data.snap,
         )
 
     @post("/{import_id:str}/confirm", status_code=200, summary="Write a checked upload")

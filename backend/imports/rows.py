@@ -126,9 +126,11 @@ def diff(
         at = field(kind, "geom")
         mine = [incoming[c] for c in common]
         theirs = [stored[c] for c in common]
+        # Normalised first: a Shapefile runs its rings the other way round and GIS start
+        # them where they like; neither changes the shape.
         same_shape = shapely.equals_exact(
-            np.array([row[at] for row in mine], dtype=object),
-            shapely.from_geojson([row[at] for row in theirs]),
+            shapely.normalize(np.array([row[at] for row in mine], dtype=object)),
+            shapely.normalize(shapely.from_geojson([row[at] for row in theirs])),
             tolerance=SAME_COORDINATE_DEG,
         )
         changed = [

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from anyio import to_thread
 
 from backend.areas.tables import Area
 from backend.core.db import lock_imports, write_transaction
+from backend.core.errors import Conflict
 from backend.grids.tables import Grid
 from backend.imports import writer
 from backend.imports.checks import (
@@ -23,11 +27,12 @@ from backend.imports.checks import (
 )
 from backend.imports.reach import check_reach, require_kind
 from backend.imports.rows import Diff, Incoming, diff, incoming_rows, stored_frame, stored_rows
-from backend.imports.scope import consequences, removal_scope
+from backend.imports.scope import consequences, removal_scope, still_inside
 from backend.points.service import link_red_properties
 from geo.assign import assign_buildings
 from geo.layers import Layer
-from geo.validate import Problem
+from geo.report import with_rows
+from geo.validate import SNAP_M, Problem
 
 Progress = Callable[[str], None]
 STEPS = ("checking", "comparing", "writing", "done")
@@ -56,6 +61,7 @@ class ImportResult:
             "applied": self.applied,
             "dry_run": self.dry_run,
             "features": self.source.get("features", 0),
+            "empty_rows_skipped": self.source.get("empty_rows_skipped", 0),
             "added": len(self.diff.added),
             "changed": len(self.diff.changed),
             "removed": len(self.diff.removed),
@@ -73,6 +79,7 @@ def _source(layer: Layer) -> dict[str, Any]:
         "crs": layer.source_crs,
         "columns": layer.columns,
         "features": len(layer.frame),
+        "empty_rows_skipped": layer.skipped,
     }
 
 
@@ -82,6 +89,7 @@ async def run_import(
     dry_run: bool = False,
     keep_missing: bool = False,
     district: str | None = None,
+    snap_m: float = SNAP_M,
     progress: Progress = lambda step: None,
 ) -> ImportResult:
     """Check ``layer``, compare it with the stored layer of its kind, and write it all or nothing.
@@ -89,30 +97,43 @@ async def run_import(
     Nothing is written when any problem is blocking, or on a dry run. A real import holds the
     write lock from its first read to its commit, so two imports cannot interleave. With a
     ``district`` (a district admin's), the file may only touch that district's features
-    (`backend.imports.reach`): 403 otherwise.
+    (`backend.imports.reach`): 403 otherwise. Areas and grids reaching less than ``snap_m``
+    outside their parent are cut to it (`geo.validate.snap_layer`), as the dry run shows.
     """
     if district is not None:
         require_kind(layer.kind, district)
     if dry_run:
-        result = await _plan(layer, keep_missing, dry_run, district, progress)
+        result = await _plan(layer, keep_missing, dry_run, district, snap_m, progress)
     else:
         async with write_transaction(Area._meta.db):
             await lock_imports(Area._meta.db)
-            result = await _plan(layer, keep_missing, dry_run, district, progress)
+            result = await _plan(layer, keep_missing, dry_run, district, snap_m, progress)
             if not result.blocking:
                 progress("writing")
-                await _write(layer, result)
+                try:
+                    await _write(layer, result)
+                except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
+                    # The checks should have found it: say so rather than answer a 500.
+                    raise Conflict(
+                        "import_refused_by_database",
+                        f"the database refused the import ({exc}); nothing was written",
+                    ) from None
                 result.applied = True
     progress("done")
     return result
 
 
 async def _plan(
-    layer: Layer, keep_missing: bool, dry_run: bool, district: str | None, progress: Progress
+    layer: Layer,
+    keep_missing: bool,
+    dry_run: bool,
+    district: str | None,
+    snap_m: float,
+    progress: Progress,
 ) -> ImportResult:
-    kind, frame = layer.kind, layer.frame
+    kind = layer.kind
     progress("checking")
-    assignment, problems = await _check(kind, frame)
+    assignment, problems, frame = await _check(kind, layer.frame, snap_m)
 
     progress("comparing")
     incoming = incoming_rows(kind, frame, assignment)
@@ -126,28 +147,38 @@ async def _plan(
         changes.removed = [c for c in changes.removed if ours(stored[c])]
     changes.removed = [c for c in changes.removed if may_remove(stored[c])]
     problems += await consequences(kind, changes.removed)
+    problems += await still_inside(kind, incoming, changes)
+    features = layer.features if layer.features is not None else np.arange(len(frame))
+    codes = frame["code"].astype(str).tolist()
+    problems = with_rows([*layer.warnings, *problems], codes, features, layer.lines)
     result = ImportResult(kind, _source(layer), problems, changes, False, dry_run)
     result.incoming = incoming
     return result
 
 
-async def _check(kind: str, frame: gpd.GeoDataFrame) -> tuple[pd.Series | None, list[Problem]]:
-    """The file's problems and, for buildings, the grid each one lies in.
+async def _check(
+    kind: str, frame: gpd.GeoDataFrame, snap_m: float
+) -> tuple[pd.Series | None, list[Problem], gpd.GeoDataFrame]:
+    """The file's problems, for buildings the grid each one lies in, and the layer to write
+    (areas and grids with rounding's slivers cut off).
 
     The checks are seconds of CPU for a city's buildings: they run off the event loop, so
     the server keeps answering while an admin's upload is checked.
     """
     if kind == "areas":
-        return None, await to_thread.run_sync(check_areas, frame)
+        stored = await stored_frame("areas")
+        areas, problems = await to_thread.run_sync(check_areas, frame, stored, snap_m)
+        return None, problems, areas
     if kind == "grids":
         communities = await stored_frame("areas", level="community")
-        return None, await to_thread.run_sync(check_grids, frame, communities)
+        grids, problems = await to_thread.run_sync(check_grids, frame, communities, snap_m)
+        return None, problems, grids
     if kind == "buildings":
         grids = await stored_frame("grids")
-        return await to_thread.run_sync(check_buildings, frame, grids)
+        return (*await to_thread.run_sync(check_buildings, frame, grids), frame)
     area_codes = {r["code"] for r in await Area.select(Area.code)}
     grid_codes = {r["code"] for r in await Grid.select(Grid.code)}
-    return None, await to_thread.run_sync(check_points, frame, area_codes, grid_codes)
+    return None, await to_thread.run_sync(check_points, frame, area_codes, grid_codes), frame
 
 
 async def _grid_parents() -> dict[str, str]:

@@ -21,8 +21,10 @@ from backend.imports.export import KINDS
 from backend.imports.service import ImportResult, run_import
 from geo.layers import Layer, LayerError, read_layer
 from geo.report import problems_json, write_problems_gpkg
+from geo.validate import SNAP_M
 
-SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv")
+SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx")
+MAX_SNAP_M = 5.0  # beyond a few metres a "sliver" is a drawing error to show, not rounding
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -37,12 +39,15 @@ async def check(
     crs: str | None,
     columns: str | None,
     keep_missing: bool,
+    snap: float = SNAP_M,
 ) -> dict[str, Any]:
     """Keep an uploaded layer file under ``uploads`` and answer its validation report and what
     it would change (the admin's role is checked by the caller)."""
     if kind not in KINDS:
         raise Invalid("unknown_kind", f"kind must be one of {', '.join(KINDS)}")
     district = reach(principal)
+    if not 0 <= snap <= MAX_SNAP_M:
+        raise Invalid("bad_snap", f"snap must be between 0 and {MAX_SNAP_M:g} metres")
     name = Path(file_name or "").name
     if Path(name).suffix.lower() not in SUFFIXES:
         raise Invalid(
@@ -59,6 +64,7 @@ async def check(
         "crs": crs,
         "columns": _mapping(columns),
         "keep_missing": keep_missing,
+        "snap": snap,
         "file": stored,
         # Who may read the upload again (its report, problems, confirmation).
         "owner": principal.id,
@@ -67,7 +73,9 @@ async def check(
     await anyio.to_thread.run_sync(_store, folder, stored, content, options)
     try:
         read = await anyio.to_thread.run_sync(_read, folder / stored, options, name)
-        result = await run_import(read, dry_run=True, keep_missing=keep_missing, district=district)
+        result = await run_import(
+            read, dry_run=True, keep_missing=keep_missing, district=district, snap_m=snap
+        )
         body = _answer(import_id, result)
         await anyio.to_thread.run_sync(_save_report, folder, body, result)
     except BaseException:
@@ -89,14 +97,16 @@ async def confirm(
         raise Conflict("already_confirmed", "this upload has been imported already")
     layer = await anyio.to_thread.run_sync(_read, folder / options["file"], options, "upload")
     # The write only goes ahead if it is still the change the admin read in the report.
-    keep = options["keep_missing"]
-    planned = await run_import(layer, dry_run=True, keep_missing=keep, district=district)
+    keep, snap = options["keep_missing"], options.get("snap", SNAP_M)
+    planned = await run_import(
+        layer, dry_run=True, keep_missing=keep, district=district, snap_m=snap
+    )
     if _changes(planned.summary()) != _changes(approved):
         raise Conflict(
             "stale_report",
             "the stored layer changed since this upload was checked; upload it again",
         )
-    result = await run_import(layer, keep_missing=keep, district=district)
+    result = await run_import(layer, keep_missing=keep, district=district, snap_m=snap)
     if result.blocking:
         raise Conflict(
             "import_blocked",

@@ -541,10 +541,11 @@ def test_unknown_kind(tmp_path):
 
 
 def test_unknown_format(tmp_path):
-    error = error_of(text_file(tmp_path / "grids.xlsx", "PK"))
+    error = error_of(text_file(tmp_path / "grids.dwg", "AC1032"))
     assert error.code == "unknown_format"
-    with pytest.raises(LayerError, match="xlsx"):
-        list_layers(tmp_path / "grids.xlsx")
+    with pytest.raises(LayerError, match="dwg"):
+        list_layers(tmp_path / "grids.dwg")
+    assert error_of(text_file(tmp_path / "grids.xlsx", "PK")).code == "unreadable_file"
 
 
 @pytest.mark.parametrize("name", ["grids.gpkg", "grids.geojson", "grids.shp", "grids.zip"])
