@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
@@ -43,6 +43,8 @@ from backend.core.db import close_pool, make_engine, open_pool, use_engine
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.headers import SecurityHeaders
 from backend.core.log_redaction import redact_server_logs
+from backend.core.logs import configure_logging
+from backend.core.metrics import measured, metrics_lifespan
 from backend.core.middleware import reject_nul
 from backend.core.openapi_errors import document_errors
 from backend.core.ratelimit import Limiter
@@ -60,6 +62,7 @@ from backend.imports.routes import ExportController, ImportsController
 from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
 from backend.open311.routes import Open311Controller, Open311KeysController, http_error
+from backend.ops.routes import metrics
 from backend.party.routes import PartyController
 from backend.people.routes import GridPostsController, PeopleController
 from backend.points.routes import PointsController
@@ -72,9 +75,11 @@ VERSION = "0.1.0"
 
 class Wangge(Litestar):
     """The app: Litestar, but a live socket's WebSocket (backend/live/socket.py) goes straight
-    to its handler, with the server's own ``send``; everything else through Litestar."""
+    to its handler, with the server's own ``send``; HTTP through Litestar timed by ``http``
+    (backend/core/metrics.py); the rest through Litestar."""
 
     live: ASGIApp
+    http: ASGIApp
 
     async def __call__(
         self,
@@ -84,6 +89,8 @@ class Wangge(Litestar):
     ) -> None:
         if scope["type"] == "websocket" and live_socket.is_live(scope):
             await self.live(scope, cast(Receive, receive), cast(Send, send))
+        elif scope["type"] == "http":
+            await self.http(scope, cast(Receive, receive), cast(Send, send))
         else:
             await super().__call__(scope, receive, send)
 
@@ -109,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             client_config,
+            metrics,
             AuthController,
             SignUpController,
             AreasController,
@@ -160,7 +168,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Litestar's own errors (no route, wrong method) keep Open311's shape under /open311/.
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: http_error},
         # Entered in order, left in reverse: positions flush before the pool closes.
-        lifespan=[lifespan, live_lifespan(settings), positions_lifespan(settings)],
+        lifespan=[
+            lifespan,
+            metrics_lifespan(engine),
+            live_lifespan(settings),
+            positions_lifespan(settings),
+        ],
         # Photos are compressed already: gzip would spend CPU on them for nothing.
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="/api/photos"
@@ -180,12 +193,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # The app's own middleware, as Litestar would run it (they act once, on the connection).
     app.live = trusted(reject_nul(live))
+    litestar = cast(ASGIApp, functools.partial(Litestar.__call__, app))
+    app.http = measured(litestar, access_log=settings.log_format == "json")
     return app
 
 
 def create_app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory``: each worker process reads the same environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
     # uvicorn has set up its loggers by now (in this worker too): filter what they write.
     redact_server_logs()
-    return create_app(Settings.from_env())
+    return create_app(settings)

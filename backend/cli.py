@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -55,6 +57,9 @@ def _print_welcome(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from backend.core.logs import uvicorn_log_config
 
     settings = Settings.from_env()
     if args.workers > 1 and settings.is_sqlite:
@@ -64,6 +69,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     asyncio.run(_prepare(settings, demo=args.demo))
     if args.demo:
         _print_welcome(settings)
+    if args.workers > 1 and settings.metrics_dir is None:
+        # Workers share the port, so a scrape reaches any one of them: their figures go to a
+        # folder they all write and any one answers for all (backend/core/metrics.py). Set
+        # before the workers start; emptied of a previous run's dead processes.
+        folder = settings.data_dir / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(mode=0o700, parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    json_logs = settings.log_format == "json"
     uvicorn.run(
         "backend.app:create_app_from_env",
         factory=True,
@@ -74,6 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # (backend/core/client.py); uvicorn's own reading trusts loopback by default.
         proxy_headers=False,
         log_level="info",
+        # JSON lines from the first one; the access lines, with durations, come from the app.
+        log_config=uvicorn_log_config() if json_logs else LOGGING_CONFIG,
+        access_log=not json_logs,
         # Small JSON messages to thousands of sockets: per-socket deflate cost ~5x the fan-out
         # CPU (bench/positions.py) for a few bytes saved. Pings stay on: they find dead phones.
         ws_per_message_deflate=False,

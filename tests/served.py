@@ -26,11 +26,12 @@ class Served:
     log: Path
 
 
-def serve(settings: Settings, data_dir: Path, **env: str) -> Served:
+def serve(settings: Settings, data_dir: Path, *args: str, **env: str) -> Served:
+    """``wangge serve ARGS`` with ``env`` added to the test's settings."""
     port = free_port()
     log = data_dir / f"serve-{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve"],
+        [sys.executable, "-m", "backend.cli", "serve", *args],
         cwd=ROOT,
         env={
             **os.environ,
@@ -72,8 +73,10 @@ def stop(*servers: Served) -> None:
 
 
 @asynccontextmanager
-async def served(settings: Settings, data_dir: Path, **env: str) -> AsyncIterator[Served]:
-    server = serve(settings, data_dir, **env)
+async def served(
+    settings: Settings, data_dir: Path, *args: str, **env: str
+) -> AsyncIterator[Served]:
+    server = serve(settings, data_dir, *args, **env)
     try:
         await wait_up(server)
         yield server

@@ -14,6 +14,7 @@ from pathlib import Path
 
 MIN_SECRET_LENGTH = 32
 SMS_PROVIDERS = ("console", "aliyun", "tencent")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ class Settings:
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDRs);
     # from anyone else those headers change nothing (backend/core/client.py).
     trusted_proxies: tuple[str, ...] = ()
+    # Who GET /metrics answers (addresses or CIDRs, after WANGGE_TRUSTED_PROXIES): anyone else
+    # gets 404. With several worker processes their figures are pooled in ``metrics_dir``
+    # (prometheus-client's PROMETHEUS_MULTIPROC_DIR, which `wangge serve --workers N` sets).
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    metrics_dir: Path | None = None
+    # "text" (for people) or "json" (one object per line, for a log collector).
+    log_format: str = "text"
     # Text messages (backend/sms/): ``console`` writes them to the log and to
     # ``data_dir/sms.log``; ``aliyun`` and ``tencent`` send them through that provider's API
     # with the city's keys, sign name and templates (name=provider template id, see
@@ -104,6 +112,15 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in env.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
+            metrics_allow=tuple(
+                a.strip()
+                for a in env.get("WANGGE_METRICS_ALLOW", "127.0.0.1,::1").split(",")
+                if a.strip()
+            ),
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"])
+            if env.get("PROMETHEUS_MULTIPROC_DIR")
+            else None,
+            log_format=env.get("WANGGE_LOG_FORMAT", "text").strip().lower() or "text",
             sms=env.get("WANGGE_SMS", "console").strip().lower() or "console",
             sms_key_id=env.get("WANGGE_SMS_KEY_ID", ""),
             sms_key_secret=env.get("WANGGE_SMS_KEY_SECRET", ""),
@@ -121,6 +138,8 @@ class Settings:
             ),
             sms_daily_cap=int(env.get("WANGGE_SMS_DAILY_CAP", "10")),
         )
+        if settings.log_format not in LOG_FORMATS:
+            raise ValueError(f"WANGGE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
         if settings.sms not in SMS_PROVIDERS:
             raise ValueError(f"WANGGE_SMS must be one of {', '.join(SMS_PROVIDERS)}")
         if "WANGGE_PWA_DIST" in env:

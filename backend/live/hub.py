@@ -104,6 +104,11 @@ class Hub:
 
     # -- sockets and subscriptions --------------------------------------------------------
 
+    @property
+    def open_sockets(self) -> int:
+        """Sockets given out by :meth:`connection` and not yet given back."""
+        return sum(map(len, self._sockets.values()))
+
     def connection(
         self, send: FrameSend, principal: Principal, token: TokenClaims | None = None
     ) -> Connection:

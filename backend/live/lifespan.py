@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 
+from backend.core import metrics
 from backend.core.settings import Settings
 from backend.grids.service import load_grid_index
 from backend.live.hub import Hub
@@ -35,8 +36,14 @@ def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncConte
         )
         await hub.start()
         app.state.hub = hub
+
+        def sample() -> None:
+            metrics.LIVE_SOCKETS.set(hub.open_sockets)
+            metrics.EVENT_HEAD.set(hub.head)
+
         try:
-            yield
+            with metrics.sampled(sample):
+                yield
         finally:
             await hub.close()
 

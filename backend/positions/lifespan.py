@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 
+from backend.core import metrics
 from backend.core.settings import Settings
 from backend.positions.redis_store import RedisStore
 from backend.positions.service import Positions
@@ -30,14 +31,16 @@ def positions_lifespan(
             if settings.redis_url
             else MemoryStore()
         )
+        tracks = TrackWriter()
         app.state.positions = Positions(
             store,
-            TrackWriter(),
+            tracks,
             hub=lambda: getattr(app.state, "hub", None),
             grid_index=lambda: getattr(app.state, "grid_index", None),
         )
         try:
-            yield
+            with metrics.sampled(lambda: metrics.TRACK_BACKLOG.set(tracks.buffered)):
+                yield
         finally:
             await app.state.positions.close()
 

@@ -76,6 +76,11 @@ class TrackWriter:
         self._lock = asyncio.Lock()
         self._task = asyncio.create_task(self._write_forever(), name="positions-tracks")
 
+    @property
+    def buffered(self) -> int:
+        """Fixes waiting for the next write."""
+        return len(self._buffer)
+
     def add(self, person: int, fix: Fix) -> None:
         self._buffer.append(row_of(person, fix))
         if len(self._buffer) >= self.rows:
