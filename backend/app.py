@@ -61,6 +61,8 @@ from backend.hotline.routes import HotlineController
 from backend.imports.routes import ExportController, ImportsController
 from backend.live import socket as live_socket
 from backend.live.lifespan import live_lifespan
+from backend.notify.routes import NoticesController, PushController
+from backend.notify.sender import Sender
 from backend.open311.routes import Open311Controller, Open311KeysController, http_error
 from backend.ops.routes import metrics
 from backend.party.routes import PartyController
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             app.state.grid_index = await load_grid_index()
             # Stopped before the pool closes: a run in progress commits first.
-            async with Scheduler(settings.escalation_interval_s):
+            async with Scheduler(settings.escalation_interval_s), Sender(settings):
                 yield
         finally:
             await close_pool(engine)
@@ -147,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TaskItemsController,
             TaskPhotosController,
             AssessmentController,
+            PushController,
+            NoticesController,
             live_socket.live,
             root,
             app_shell,

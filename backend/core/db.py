@@ -54,6 +54,7 @@ APPS = [
     "backend.calendar.piccolo_app",
     "backend.open311.piccolo_app",
     "backend.sms.piccolo_app",
+    "backend.notify.piccolo_app",
 ]
 
 

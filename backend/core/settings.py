@@ -80,6 +80,16 @@ class Settings:
     # Messages one phone may be sent in 24 hours, whatever they are: a wrong number typed in
     # over and over must not turn the city's SMS account against a stranger.
     sms_daily_cap: int = 10
+    # Notifications (backend/notify/): the VAPID key pair Web Push is signed with (a PEM or
+    # base64url private key; made once into ``data_dir/vapid.pem`` when empty) and the contact
+    # push services are given; the address links in text messages start with; how often the
+    # sender looks at the event log (0 is off, as for an app a test builds) and how long a
+    # process holds messages it took before another may take them (it may have died).
+    vapid_private_key: str = field(default="", repr=False)
+    vapid_subject: str = "mailto:admin@wangge.invalid"
+    public_url: str = ""
+    notify_interval_s: float = 0.0
+    notify_lease_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -137,6 +147,11 @@ class Settings:
                 )
             ),
             sms_daily_cap=int(env.get("WANGGE_SMS_DAILY_CAP", "10")),
+            vapid_private_key=env.get("WANGGE_VAPID_PRIVATE_KEY", ""),
+            vapid_subject=env.get("WANGGE_VAPID_SUBJECT", "mailto:admin@wangge.invalid"),
+            public_url=env.get("WANGGE_PUBLIC_URL", "").rstrip("/"),
+            notify_interval_s=float(env.get("WANGGE_NOTIFY_INTERVAL_S", "1")),
+            notify_lease_s=float(env.get("WANGGE_NOTIFY_LEASE_S", "60")),
         )
         if settings.log_format not in LOG_FORMATS:
             raise ValueError(f"WANGGE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")

@@ -35,5 +35,15 @@ TEMPLATES: dict[str, Template] = {
             ("code",),
             "您反映的问题已受理，查询码{code}，可凭此码在网格通查看办理进度。",
         ),
+        # Notifications (backend/notify/) to a case's contact phone, or a worker without the app.
+        Template(
+            "notice_accepted", ("case",), "您反映的问题（案件{case}）已受理，我们会尽快处理。"
+        ),
+        Template(
+            "notice_closed",
+            ("case", "link"),
+            "您反映的问题（案件{case}）已办结，请凭查询码在{link}评价办理结果。",
+        ),
+        Template("notice_overdue", ("case",), "您的案件{case}已超过办理时限，请尽快处理。"),
     )
 }
