@@ -172,10 +172,19 @@ async def test_each_manager_acts_inside_its_area_and_is_refused_outside(api):
         assert (r.status_code, r.json()["code"]) == (403, "role_above_own"), role
         r = await api.post(f"/api/people/{s.person_id}/deactivate", headers=s.headers)
         assert (r.status_code, r.json()["code"]) == (403, "own_account"), role
+    inside = await someone(api, city, area=COMMUNITY, role="grid_worker")
     for role in NOT_MANAGERS:
         s = await sign_in(api, role)
         r = await api.post("/api/people", json=worker(phone="13633334444"), headers=s.headers)
         assert r.status_code == 403, role
+        for verb, path, body in (
+            ("patch", f"/api/people/{inside['id']}", {"name": "x"}),
+            ("post", f"/api/people/{inside['id']}/deactivate", None),
+            ("post", f"/api/people/{inside['id']}/password-reset", None),
+            ("put", f"/api/grids/{DEMO_GRID_CODE}/posts/parttime", {"person": inside["id"]}),
+        ):
+            r = await api.request(verb, path, json=body, headers=s.headers)
+            assert (r.status_code, r.json()["code"]) == (403, "forbidden"), (role, path)
 
     community = await sign_in(api, "community_staff")
     r = await api.post("/api/people", json=worker(phone="13611110000"), headers=community.headers)
