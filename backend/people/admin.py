@@ -130,7 +130,10 @@ async def find(
             raise Invalid("unknown_role", f"no role {role!r}", roles=sorted(ROLE_RANK))
         roles = [r for r in roles if r == role]
     where: Combinable = Person.role.is_in(roles or [""])
-    where &= Person.area._.code.like(f"{scope_prefix(area or actor.area_code or '')}%")
+    inside: Combinable = Person.area._.code.like(f"{scope_prefix(area or actor.area_code or '')}%")
+    if area is None and actor.role == Role.city_admin:
+        inside |= Person.area.is_null()  # nobody's area: the city's
+    where &= inside
     if active is not None:
         where &= Person.active == active
     text = _clean(q or "")

@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
+from backend.people.tables import Person
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 from tests.backend.case_steps import COMMUNITY, DISTRICT, STREET, Session, sign_in
 
@@ -405,3 +406,21 @@ async def test_department_membership_is_given_changed_and_refused_to_others(api)
         json.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"] for e in updated
     ]
     assert payloads[0] == {"person": officer, "changed": {"department": "zj"}}
+
+
+async def test_a_person_of_no_area_is_the_city_admins_alone(api):
+    async def add() -> int:
+        person = Person(
+            name="无区域", phone="13688889999", role="grid_worker", area=None, password_hash="x"
+        )
+        await person.save()
+        return person.id
+
+    lost = await anyio.to_thread.run_sync(api.blocking_portal.call, add)
+    city, district = await sign_in(api, "city_admin"), await sign_in(api, "district_admin")
+    found = await api.get("/api/people", params={"q": "无区域"}, headers=city.headers)
+    assert [p["id"] for p in found.json()["items"]] == [lost]
+    found = await api.get("/api/people", params={"q": "无区域"}, headers=district.headers)
+    assert found.json()["items"] == []
+    assert (await api.get(f"/api/people/{lost}", headers=district.headers)).status_code == 404
+    assert (await api.get(f"/api/people/{lost}", headers=city.headers)).status_code == 200
