@@ -71,6 +71,8 @@ def backup(settings: Settings, target: Path) -> dict[str, object]:
     }
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         if settings.is_sqlite:
+            if not _sqlite_path(settings).is_file():
+                raise BackupError(f"there is no database at {_sqlite_path(settings)}")
             database = Path(work) / "database.sqlite"
             source = sqlite3.connect(_sqlite_path(settings))
             copy = sqlite3.connect(database)

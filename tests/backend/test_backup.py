@@ -114,8 +114,11 @@ async def test_a_backup_taken_while_serving_restores_the_case_its_photo_and_sign
         assert r.status_code == 200 and r.content == photo
 
 
-def test_restore_refuses_what_is_no_backup(tmp_path):
+def test_restore_refuses_what_is_no_backup_and_backup_a_database_that_is_not(tmp_path):
     settings = Settings(data_dir=tmp_path / "d", database_url=f"sqlite:///{tmp_path / 'd/x'}")
     (tmp_path / "junk.tar").write_bytes(b"not a tar")
     done = wangge(settings, "restore", str(tmp_path / "junk.tar"))
     assert done.returncode != 0 and "is not a wangge backup" in done.stderr
+    done = wangge(settings, "backup", str(tmp_path / "b.tar"))
+    assert done.returncode != 0 and "there is no database" in done.stderr
+    assert not (tmp_path / "d" / "x").exists() and not (tmp_path / "b.tar").exists()
