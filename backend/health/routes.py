@@ -16,6 +16,7 @@ from litestar.datastructures import State
 from msgspec import Struct
 
 from backend.calendar.service import calendar_warnings
+from backend.core import clock
 from backend.core.db import write_transaction
 from backend.core.storage import DISK_FULL, READ_ONLY_DISK, storage_fault
 from backend.health.tables import HealthProbe
@@ -50,7 +51,7 @@ async def health(state: State) -> Response[Health]:
         "sqlite" if state.settings.is_sqlite else "postgresql",
         len(state.grid_index),
         reason,
-        calendar_warnings(datetime.now(UTC).date()),
+        calendar_warnings(clock.now().date()),
     )
     return Response(body, status_code=503 if reason else 200)
 

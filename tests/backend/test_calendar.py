@@ -263,3 +263,15 @@ async def test_the_calendar_says_why_each_day_is_worked_or_not(client):
     assert bad.status_code == 400
     days = {"from": "2026-10-01", "to": "2026-10-02"}
     assert (await client.get("/api/calendar", params=days)).status_code == 401
+
+
+async def test_health_warns_of_a_year_the_holiday_calendar_does_not_know(api, now_is):
+    # chinese-calendar 1.11 knows 2026, not 2027: due times from December on may reach it.
+    now_is(at(2026, 6, 1, 9))
+    body = (await api.get("/api/health")).json()
+    assert body["status"] == "ok" and "warnings" not in body
+    now_is(at(2026, 12, 1, 9))
+    r = await api.get("/api/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    [warning] = r.json()["warnings"]
+    assert "2027" in warning and "chinese-calendar" in warning
