@@ -157,9 +157,12 @@ async def _reference() -> Reference:
 
 async def _taken_posts(people: dict[str, Staff], column: str) -> list[RowProblem]:
     """一格一长一警一专 across the file and the stored posts of people the file leaves alone."""
+    # A holder taken off duty leaves the post vacant: the file may fill it.
     held = await GridPost.select(
         GridPost.grid, GridPost.post, GridPost.person.phone, GridPost.person.name
-    ).where(GridPost.post.is_in(list(SINGLE_POSTS)))
+    ).where(
+        GridPost.post.is_in(list(SINGLE_POSTS)) & (GridPost.person.active == True)  # noqa: E712 (SQL)
+    )
     others = {
         (h["grid"], h["post"]): h for h in held if h["person.phone"] not in people
     }  # the file's own people give up or keep their posts as it says
@@ -269,6 +272,12 @@ async def _set_posts(
         await GridPost.delete().where(
             (GridPost.person == person) & (GridPost.grid == grid) & (GridPost.post == post)
         )
+    for grid, post in after - before:
+        if post in SINGLE_POSTS:
+            # Whoever else holds it is off duty (an active holder is a problem of the plan).
+            await GridPost.delete().where(
+                (GridPost.grid == grid) & (GridPost.post == post) & (GridPost.person != person)
+            )
     if after - before:
         await GridPost.insert(
             *(GridPost(grid=grid, person=person, post=post) for grid, post in after - before)

@@ -16,9 +16,12 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.demo import DEMO_PASSWORD
 from backend.events.tables import Event
+from backend.people.importer import import_people
+from backend.people.roster import read_roster
 from backend.people.tables import Person
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 from tests.backend.case_steps import COMMUNITY, DISTRICT, STREET, Session, sign_in
+from tests.backend.test_people_import import write_roster
 
 MANAGERS = ("community_staff", "street_staff", "district_admin", "city_admin")
 NOT_MANAGERS = ("resident", "grid_worker", "grid_police", "grid_leader")
@@ -424,3 +427,18 @@ async def test_a_person_of_no_area_is_the_city_admins_alone(api):
     assert found.json()["items"] == []
     assert (await api.get(f"/api/people/{lost}", headers=district.headers)).status_code == 404
     assert (await api.get(f"/api/people/{lost}", headers=city.headers)).status_code == 200
+
+
+async def test_a_roster_fills_a_post_whose_holder_is_off_duty(api, tmp_path):
+    community = await sign_in(api, "community_staff")
+    page = (await api.get(f"/api/grids/{DEMO_GRID_CODE}")).json()
+    leader = next(p["person"]["id"] for p in page["posts"] if p["post"] == "leader")
+    r = await api.post(f"/api/people/{leader}/deactivate", headers=community.headers)
+    assert r.status_code == 200
+    row = ("新网格长", "13699990000", "网格长", "", DEMO_GRID_CODE, "网格长", "", "是")
+    roster = read_roster(write_roster(tmp_path / "staff.csv", [row]))
+    result = await anyio.to_thread.run_sync(api.blocking_portal.call, import_people, roster)
+    assert result.applied, result.problems
+    page = (await api.get(f"/api/grids/{DEMO_GRID_CODE}")).json()
+    assert [p["person"]["name"] for p in page["posts"] if p["post"] == "leader"] == ["新网格长"]
+    assert page["staffing"]["complete"]
