@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ log = logging.getLogger("wangge.metrics")
 access = logging.getLogger("wangge.access")
 
 SAMPLE_S = 5.0
+QUERY_S = 3.0
 # A request that matched no route is counted under this instead of its path: paths are chosen
 # by whoever sends them, and each would make a series of its own.
 UNMATCHED = "(unmatched)"
@@ -69,6 +70,16 @@ TRACK_BACKLOG = Gauge(
     "Accepted position fixes waiting to be written to the database",
     multiprocess_mode="livesum",
 )
+NOTIFY_PENDING = Gauge(
+    "wangge_notify_outbox_pending",
+    "Notifications (push, text messages) waiting in the outbox to be sent",
+    multiprocess_mode="mostrecent",
+)
+NOTIFY_BEHIND = Gauge(
+    "wangge_notify_events_behind",
+    "Events not yet turned into notifications by the sender",
+    multiprocess_mode="mostrecent",
+)
 POOL = Gauge(
     "wangge_db_pool_connections",
     "PostgreSQL pool connections: open, idle (free) and the most allowed",
@@ -97,9 +108,20 @@ def sample() -> None:
             log.exception("a metrics sampler failed")
 
 
+async def sample_all(queries: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    """The samplers, then ``queries``: samplers that read the database (a backlog every
+    process sees the same), each given a few seconds."""
+    sample()
+    for query in queries:
+        try:
+            async with asyncio.timeout(QUERY_S):
+                await query()
+        except Exception:
+            log.exception("a metrics query failed")
+
+
 def exposition(multiprocess_dir: Path | None) -> bytes:
     """The text a scrape gets: this process's metrics, or every worker's from their folder."""
-    sample()
     if multiprocess_dir is None:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
@@ -107,9 +129,11 @@ def exposition(multiprocess_dir: Path | None) -> bytes:
     return generate_latest(registry)
 
 
-def metrics_lifespan(engine: Engine) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """Samples the database pool and runs every sampler now and then. Give it to the app after
-    the lifespan that opens the pool."""
+def metrics_lifespan(
+    engine: Engine, *queries: Callable[[], Awaitable[None]]
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """Samples the database pool and runs every sampler and ``queries`` now and then. Give it
+    to the app after the lifespan that opens the pool."""
 
     def pool() -> None:
         if isinstance(engine, PostgresEngine) and engine.pool is not None:
@@ -119,7 +143,7 @@ def metrics_lifespan(engine: Engine) -> Callable[[Any], AbstractAsyncContextMana
 
     async def sample_forever() -> None:
         while True:
-            sample()
+            await sample_all(queries)
             await asyncio.sleep(SAMPLE_S)
 
     @asynccontextmanager

@@ -12,7 +12,8 @@ from litestar.exceptions import NotFoundException
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.core.client import parse_networks
-from backend.core.metrics import exposition
+from backend.core.metrics import exposition, sample_all
+from backend.ops.backlog import sample_backlogs
 
 
 def _allowed(request: Request, state: State) -> bool:
@@ -27,9 +28,10 @@ def _allowed(request: Request, state: State) -> bool:
     return any(address in network for network in networks)
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics(request: Request, state: State) -> Response[bytes]:
+@get("/metrics", include_in_schema=False)
+async def metrics(request: Request, state: State) -> Response[bytes]:
     if not _allowed(request, state):
         raise NotFoundException()
+    await sample_all([sample_backlogs])
     body = exposition(state.settings.metrics_dir)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

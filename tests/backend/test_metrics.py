@@ -10,13 +10,16 @@ Two workers (PostgreSQL): a scrape answers for both processes.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
+from backend.core.db import close_pool, use_engine
 from backend.demo import DEMO_PASSWORD
+from backend.notify.tables import NotifyCursor, Outbox
 from geo.demo import DEMO_ACCOUNTS
 from tests.backend.case_steps import demo_spot, report_body
 from tests.conftest import _database_copy
@@ -48,6 +51,7 @@ async def test_metrics_and_json_logs_of_a_served_process(city_template, demo_cit
             tmp_path / "data",
             WANGGE_LOG_FORMAT="json",
             WANGGE_TRUSTED_PROXIES="127.0.0.1",
+            WANGGE_NOTIFY_INTERVAL_S="0",  # the sender off: its backlog stays as made below
         ) as server,
         httpx.AsyncClient(base_url=server.base, timeout=30) as http,
     ):
@@ -68,6 +72,12 @@ async def test_metrics_and_json_logs_of_a_served_process(city_template, demo_cit
         await http.get("/api/case-list", params={"q": PHONE}, headers=auth)
         await http.get("/api/health", params={"token": token})
 
+        # A sender stuck at the start of the log, with a message it never sent.
+        use_engine(db.engine)
+        await NotifyCursor.insert(NotifyCursor(id=1, last=0))
+        await Outbox.insert(Outbox(key="stuck", channel="sms", next_at=datetime.now(UTC)))
+        await close_pool(db.engine)
+
         ws_url = server.base.replace("http", "ws") + f"/api/live?token={token}"
         async with connect(ws_url) as ws:
             await ws.send(json.dumps({"type": "subscribe", "scopes": []}))
@@ -86,7 +96,10 @@ async def test_metrics_and_json_logs_of_a_served_process(city_template, demo_cit
         assert value(text, name, route="/api/cases", method="POST", status="2xx") == 1
         assert value(text, "wangge_http_requests_in_flight") == 1  # the scrape itself
         assert value(text, "wangge_http_requests_shed_total") == 0
-        assert value(text, "wangge_event_log_head") > 0
+        head = value(text, "wangge_event_log_head")
+        assert head > 0
+        assert value(text, "wangge_notify_events_behind") == head
+        assert value(text, "wangge_notify_outbox_pending") == 1
         if kind == "postgres":
             assert value(text, "wangge_db_pool_connections", state="open") >= 1
             assert value(text, "wangge_db_pool_connections", state="max") == 20
