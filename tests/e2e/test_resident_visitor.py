@@ -123,7 +123,11 @@ async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
         await expect(page).to_have_url(re.compile(r"/app/report$"))
         await expect(page.get_by_test_id("visitor-hint")).to_be_visible()
         await expect(page.get_by_test_id("routed-grid")).to_contain_text("网格", timeout=20_000)
-        await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        # The app's code then comes from the worker's precache (1.7 MB to fetch on first visit,
+        # slow on a busy machine).
+        await page.wait_for_function(
+            "() => navigator.serviceWorker.controller !== null", timeout=90_000
+        )
 
         # No network (the service worker's requests are blocked too): the report waits.
         await ctx.set_offline(True)
@@ -162,6 +166,12 @@ async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
         tracked = tracked_case(live_server, code)
         assert tracked["description"] == DESCRIPTION
         await screenshot(page, "app-visitor-track-submitted")
+        # Typed by hand on /app/track, in any case and without the dash, it opens the same page.
+        await page.goto(f"{live_server}/app/track")
+        await page.locator("input[name=code]").fill(code.replace("-", "").lower())
+        await page.get_by_test_id("track-open").click()
+        await expect(page).to_have_url(re.compile(rf"/app/track/{code}$"))
+        await expect(page.get_by_test_id("track-status")).to_contain_text("待受理")
 
         handle_with_after_photo(live_server, tracked["id"])
         await page.reload()

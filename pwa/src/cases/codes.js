@@ -43,6 +43,16 @@ export function keep(code, caseId, description) {
   save([{ code, caseId, description: description.slice(0, 40), at: Date.now() }, ...list]);
 }
 
+/**
+ * A code as typed (any case, with or without the dash, spaces) in the form the server answers
+ * with, so one request is kept once however its code was entered.
+ * @param {string} text
+ */
+export function normalCode(text) {
+  const plain = text.toUpperCase().replace(/[^0-9A-Z]/g, "");
+  return plain.length === 10 ? `${plain.slice(0, 5)}-${plain.slice(5)}` : plain;
+}
+
 /** @type {Map<string, (code: string) => void>} outbox item id → who waits for its code */
 const waiters = new Map();
 

@@ -48,6 +48,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe("a code typed by hand", () => {
+  it("is kept in the server's form", async () => {
+    const { codes } = await start();
+    expect(codes.normalCode(" abcde fghjk ")).toBe(CODE);
+    expect(codes.normalCode("ABCDEFGHJK")).toBe(CODE);
+    codes.keep(codes.normalCode("abcdefghjk"), 1, "x");
+    codes.keep(CODE, 1, "x");
+    expect(codes.keptCodes()).toHaveLength(1);
+  });
+});
+
 describe("a visitor's report", () => {
   it("waits offline as one item, then sends its photo to the code and keeps the code", async () => {
     stubFetch(offline);
