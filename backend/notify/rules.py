@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from backend.cases.tables import Case
+from backend.core.areas import scope_prefix
 from backend.core.events import EventType
 from backend.core.roles import AREA_ROLES, Role
 from backend.events.service import StoredEvent
@@ -76,9 +77,10 @@ async def owners(code: str) -> list[int]:
 
 async def staff_inside(code: str) -> list[int]:
     """Everyone at work in ``code`` or below it: grid post holders and centre staff."""
-    posts = await GridPost.select(GridPost.person).where(GridPost.grid._.code.like(f"{code}%"))
+    prefix = scope_prefix(code)  # the city's code is no prefix of its districts'
+    posts = await GridPost.select(GridPost.person).where(GridPost.grid._.code.like(f"{prefix}%"))
     staff = await Person.select(Person.id).where(
-        Person.area._.code.like(f"{code}%") & (Person.role != Role.resident)
+        Person.area._.code.like(f"{prefix}%") & (Person.role != Role.resident)
     )
     return await active(list({r["person"] for r in posts} | {r["id"] for r in staff}))
 
@@ -210,7 +212,7 @@ RULES: tuple[Rule, ...] = (
         _task_grid,
         "新的任务",
         "{title:.80}（本网格{items}项）",
-        "/app/tasks/{broadcast}",
+        "/app/tasks",
     ),
     Rule(
         "emergency",

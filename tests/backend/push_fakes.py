@@ -9,6 +9,7 @@ be told to answer statuses in turn (``answers``: 410 for a device gone, 500 for 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -47,9 +48,14 @@ class FakeDevice:
 
 
 class FakePush:
-    def __init__(self, server_key: str | None = None, *, check: bool = True) -> None:
+    def __init__(
+        self, server_key: str | None = None, *, check: bool = True, delay: float = 0.0
+    ) -> None:
         self.server_key = server_key  # the VAPID public key every push must be signed with
         self.check = check  # a benchmark's fake counts without decrypting
+        # Seconds between taking a message and answering, as a far push service takes: a
+        # sender killed meanwhile never hears that it was delivered.
+        self.delay = delay
         self.base = ""
         self.devices: dict[str, FakeDevice] = {}
         self.answers: dict[str, list[int]] = {}
@@ -132,7 +138,14 @@ class FakePush:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        if scope["method"] == "GET":  # how many it was sent, for a fake in another process
+            count = json.dumps({"count": self.count}).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": count})
+            return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         status = self.answer(scope["path"], headers, body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
