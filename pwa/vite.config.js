@@ -38,6 +38,8 @@ export default defineConfig({
         // worker takes over at once, and the first visit's worker claims the open page.
         skipWaiting: true,
         clientsClaim: true,
+        // Web Push: show the notice, and open its screen when tapped (public/push-sw.js).
+        importScripts: ["push-sw.js"],
         // The lazily imported MapLibre chunk is precached too, so the map opens offline.
         globPatterns: ["**/*.{js,css,html}"],
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,

@@ -38,6 +38,7 @@ const routes = [
   { path: "/calendar", name: "calendar", component: () => import("./admin/CalendarView.vue") },
   { path: "/grids/:code", name: "grid", component: () => import("./views/GridView.vue"), props: true },
   { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
+  { path: "/notices", name: "notices", component: () => import("./views/NoticesView.vue") },
 ];
 
 export const router = createRouter({

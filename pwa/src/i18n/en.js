@@ -1,5 +1,6 @@
 export default {
   app: { title: "Wangge · Wuhai", language: "中文" },
+  notices: { title: "Notices", bell: "Notices", none: "No notices", readAll: "Mark all read", enablePush: "Get notifications on this phone", pushOn: "Notifications on", pushRefused: "Notifications not allowed; the browser's settings can allow them", offline: "Offline: the notices of the last sync" },
   outbox: {
     waiting: "{n} waiting to send",
     sendNow: "Send now",

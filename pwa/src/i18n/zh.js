@@ -1,6 +1,7 @@
 // 中文 is the app's language; en.js mirrors these keys.
 export default {
   app: { title: "网格 · 乌海市", language: "English" },
+  notices: { title: "通知", bell: "通知", none: "暂无通知", readAll: "全部已读", enablePush: "在本机接收通知", pushOn: "已开启通知", pushRefused: "未允许通知，可在浏览器设置中开启", offline: "离线：显示上次同步的通知" },
   outbox: {
     waiting: "{n} 项待发送",
     sendNow: "立即发送",
