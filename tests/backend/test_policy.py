@@ -50,6 +50,9 @@ ACTORS: dict[str, Territory] = {
     "city_out": Territory(18, "city_admin", area_code="150200"),  # 包头
     "dept": Territory(9, "department", department="cg"),  # 城管
     "dept_other": Territory(19, "department", department="zj"),  # 住建
+    # Enters callers' requests and rates for them (the case's anonymous reporter): no workflow
+    # action of their own, even in their centre's area.
+    "hotline": Territory(10, "hotline_operator", area_code=CITY),
     "system": SYSTEM_ACTOR,
     # Holds a tracking code; the four cases below all have a signed-in reporter.
     "anonymous": ANONYMOUS_ACTOR,
