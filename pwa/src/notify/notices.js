@@ -1,6 +1,6 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { getJSON, postJSON } from "../api/client.js";
+import { getJSON, postJSON, sendJSON } from "../api/client.js";
 
 // The last page read, kept so the list opens offline as it was at the last sync.
 const KEPT = "wangge.notices";
@@ -58,11 +58,23 @@ export const useNotices = defineStore("notices", () => {
     return true;
   }
 
-  function forget() {
+  // Before the token goes: the next person on this phone gets neither the pushes nor the list
+  // of the one who signed out.
+  async function signOut() {
     items.value = [];
     unread.value = 0;
     localStorage.removeItem(KEPT);
+    try {
+      const registration = await navigator.serviceWorker?.getRegistration();
+      const subscription = await registration?.pushManager?.getSubscription();
+      if (subscription) {
+        await sendJSON("DELETE", "/api/push/subscriptions", { endpoint: subscription.endpoint });
+        await subscription.unsubscribe();
+      }
+    } catch {
+      // Offline: the server keeps the device until it subscribes for someone else.
+    }
   }
 
-  return { items, unread, permission, pushable, sync, readAll, enablePush, forget };
+  return { items, unread, permission, pushable, sync, readAll, enablePush, signOut };
 });
