@@ -1,6 +1,6 @@
 """Every operation of the OpenAPI schema fed odd input, on both databases: the answer is never
 a 5xx, and a 4xx always speaks the error shape ``{"status", "code", "reason"}`` (Open311's own
-shape on its routes).
+shape on its routes, in JSON or XML as asked).
 
 The cases are generated from the schema itself, so a route added later is swept too: odd path
 parameters, query parameters of the wrong type or out of range or repeated, bodies that are
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import msgspec
 import PIL.Image
@@ -593,6 +594,10 @@ def problem(path: str, r: Any) -> str | None:
         return "a server error"
     if r.status_code < 400:
         return None
+    if path.startswith("/open311/") and r.headers.get("content-type", "").startswith(
+        ("text/xml", "application/xml")
+    ):
+        return open311_xml_problem(r)
     try:
         body = r.json()
     except ValueError:
@@ -609,6 +614,21 @@ def problem(path: str, r: Any) -> str | None:
         return "a 4xx without code and reason"
     if body.get("status") != r.status_code:
         return "a 4xx whose status field differs"
+    return None
+
+
+def open311_xml_problem(r: Any) -> str | None:
+    """GeoReport v2's error shape in XML (its default format, which XML clients ask for):
+    ``<errors><error><code>404</code><description>…</description></error></errors>``."""
+    try:
+        root = ElementTree.fromstring(r.content)
+    except ElementTree.ParseError:
+        return "a 4xx that is neither JSON nor XML"
+    errors = root.findall("error")
+    if root.tag != "errors" or len(errors) != 1:
+        return "an XML 4xx not in Open311's shape"
+    if errors[0].findtext("code") != str(r.status_code) or not errors[0].findtext("description"):
+        return "an XML 4xx whose code or description is wrong"
     return None
 
 
