@@ -246,7 +246,8 @@ def read_layer(
     if raw.empty:
         raise LayerError("empty_layer", f"{path.name}: the layer has no features")
     used, warnings = _match(raw, kind, mapping, fmt)
-    projected, source_crs = reproject(raw, path, fmt, declared)
+    # A table (CSV or XLSX) without an SRID is lon/lat, as geo.layer_crs takes a CSV to be.
+    projected, source_crs = reproject(raw, path, "csv" if fmt in _TABLES else fmt, declared)
     sources = {c: raw[s].reset_index(drop=True) for c, s in used.items()}
     table = normalise(kind, sources, len(raw))
     frame = gpd.GeoDataFrame(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, datetime
 
 import pyogrio
@@ -16,7 +17,9 @@ from backend.demo import DEMO_PASSWORD
 from backend.people.tables import Person
 from geo.demo import DEMO_ACCOUNTS
 from geo.layers import read_layer, write_layer
+from tests.backend import import_files
 from tests.backend.case_steps import demo_password_hash
+from tests.backend.test_import_cli import same_answer
 
 
 @pytest.fixture
@@ -343,3 +346,74 @@ async def test_an_uploads_problems_are_read_only_by_whoever_may_read_the_upload(
         assert (await api.get(problems, headers=headers)).status_code == 200
         city = await token(api, "city_admin")
         assert (await api.get(problems, headers=city)).status_code == 200
+
+
+async def stored_layer(api, kind: str, tmp_path):
+    path = tmp_path / f"stored-{kind}.gpkg"
+    path.write_bytes((await api.get(f"/api/exports/{kind}", params={"format": "gpkg"})).content)
+    return read_layer(path, kind).frame
+
+
+async def upload_then_confirm(api, headers, path, kind, **fields) -> tuple[dict, dict]:
+    """The upload's report and the confirmation's answer: they must say the same of the
+    file, and the confirmation write exactly when the report had nothing blocking."""
+    r = await api.post("/api/imports", headers=headers, **upload(path, kind, **fields))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    r = await api.post(report["links"]["confirm"], headers=headers)
+    if report["blocking_problems"]:
+        assert r.status_code == 409 and r.json()["code"] == "import_blocked", r.text
+        answer = r.json()["details"]["report"]
+    else:
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["applied"] is True
+    assert same_answer(report) == same_answer(answer)
+    return report, answer
+
+
+async def test_datav_districts_uploaded_in_gcj02(api, tmp_path):
+    headers = await token(api, "city_admin")
+    areas = await stored_layer(api, "areas", tmp_path)
+    path = import_files.datav_districts(areas, tmp_path / "150300_full.json")
+    report, _ = await upload_then_confirm(
+        api, headers, path, "areas", crs="gcj02", keep_missing="true"
+    )
+    assert report["source"]["columns"]["parent_code"] == "parent.adcode"
+    assert (report["unchanged"], report["blocking_problems"]) == (3, 0)
+    # Removing the streets the file lacks would orphan communities, grids and cases: a clear
+    # refusal naming them, in the report and at the confirmation, never a 500.
+    report, _ = await upload_then_confirm(api, headers, path, "areas", crs="gcj02")
+    assert report["counts"]["area_in_use"] >= report["removed"] > 0
+    # Taken as WGS 84 the outlines are ~500 m off: what lies under them no longer fits.
+    report, _ = await upload_then_confirm(api, headers, path, "areas", keep_missing="true")
+    assert report["counts"]["child_outside_parent"] > 0
+
+
+async def test_rounded_csv_upload_repairs_slivers(api, tmp_path):
+    headers = await token(api, "city_admin")
+    grids = await stored_layer(api, "grids", tmp_path)
+    path = import_files.rounded_csv(grids, tmp_path / "grids.csv")
+    report, _ = await upload_then_confirm(api, headers, path, "grids")
+    assert report["empty_rows_skipped"] == import_files.EMPTY_ROWS
+    assert report["counts"].get("snapped", 0) > 0
+    assert all(p["lines"] for p in report["problems"] if p["kind"] == "snapped")
+    # No snap: rounding's crossings block.
+    r = await api.post("/api/imports", headers=headers, **upload(path, snap="0"))
+    assert r.json()["counts"].get("crosses_parent", 0) > 0
+    r = await api.post("/api/imports", headers=headers, **upload(path, snap="50"))
+    assert (r.status_code, r.json()["code"]) == (422, "bad_snap")
+
+
+async def test_reversed_shapefile_upload_is_no_change(api, tmp_path):
+    headers = await token(api, "city_admin")
+    grids = await stored_layer(api, "grids", tmp_path)
+    shp = import_files.reversed_shapefile(grids, tmp_path / "grids.shp")
+    path = tmp_path / "grids.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in tmp_path.glob("grids.*"):
+            if part != path:
+                archive.write(part, part.name)
+    assert shp.is_file()
+    report, _ = await upload_then_confirm(api, headers, path, "grids")
+    assert (report["changed"], report["unchanged"]) == (0, len(grids))
