@@ -276,18 +276,27 @@ async def _cursor() -> int:
     return int(rows[0]["last"])
 
 
+async def _seen() -> int:
+    rows = await raw(NotifyCursor, 'SELECT "last" FROM "notify_cursor" WHERE "id" = 1')
+    return int(rows[0]["last"]) if rows else -1
+
+
 async def plan(
-    settings: Settings, now: datetime | None = None, limit: int = 200
+    settings: Settings, now: datetime | None = None, limit: int = 200, *, due: bool = True
 ) -> tuple[int, int]:
-    """One step: the events read and the messages queued. Call it until it reads none."""
+    """One step: the events read and the messages queued. Call it until it reads none.
+    ``due``: also look for cases falling due within the hour (a scan of the open cases)."""
     now = now or datetime.now(UTC)
+    if not due and await head() <= await _seen():
+        return 0, 0  # nothing new: no write lock taken (SQLite has one for everyone)
     async with write_transaction(NotifyCursor._meta.db):
         last = await _cursor()
         events = await after(last, limit=limit)
         drafts: list[Draft] = []
         for event in events:
             drafts += await drafts_of(event, settings)
-        drafts += await due_soon(now)
+        if due:
+            drafts += await due_soon(now)
         queued = await store(drafts, now, settings)
         if events:
             await NotifyCursor.update(last=events[-1].id).where(NotifyCursor.id == 1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ TRIES = 8
 BACKOFF_S = 5.0  # doubled after each failure: 5 s, 10 s … about 10 min at the last
 BATCH = 256
 IN_FLIGHT = 64
+DUE_SCAN_S = 60.0  # how often the open cases are looked at for a due time within the hour
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ _DUE = (
 
 async def take(engine: Engine, now: datetime, lease_s: float, batch: int = BATCH) -> list[Taken]:
     """Due messages, leased to this process until ``now + lease_s``."""
+    if not await raw(Outbox, _DUE, now, now, 1):
+        return []  # looked without the write lock: most runs find nothing
     sql = _DUE + (" FOR UPDATE SKIP LOCKED" if isinstance(engine, PostgresEngine) else "")
     async with write_transaction(engine):
         ids = [r["id"] for r in await raw(Outbox, sql, now, now, batch)]
@@ -205,11 +209,13 @@ async def deliver(settings: Settings, pusher: Pusher, now: datetime | None = Non
     return len(taken)
 
 
-async def run_once(settings: Settings, pusher: Pusher) -> tuple[int, int]:
-    """Plan every new event, then send everything due: (events read, messages taken)."""
+async def run_once(settings: Settings, pusher: Pusher, *, due: bool = True) -> tuple[int, int]:
+    """Plan every new event (and, with ``due``, the cases falling due within the hour), then
+    send everything due: (events read, messages taken)."""
     read = sent = 0
     while True:
-        n, _ = await plan(settings)
+        n, _ = await plan(settings, due=due)
+        due = False
         read += n
         if n == 0:
             break
@@ -257,9 +263,13 @@ class Sender:
 
     async def _loop(self) -> None:
         assert self.pusher is not None
+        scanned = -DUE_SCAN_S
         while not self._stopping:
+            due = time.monotonic() - scanned >= DUE_SCAN_S
+            if due:
+                scanned = time.monotonic()
             try:
-                await run_once(self.settings, self.pusher)
+                await run_once(self.settings, self.pusher, due=due)
             except Exception:
                 log.exception("sending notifications failed; next try soon")
             self._wake.clear()
