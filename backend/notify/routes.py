@@ -66,7 +66,7 @@ class NoticesController(Controller):
         self,
         principal: NamedDependency[Principal],
         before: Annotated[
-            int | None, QueryParameter(ge=1, description="older than this id")
+            int | None, QueryParameter(ge=1, le=2**31 - 1, description="older than this id")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
     ) -> NoticePage:

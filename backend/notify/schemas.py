@@ -51,11 +51,14 @@ class NoticePage(msgspec.Struct):
     next_before: int | None  # pass as ``before`` for the older page; none at the end
 
 
+NoticeId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
 class ReadIn(msgspec.Struct):
     """Mark ``ids`` read, or every notice up to and including ``upto``."""
 
-    ids: Annotated[list[int], msgspec.Meta(max_length=500)] = []
-    upto: int | None = None
+    ids: Annotated[list[NoticeId], msgspec.Meta(max_length=500)] = []
+    upto: NoticeId | None = None
 
 
 class Unread(msgspec.Struct):
