@@ -151,9 +151,11 @@ def _blank_rows(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Rows without geometry whose every cell is blank: spreadsheets' empty lines."""
     geoms = np.asarray(frame.geometry.array)
     blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    # Only rows without geometry are looked into: text tests cost 0.3 s on 10⁵ buildings.
+    at = np.flatnonzero(blank)
     for column in [c for c in frame.columns if c != frame.geometry.name]:
-        values = frame[column]
-        blank &= (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+        values = frame[column].iloc[at]
+        blank[at] &= (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
     return blank
 
 

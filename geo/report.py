@@ -28,6 +28,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 
 from geo.validate import Problem
@@ -77,9 +78,13 @@ def with_rows(
     >>> [p.lines for p in with_rows([Problem("gap", ("B",), "")], ["A", "B"], [0, 2], [2, 4])]
     [(4,)]
     """
+    # Only the rows of the codes the problems name: a Python loop over 10⁵ buildings' codes
+    # took 0.4 s of an import.
+    named = list({code for problem in problems for code in problem.codes})
+    rows = np.flatnonzero(pd.Index(np.asarray(codes, dtype=object)).isin(named))
     at: defaultdict[str, list[int]] = defaultdict(list)
-    for i, code in enumerate(codes):
-        at[str(code)].append(i)
+    for i in rows.tolist():
+        at[str(codes[i])].append(i)
     out = []
     for problem in problems:
         found = [i for code in problem.codes for i in at.get(code, ())]
