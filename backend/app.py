@@ -50,6 +50,7 @@ from backend.core.openapi_errors import document_errors
 from backend.core.ratelimit import Limiter
 from backend.core.request import WanggeRequest
 from backend.core.settings import Settings
+from backend.core.shedding import shedding
 from backend.core.spa import app_path, app_shell, root
 from backend.emergency.routes import EmergencyController
 from backend.geocode.routes import GeocodeController
@@ -199,7 +200,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The app's own middleware, as Litestar would run it (they act once, on the connection).
     app.live = trusted(reject_nul(live))
     litestar = cast(ASGIApp, functools.partial(Litestar.__call__, app))
-    app.http = measured(litestar, access_log=settings.log_format == "json")
+    # Shed before anything else runs: an overloaded process refuses in microseconds.
+    app.http = shedding(
+        measured(litestar, access_log=settings.log_format == "json"), settings.max_in_flight
+    )
     return app
 
 

@@ -40,6 +40,9 @@ class Settings:
     # process without Redis, or by the command line).
     live_backlog: int = 256
     live_poll_s: float = 1.0
+    # HTTP requests a process answers at once (backend/core/shedding.py); past it, 503
+    # overloaded with Retry-After. Writes get three quarters of it, the rest is kept for reads.
+    max_in_flight: int = 64
     # Photos (backend/core/photo_gate.py): a picture whose header declares more pixels than
     # this is refused before it is decoded; at most this many uploads are decoded at once in a
     # process (a decode holds memory by its pixels), and an upload waits at most this long for
@@ -112,6 +115,7 @@ class Settings:
             redis_prefix=env.get("WANGGE_REDIS_PREFIX", "wangge:"),
             live_backlog=int(env.get("WANGGE_LIVE_BACKLOG", "256")),
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
+            max_in_flight=int(env.get("WANGGE_MAX_IN_FLIGHT", "64")),
             max_image_pixels=int(env.get("WANGGE_MAX_IMAGE_PIXELS", "50000000")),
             image_decodes=int(env.get("WANGGE_IMAGE_DECODES", "2")),
             image_wait_s=float(env.get("WANGGE_IMAGE_WAIT_S", "10")),
