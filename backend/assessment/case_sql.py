@@ -35,6 +35,8 @@ HANDLE = f"'{EventType.case_handle}', '{EventType.case_self_handle}'"
 TYPES = f"{ACCEPT}, {DISPATCH}, {HANDLE}, {ESCALATE}"
 # Statuses that never fall due: not yet in the workflow, out of it, or with the clock stopped.
 NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved'"
+# A case voided after its due time had passed still fell due, late: a void erases no lateness.
+VOIDED_LATE = "(status = 'voided' AND voided_at > due_at)"
 
 
 # The unit each level counts a case at: where it happened, or who it was dispatched to; and
@@ -144,7 +146,10 @@ def _kept(shared: bool) -> str:
 def case_facts(d: Dialect, shared: bool) -> str:
     """``WITH`` ending in ``facts``: the cases submitted, due or closed in the period, with
     the flags read off their rows (indexes on ``created_at``, ``due_at``, ``closed_at``)."""
-    due = f"(status NOT IN ({NOT_DUE}) AND due_at IS NOT NULL AND {_in_period('fell_due')})"
+    due = (
+        f"((status NOT IN ({NOT_DUE}) OR {VOIDED_LATE}) AND due_at IS NOT NULL"
+        f" AND {_in_period('fell_due')})"
+    )
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
     flag = {
         "received": _in_period("created_at"),
@@ -160,7 +165,8 @@ facts AS {_kept(shared)} (
   SELECT id, grid_code, place, assignee, status, created_at, due_at, closed_at, rating,
   {_flags(flag, CASE_FLAGS)}
   FROM (
-    SELECT {_CASE_COLUMNS}, COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
+    SELECT {_CASE_COLUMNS}, c.voided_at,
+      COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
       CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
         ELSE c.due_at END AS fell_due
     FROM case_record c

@@ -30,7 +30,8 @@ class Indicator:
 _DUE = (
     "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided "
     "or shelved) that fell due in the period, i.e. whose closing or due time, whichever came "
-    "first, is in the period; each case falls due in exactly one period"
+    "first, is in the period; each case falls due in exactly one period. A case voided after "
+    "its due time had passed counts too, as overdue: a void erases no lateness"
 )
 
 INDICATORS: tuple[Indicator, ...] = (

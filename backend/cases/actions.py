@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from backend.cases.states import Action, CaseState, Command, Status, WorkflowError
+from backend.cases.states import Action, CaseState, Command, Pending, Status, WorkflowError
 from backend.cases.timing import check_reopen_window
 from backend.core.areas import Level, code_within, level_of_code, next_level, parent_code, rank
 from backend.core.worktime import due_time
@@ -201,12 +201,81 @@ def reopen(s: CaseState, c: Command, window: timedelta) -> Step:
     }
 
 
-def _return(s: CaseState, c: Command) -> Step:
+def _request(s: CaseState, c: Command, review_date: date | None = None) -> Step:
     reason = _text(c, "reason")
-    new = replace(
-        s, status=Status.accepted, assignee=None, department=None, extension_requested=None
+    new = replace(s, pending=Pending(c.action, c.actor.person_id, reason, review_date))
+    return new, {"reason": reason, "review_date": review_date}
+
+
+def _request_return(s: CaseState, c: Command) -> Step:
+    return _request(s, c)
+
+
+def _request_shelve(s: CaseState, c: Command) -> Step:
+    if c.review_date is None:
+        _text(c, "reason")  # a missing reason is named first, as before
+        raise _missing("review_date", c.action)
+    # "Today" is now's date in now's timezone: pass now in the city's time (Asia/Shanghai).
+    if c.review_date < c.now.date():
+        raise WorkflowError("invalid_value", "the review date is in the past", field="review_date")
+    return _request(s, c, c.review_date)
+
+
+def _request_void(s: CaseState, c: Command) -> Step:
+    return _request(s, c)
+
+
+def _returned(s: CaseState, c: Command) -> CaseState:
+    return replace(s, status=Status.accepted, assignee=None, department=None)
+
+
+def _shelved(s: CaseState, c: Command) -> CaseState:
+    assert s.pending is not None and s.pending.review_date is not None  # request_shelve's
+    # Unassigned while shelved, so that it leaves every worker's list; unshelve re-dispatches.
+    return replace(
+        s,
+        status=Status.shelved,
+        shelved_until=s.pending.review_date,
+        assignee=None,
+        department=None,
     )
-    return new, {"reason": reason, "from_assignee": s.assignee, "from_department": s.department}
+
+
+def _voided(s: CaseState, c: Command) -> CaseState:
+    return replace(s, status=Status.voided, voided_at=c.now)
+
+
+_APPROVED: Mapping[Action, Callable[[CaseState, Command], CaseState]] = {
+    Action.request_return: _returned,
+    Action.request_shelve: _shelved,
+    Action.request_void: _voided,
+}
+
+
+def _approve(s: CaseState, c: Command) -> Step:
+    assert s.pending is not None  # checked by allowed.refusal
+    new = replace(_APPROVED[s.pending.action](s, c), pending=None, extension_requested=None)
+    return new, {
+        **_asked(s),
+        "comment": c.comment,
+        "from_assignee": s.assignee,
+        "from_department": s.department,
+    }
+
+
+def _refuse(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    return replace(s, pending=None), {**_asked(s), "reason": reason}
+
+
+def _asked(s: CaseState) -> dict[str, Any]:
+    """The request an approval or refusal answers, in its event."""
+    assert s.pending is not None
+    return {
+        "request": s.pending.action,
+        "requested_by": s.pending.by,
+        "request_reason": s.pending.reason,
+    }
 
 
 def _request_extension(s: CaseState, c: Command) -> Step:
@@ -230,34 +299,10 @@ def _refuse_extension(s: CaseState, c: Command) -> Step:
     return new, {"extension_seconds": _seconds(s.extension_requested), "reason": reason}
 
 
-def _shelve(s: CaseState, c: Command) -> Step:
-    reason = _text(c, "reason")
-    if c.review_date is None:
-        raise _missing("review_date", c.action)
-    # "Today" is now's date in now's timezone: pass now in the city's time (Asia/Shanghai).
-    if c.review_date < c.now.date():
-        raise WorkflowError("invalid_value", "the review date is in the past", field="review_date")
-    # Unassigned while shelved, so that it leaves every worker's list; unshelve re-dispatches.
-    new = replace(
-        s,
-        status=Status.shelved,
-        shelved_until=c.review_date,
-        assignee=None,
-        department=None,
-        extension_requested=None,
-    )
-    return new, {"reason": reason, "review_date": c.review_date}
-
-
 def _unshelve(s: CaseState, c: Command) -> Step:
     due = _new_due(c)  # the clock stopped while shelved; it starts afresh
     new = replace(s, status=Status.accepted, shelved_until=None, due_at=due)
     return new, {"reason": c.reason, "due_at": due}
-
-
-def _void(s: CaseState, c: Command) -> Step:
-    reason = _text(c, "reason")
-    return replace(s, status=Status.voided, extension_requested=None), {"reason": reason}
 
 
 STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
@@ -273,11 +318,13 @@ STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.escalate: _escalate,
     Action.withdraw: _withdraw,
     Action.rate: _rate,
-    Action.return_: _return,
+    Action.request_return: _request_return,
     Action.request_extension: _request_extension,
     Action.approve_extension: _approve_extension,
     Action.refuse_extension: _refuse_extension,
-    Action.shelve: _shelve,
+    Action.request_shelve: _request_shelve,
     Action.unshelve: _unshelve,
-    Action.void: _void,
+    Action.request_void: _request_void,
+    Action.approve: _approve,
+    Action.refuse: _refuse,
 }  # reopen is applied with its window, in transition

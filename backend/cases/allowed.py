@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from backend.cases.states import OPEN, Action, CaseState, Kind, Status
+from backend.cases.states import OPEN, REQUESTS, Action, CaseState, Kind, Status
 
 _WORKING = frozenset({Status.dispatched, Status.handling})
 
@@ -29,22 +29,25 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     Action.withdraw: frozenset({Status.submitted}),
     Action.rate: frozenset({Status.closed}),
     Action.reopen: frozenset({Status.closed}),
-    Action.return_: frozenset({Status.dispatched}),
+    Action.request_return: _WORKING,
     Action.request_extension: _WORKING,
     Action.approve_extension: _WORKING,
     Action.refuse_extension: _WORKING,
     # Only registered cases that nobody has solved yet can be shelved.
-    Action.shelve: frozenset({Status.accepted, Status.dispatched, Status.handling}),
+    Action.request_shelve: frozenset({Status.accepted, Status.dispatched, Status.handling}),
     Action.unshelve: frozenset({Status.shelved}),
-    Action.void: OPEN | {Status.shelved},
+    Action.request_void: OPEN | {Status.shelved},
+    # Wherever a request can be pending: any change of status drops it (``workflow``).
+    Action.approve: OPEN | {Status.shelved},
+    Action.refuse: OPEN | {Status.shelved},
 }
 
 
 def refusal(action: Action | str, state: CaseState) -> str | None:
     """Why the workflow refuses ``action`` on ``state`` whoever asks, or ``None`` if it may.
 
-    Beyond the status: only incidents are self-handled, a case is rated once per closing, and
-    one extension request is pending at a time.
+    Beyond the status: only incidents are self-handled, a case is rated once per closing, one
+    extension request and one other request (return, shelve, void) are pending at a time.
 
     >>> refusal("close", CaseState("request", "handled", "15030200100101"))
     'cannot close a handled case'
@@ -62,6 +65,10 @@ def refusal(action: Action | str, state: CaseState) -> str | None:
         state.extension_requested is None
     ):
         return "no extension request is pending"
+    if action in REQUESTS and state.pending is not None:
+        return f"a {state.pending.action} is already pending"
+    if action in (Action.approve, Action.refuse) and state.pending is None:
+        return "no request is pending"
     return None
 
 

@@ -8,8 +8,11 @@ level in their area (supervision, 督办): design.md has the community and stree
 dispatching across grids, and a street that waited for a grid to escalate could not step in on
 an overdue case. Taking a case over still goes by escalation, one level at a time.
 
-"Manage" below is: accept, reject, dispatch, verify, rework, close, escalate, shelve, unshelve,
-void, approve_extension, refuse_extension.
+"Manage" below is: accept, reject, dispatch, verify, rework, close, escalate, request_shelve,
+unshelve, request_void, approve_extension, refuse_extension, and approve or refuse a pending
+return or shelving. A pending void is approved or refused by a manager of a level above the
+case's owner (which accepted it: escalation re-accepts a case at the level it moves to), and
+at the city by another city admin.
 
 =====================  =========================================  ================================
 role                   may                                        on
@@ -18,8 +21,9 @@ resident               withdraw                                   their own case
                        rate, reopen                               their own case
 anonymous              withdraw, rate, reopen                     the case whose tracking code
                                                                   they hold (reporter_id None)
-grid_worker,           start, handle, request_extension           cases assigned to them
-grid_police            self_handle                                their own incident, in their grid
+grid_worker,           start, handle, request_extension,          cases assigned to them
+grid_police            request_return, request_shelve
+                       self_handle                                their own incident, in their grid
                        withdraw                                   their own case
 grid_leader            manage                                     cases owned by one of their grids
                        start, handle, request_extension           cases assigned to them
@@ -28,7 +32,8 @@ community_staff,       manage                                     cases owned in
 street_staff,                                                     at their level or below
 district_admin,        start, handle, request_extension           cases assigned to them
 city_admin             withdraw                                   their own case (a task they sent)
-department             start, handle, request_extension, return   cases dispatched to their
+department             start, handle, request_extension,          cases dispatched to their
+                       request_return, request_shelve
                                                                   department (inside area_code,
                                                                   if the actor has one)
 system                 escalate                                   any case (the overdue scheduler)
@@ -37,7 +42,8 @@ system                 escalate                                   any case (the 
 And for everybody:
 
 - nobody verifies their own work or approves their own extension: not the assignee, whatever
-  their role (a leader's self-handled incident is verified by the community);
+  their role (a leader's self-handled incident is verified by the community); nobody approves
+  or refuses a request (return, shelve, void) they made;
 - the assignee may act wherever the case is owned (a community case may be dispatched to a grid
   worker); whether a dispatch's assignee belongs to the owner's grid or area is the caller's to
   check, as this module knows nobody but the actor;
@@ -56,8 +62,9 @@ from collections.abc import Callable, Mapping
 
 from backend.cases.allowed import can
 from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
+from backend.core.areas import Level, rank
 from backend.core.phones import masked_phone
-from backend.core.roles import GRID_ROLES, MANAGERS, Role
+from backend.core.roles import AREA_ROLES, GRID_ROLES, MANAGERS, Role
 from backend.core.territory import ANONYMOUS, SYSTEM, Territory
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +114,31 @@ def _self_handles(actor: Territory, state: CaseState) -> bool:
     )
 
 
+def _requests_shelving(actor: Territory, state: CaseState) -> bool:
+    return _works_on(actor, state) or _manages(actor, state)
+
+
+def _level_of(actor: Territory) -> Level | None:
+    return Level.grid if actor.role == Role.grid_leader else AREA_ROLES.get(actor.role)
+
+
+def _above_the_owner(actor: Territory, state: CaseState) -> bool:
+    level = _level_of(actor)
+    if level is None or not _manages(actor, state):
+        return False
+    # Nobody is above the city: there another city admin than the one who asked decides.
+    return rank(level) > rank(state.level) or level is state.level is Level.city
+
+
+def _decides(actor: Territory, state: CaseState) -> bool:
+    pending = state.pending
+    if pending is None or (actor.person_id is not None and actor.person_id == pending.by):
+        return False
+    if pending.action is Action.request_void:
+        return _above_the_owner(actor, state)
+    return _manages(actor, state)
+
+
 def _resident_reporter(actor: Territory, state: CaseState) -> bool:
     return actor.role in (Role.resident, ANONYMOUS) and _is_reporter(actor, state)
 
@@ -125,13 +157,15 @@ RULES: Mapping[Action, Rule] = {
     Action.withdraw: _is_reporter,
     Action.rate: _resident_reporter,
     Action.reopen: _resident_reporter,
-    Action.return_: _of_the_department,
+    Action.request_return: _works_on,
     Action.request_extension: _works_on,
     Action.approve_extension: _manages_others_work,
     Action.refuse_extension: _manages,
-    Action.shelve: _manages,
+    Action.request_shelve: _requests_shelving,
     Action.unshelve: _manages,
-    Action.void: _manages,
+    Action.request_void: _manages,
+    Action.approve: _decides,
+    Action.refuse: _decides,
 }
 
 _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})
@@ -183,7 +217,7 @@ def actions_for(actor: Territory, state: CaseState) -> list[Action]:
 
     >>> leader = Territory(3, "grid_leader", grid_codes={"15030200100101"})
     >>> [a.value for a in actions_for(leader, CaseState("request", "verified", "15030200100101"))]
-    ['close', 'escalate', 'void']
+    ['close', 'escalate', 'request_void']
     """
     return [a for a in Action if can(a, state) and may(actor, a, state)]
 

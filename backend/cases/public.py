@@ -67,9 +67,11 @@ _NOTES: dict[str, str] = {
     "withdraw": "reason",
     "rate": "comment",
     "reopen": "reason",
-    "shelve": "reason",
+    "shelve": "reason",  # events logged before approvals
     "void": "reason",
 }
+# An approved shelving or void tells the reporter why; an approved return is the staff's.
+_TOLD_WHEN_APPROVED = frozenset({"shelved", "voided"})
 
 
 def public_event(at: datetime, payload: Mapping[str, Any]) -> PublicEvent | None:
@@ -88,6 +90,8 @@ def public_event(at: datetime, payload: Mapping[str, Any]) -> PublicEvent | None
         return None
     action = str(payload["type"])
     field = _NOTES.get(action)
+    if action == "approve" and payload["to"] in _TOLD_WHEN_APPROVED:
+        field = "request_reason"
     note = payload.get(field) if field else None
     return PublicEvent(
         at.isoformat(),

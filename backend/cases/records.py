@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from backend.cases.policy import actions_for, mask_phone, sees_contact
-from backend.cases.schemas import CaseOut
-from backend.cases.states import CaseState
+from backend.cases.schemas import CaseOut, PendingOut
+from backend.cases.states import CaseState, Pending
 from backend.cases.tables import Case
 from backend.core.db import raw
 from backend.core.phones import masked_text
@@ -33,6 +34,36 @@ def state_of(row: dict[str, Any]) -> CaseState:
         rating=row["rating"],
         extension_requested=None if extension is None else timedelta(seconds=extension),
         shelved_until=None if shelved is None else date.fromisoformat(shelved),
+        pending=_pending(row["pending"]),
+        voided_at=row["voided_at"],
+    )
+
+
+def _pending(text: str | None) -> Pending | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    review = data.get("review_date")
+    return Pending(
+        data["action"],
+        data["by"],
+        data["reason"],
+        None if review is None else date.fromisoformat(review),
+    )
+
+
+def _pending_text(pending: Pending | None) -> str | None:
+    if pending is None:
+        return None
+    review = pending.review_date
+    return json.dumps(
+        {
+            "action": pending.action.value,
+            "by": pending.by,
+            "reason": pending.reason,
+            "review_date": None if review is None else review.isoformat(),
+        },
+        ensure_ascii=False,
     )
 
 
@@ -52,6 +83,8 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "rating": state.rating,
         "extension_seconds": None if extension is None else int(extension.total_seconds()),
         "shelved_until": None if state.shelved_until is None else state.shelved_until.isoformat(),
+        "pending": _pending_text(state.pending),
+        "voided_at": state.voided_at,
     }
 
 
@@ -89,6 +122,19 @@ def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
         version=row["version"],
         created_at=row["created_at"].isoformat(),
         actions=[a.value for a in actions_for(viewer, state)],
+        pending=_pending_out(state.pending),
+    )
+
+
+def _pending_out(pending: Pending | None) -> PendingOut | None:
+    if pending is None:
+        return None
+    review = pending.review_date
+    return PendingOut(
+        pending.action.value,
+        pending.by,
+        pending.reason,
+        None if review is None else review.isoformat(),
     )
 
 

@@ -66,6 +66,10 @@ class CasesController(Controller):
     ) -> Supported:
         return await service.join(case_id, principal, data)
 
+    @get("/pending-requests", summary="Returns, shelvings and voids the asker may decide")
+    async def pending_requests(self, principal: NamedDependency[Principal]) -> list[CaseOut]:
+        return await service.pending_requests(principal)
+
     @get("/{case_id:int}", summary="One case, as the asking person may see it")
     async def read(self, case_id: CaseId, principal: NamedDependency[Principal]) -> CaseOut:
         return await service.read(case_id, principal)

@@ -23,6 +23,15 @@ class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
     priority: Literal["urgent", "high", "normal"] = "normal"
 
 
+class PendingOut(msgspec.Struct):
+    """A return, shelving or void waiting for approval (``approve`` or ``refuse``)."""
+
+    action: str  # request_return, request_shelve, request_void
+    by: int | None  # the person who asked
+    reason: str
+    review_date: str | None = None  # a shelving's
+
+
 class CaseOut(msgspec.Struct):
     id: int
     client_id: str
@@ -54,6 +63,7 @@ class CaseOut(msgspec.Struct):
     similar: list[Similar] = []
     # On one case read by its id: the name of the grid or area that owns it.
     owner_name: str | None = None
+    pending: PendingOut | None = None
 
 
 class SupportIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -25,6 +25,7 @@ from backend.cases.departments import department_names as department_names
 from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import in_area as in_area
+from backend.cases.policy import may
 from backend.cases.public import STATUS_LABELS as STATUS_LABELS
 from backend.cases.public import category_names as category_names
 from backend.cases.records import case_out, columns_of, state_of
@@ -277,6 +278,14 @@ async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
         .order_by(Event.id)
     )
     return [{**r, "at": r["at"].isoformat()} for r in rows]
+
+
+async def pending_requests(principal: Principal) -> list[CaseOut]:
+    """The cases with a request (return, shelve, void) that ``principal`` may approve or refuse,
+    oldest change first. Read whole: requests wait for hours, not by the thousand."""
+    actor = actor_of(principal)
+    rows = await Case.select().where(Case.pending.is_not_null()).order_by(Case.updated_at)
+    return [case_out(r, actor) for r in rows if may(actor, Action.approve, state_of(r))]
 
 
 def _command(

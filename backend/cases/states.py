@@ -79,13 +79,21 @@ class Action(StrEnum):
     withdraw = "withdraw"
     rate = "rate"
     reopen = "reopen"
-    return_ = "return"  # 回退: `return` is a keyword
+    request_return = "request_return"  # 回退, by the handler: waits for approval
     request_extension = "request_extension"  # 延期
     approve_extension = "approve_extension"
     refuse_extension = "refuse_extension"
-    shelve = "shelve"  # 挂账
+    request_shelve = "request_shelve"  # 挂账: waits for approval
     unshelve = "unshelve"
-    void = "void"  # 作废
+    request_void = "request_void"  # 作废: waits for a manager above the accepting level
+    approve = "approve"  # the pending request (return, shelve or void) takes effect
+    refuse = "refuse"  # the pending request is dropped, with a reason
+
+
+# What each request does once approved: the old one-step actions, kept as the approvals' words.
+REQUESTS: frozenset[Action] = frozenset(
+    {Action.request_return, Action.request_shelve, Action.request_void}
+)
 
 
 # The HTTP status each error code maps to when a route reports it.
@@ -119,6 +127,22 @@ class WorkflowError(Exception):
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A request (回退, 挂账, 作废) waiting for its approver: who asked, why, and for a shelving
+    its review date."""
+
+    action: Action
+    by: int | None
+    reason: str
+    review_date: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.action))
+        if self.action not in REQUESTS:
+            raise ValueError(f"{self.action} is not a request")
+
+
+@dataclass(frozen=True)
 class CaseState:
     """What the workflow needs to know of a case; the rest (text, photos, place) is the table's.
 
@@ -140,6 +164,8 @@ class CaseState:
     rating: int | None = None
     extension_requested: timedelta | None = None  # pending, not yet approved or refused
     shelved_until: date | None = None  # the review date of a shelved case
+    pending: Pending | None = None  # a request waiting for approval
+    voided_at: datetime | None = None  # when a void was approved: lateness before it counts
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))

@@ -67,6 +67,10 @@ class Case(Table, tablename="case_record"):
     rating = Integer(null=True, default=None)
     extension_seconds = Integer(null=True, default=None)
     shelved_until = Varchar(length=10, null=True, default=None)  # ISO date
+    # A return, shelving or void waiting for approval, as JSON (records.py): at most one.
+    pending = Text(null=True, default=None)
+    # When its void was approved: a case overdue by then still counts as overdue.
+    voided_at = Timestamptz(null=True, default=None)
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

@@ -8,7 +8,7 @@ one workflow, modelled on digital city management (GB/T 30428) and 接诉即办:
     submitted  ─withdraw─▶ withdrawn ✕     (by the reporter)
     dispatched ─handle─▶ handled           (starting is optional)
     dispatched ─dispatch─▶ dispatched      (改派: to someone else)
-    dispatched ─return─▶ accepted          (回退: a department that is not responsible)
+    dispatched, handling ─request_return─▶ (pending) ─approve─▶ accepted   (回退)
     handled    ─verify─▶ verified ─close─▶ closed ─rate─▶ closed
     handled    ─rework─▶ handling          (返工: rework_count + 1)
     closed     ─reopen─▶ accepted          (by the reporter, within 7 days: reopen_count + 1)
@@ -16,8 +16,11 @@ one workflow, modelled on digital city management (GB/T 30428) and 接诉即办:
     escalate       any open status ─▶ accepted, one level up, owned by that level, unassigned
     self_handle    a submitted incident ─▶ handled by its finder on the spot (自处理), then verified
     *_extension    while dispatched or handling (延期): requested, then approved or refused
-    shelve         accepted, dispatched, handling ─▶ shelved (挂账) ─unshelve─▶ accepted
-    void           any open status or shelved ─▶ voided ✕ (作废: a duplicate or a false report)
+    request_shelve accepted, dispatched, handling ─approve─▶ shelved (挂账) ─unshelve─▶ accepted
+    request_void   any open status or shelved ─approve─▶ voided ✕ (作废: a duplicate, a false
+                   report)
+    approve/refuse the pending request (one at a time) takes effect, or is dropped with a
+                   reason; any other change of status, a re-dispatch or an escalation drops it
 
 That table is ``allowed.ALLOWED_FROM`` as data, what each action does is in ``actions``, and
 the words (``Status``, ``Action``, ``CaseState`` …) are in ``states``.
@@ -47,6 +50,7 @@ out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -78,7 +82,18 @@ def transition(
         new, fields = reopen(state, command, reopen_window)
     else:
         new, fields = STEPS[action](state, command)
+    if (
+        state.pending is not None
+        and action not in _ANSWERS
+        and (new.status is not state.status or action in (Action.dispatch, Action.escalate))
+    ):
+        # The request was about the case as it stood: its handler or status changed under it.
+        new = replace(new, pending=None)
+        fields = {**fields, "dropped_request": state.pending.action}
     return Transition(new, _event(state, new, command, fields))
+
+
+_ANSWERS = frozenset({Action.approve, Action.refuse})
 
 
 def submit(

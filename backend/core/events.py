@@ -38,7 +38,12 @@ class EventType(StrEnum):
     case_refuse_extension = "case.refuse_extension"
     case_shelve = "case.shelve"
     case_unshelve = "case.unshelve"
-    case_void = "case.void"
+    case_void = "case.void"  # before approvals (issue 17): kept for the logs that hold it
+    case_request_return = "case.request_return"
+    case_request_shelve = "case.request_shelve"
+    case_request_void = "case.request_void"
+    case_approve = "case.approve"
+    case_refuse = "case.refuse"
     # Around the workflow.
     case_support = "case.support"  # 附议: "me too" to an open case
     case_photo = "case.photo"

@@ -133,7 +133,18 @@ PATHS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     ],
     "shelved": [
         *_TO_HANDLING[:1],
-        ("grid_leader", "shelve", {"reason": "需立项改造", "review_date": REVIEW}),
+        ("grid_leader", "request_shelve", {"reason": "需立项改造", "review_date": REVIEW}),
+        ("community_staff", "approve", {}),
+    ],
+    # Handling, with the worker's request to return it waiting for the owner's decision.
+    "return_requested": [
+        *_TO_HANDLING,
+        ("grid_worker", "request_return", {"reason": "不属于本网格"}),
+    ],
+    # Accepted, with the grid leader's request to void it waiting for a level above.
+    "void_requested": [
+        *_TO_HANDLING[:1],
+        ("grid_leader", "request_void", {"reason": "重复上报"}),
     ],
     # Up to the street, then to the district's 城管 (a department is a street's to call).
     "department": [

@@ -148,7 +148,7 @@ async def test_who_may_see_and_act(api, spot):
     lead = (
         await api.get(f"/api/cases/{case['id']}", headers=(await session(api, "grid_leader"))[0])
     ).json()
-    assert {"accept", "reject", "escalate", "void"} <= set(lead["actions"])
+    assert {"accept", "reject", "escalate", "request_void"} <= set(lead["actions"])
     r = await api.post(
         url, json={"action": "close", "version": 1}, headers=(await session(api, "grid_leader"))[0]
     )
@@ -195,7 +195,7 @@ async def test_an_unknown_action_or_a_bad_date_is_a_422(api, spot):
     url = f"/api/cases/{case['id']}/transitions"
     r = await api.post(url, json={"action": "teleport", "version": 1}, headers=leader)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_value")
-    shelve = {"action": "shelve", "reason": "x", "review_date": "soon", "version": 1}
+    shelve = {"action": "request_shelve", "reason": "x", "review_date": "soon", "version": 1}
     r = await api.post(url, json=shelve, headers=leader)
     assert r.status_code == 422
 

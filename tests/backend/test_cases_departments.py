@@ -49,7 +49,13 @@ async def test_a_department_takes_a_street_case_and_returns_it(driver, demo_city
     listed = await driver.client.get("/api/case-list", headers=officer)
     assert [c["id"] for c in listed.json()["items"]] == [case_id]
     seen = (await driver.client.get(f"/api/cases/{case_id}", headers=officer)).json()
-    assert seen["actions"] == ["start", "handle", "return", "request_extension"]
+    assert seen["actions"] == [
+        "start",
+        "handle",
+        "request_return",
+        "request_extension",
+        "request_shelve",
+    ]
     assert seen["contact_phone"] == "138****5678"  # not the named assignee
 
     for who in ("wuda", "nobody"):  # another district's 城管, and an officer of nothing
@@ -58,11 +64,22 @@ async def test_a_department_takes_a_street_case_and_returns_it(driver, demo_city
     r = await driver.client.get("/api/case-list", headers=driver.sessions["nobody"].headers)
     assert (r.status_code, r.json()["code"]) == (403, "no_department")
 
-    r = await driver.act("department", case_id, "return")
+    r = await driver.act("department", case_id, "request_return")
     assert (r.status_code, r.json()["code"]) == (422, "missing_field")
-    r = await driver.act("department", case_id, "return", reason="属于住建管辖")
+    r = await driver.act("department", case_id, "request_return", reason="属于住建管辖")
     assert r.status_code == 200, r.text
-    assert (r.json()["status"], r.json()["department"]) == ("accepted", None)
+    # The return waits for the street that dispatched it; the officer may not decide it.
+    assert (r.json()["status"], r.json()["department"]) == ("dispatched", "cg")
+    assert r.json()["pending"]["action"] == "request_return"
+    r = await driver.act("department", case_id, "approve")
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    r = await driver.act("street_staff", case_id, "approve", comment="转住建")
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["department"], r.json()["pending"]) == (
+        "accepted",
+        None,
+        None,
+    )
     # Back with the street, which may send it on to the right department.
     assert (await driver.client.get(f"/api/cases/{case_id}", headers=officer)).status_code == 404
     r = await driver.act("street_staff", case_id, "dispatch", department="zj")
@@ -70,8 +87,10 @@ async def test_a_department_takes_a_street_case_and_returns_it(driver, demo_city
     events = await driver.client.get(
         f"/api/cases/{case_id}/events", headers=driver.sessions["street_staff"].headers
     )
-    returned = next(e for e in events.json() if e["type"] == "case.return")
-    assert json.loads(returned["payload"])["from_department"] == "cg"
+    returned = next(e for e in events.json() if e["type"] == "case.approve")
+    payload = json.loads(returned["payload"])
+    assert (payload["request"], payload["from_department"]) == ("request_return", "cg")
+    assert payload["request_reason"] == "属于住建管辖"
 
 
 async def test_a_named_officer_and_their_department(driver, demo_city):

@@ -133,10 +133,12 @@ BAD_TRANSITIONS = {
         422,
         "invalid_value",
     ),
-    ("shelve", "accepted", "grid_leader", (("reason", "x"), ("review_date", "2025-13-01"))): (
-        422,
-        "invalid_value",
-    ),
+    (
+        "request_shelve",
+        "accepted",
+        "grid_leader",
+        (("reason", "x"), ("review_date", "2025-13-01")),
+    ): (422, "invalid_value"),
     ("rate", "closed", "resident", (("rating", "five"),)): (422, "invalid_type"),
 }
 

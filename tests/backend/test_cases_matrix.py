@@ -73,17 +73,22 @@ CELLS: dict[str, Cell] = {
     "withdraw": Cell("submitted", {"reason": "已解决"}, {"resident"}, Status.withdrawn),
     "rate": Cell("closed", {"rating": 5, "comment": "满意"}, {"resident"}, Status.closed),
     "reopen": Cell("closed", {"reason": "又坏了"}, {"resident"}, Status.accepted),
-    "return": Cell("department", {"reason": "不属于本部门"}, {"department"}, Status.accepted),
+    "request_return": Cell(
+        "handling", {"reason": "不属于本网格"}, {"grid_worker"}, Status.handling
+    ),
     "request_extension": Cell(
         "handling", {"extension_hours": 24, "reason": "等配件"}, {"grid_worker"}, Status.handling
     ),
     "approve_extension": Cell("extension", {}, MANAGERS, Status.handling),
     "refuse_extension": Cell("extension", {"reason": "不予延期"}, MANAGERS, Status.handling),
-    "shelve": Cell(
-        "accepted", {"reason": "需立项", "review_date": REVIEW}, MANAGERS, Status.shelved
+    "request_shelve": Cell(
+        "accepted", {"reason": "需立项", "review_date": REVIEW}, MANAGERS, Status.accepted
     ),
     "unshelve": Cell("shelved", {}, MANAGERS, Status.accepted),
-    "void": Cell("accepted", {"reason": "重复上报"}, MANAGERS, Status.voided),
+    "request_void": Cell("accepted", {"reason": "重复上报"}, MANAGERS, Status.accepted),
+    # A void is approved above the grid that accepted the case, and not by its asker.
+    "approve": Cell("void_requested", {}, MANAGERS - {"grid_leader"}, Status.voided),
+    "refuse": Cell("return_requested", {"reason": "属于本网格"}, MANAGERS, Status.handling),
 }
 # A department's own work, on a case dispatched to it, and a street's re-dispatch of it.
 DEPARTMENT_CELLS: dict[str, Cell] = {
@@ -96,6 +101,9 @@ DEPARTMENT_CELLS: dict[str, Cell] = {
         Status.handling,
     ),
     "dispatch": Cell("department", {"department": "zj"}, ABOVE_THE_STREET, Status.dispatched),
+    "request_return": Cell(
+        "department", {"reason": "不属于本部门"}, {"department"}, Status.dispatched
+    ),
 }
 ALL = [("grid", a) for a in CELLS] + [("department", a) for a in DEPARTMENT_CELLS]
 # On PostgreSQL: one action of each kind of rule (manage, work, report, department).
@@ -105,8 +113,10 @@ POSTGRES = [
     ("grid", "self_handle"),
     ("grid", "rate"),
     ("grid", "approve_extension"),
-    ("grid", "return"),
+    ("grid", "approve"),
+    ("grid", "refuse"),
     ("department", "handle"),
+    ("department", "request_return"),
 ]
 
 

@@ -17,6 +17,7 @@ from backend.cases.states import (
     Action,
     CaseState,
     Kind,
+    Pending,
     Status,
     WorkflowError,
 )
@@ -74,14 +75,18 @@ STATUS_FOR: dict[Action, Status] = {
     Action.withdraw: Status.submitted,
     Action.rate: Status.closed,
     Action.reopen: Status.closed,
-    Action.return_: Status.dispatched,
+    Action.request_return: Status.dispatched,
     Action.request_extension: Status.handling,
     Action.approve_extension: Status.handling,
     Action.refuse_extension: Status.handling,
-    Action.shelve: Status.accepted,
+    Action.request_shelve: Status.accepted,
     Action.unshelve: Status.shelved,
-    Action.void: Status.accepted,
+    Action.request_void: Status.accepted,
+    Action.approve: Status.accepted,
+    Action.refuse: Status.accepted,
 }
+# The request that approve and refuse answer in ``test_who_may``: the grid leader's void.
+VOID_BY_THE_LEADER = Pending(Action.request_void, 3, "重复上报")
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
 NOW = datetime(2025, 5, 6, 9, tzinfo=timezone(timedelta(hours=8)))
@@ -176,11 +181,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "worker_incident": set(),
         "leader_incident": set(),
     },
-    "return": {
-        "request": set(),  # a person does not return a case; they ask their leader
+    # The handler asks; the owner's managers decide (approve, refuse).
+    "request_return": {
+        "request": {"police"},
         "street": {"dept"},
-        "worker_incident": set(),
-        "leader_incident": set(),
+        "worker_incident": {"worker"},
+        "leader_incident": {"leader"},
     },
     "request_extension": {
         "request": {"police"},
@@ -196,9 +202,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "leader_incident": ABOVE_THE_LEADER,
     },
     "refuse_extension": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
-    "shelve": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    "request_shelve": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
     "unshelve": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
-    "void": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    "request_void": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    # A void is decided above the level that accepted the case (its owner).
+    "approve": both(ABOVE_THE_LEADER, {"district", "city"}),
+    "refuse": both(ABOVE_THE_LEADER, {"district", "city"}),
 }
 
 
@@ -215,6 +224,8 @@ def test_the_expected_table_is_complete():
 @pytest.mark.parametrize("action", [a.value for a in Action])
 def test_who_may(action, scenario):
     state = case(scenario, STATUS_FOR[Action(action)])
+    if action in ("approve", "refuse"):
+        state = replace(state, pending=VOID_BY_THE_LEADER)
     allowed = {name for name, actor in ACTORS.items() if may(actor, action, state)}
     expected = EXPECTED[action][scenario]
     assert allowed == expected, (
@@ -328,16 +339,37 @@ def test_supervision_reaches_every_lower_level():
         assert allowed == managers, owner
 
 
+@pytest.mark.parametrize("action", [Action.request_return, Action.request_shelve])
+def test_a_return_or_shelving_is_decided_by_the_owners_managers_but_not_the_one_who_asked(action):
+    asked = Pending(action, 4, "不归本岗", date(2025, 8, 1))
+    state = replace(case("request", Status.handling), pending=asked)
+    for answer in (Action.approve, Action.refuse):
+        allowed = {name for name, actor in ACTORS.items() if may(actor, answer, state)}
+        assert allowed == MANAGERS_OF_GRID
+    by_the_leader = replace(state, pending=replace(asked, by=3))
+    assert not may(ACTORS["leader"], Action.approve, by_the_leader)
+
+
+def test_a_city_case_is_voided_by_another_city_admin():
+    state = CaseState(Kind.request, Status.accepted, CITY, reporter_id=1, due_at=NOW)
+    asked = replace(state, pending=Pending(Action.request_void, 8, "重复"))
+    other = Territory(28, "city_admin", area_code=CITY)
+    assert may(other, Action.approve, asked)
+    assert not may(ACTORS["city"], Action.approve, asked)
+
+
 def test_actions_for_combine_workflow_and_policy():
     state = case("request", Status.handling)
     assert actions_for(ACTORS["police"], state) == [
         Action.handle,
+        Action.request_return,
         Action.request_extension,
+        Action.request_shelve,
     ]
     assert actions_for(ACTORS["leader"], state) == [
         Action.escalate,
-        Action.shelve,
-        Action.void,
+        Action.request_shelve,
+        Action.request_void,
     ]
     assert actions_for(ACTORS["reporter"], case("request", Status.submitted)) == [Action.withdraw]
     assert actions_for(ACTORS["resident"], case("request", Status.submitted)) == []

@@ -19,6 +19,7 @@ from backend.cases.states import (
     CaseState,
     Command,
     Kind,
+    Pending,
     Status,
     WorkflowError,
 )
@@ -75,6 +76,7 @@ def error(state: CaseState, command: Command, **kw) -> WorkflowError:
 # ---------------------------------------------------------------------------------------------
 # The whole matrix: every action from every status
 
+OPEN_VALUES = ("submitted", "accepted", "dispatched", "handling", "handled", "verified")
 # What each action does from each status it is allowed from; from any other it is refused.
 EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "accept": {"submitted": "accepted"},
@@ -97,21 +99,16 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "withdraw": {"submitted": "withdrawn"},
     "rate": {"closed": "closed"},
     "reopen": {"closed": "accepted"},
-    "return": {"dispatched": "accepted"},
+    "request_return": {"dispatched": "dispatched", "handling": "handling"},
     "request_extension": {"dispatched": "dispatched", "handling": "handling"},
     "approve_extension": {"dispatched": "dispatched", "handling": "handling"},
     "refuse_extension": {"dispatched": "dispatched", "handling": "handling"},
-    "shelve": {"accepted": "shelved", "dispatched": "shelved", "handling": "shelved"},
+    "request_shelve": {"accepted": "accepted", "dispatched": "dispatched", "handling": "handling"},
     "unshelve": {"shelved": "accepted"},
-    "void": {
-        "submitted": "voided",
-        "accepted": "voided",
-        "dispatched": "voided",
-        "handling": "voided",
-        "handled": "voided",
-        "verified": "voided",
-        "shelved": "voided",
-    },
+    "request_void": {s: s for s in (*OPEN_VALUES, "shelved")},
+    # Of a pending void (state_for): approved, the case is voided; refused, it stays.
+    "approve": {s: "voided" for s in (*OPEN_VALUES, "shelved")},
+    "refuse": {s: s for s in (*OPEN_VALUES, "shelved")},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
@@ -134,7 +131,7 @@ def actor_for(action: Action) -> Territory:
     """An actor the policy allows to take ``action`` on ``state_for(action, …)``."""
     if action in (Action.start, Action.handle, Action.request_extension, Action.self_handle):
         return WORKER
-    if action is Action.return_:
+    if action is Action.request_return:
         return DEPT
     if action in (Action.withdraw, Action.rate, Action.reopen):
         return RESIDENT
@@ -154,8 +151,10 @@ def state_for(action: Action, status: Status) -> CaseState:
         state = replace(state, kind=Kind.incident, reporter_id=WORKER.person_id)
     if action in (Action.approve_extension, Action.refuse_extension):
         state = replace(state, extension_requested=DAY)
-    if action is Action.return_:
+    if action is Action.request_return:
         state = replace(state, owner_code=STREET, assignee=None, department=DEPT.department)
+    if action in (Action.approve, Action.refuse):
+        state = replace(state, pending=Pending(Action.request_void, LEADER.person_id, "重复"))
     return state
 
 
@@ -189,7 +188,7 @@ def test_open_and_final_sets():
         "verified",
     }
     assert {s.value for s in FINAL} == {"rejected", "withdrawn", "voided"}
-    assert Action.return_.value == "return"
+    assert Action.request_return.value == "request_return"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +403,7 @@ def test_only_incidents_are_self_handled():
         assert e.code == "invalid_transition"
 
 
-def test_return_by_a_department_clears_the_assignment():
+def test_return_by_a_department_waits_for_approval_then_clears_the_assignment():
     state = request(
         status=Status.dispatched,
         owner_code=STREET,
@@ -413,17 +412,55 @@ def test_return_by_a_department_clears_the_assignment():
         due_at=NOW + DAY,
         extension_requested=DAY,
     )
-    t = transition(state, cmd("return", DEPT, reason="不属于城管职责"))
+    asked = transition(state, cmd("request_return", DEPT, reason="不属于城管职责"))
+    assert asked.state.status is Status.dispatched and asked.state.department == "cg"
+    assert asked.state.pending == Pending(Action.request_return, DEPT.person_id, "不属于城管职责")
+    assert asked.event["reason"] == "不属于城管职责"
+    t = transition(asked.state, cmd("approve", STREET_STAFF, comment="转住建"))
     s = t.state
-    assert (s.status, s.assignee, s.department, s.extension_requested) == (
+    assert (s.status, s.assignee, s.department, s.extension_requested, s.pending) == (
         Status.accepted,
+        None,
         None,
         None,
         None,
     )
     assert s.due_at == NOW + DAY and s.owner_code == STREET
     assert t.event["from_department"] == "cg" and t.event["from_assignee"] == 99
-    assert t.event["reason"] == "不属于城管职责"
+    assert (t.event["request"], t.event["request_reason"]) == ("request_return", "不属于城管职责")
+    assert t.event["requested_by"] == DEPT.person_id and t.event["comment"] == "转住建"
+
+
+def test_a_refused_request_leaves_the_case_as_it_was():
+    state = request(status=Status.handling, assignee=2, due_at=NOW + DAY)
+    asked = transition(state, cmd("request_return", WORKER, reason="不归我管")).state
+    t = transition(asked, cmd("refuse", LEADER, reason="属于本网格"))
+    assert t.state == state
+    assert (t.event["request"], t.event["reason"]) == ("request_return", "属于本网格")
+    e = error(asked, cmd("refuse", LEADER))
+    assert (e.code, e.details["field"]) == ("missing_field", "reason")
+
+
+def test_one_request_at_a_time_and_none_to_answer_without_one():
+    state = request(status=Status.handling, assignee=2, due_at=NOW + DAY)
+    asked = transition(state, cmd("request_return", WORKER, reason="r")).state
+    again = cmd("request_shelve", WORKER, reason="r", review_date=NOW.date())
+    assert error(asked, again).code == "invalid_transition"
+    for action in ("approve", "refuse"):
+        assert error(state, cmd(action, LEADER, reason="r")).code == "invalid_transition"
+
+
+def test_a_change_of_status_or_handler_drops_a_pending_request():
+    state = request(status=Status.dispatched, assignee=2, due_at=NOW + DAY)
+    asked = transition(state, cmd("request_return", WORKER, reason="r")).state
+    handled = transition(asked, cmd("handle", WORKER, result="done"))
+    assert handled.state.pending is None
+    assert handled.event["dropped_request"] == "request_return"
+    redispatched = transition(asked, cmd("dispatch", LEADER, assignee=12))
+    assert redispatched.state.pending is None
+    # An extension request is a request of its own, answered on its own.
+    extended = transition(asked, cmd("request_extension", WORKER, extension=DAY)).state
+    assert extended.pending == asked.pending
 
 
 def extension_case(**fields) -> CaseState:
@@ -471,14 +508,24 @@ def test_redispatch_changes_the_assignee():
     assert t.event["from_assignee"] == 2 and t.event["assignee"] == 12
 
 
-def test_shelve_and_unshelve():
+def test_shelve_approved_and_unshelve():
     state = request(status=Status.dispatched, assignee=2, due_at=NOW - DAY)
     review = NOW.date() + timedelta(days=90)
-    t = transition(state, cmd("shelve", LEADER, reason="待旧改立项", review_date=review))
+    asked = transition(
+        state, cmd("request_shelve", WORKER, reason="待旧改立项", review_date=review)
+    )
+    assert asked.state.status is Status.dispatched and asked.state.shelved_until is None
+    assert asked.event["review_date"] == review.isoformat()
+    t = transition(asked.state, cmd("approve", LEADER))
     s = t.state
-    assert (s.status, s.shelved_until, s.assignee) == (Status.shelved, review, None)
+    assert (s.status, s.shelved_until, s.assignee, s.pending) == (
+        Status.shelved,
+        review,
+        None,
+        None,
+    )
     assert s.status not in OPEN and not is_overdue(s, NOW)
-    assert t.event["review_date"] == review.isoformat() and t.event["reason"] == "待旧改立项"
+    assert t.event["request_reason"] == "待旧改立项"
     later = NOW + timedelta(days=90)
     back = transition(s, cmd("unshelve", LEADER, later, time_limit=LIMIT)).state
     assert (back.status, back.shelved_until, back.due_at) == (Status.accepted, None, later + LIMIT)
@@ -486,16 +533,19 @@ def test_shelve_and_unshelve():
 
 def test_shelve_review_date_today_is_fine_but_not_yesterday():
     state = request(status=Status.accepted, due_at=NOW)
-    today = transition(state, cmd("shelve", LEADER, reason="r", review_date=NOW.date()))
-    assert today.state.shelved_until == NOW.date()
-    e = error(state, cmd("shelve", LEADER, reason="r", review_date=NOW.date() - DAY))
+    today = transition(state, cmd("request_shelve", LEADER, reason="r", review_date=NOW.date()))
+    assert today.state.pending is not None and today.state.pending.review_date == NOW.date()
+    e = error(state, cmd("request_shelve", LEADER, reason="r", review_date=NOW.date() - DAY))
     assert (e.code, e.details["field"]) == ("invalid_value", "review_date")
 
 
-def test_void_is_final():
-    state = request(status=Status.accepted, due_at=NOW)
-    t = transition(state, cmd("void", LEADER, reason="重复上报"))
-    assert t.state.status is Status.voided and t.event["reason"] == "重复上报"
+def test_void_approved_above_the_owner_is_final_and_remembers_when():
+    state = request(status=Status.accepted, due_at=NOW - DAY)
+    asked = transition(state, cmd("request_void", LEADER, reason="重复上报")).state
+    later = NOW + timedelta(hours=2)
+    t = transition(asked, cmd("approve", COMMUNITY_STAFF, later))
+    assert t.state.status is Status.voided and t.state.voided_at == later
+    assert t.event["request_reason"] == "重复上报" and t.event["to"] == "voided"
     assert not any(can(a, t.state) for a in Action)
 
 
@@ -519,10 +569,15 @@ def missing_cases():
         # (state, command, code, field)
         (request(), cmd("reject", LEADER), "missing_field", "reason"),
         (request(), cmd("reject", LEADER, reason="  "), "missing_field", "reason"),
-        (accepted, cmd("void", LEADER), "missing_field", "reason"),
-        (accepted, cmd("shelve", LEADER, review_date=NOW.date()), "missing_field", "reason"),
-        (accepted, cmd("shelve", LEADER, reason="r"), "missing_field", "review_date"),
-        (dispatched_dept, cmd("return", DEPT), "missing_field", "reason"),
+        (accepted, cmd("request_void", LEADER), "missing_field", "reason"),
+        (
+            accepted,
+            cmd("request_shelve", LEADER, review_date=NOW.date()),
+            "missing_field",
+            "reason",
+        ),
+        (accepted, cmd("request_shelve", LEADER, reason="r"), "missing_field", "review_date"),
+        (dispatched_dept, cmd("request_return", DEPT), "missing_field", "reason"),
         (
             extension_case(extension_requested=DAY),
             cmd("refuse_extension", LEADER),

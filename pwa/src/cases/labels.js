@@ -37,12 +37,18 @@ export const ACTION = {
   withdraw: "撤回",
   rate: "评价",
   reopen: "重新打开",
-  return: "回退",
+  request_return: "申请回退",
   request_extension: "申请延期",
   approve_extension: "批准延期",
   refuse_extension: "驳回延期",
-  shelve: "挂账",
+  request_shelve: "申请挂账",
   unshelve: "恢复办理",
+  request_void: "申请作废",
+  approve: "批准申请",
+  refuse: "驳回申请",
+  // One-step actions of timelines logged before approvals.
+  return: "回退",
+  shelve: "挂账",
   void: "作废",
 };
 

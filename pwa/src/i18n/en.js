@@ -63,6 +63,7 @@ export default {
     assignee: "Dispatch to",
     comment: "Comment",
     reviewDate: "Review date",
+    pending: "Awaiting approval",
     extensionHours: "Extension (hours)",
     send: "Send",
   },

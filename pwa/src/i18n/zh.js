@@ -64,6 +64,7 @@ export default {
     assignee: "派遣给",
     comment: "留言",
     reviewDate: "复核日期",
+    pending: "待审批",
     extensionHours: "延期（小时）",
     send: "提交",
   },
