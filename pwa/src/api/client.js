@@ -1,10 +1,12 @@
+import { i18n } from "../i18n/index.js";
+
 // Every failure, from the server or the network, becomes an ApiError carrying the API's
-// {code, reason}, so views show one kind of message.
+// {code, reason}; errorText tells it in the app's language, so views show one kind of message.
 export class ApiError extends Error {
   /**
-   * @param {number} status the HTTP status; 0 when the network failed
-   * @param {string} code the API's error code ("network" when there was no answer)
-   * @param {string} reason what a person is shown
+   * @param {number} status the HTTP status; 0 when there was no answer
+   * @param {string} code the API's error code ("network", "timeout" when there was no answer)
+   * @param {string} reason the server's own words, kept as the detail of a code the app does not know
    */
   constructor(status, code, reason) {
     super(reason);
@@ -15,18 +17,40 @@ export class ApiError extends Error {
   }
 }
 
+// A request that has had no answer in this long ends, instead of spinning forever.
+export const TIMEOUT_MS = 15_000;
+
 /**
- * What a person is told about a failure: the API's reason, else the error's message.
+ * A failure as a person reads it, in the app's language: the text of the API's code from the
+ * i18n table (errors.codes); a code the table lacks is told by its HTTP status, with the
+ * server's reason as the detail, except for a server fault, whose reason (a proxy's
+ * "Bad Gateway", "internal server error") tells a person nothing.
+ * @param {{ status: number, code: string, reason?: string }} failure
+ * @returns {string}
+ */
+export function failureText({ status, code, reason }) {
+  const { t, te } = i18n.global;
+  if (code === "network") return t("errors.network");
+  if (code === "timeout") return t("errors.timeout", { s: TIMEOUT_MS / 1000 });
+  if (code === "bad_body") return t("errors.badBody");
+  if (te(`errors.codes.${code}`, "zh-CN")) return t(`errors.codes.${code}`);
+  const key = te(`errors.status.${status}`, "zh-CN") ? status : status >= 500 ? 500 : "other";
+  const text = t(`errors.status.${key}`, { status });
+  return status >= 500 || !reason ? text : t("errors.withDetail", { text, detail: reason });
+}
+
+/**
+ * What a person is told about a failure (see failureText), else the error's message.
  * @param {unknown} err
  * @returns {string}
  */
 export function errorText(err) {
-  if (err instanceof ApiError) return err.reason;
+  if (err instanceof ApiError) return failureText(err);
   return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * The HTTP status of an ApiError (0: no network), or null for any other failure.
+ * The HTTP status of an ApiError (0: no answer), or null for any other failure.
  * @param {unknown} err
  * @returns {number | null}
  */
@@ -47,6 +71,7 @@ export function useToken(getToken) {
 /**
  * @typedef {object} RequestOptions
  * @property {AbortSignal} [signal]
+ * @property {number} [timeout] milliseconds without an answer before giving up (TIMEOUT_MS)
  * @property {string} [method]
  * @property {BodyInit | null} [body]
  * @property {Record<string, string>} [headers]
@@ -63,7 +88,7 @@ function headers(extra = {}) {
 
 /**
  * @param {string} url
- * @param {{ signal?: AbortSignal }} [options]
+ * @param {{ signal?: AbortSignal, timeout?: number }} [options]
  * @returns {Promise<any>} the parsed body; throws ApiError
  */
 export const getJSON = (url, options) => request(url, { ...options, method: "GET" });
@@ -99,22 +124,40 @@ export const sendJSON = (method, url, json) =>
  * @param {RequestOptions} [options]
  * @returns {Promise<any>}
  */
-async function request(url, { signal, method, body: payload, headers: extra } = {}) {
+async function request(url, { signal, timeout = TIMEOUT_MS, method, body: payload, headers: extra } = {}) {
   if (method === "GET" && "serviceWorker" in navigator && !navigator.serviceWorker.controller) {
     uncached.add(url);
   }
+  // One controller ends the request on the caller's abort or on the timeout, body included:
+  // a server that sends its headers and then stalls must not hang the screen either.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeout);
+  const follow = () => controller.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  signal?.addEventListener("abort", follow, { once: true });
   let res;
+  let body;
   try {
-    res = await fetch(url, { method, body: payload, headers: headers(extra), signal });
+    res = await fetch(url, { method, body: payload, headers: headers(extra), signal: controller.signal });
+    body = await res.json().catch(() => null);
   } catch (err) {
+    if (timedOut) throw new ApiError(0, "timeout", `no answer within ${timeout / 1000} s`);
     if (err instanceof Error && err.name === "AbortError") throw err;
-    throw new ApiError(0, "network", "网络连接失败");
+    throw new ApiError(0, "network", "no connection");
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", follow);
   }
-  const body = await res.json().catch(() => null);
+  if (timedOut) throw new ApiError(0, "timeout", `no answer within ${timeout / 1000} s`);
+  if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
   if (!res.ok) {
     throw new ApiError(res.status, body?.code ?? `http_${res.status}`, body?.reason ?? res.statusText);
   }
-  if (body === null) throw new ApiError(res.status, "bad_body", "服务器返回的不是 JSON");
+  if (body === null) throw new ApiError(res.status, "bad_body", "the answer is not JSON");
   return body;
 }
 

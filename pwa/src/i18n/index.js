@@ -6,11 +6,13 @@ const KEY = "wangge.locale";
 
 export const i18n = createI18n({
   legacy: false,
-  locale: localStorage.getItem(KEY) ?? "zh-CN",
+  // No localStorage where the API client is unit-tested in Node: the app's own language then.
+  locale: globalThis.localStorage?.getItem(KEY) ?? "zh-CN",
   fallbackLocale: "zh-CN",
   messages: { "zh-CN": zh, en },
 });
 
+/** @param {"zh-CN" | "en"} locale */
 export function setLocale(locale) {
   i18n.global.locale.value = locale;
   localStorage.setItem(KEY, locale);

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import en from "../../src/i18n/en.js";
+import zh from "../../src/i18n/zh.js";
 import { answer, offline, stubFetch } from "./helpers.js";
 
 // The API client with a stubbed fetch: every failure becomes an ApiError with the API's code
@@ -49,29 +51,70 @@ describe("requests", () => {
 
 describe("errors", () => {
   it.each([
-    [400, "invalid", "描述不能为空"],
-    [401, "unauthenticated", "请先登录"],
-    [403, "forbidden", "无权操作"],
-    [404, "not_found", "案件不存在"],
-    [409, "stale_version", "案件已被他人处理"],
-    [422, "validation", "经纬度超出范围"],
-    [429, "rate_limited", "请求过于频繁"],
-    [500, "internal", "服务器错误"],
-    [503, "unavailable", "维护中"],
-  ])("maps %i with the API's code and reason", async (status, code, reason) => {
+    [400, "invalid_request", "limit: Expected `int`"],
+    [401, "bad_credentials", "phone or password is wrong"],
+    [403, "forbidden", "residents submit requests (诉求)"],
+    [404, "not_found", "no case 7"],
+    [409, "stale_version", "version 3 is not the case's"],
+    [422, "outside_all_grids", "the point is in no grid"],
+    [503, "storage_unavailable", "the disk is full"],
+  ])("keeps a %i's code and reason, and tells it in Chinese from the code", async (status, code, reason) => {
     stubFetch(() => answer(status, { code, reason }));
     const api = await load();
     const err = await api.getJSON("/api/x").catch((e) => e);
     expect(err).toBeInstanceOf(api.ApiError);
     expect(err).toMatchObject({ name: "ApiError", status, code, reason, message: reason });
-    expect(api.errorText(err)).toBe(reason);
     expect(api.statusOf(err)).toBe(status);
+    const text = api.errorText(err);
+    expect(text).toBe(/** @type {Record<string, string>} */ (zh.errors.codes)[code]);
+    expect(text).not.toContain(reason);
   });
 
-  it("names the status when the answer is not the API's JSON (a proxy's error page)", async () => {
-    stubFetch(() => new Response("<html>502</html>", { status: 502, statusText: "Bad Gateway" }));
+  it("reads sign-in's refusal fully in Chinese", async () => {
+    stubFetch(() => answer(401, { code: "bad_credentials", reason: "phone or password is wrong" }));
     const api = await load();
-    await expect(api.getJSON("/api/x")).rejects.toMatchObject({ status: 502, code: "http_502", reason: "Bad Gateway" });
+    const err = await api.postJSON("/api/auth/sign-in", {}).catch((e) => e);
+    expect(api.errorText(err)).toBe("手机号或密码错误");
+  });
+
+  it("tells every code in the English table in English", async () => {
+    stubFetch(() => answer(401, { code: "bad_credentials", reason: "phone or password is wrong" }));
+    const api = await load();
+    const { i18n } = await import("../../src/i18n/index.js");
+    i18n.global.locale.value = "en";
+    expect(api.errorText(await api.getJSON("/api/x").catch((e) => e))).toBe("Wrong phone or password");
+    expect(Object.keys(en.errors.codes).sort()).toEqual(Object.keys(zh.errors.codes).sort());
+  });
+
+  it("tells a code the table lacks by its status, with the server's reason as the detail", async () => {
+    stubFetch(() => answer(409, { code: "brand_new_code", reason: "the grid moved" }));
+    const api = await load();
+    const err = await api.getJSON("/api/x").catch((e) => e);
+    expect(api.errorText(err)).toBe("状态已变化，请刷新后重试（the grid moved）");
+  });
+
+  it.each([
+    [500, { code: "internal_error_2", reason: "internal server error" }, "服务器故障（500），请稍后重试"],
+    [504, { code: "http_504", reason: "Gateway Timeout" }, "服务器故障（504），请稍后重试"],
+  ])("never shows a %i's own words", async (status, body, text) => {
+    stubFetch(() => answer(status, body));
+    const api = await load();
+    const err = await api.getJSON("/api/x").catch((e) => e);
+    expect(api.errorText(err)).toBe(text);
+  });
+
+  it("tells a proxy's 502 page in Chinese, not as Bad Gateway", async () => {
+    stubFetch(() => new Response("<html><h1>502 Bad Gateway</h1></html>", { status: 502, statusText: "Bad Gateway" }));
+    const api = await load();
+    const err = await api.getJSON("/api/x").catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: "http_502", reason: "Bad Gateway" });
+    expect(api.errorText(err)).toBe("服务器暂时无法访问（502），请稍后重试");
+  });
+
+  it("tells the server's internal error in Chinese", async () => {
+    stubFetch(() => answer(500, { status: 500, code: "internal_error", reason: "internal server error" }));
+    const api = await load();
+    expect(api.errorText(await api.getJSON("/api/x").catch((e) => e))).toBe("服务器内部错误，请稍后重试");
   });
 
   it("turns no answer at all into the code network, status 0", async () => {
@@ -79,8 +122,9 @@ describe("errors", () => {
     const api = await load();
     const err = await api.postJSON("/api/x", {}).catch((e) => e);
     expect(err).toBeInstanceOf(api.ApiError);
-    expect(err).toMatchObject({ status: 0, code: "network", reason: "网络连接失败" });
+    expect(err).toMatchObject({ status: 0, code: "network" });
     expect(api.statusOf(err)).toBe(0);
+    expect(api.errorText(err)).toBe("网络连接失败，请检查网络后重试");
   });
 
   it("lets an abort through as it is", async () => {
@@ -96,7 +140,9 @@ describe("errors", () => {
   it("refuses a 2xx that is not JSON", async () => {
     stubFetch(() => new Response("<html>captive portal</html>", { status: 200 }));
     const api = await load();
-    await expect(api.getJSON("/api/x")).rejects.toMatchObject({ status: 200, code: "bad_body" });
+    const err = await api.getJSON("/api/x").catch((e) => e);
+    expect(err).toMatchObject({ status: 200, code: "bad_body" });
+    expect(api.errorText(err)).toBe("服务器返回的内容无法识别，请稍后重试");
   });
 
   it("describes any other failure by its message", async () => {
@@ -104,6 +150,94 @@ describe("errors", () => {
     expect(api.errorText(new Error("boom"))).toBe("boom");
     expect(api.errorText("odd")).toBe("odd");
     expect(api.statusOf(new Error("boom"))).toBeNull();
+  });
+});
+
+describe("timeouts", () => {
+  /** A server that takes the request and never answers: fetch ends only when aborted. */
+  function hang() {
+    const fetch = vi.fn(
+      (/** @type {string} */ _url, /** @type {RequestInit} */ init) =>
+        new Promise((_resolve, reject) => {
+          init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        }),
+    );
+    vi.stubGlobal("fetch", fetch);
+    return fetch;
+  }
+
+  it("ends a request with no answer after 15 s, with a clear message", async () => {
+    vi.useFakeTimers();
+    try {
+      hang();
+      const api = await load();
+      const pending = api.getJSON("/api/cases/").catch((e) => e);
+      await vi.advanceTimersByTimeAsync(api.TIMEOUT_MS - 1);
+      let settled = false;
+      void pending.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const err = await pending;
+      expect(err).toBeInstanceOf(api.ApiError);
+      expect(err).toMatchObject({ status: 0, code: "timeout" });
+      expect(api.errorText(err)).toBe("服务器 15 秒未响应，请稍后重试");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("ends a body that stalls after the headers too", async () => {
+    vi.useFakeTimers();
+    try {
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(async (/** @type {string} */ _url, /** @type {RequestInit} */ init) => {
+          const body = new ReadableStream({
+            start(stream) {
+              stream.enqueue(new TextEncoder().encode("[1,"));
+              init.signal?.addEventListener("abort", () => stream.error(new DOMException("aborted", "AbortError")));
+            },
+          });
+          return new Response(body, { status: 200, headers: { "Content-Type": "application/json" } });
+        }),
+      );
+      const api = await load();
+      const pending = api.getJSON("/api/cases/", { timeout: 2000 }).catch((e) => e);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await pending).toMatchObject({ code: "timeout" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a caller's abort stays an abort, and clears the timer", async () => {
+    vi.useFakeTimers();
+    try {
+      hang();
+      const api = await load();
+      const caller = new AbortController();
+      const pending = api.getJSON("/api/cases/", { signal: caller.signal }).catch((e) => e);
+      caller.abort();
+      const err = await pending;
+      expect(err).not.toBeInstanceOf(api.ApiError);
+      expect(err.name).toBe("AbortError");
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers in time leave no timer behind", async () => {
+    vi.useFakeTimers();
+    try {
+      stubFetch(() => answer(200, { ok: true }));
+      const api = await load();
+      expect(await api.getJSON("/api/x")).toEqual({ ok: true });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
