@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -137,6 +138,49 @@ def _dbf_encoding(head: bytes) -> str | None:
     return None if sample.isascii() else "utf-8"
 
 
+def _whole_names(dbf: bytes) -> bytes:
+    """The .dbf with each field name's last, half-cut UTF-8 character dropped."""
+    out = bytearray(dbf)
+    header_length = int.from_bytes(dbf[8:10], "little")
+    for at in range(32, header_length - 1, 32):
+        if dbf[at] == 0x0D:  # the end of the field descriptors
+            break
+        name = dbf[at : at + 11].split(b"\0", 1)[0]
+        whole = name.decode("utf-8", errors="ignore").encode("utf-8")
+        out[at : at + 11] = whole.ljust(11, b"\0")
+    return bytes(out)
+
+
+def _read_with_whole_names(path: Path, shapefile: str) -> gpd.GeoDataFrame | None:
+    """A UTF-8 Shapefile whose names were cut mid-character, read from a copy whose names
+    end at the last whole character (所属社区编码 cut to 所属社 and a byte: 所属社); None if
+    that does not help either."""
+    zipped = path.suffix.lower() == ".zip"
+    stem = shapefile[: -len(".shp")]
+    with tempfile.TemporaryDirectory() as folder:
+        with zipfile.ZipFile(path) if zipped else contextlib.nullcontext() as archive:
+            names = (
+                archive.namelist()
+                if archive is not None
+                else [p.name for p in path.parent.iterdir()]
+            )
+            for name in names:
+                if not name.startswith(stem) or len(name) - len(stem) > 4:
+                    continue
+                suffix = name[len(stem) :].lower()
+                data = (
+                    archive.read(name) if archive is not None else path.with_name(name).read_bytes()
+                )
+                Path(folder, f"layer{suffix}").write_bytes(
+                    _whole_names(data) if suffix == ".dbf" else data
+                )
+        try:
+            frame = pyogrio.read_dataframe(Path(folder, "layer.shp"), encoding="UTF-8")
+        except (UnicodeDecodeError, pyogrio.errors.DataSourceError):
+            return None
+    return frame if isinstance(frame, gpd.GeoDataFrame) else None
+
+
 def read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
     """The chosen layer as read by GDAL, and its name where the file holds layers."""
     sources = gdal_sources(path)
@@ -153,11 +197,13 @@ def read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | No
         raise unreadable(path, f"a geometry is malformed: {error}") from None
     except UnicodeDecodeError:
         # Mostly UTF-8 shapefiles: GDAL cuts field names at 10 bytes, mid-character.
-        raise unreadable(
-            path,
-            "its text is not in the encoding it declares (are Chinese column names cut at "
-            "10 bytes?); save it as a GeoPackage instead",
-        ) from None
+        frame = _read_with_whole_names(path, shapefile) if shapefile else None
+        if frame is None:
+            raise unreadable(
+                path,
+                "its text is not in the encoding it declares (are Chinese column names cut "
+                "at 10 bytes?); save it as a GeoPackage instead",
+            ) from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise LayerError("no_geometry", f"{path.name}: layer {chosen!r} has no geometry")
     return frame, chosen if path.suffix.lower() in (".gpkg", ".zip") else None

@@ -6,6 +6,7 @@ within 1 m of what was drawn is read right. Each bad file raises its own LayerEr
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -185,15 +186,6 @@ def test_shapefile_without_cpg_has_its_chinese_text_decoded(tmp_path, encoding, 
     assert layer.columns == {"code": "编码", "name": "名称", "kind": "类型"}
     assert layer.frame["name"].tolist() == frame["名称"].tolist()
     assert layer.frame["kind"].tolist() == ["community", "dedicated", "village"]
-
-
-def test_shapefile_with_utf8_names_cut_at_ten_bytes_is_unreadable(tmp_path):
-    path = tmp_path / "grids.shp"
-    with pytest.warns(RuntimeWarning):  # GDAL's "laundered field name" notice
-        drawn_grids().to_file(path, encoding="UTF-8")
-    error = error_of(path)
-    assert error.code == "unreadable_file"
-    assert "GeoPackage" in error.reason
 
 
 def test_zip_layers_are_named_after_their_shapefiles(tmp_path):
@@ -663,3 +655,59 @@ def test_layer_error_carries_code_reason_details():
     error = LayerError("missing_column", "no code", column="code", available=["a"])
     assert (error.code, error.reason, str(error)) == ("missing_column", "no code", "no code")
     assert error.details == {"column": "code", "available": ["a"]}
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-8"])
+@pytest.mark.parametrize("zip_it", [False, True])
+def test_shapefile_column_names_cut_at_ten_bytes(tmp_path, encoding, zip_it):
+    drawn = drawn_grids()
+    frame = gpd.GeoDataFrame(
+        {
+            "网格编码": drawn["网格编码"],
+            "网格名称": drawn["网格名称"],
+            "所属社区编码": "150302001001",
+        },
+        geometry=drawn.geometry,
+        crs=4326,
+    )
+    path = tmp_path / "grids.shp"
+    with pytest.warns(RuntimeWarning):  # GDAL cuts the names itself, with a notice
+        pyogrio.write_dataframe(frame, path, encoding=encoding)
+    if zip_it:
+        path = zipped(path, tmp_path / "grids.zip")
+    layer = read_layer(path, "grids")
+    cut = {"GBK": "所属社区编", "UTF-8": "所属社"}[encoding]
+    assert layer.columns["parent_code"] == cut
+    assert layer.frame["parent_code"].tolist() == ["150302001001"] * len(drawn)
+    warnings = {w.reason for w in layer.warnings if w.kind == "truncated_column"}
+    assert any(cut in w and "所属社区编码" in w for w in warnings)
+
+
+def test_datav_properties_flattened_and_empty_features_skipped(tmp_path):
+    square = json.loads(shapely.to_geojson(box(106.80, 39.60, 106.81, 39.61)))
+    datav = {
+        "adcode": 150302,
+        "name": "海勃湾区",
+        "level": "district",
+        "parent": {"adcode": 150300},
+    }
+    features = [
+        {
+            "type": "Feature",
+            "properties": datav | {"acroutes": [100000, 150000]},
+            "geometry": square,
+        },
+        {"type": "Feature", "properties": {}, "geometry": None},
+    ]
+    path = tmp_path / "150300_full.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    layer = read_layer(path, "areas")
+    assert layer.columns == {
+        "code": "adcode",
+        "name": "name",
+        "level": "level",
+        "parent_code": "parent.adcode",
+    }
+    row = layer.frame.drop(columns="geometry").iloc[0].tolist()
+    assert row == ["150302", "海勃湾区", "district", "150300"]
+    assert (layer.skipped, layer.features.tolist()) == (1, [0])
