@@ -6,48 +6,20 @@ the lock goes (backend/core/shedding.py)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 import time
-from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.core.shedding import write_limit
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS
-from tests import conftest
 from tests.conftest import _database_copy
-from tests.live.conftest import case_body, community_spots  # noqa: F401 (a fixture)
+from tests.live.conftest import case_body, community_spots, writes_held  # noqa: F401 (a fixture)
 from tests.served import served
 
 LIMIT = 8
 EXCESS = 12
-
-
-@contextlib.asynccontextmanager
-async def writes_held(db: conftest.TestDatabase) -> AsyncIterator[None]:
-    """Every write waits while the block runs: SQLite's write lock, PostgreSQL's event clock
-    row (each write takes the next event id)."""
-    if db.kind == "sqlite":
-        path = db.settings.database_url.removeprefix("sqlite:///")
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    pg = await asyncpg.connect(db.settings.database_url)
-    try:
-        async with pg.transaction():
-            await pg.execute("SELECT * FROM event_clock FOR UPDATE")
-            yield
-    finally:
-        await pg.close()
 
 
 def metric(text: str, name: str) -> float:

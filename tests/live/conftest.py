@@ -8,6 +8,7 @@ one process hears of the other's writes it hears through Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -53,8 +54,9 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/api/live?token={token}"
 
 
-def start(db: TestDatabase, data_dir: Path, name: str, **env: str) -> Server:
-    port = free_port()
+def start(db: TestDatabase, data_dir: Path, name: str, port: int = 0, **env: str) -> Server:
+    """A server process on ``port`` (a free one if 0)."""
+    port = port or free_port()
     log = data_dir / f"{name}.log"
     proc = subprocess.Popen(
         [
@@ -188,3 +190,26 @@ async def event_rows(db: TestDatabase, where: str, *args: object) -> list[dict]:
         return [dict(r) for r in await conn.fetch(sql, *args)]
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def writes_held(db: TestDatabase) -> AsyncIterator[None]:
+    """Every write waits while the block runs: SQLite's write lock, PostgreSQL's event clock
+    row (each write takes the next event id)."""
+    if db.kind == "sqlite":
+        path = db.settings.database_url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    pg = await asyncpg.connect(db.settings.database_url)
+    try:
+        async with pg.transaction():
+            await pg.execute("SELECT * FROM event_clock FOR UPDATE")
+            yield
+    finally:
+        await pg.close()
