@@ -3,21 +3,25 @@ import { snapshots } from "../offline/db.js";
 
 /** @typedef {import("../api/types.js").Case} Case */
 
-// A list of cases from /api/case-list, saved on the phone after each sync so it reads offline.
+// A list of cases from /api/case-list, saved on the phone after each sync so it reads when the
+// server cannot answer: no network, no answer in time, or a server fault (a 500, a proxy's 502).
+// A refusal (4xx) is not served from the copy: the person must see why.
 /**
  * @param {string} name
  * @param {string} query
- * @returns {Promise<{ items: Case[], savedAt: number, offline: boolean }>}
+ * @returns {Promise<{ items: Case[], savedAt: number, offline: boolean, failure: ApiError | null }>}
  */
 export async function loadList(name, query) {
   try {
     const page = await getJSON(`/api/case-list/?${query}`);
     const saved = { items: page.items, savedAt: Date.now() };
     await snapshots.put(`list:${name}`, saved);
-    return { ...saved, offline: false };
+    return { ...saved, offline: false, failure: null };
   } catch (err) {
     const saved = await snapshots.get(`list:${name}`);
-    if (saved && err instanceof ApiError && err.status === 0) return { ...saved, offline: true };
+    if (saved && err instanceof ApiError && (err.status === 0 || err.status >= 500)) {
+      return { ...saved, offline: true, failure: err };
+    }
     throw err;
   }
 }

@@ -67,7 +67,7 @@ export default {
     extensionHours: "Extension (hours)",
     send: "Send",
   },
-  list: { offlineCopy: "Offline: as synced at {at}", empty: "No cases" },
+  list: { offlineCopy: "Offline, showing the data of {at}", troubleCopy: "Server trouble, showing the data of {at}. {why}", retry: "Try again", empty: "No cases" },
   screen: { open: "Open", overdue: "Overdue", today: "New today", onDuty: "On duty" },
   patrol: { title: "Patrol", onDuty: "On duty", hint: "Shares your position while the app is open", last: "Last position", today: "Today", distance: "Distance", time: "Time on duty", coverage: "Buildings passed (within 30 m)" },
   emergency: {

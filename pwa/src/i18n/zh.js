@@ -68,7 +68,7 @@ export default {
     extensionHours: "延期（小时）",
     send: "提交",
   },
-  list: { offlineCopy: "离线：显示 {at} 同步的内容", empty: "暂无案件" },
+  list: { offlineCopy: "离线，显示 {at} 的数据", troubleCopy: "服务器故障，显示 {at} 的数据。{why}", retry: "重试", empty: "暂无案件" },
   screen: { open: "办理中", overdue: "超期", today: "今日新增", onDuty: "在岗网格员" },
   patrol: { title: "巡查", onDuty: "在岗", hint: "打开后，应用开着时共享位置", last: "最新位置", today: "今日巡查", distance: "巡查里程", time: "在岗时长", coverage: "走访楼栋（30 米内）" },
   emergency: {
