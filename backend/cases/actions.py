@@ -305,6 +305,12 @@ def _unshelve(s: CaseState, c: Command) -> Step:
     return new, {"reason": c.reason, "due_at": due}
 
 
+def _verify_on_site(s: CaseState, c: Command) -> Step:
+    # A finding for the owner to act on (verify, rework, close): the case itself stays put.
+    result = _text(c, "result")
+    return s, {"result": result, "photo": _text(c, "photo")}
+
+
 STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.accept: _accept,
     Action.reject: _reject,
@@ -327,4 +333,5 @@ STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.request_void: _request_void,
     Action.approve: _approve,
     Action.refuse: _refuse,
+    Action.verify_on_site: _verify_on_site,
 }  # reopen is applied with its window, in transition

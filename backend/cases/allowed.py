@@ -40,6 +40,8 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     # Wherever a request can be pending: any change of status drops it (``workflow``).
     Action.approve: OPEN | {Status.shelved},
     Action.refuse: OPEN | {Status.shelved},
+    # Once registered, whatever stage: the owner may want the spot seen before or after work.
+    Action.verify_on_site: OPEN - {Status.submitted},
 }
 
 

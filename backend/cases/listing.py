@@ -3,7 +3,8 @@ as CSV).
 
 Who sees what is ``service.read``'s rule written as SQL, so that listing never loads a city's
 cases to sort them out in Python: residents see the cases they reported; everyone else also
-the cases assigned to them and those owned in their territory (``actors.covers``): their grids
+the cases assigned to them, those that happened in it (``grid_code``, for good: after an
+escalation too) and those owned in their territory (``actors.covers``): their grids
 for grid roles, every code under their area's prefix for centre staff and admins; department
 staff also the cases dispatched to their department (``actors.serves``).
 
@@ -155,6 +156,15 @@ def _territory(actor: Territory) -> Any | None:
     return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
 
 
+def _where_it_happened(actor: Territory) -> Any | None:
+    """``actor.covers(grid_code)`` as SQL: the grid where a case happened keeps it in view."""
+    if actor.role in GRID_ROLES:
+        return Case.grid_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
+    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
+        return None
+    return _starts_with(Case.grid_code, scope_prefix(actor.area_code))
+
+
 def _department(actor: Territory) -> Any | None:
     """``actor.serves(department, owner_code)`` as SQL; None for non-department staff."""
     if actor.role != Role.department or actor.department is None:
@@ -181,7 +191,7 @@ def _visible(principal: Principal, actor: Territory) -> Any:
     if principal.role == Role.resident:
         return own
     seen = own | (Case.assignee == principal.id)
-    for extra in (_territory(actor), _department(actor)):
+    for extra in (_territory(actor), _where_it_happened(actor), _department(actor)):
         if extra is not None:
             seen = seen | extra
     return seen

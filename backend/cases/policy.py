@@ -32,6 +32,9 @@ community_staff,       manage                                     cases owned in
 street_staff,                                                     at their level or below
 district_admin,        start, handle, request_extension           cases assigned to them
 city_admin             withdraw                                   their own case (a task they sent)
+grid_worker,           verify_on_site (核查 on the spot, with a   cases that happened in their
+grid_police,           photo)                                     grid, whoever owns them, but
+grid_leader                                                       not their own work
 department             start, handle, request_extension,          cases dispatched to their
                        request_return, request_shelve
                                                                   department (inside area_code,
@@ -139,6 +142,17 @@ def _decides(actor: Territory, state: CaseState) -> bool:
     return _manages(actor, state)
 
 
+def _of_the_grid(actor: Territory, state: CaseState) -> bool:
+    # The grid where it happened, whoever owns the case now (after an escalation too); not
+    # the handler, who would be verifying their own work.
+    return (
+        actor.role in GRID_ROLES
+        and state.grid_code is not None
+        and actor.covers(state.grid_code)
+        and not _is_assignee(actor, state)
+    )
+
+
 def _resident_reporter(actor: Territory, state: CaseState) -> bool:
     return actor.role in (Role.resident, ANONYMOUS) and _is_reporter(actor, state)
 
@@ -166,6 +180,7 @@ RULES: Mapping[Action, Rule] = {
     Action.request_void: _manages,
     Action.approve: _decides,
     Action.refuse: _decides,
+    Action.verify_on_site: _of_the_grid,
 }
 
 _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})

@@ -36,6 +36,7 @@ def state_of(row: dict[str, Any]) -> CaseState:
         shelved_until=None if shelved is None else date.fromisoformat(shelved),
         pending=_pending(row["pending"]),
         voided_at=row["voided_at"],
+        grid_code=row["grid_code"],
     )
 
 

@@ -9,6 +9,7 @@ their labels, category and department names, the photos' folder) and hands reque
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -42,7 +43,7 @@ from backend.core import clock
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
-from backend.core.events import case_event
+from backend.core.events import EventType, case_event
 from backend.core.principal import Principal
 from backend.core.roles import Role
 from backend.core.settings import Settings
@@ -234,6 +235,30 @@ async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
     return last == {"type": case_event(body.action), "actor": actor.person_id}
 
 
+async def _fresh_photo(case_id: int, actor: Territory) -> str | None:
+    """The newest photo ``actor`` added to the case since its last workflow step: the one an
+    on-site verification was taken with (the phone sends the photo first, then the step)."""
+    subject = f"case:{case_id}"
+    last = (
+        await Event.select(Event.id)
+        .where((Event.subject == subject) & Event.type.is_in(_WORKFLOW_EVENTS))
+        .order_by(Event.id, ascending=False)
+        .first()
+    )
+    photo = (
+        await Event.select(Event.payload)
+        .where(
+            (Event.subject == subject)
+            & (Event.type == EventType.case_photo)
+            & (Event.actor == actor.person_id)
+            & (Event.id > (0 if last is None else last["id"]))
+        )
+        .order_by(Event.id, ascending=False)
+        .first()
+    )
+    return None if photo is None else str(json.loads(photo["payload"])["photo"])
+
+
 def _event(case_id: int, event: dict[str, Any], scope: str, actor: int | None) -> NewEvent:
     return NewEvent(case_event(event["type"]), f"case:{case_id}", scope, event, actor)
 
@@ -251,6 +276,12 @@ def _visible(row: dict[str, Any], principal: Principal, actor: Territory) -> boo
         or row["assignee"] == principal.id
         # Department staff see by department, whatever area they serve.
         or (actor.role != Role.department and actor.covers(row["owner_code"]))
+        # The grid where it happened (and the areas around it) keep reading it for good.
+        or (
+            actor.role != Role.department
+            and row["grid_code"] is not None
+            and actor.covers(row["grid_code"])
+        )
         or actor.serves(row["department"], row["owner_code"])
     )
 
@@ -348,6 +379,9 @@ async def move(
                 limit = time_limit(limits.close, row["priority"], await case_factor(row))
             # A new clock to close, or an extension of the running one: both on its calendar.
             calendar = await calendar_for(limits, "close", row["priority"])
+        if body.action == Action.verify_on_site:
+            # The photo is the one taken for it, whatever the client named (none: 422).
+            body = msgspec.structs.replace(body, photo=await _fresh_photo(case_id, actor))
         if body.action == Action.dispatch and body.assignee is None and not body.department:
             # Nobody named: the holder of the post the category goes to (police for 治安).
             post = None if limits is None else limits.post

@@ -88,6 +88,7 @@ class Action(StrEnum):
     request_void = "request_void"  # 作废: waits for a manager above the accepting level
     approve = "approve"  # the pending request (return, shelve or void) takes effect
     refuse = "refuse"  # the pending request is dropped, with a reason
+    verify_on_site = "verify_on_site"  # 核查 by the staff of the grid where it happened
 
 
 # What each request does once approved: the old one-step actions, kept as the approvals' words.
@@ -165,6 +166,7 @@ class CaseState:
     extension_requested: timedelta | None = None  # pending, not yet approved or refused
     shelved_until: date | None = None  # the review date of a shelved case
     pending: Pending | None = None  # a request waiting for approval
+    grid_code: str | None = None  # the grid where it happened, kept whoever owns it now
     voided_at: datetime | None = None  # when a void was approved: lateness before it counts
 
     def __post_init__(self) -> None:

@@ -44,6 +44,7 @@ class EventType(StrEnum):
     case_request_void = "case.request_void"
     case_approve = "case.approve"
     case_refuse = "case.refuse"
+    case_verify_on_site = "case.verify_on_site"
     # Around the workflow.
     case_support = "case.support"  # 附议: "me too" to an open case
     case_photo = "case.photo"

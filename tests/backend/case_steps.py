@@ -5,6 +5,7 @@ real grid would take."""
 from __future__ import annotations
 
 import functools
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import shapely
 from litestar.testing import AsyncTestClient
+from PIL import Image
 
 from backend.areas.tables import Area
 from backend.auth.passwords import hash_password
@@ -207,6 +209,18 @@ class Driver:
         for role, action, template in PATHS[status]:
             r = await self.act(role, case_id, action, **template)
             assert r.status_code == 200, (status, role, action, r.text)
+
+    async def photo(self, role: str, case_id: int) -> str:
+        """A photo taken on the spot by ``role``, added to the case: its id."""
+        out = io.BytesIO()
+        Image.effect_noise((64, 48), 64).convert("RGB").save(out, "JPEG")
+        r = await self.client.post(
+            f"/api/cases/{case_id}/photos",
+            files={"file": ("spot.jpg", out.getvalue(), "image/jpeg")},
+            headers=self.sessions[role].headers,
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
 
     async def case(self, case_id: int, role: str = "city_admin") -> dict[str, Any]:
         r = await self.client.get(f"/api/cases/{case_id}", headers=self.sessions[role].headers)

@@ -35,13 +35,14 @@ from tests.conftest import _database_copy
 MANAGERS = {"grid_leader", "community_staff", "street_staff", "district_admin", "city_admin"}
 ABOVE_THE_STREET = {"street_staff", "district_admin", "city_admin"}
 EVERYONE = set(ROLES)
+GRID_STAFF = {"grid_worker", "grid_police", "grid_leader"}
 # Who can see each kind of case at all (the others get 404): a resident's request in the demo
 # grid; an incident the grid worker found there; a case escalated to the street and
-# dispatched to the district's 城管.
+# dispatched to the district's 城管, which the grid and community where it happened still read.
 SEES = {
     "request": EVERYONE - {"department"},
     "incident": EVERYONE - {"department", "resident"},
-    "street": ABOVE_THE_STREET | {"resident", "department"},
+    "street": EVERYONE,
 }
 
 
@@ -51,6 +52,7 @@ class Cell:
     body: dict[str, Any]
     allowed: set[str]
     to: Status  # the status an allowed action leaves
+    photo: bool = False  # taken on the spot: each allowed role adds a photo first
 
     @property
     def kind(self) -> str:
@@ -89,6 +91,10 @@ CELLS: dict[str, Cell] = {
     # A void is approved above the grid that accepted the case, and not by its asker.
     "approve": Cell("void_requested", {}, MANAGERS - {"grid_leader"}, Status.voided),
     "refuse": Cell("return_requested", {"reason": "属于本网格"}, MANAGERS, Status.handling),
+    # Not by the worker who handled it.
+    "verify_on_site": Cell(
+        "handled", {"result": "现场已修复"}, GRID_STAFF - {"grid_worker"}, Status.handled, True
+    ),
 }
 # A department's own work, on a case dispatched to it, and a street's re-dispatch of it.
 DEPARTMENT_CELLS: dict[str, Cell] = {
@@ -104,6 +110,10 @@ DEPARTMENT_CELLS: dict[str, Cell] = {
     "request_return": Cell(
         "department", {"reason": "不属于本部门"}, {"department"}, Status.dispatched
     ),
+    # Owned by the street now: the grid where it happened still verifies on the spot.
+    "verify_on_site": Cell(
+        "department_handling", {"result": "现场仍有垃圾"}, GRID_STAFF, Status.handling, True
+    ),
 }
 ALL = [("grid", a) for a in CELLS] + [("department", a) for a in DEPARTMENT_CELLS]
 # On PostgreSQL: one action of each kind of rule (manage, work, report, department).
@@ -117,6 +127,7 @@ POSTGRES = [
     ("grid", "refuse"),
     ("department", "handle"),
     ("department", "request_return"),
+    ("department", "verify_on_site"),
 ]
 
 
@@ -160,6 +171,8 @@ async def check_cell(m: Matrix, action: str, cell: Cell) -> None:
     answers: dict[str, int] = {}
     for role in ROLES:
         case_id = await m.new_case(cell.start) if role in cell.allowed else refused_on
+        if cell.photo and role in cell.allowed:
+            await m.driver.photo(role, case_id)
         r = await m.driver.act(role, case_id, action, **cell.body)
         answers[role] = r.status_code
         if r.status_code == 200:

@@ -84,6 +84,7 @@ STATUS_FOR: dict[Action, Status] = {
     Action.request_void: Status.accepted,
     Action.approve: Status.accepted,
     Action.refuse: Status.accepted,
+    Action.verify_on_site: Status.handled,
 }
 # The request that approve and refuse answer in ``test_who_may``: the grid leader's void.
 VOID_BY_THE_LEADER = Pending(Action.request_void, 3, "重复上报")
@@ -117,12 +118,14 @@ def case(scenario: str, status: Status) -> CaseState:
         due_at=NOW,
         closed_at=NOW if status is Status.closed else None,
         shelved_until=date(2025, 8, 1) if status is Status.shelved else None,
+        grid_code=GRID,  # where all four happened
     )
 
 
 MANAGERS_OF_GRID = {"leader", "community", "street", "district", "city"}
 MANAGERS_OF_STREET = {"street", "district", "city"}
 ABOVE_THE_LEADER = {"community", "street", "district", "city"}
+GRID_STAFF = {"worker", "worker2", "police", "leader"}
 
 
 def both(grid: set[str], street: set[str]) -> dict[str, set[str]]:
@@ -208,6 +211,14 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     # A void is decided above the level that accepted the case (its owner).
     "approve": both(ABOVE_THE_LEADER, {"district", "city"}),
     "refuse": both(ABOVE_THE_LEADER, {"district", "city"}),
+    # The staff of the grid where it happened, whoever owns the case (the street case too),
+    # but not the handler.
+    "verify_on_site": {
+        "request": GRID_STAFF - {"police"},
+        "street": GRID_STAFF,
+        "worker_incident": GRID_STAFF - {"worker"},
+        "leader_incident": GRID_STAFF - {"leader"},
+    },
 }
 
 
@@ -370,6 +381,7 @@ def test_actions_for_combine_workflow_and_policy():
         Action.escalate,
         Action.request_shelve,
         Action.request_void,
+        Action.verify_on_site,
     ]
     assert actions_for(ACTORS["reporter"], case("request", Status.submitted)) == [Action.withdraw]
     assert actions_for(ACTORS["resident"], case("request", Status.submitted)) == []

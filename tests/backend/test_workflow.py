@@ -63,7 +63,9 @@ def cmd(action: str, actor: Territory, now: datetime = NOW, **payload) -> Comman
 
 def request(**fields) -> CaseState:
     """A resident's request in the grid, as submitted."""
-    base = CaseState(Kind.request, Status.submitted, GRID, reporter_id=RESIDENT.person_id)
+    base = CaseState(
+        Kind.request, Status.submitted, GRID, reporter_id=RESIDENT.person_id, grid_code=GRID
+    )
     return replace(base, **fields)
 
 
@@ -109,6 +111,7 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     # Of a pending void (state_for): approved, the case is voided; refused, it stays.
     "approve": {s: "voided" for s in (*OPEN_VALUES, "shelved")},
     "refuse": {s: s for s in (*OPEN_VALUES, "shelved")},
+    "verify_on_site": {s: s for s in OPEN_VALUES if s != "submitted"},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
@@ -129,8 +132,15 @@ FULL_PAYLOAD = {
 
 def actor_for(action: Action) -> Territory:
     """An actor the policy allows to take ``action`` on ``state_for(action, …)``."""
-    if action in (Action.start, Action.handle, Action.request_extension, Action.self_handle):
+    if action in (
+        Action.start,
+        Action.handle,
+        Action.request_extension,
+        Action.self_handle,
+    ):
         return WORKER
+    if action is Action.verify_on_site:
+        return LEADER  # of the grid where it happened, not its assignee
     if action is Action.request_return:
         return DEPT
     if action in (Action.withdraw, Action.rate, Action.reopen):
@@ -547,6 +557,15 @@ def test_void_approved_above_the_owner_is_final_and_remembers_when():
     assert t.state.status is Status.voided and t.state.voided_at == later
     assert t.event["request_reason"] == "重复上报" and t.event["to"] == "voided"
     assert not any(can(a, t.state) for a in Action)
+
+
+def test_an_on_site_verification_needs_a_finding_and_a_photo_and_moves_nothing():
+    state = request(status=Status.handled, owner_code=STREET, assignee=99, due_at=NOW)
+    t = transition(state, cmd("verify_on_site", WORKER, result="已清理干净", photo="p1"))
+    assert t.state == state
+    assert (t.event["result"], t.event["photo"], t.event["to"]) == ("已清理干净", "p1", "handled")
+    e = error(state, cmd("verify_on_site", WORKER, result="已清理干净"))
+    assert (e.code, e.details["field"]) == ("missing_field", "photo")
 
 
 def test_withdraw_before_acceptance():

@@ -12,6 +12,7 @@ export const NEEDS = {
   request_shelve: ["reason", "review_date"],
   approve: ["comment"],
   refuse: ["reason"],
+  verify_on_site: ["result", "photo"],
   rate: ["rating", "comment"],
   reopen: ["reason"],
   request_extension: ["extension_hours", "reason"],

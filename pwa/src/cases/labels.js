@@ -46,6 +46,7 @@ export const ACTION = {
   request_void: "申请作废",
   approve: "批准申请",
   refuse: "驳回申请",
+  verify_on_site: "现场核查",
   // One-step actions of timelines logged before approvals.
   return: "回退",
   shelve: "挂账",
