@@ -94,6 +94,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Small JSON messages to thousands of sockets: per-socket deflate cost ~5x the fan-out
         # CPU (bench/positions.py) for a few bytes saved. Pings stay on: they find dead phones.
         ws_per_message_deflate=False,
+        # On SIGTERM live sockets are closed with 1012 at once (clients resume elsewhere); the
+        # requests in hand get this long to finish.
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 

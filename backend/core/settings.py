@@ -43,6 +43,10 @@ class Settings:
     # HTTP requests a process answers at once (backend/core/shedding.py); past it, 503
     # overloaded with Retry-After. Writes get three quarters of it, the rest is kept for reads.
     max_in_flight: int = 64
+    # How long a stopping ``wangge serve`` waits for the requests it holds before it cancels
+    # them and shuts down anyway: less than systemd's TimeoutStopSec (deploy/wangge@.service,
+    # 30 s), so that the app's own shutdown (buffered positions written) always runs.
+    shutdown_timeout_s: int = 20
     # Photos (backend/core/photo_gate.py): a picture whose header declares more pixels than
     # this is refused before it is decoded; at most this many uploads are decoded at once in a
     # process (a decode holds memory by its pixels), and an upload waits at most this long for
@@ -116,6 +120,7 @@ class Settings:
             live_backlog=int(env.get("WANGGE_LIVE_BACKLOG", "256")),
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
             max_in_flight=int(env.get("WANGGE_MAX_IN_FLIGHT", "64")),
+            shutdown_timeout_s=int(env.get("WANGGE_SHUTDOWN_TIMEOUT_S", "20")),
             max_image_pixels=int(env.get("WANGGE_MAX_IMAGE_PIXELS", "50000000")),
             image_decodes=int(env.get("WANGGE_IMAGE_DECODES", "2")),
             image_wait_s=float(env.get("WANGGE_IMAGE_WAIT_S", "10")),

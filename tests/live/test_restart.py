@@ -13,6 +13,8 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from backend.demo import DEMO_PASSWORD
+from geo.demo import DEMO_ACCOUNTS
 from tests.conftest import _database_copy
 from tests.live.conftest import (
     COMMUNITY,
@@ -24,6 +26,9 @@ from tests.live.conftest import (
     wait_up,
     writes_held,
 )
+from tests.served import serve
+from tests.served import stop as stop_served
+from tests.served import wait_up as wait_served
 
 RESTART = 1012
 BEFORE = 5  # events seen on the first process before it is told to stop
@@ -141,3 +146,36 @@ async def test_sigterm_closes_with_1012_and_the_client_resumes_on_the_next_proce
             assert "Traceback" not in first.log.read_text()
         finally:
             stop(servers)
+
+
+async def test_a_request_that_outlasts_the_shutdown_timeout_does_not_hold_up_the_stop(
+    city_template, tmp_path, community_spots
+):
+    kind, template = city_template
+    async with _database_copy(kind, template, tmp_path) as db:
+        server = serve(db.settings, tmp_path, WANGGE_SHUTDOWN_TIMEOUT_S="1")
+        try:
+            await wait_served(server)
+            async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+                r = await http.post(
+                    "/api/auth/sign-in",
+                    json={"phone": DEMO_ACCOUNTS["resident"], "password": DEMO_PASSWORD},
+                )
+                auth = {"Authorization": f"Bearer {r.json()['token']}"}
+                async with writes_held(db):
+                    held = asyncio.create_task(
+                        http.post("/api/cases", json=case_body(next(community_spots)), headers=auth)
+                    )
+                    await asyncio.sleep(0.5)
+                    server.proc.terminate()
+                    # Stopped while the write still waits: it was given its second, then
+                    # cancelled (the client's outbox sends it again), and the app shut down.
+                    await asyncio.to_thread(server.proc.wait, 15)
+                    assert "Application shutdown complete" in server.log.read_text()
+                    try:
+                        answer = (await held).status_code
+                    except httpx.TransportError:
+                        answer = None
+                    assert answer != 201
+        finally:
+            stop_served(server)
