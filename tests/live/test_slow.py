@@ -91,6 +91,10 @@ async def test_a_stalled_client_is_closed_with_4408_and_the_others_go_on(slow, c
                     event = json.loads(await healthy.recv())
                 lags.append(time.monotonic() - written)
                 assert event["subject"] == f"case:{r.json()['id']}"
+            # The stalled client has read nothing of its close yet, but the server has let go of
+            # it and of what was queued for it: only the healthy socket is left.
+            scrape = (await client.get(f"{server.base}/metrics")).text
+            assert "\nwangge_live_sockets 1.0\n" in scrape, scrape
     assert max(lags) < 2.0, lags
 
     got = await asyncio.to_thread(stalled.read_all)
