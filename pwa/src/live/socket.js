@@ -4,6 +4,10 @@
 const LAST_ID_KEY = "wangge.live.lastId";
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+// 1012: the server process is restarting. Its clients come back at a random moment within
+// these few seconds, not all at once to the processes left.
+const RESTART_MIN_MS = 500;
+const RESTART_SPREAD_MS = 2_500;
 
 /** @typedef {"connecting" | "live" | "offline" | "unauthorized"} LiveState */
 
@@ -121,8 +125,10 @@ export class LiveStream {
       if (this.stopped) return;
       this.onState("offline");
       // 4408: the server dropped us for reading too slowly; come straight back and resume.
-      const delay =
-        event.code === 4408 ? 0 : Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++);
+      let delay;
+      if (event.code === 4408) delay = 0;
+      else if (event.code === 1012) delay = RESTART_MIN_MS + Math.random() * RESTART_SPREAD_MS;
+      else delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++);
       this.timer = setTimeout(() => this.connect(), delay);
     };
   }

@@ -198,6 +198,27 @@ describe("LiveStream", () => {
     expect(FakeWebSocket.all).toHaveLength(2);
   });
 
+  it("comes back within 0.5 to 3 s, at a random moment, when the server restarts (1012)", async () => {
+    await stream();
+    // [Math.random(), not yet after this many ms, connecting this many ms later]
+    for (const [random, before, then] of [
+      [0, 499, 1],
+      [0.999, 2_990, 10],
+    ]) {
+      const spy = vi.spyOn(Math, "random").mockReturnValue(random);
+      const count = FakeWebSocket.all.length;
+      latest().open();
+      latest().drop(1012);
+      vi.advanceTimersByTime(before);
+      expect(FakeWebSocket.all).toHaveLength(count);
+      vi.advanceTimersByTime(then);
+      expect(FakeWebSocket.all).toHaveLength(count + 1);
+      spy.mockRestore();
+      latest().open();
+      latest().receive({ type: "subscribed", head: 1 });
+    }
+  });
+
   it("stops reconnecting and says so when the server closes with 4401", async () => {
     const { states, onUnauthorized } = await stream();
     latest().open();
