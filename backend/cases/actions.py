@@ -311,6 +311,11 @@ def _verify_on_site(s: CaseState, c: Command) -> Step:
     return s, {"result": result, "photo": _text(c, "photo")}
 
 
+def _remind(s: CaseState, c: Command) -> Step:
+    # Told to the owner through the event; the clock and the case stay as they are.
+    return s, {"comment": c.comment}
+
+
 STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.accept: _accept,
     Action.reject: _reject,
@@ -334,4 +339,5 @@ STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.approve: _approve,
     Action.refuse: _refuse,
     Action.verify_on_site: _verify_on_site,
+    Action.remind: _remind,
 }  # reopen is applied with its window, in transition

@@ -42,6 +42,7 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     Action.refuse: OPEN | {Status.shelved},
     # Once registered, whatever stage: the owner may want the spot seen before or after work.
     Action.verify_on_site: OPEN - {Status.submitted},
+    Action.remind: OPEN,
 }
 
 

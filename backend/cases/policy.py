@@ -35,6 +35,8 @@ city_admin             withdraw                                   their own case
 grid_worker,           verify_on_site (核查 on the spot, with a   cases that happened in their
 grid_police,           photo)                                     grid, whoever owns them, but
 grid_leader                                                       not their own work
+anyone above the       remind (催办)                              open cases owned below them;
+owner, the reporter                                               the reporter their own
 department             start, handle, request_extension,          cases dispatched to their
                        request_return, request_shelve
                                                                   department (inside area_code,
@@ -153,6 +155,12 @@ def _of_the_grid(actor: Territory, state: CaseState) -> bool:
     )
 
 
+def _reminds(actor: Territory, state: CaseState) -> bool:
+    # A tracking code's holder follows the case; urging it on needs a name the owner can answer.
+    signed_in_reporter = actor.role != ANONYMOUS and _is_reporter(actor, state)
+    return signed_in_reporter or _above_the_owner(actor, state)
+
+
 def _resident_reporter(actor: Territory, state: CaseState) -> bool:
     return actor.role in (Role.resident, ANONYMOUS) and _is_reporter(actor, state)
 
@@ -181,6 +189,7 @@ RULES: Mapping[Action, Rule] = {
     Action.approve: _decides,
     Action.refuse: _decides,
     Action.verify_on_site: _of_the_grid,
+    Action.remind: _reminds,
 }
 
 _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})

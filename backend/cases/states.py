@@ -89,6 +89,7 @@ class Action(StrEnum):
     approve = "approve"  # the pending request (return, shelve or void) takes effect
     refuse = "refuse"  # the pending request is dropped, with a reason
     verify_on_site = "verify_on_site"  # 核查 by the staff of the grid where it happened
+    remind = "remind"  # 催办: the reporter or a level above urges the owner on
 
 
 # What each request does once approved: the old one-step actions, kept as the approvals' words.

@@ -45,6 +45,7 @@ class EventType(StrEnum):
     case_approve = "case.approve"
     case_refuse = "case.refuse"
     case_verify_on_site = "case.verify_on_site"
+    case_remind = "case.remind"
     # Around the workflow.
     case_support = "case.support"  # 附议: "me too" to an open case
     case_photo = "case.photo"

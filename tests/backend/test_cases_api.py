@@ -144,7 +144,7 @@ async def test_who_may_see_and_act(api, spot):
     assert seen["actions"] == []  # a worker neither accepts nor rejects
     mine = (await api.get(f"/api/cases/{case['id']}", headers=resident)).json()
     assert mine["contact_phone"] == "13812345678"
-    assert mine["actions"] == ["withdraw"]
+    assert mine["actions"] == ["withdraw", "remind"]
     lead = (
         await api.get(f"/api/cases/{case['id']}", headers=(await session(api, "grid_leader"))[0])
     ).json()

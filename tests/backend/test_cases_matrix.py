@@ -91,6 +91,13 @@ CELLS: dict[str, Cell] = {
     # A void is approved above the grid that accepted the case, and not by its asker.
     "approve": Cell("void_requested", {}, MANAGERS - {"grid_leader"}, Status.voided),
     "refuse": Cell("return_requested", {"reason": "属于本网格"}, MANAGERS, Status.handling),
+    # 催办: the reporter, or a level above the grid that owns it.
+    "remind": Cell(
+        "accepted",
+        {"comment": "请尽快处理"},
+        (MANAGERS - {"grid_leader"}) | {"resident"},
+        Status.accepted,
+    ),
     # Not by the worker who handled it.
     "verify_on_site": Cell(
         "handled", {"result": "现场已修复"}, GRID_STAFF - {"grid_worker"}, Status.handled, True
@@ -128,6 +135,7 @@ POSTGRES = [
     ("department", "handle"),
     ("department", "request_return"),
     ("department", "verify_on_site"),
+    ("grid", "remind"),
 ]
 
 

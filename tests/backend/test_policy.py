@@ -85,6 +85,7 @@ STATUS_FOR: dict[Action, Status] = {
     Action.approve: Status.accepted,
     Action.refuse: Status.accepted,
     Action.verify_on_site: Status.handled,
+    Action.remind: Status.accepted,
 }
 # The request that approve and refuse answer in ``test_who_may``: the grid leader's void.
 VOID_BY_THE_LEADER = Pending(Action.request_void, 3, "重复上报")
@@ -218,6 +219,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "street": GRID_STAFF,
         "worker_incident": GRID_STAFF - {"worker"},
         "leader_incident": GRID_STAFF - {"leader"},
+    },
+    # 催办: the signed-in reporter, or a level above the owner.
+    "remind": {
+        "request": ABOVE_THE_LEADER | {"reporter"},
+        "street": {"district", "city", "reporter"},
+        "worker_incident": ABOVE_THE_LEADER | {"worker"},
+        "leader_incident": ABOVE_THE_LEADER | {"leader"},
     },
 }
 
@@ -383,7 +391,10 @@ def test_actions_for_combine_workflow_and_policy():
         Action.request_void,
         Action.verify_on_site,
     ]
-    assert actions_for(ACTORS["reporter"], case("request", Status.submitted)) == [Action.withdraw]
+    assert actions_for(ACTORS["reporter"], case("request", Status.submitted)) == [
+        Action.withdraw,
+        Action.remind,
+    ]
     assert actions_for(ACTORS["resident"], case("request", Status.submitted)) == []
 
 

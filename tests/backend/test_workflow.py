@@ -112,6 +112,7 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {s: "voided" for s in (*OPEN_VALUES, "shelved")},
     "refuse": {s: s for s in (*OPEN_VALUES, "shelved")},
     "verify_on_site": {s: s for s in OPEN_VALUES if s != "submitted"},
+    "remind": {s: s for s in OPEN_VALUES},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}

@@ -13,6 +13,7 @@ export const NEEDS = {
   approve: ["comment"],
   refuse: ["reason"],
   verify_on_site: ["result", "photo"],
+  remind: ["comment"],
   rate: ["rating", "comment"],
   reopen: ["reason"],
   request_extension: ["extension_hours", "reason"],
