@@ -316,6 +316,17 @@ def _remind(s: CaseState, c: Command) -> Step:
     return s, {"comment": c.comment}
 
 
+def _supervise(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    if c.time_limit is None:
+        raise _missing("due_hours", c.action)
+    if c.time_limit <= timedelta(0):
+        raise WorkflowError("invalid_value", "due_hours must be positive", field="due_hours")
+    # Its own due time, beside the case's: the order is answered for on its own.
+    due = due_time(c.now, c.time_limit, c.calendar)
+    return replace(s, supervise_due_at=due), {"reason": reason, "supervise_due_at": due}
+
+
 STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.accept: _accept,
     Action.reject: _reject,
@@ -340,4 +351,5 @@ STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.refuse: _refuse,
     Action.verify_on_site: _verify_on_site,
     Action.remind: _remind,
+    Action.supervise: _supervise,
 }  # reopen is applied with its window, in transition

@@ -43,6 +43,7 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     # Once registered, whatever stage: the owner may want the spot seen before or after work.
     Action.verify_on_site: OPEN - {Status.submitted},
     Action.remind: OPEN,
+    Action.supervise: OPEN,
 }
 
 

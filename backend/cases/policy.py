@@ -37,6 +37,8 @@ grid_police,           photo)                                     grid, whoever 
 grid_leader                                                       not their own work
 anyone above the       remind (催办)                              open cases owned below them;
 owner, the reporter                                               the reporter their own
+anyone above the       supervise (督办)                           open cases owned below them
+owner
 department             start, handle, request_extension,          cases dispatched to their
                        request_return, request_shelve
                                                                   department (inside area_code,
@@ -190,6 +192,7 @@ RULES: Mapping[Action, Rule] = {
     Action.refuse: _decides,
     Action.verify_on_site: _of_the_grid,
     Action.remind: _reminds,
+    Action.supervise: _above_the_owner,
 }
 
 _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})

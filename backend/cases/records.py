@@ -37,6 +37,7 @@ def state_of(row: dict[str, Any]) -> CaseState:
         pending=_pending(row["pending"]),
         voided_at=row["voided_at"],
         grid_code=row["grid_code"],
+        supervise_due_at=row["supervise_due_at"],
     )
 
 
@@ -86,6 +87,7 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "shelved_until": None if state.shelved_until is None else state.shelved_until.isoformat(),
         "pending": _pending_text(state.pending),
         "voided_at": state.voided_at,
+        "supervise_due_at": state.supervise_due_at,
     }
 
 
@@ -124,6 +126,7 @@ def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
         created_at=row["created_at"].isoformat(),
         actions=[a.value for a in actions_for(viewer, state)],
         pending=_pending_out(state.pending),
+        supervise_due_at=_iso(row["supervise_due_at"]),
     )
 
 

@@ -64,6 +64,7 @@ class CaseOut(msgspec.Struct):
     # On one case read by its id: the name of the grid or area that owns it.
     owner_name: str | None = None
     pending: PendingOut | None = None
+    supervise_due_at: str | None = None  # a 督办 order's own due time
 
 
 class SupportIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +94,7 @@ class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Short | None = None
     extension_hours: float | None = None
     review_date: str | None = None
+    due_hours: float | None = None  # supervise: the order's own time limit, in working hours
 
 
 # The category tree (category_admin.py).

@@ -235,6 +235,13 @@ async def _made_by(case_id: int, body: TransitionIn, actor: Territory) -> bool:
     return last == {"type": case_event(body.action), "actor": actor.person_id}
 
 
+def _hours(hours: float | None) -> timedelta | None:
+    try:
+        return None if hours is None else timedelta(hours=hours)
+    except (ValueError, OverflowError) as exc:  # OverflowError: 1e308 hours
+        raise Invalid("invalid_value", str(exc), field="due_hours") from None
+
+
 async def _fresh_photo(case_id: int, actor: Territory) -> str | None:
     """The newest photo ``actor`` added to the case since its last workflow step: the one an
     on-site verification was taken with (the phone sends the photo first, then the step)."""
@@ -379,6 +386,8 @@ async def move(
                 limit = time_limit(limits.close, row["priority"], await case_factor(row))
             # A new clock to close, or an extension of the running one: both on its calendar.
             calendar = await calendar_for(limits, "close", row["priority"])
+        if body.action == Action.supervise:
+            limit = _hours(body.due_hours)
         if body.action == Action.verify_on_site:
             # The photo is the one taken for it, whatever the client named (none: 422).
             body = msgspec.structs.replace(body, photo=await _fresh_photo(case_id, actor))

@@ -90,6 +90,7 @@ class Action(StrEnum):
     refuse = "refuse"  # the pending request is dropped, with a reason
     verify_on_site = "verify_on_site"  # 核查 by the staff of the grid where it happened
     remind = "remind"  # 催办: the reporter or a level above urges the owner on
+    supervise = "supervise"  # 督办: a level above orders it done by a due time of its own
 
 
 # What each request does once approved: the old one-step actions, kept as the approvals' words.
@@ -168,6 +169,7 @@ class CaseState:
     shelved_until: date | None = None  # the review date of a shelved case
     pending: Pending | None = None  # a request waiting for approval
     grid_code: str | None = None  # the grid where it happened, kept whoever owns it now
+    supervise_due_at: datetime | None = None  # the due time a supervision order (督办) set
     voided_at: datetime | None = None  # when a void was approved: lateness before it counts
 
     def __post_init__(self) -> None:

@@ -71,6 +71,7 @@ class Case(Table, tablename="case_record"):
     pending = Text(null=True, default=None)
     # When its void was approved: a case overdue by then still counts as overdue.
     voided_at = Timestamptz(null=True, default=None)
+    supervise_due_at = Timestamptz(null=True, default=None)  # a 督办 order's own due time
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

@@ -46,6 +46,7 @@ class EventType(StrEnum):
     case_refuse = "case.refuse"
     case_verify_on_site = "case.verify_on_site"
     case_remind = "case.remind"
+    case_supervise = "case.supervise"
     # Around the workflow.
     case_support = "case.support"  # 附议: "me too" to an open case
     case_photo = "case.photo"

@@ -98,6 +98,12 @@ CELLS: dict[str, Cell] = {
         (MANAGERS - {"grid_leader"}) | {"resident"},
         Status.accepted,
     ),
+    "supervise": Cell(
+        "dispatched",
+        {"reason": "群众反映强烈", "due_hours": 8},
+        MANAGERS - {"grid_leader"},
+        Status.dispatched,
+    ),
     # Not by the worker who handled it.
     "verify_on_site": Cell(
         "handled", {"result": "现场已修复"}, GRID_STAFF - {"grid_worker"}, Status.handled, True

@@ -86,6 +86,7 @@ STATUS_FOR: dict[Action, Status] = {
     Action.refuse: Status.accepted,
     Action.verify_on_site: Status.handled,
     Action.remind: Status.accepted,
+    Action.supervise: Status.accepted,
 }
 # The request that approve and refuse answer in ``test_who_may``: the grid leader's void.
 VOID_BY_THE_LEADER = Pending(Action.request_void, 3, "重复上报")
@@ -220,6 +221,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "worker_incident": GRID_STAFF - {"worker"},
         "leader_incident": GRID_STAFF - {"leader"},
     },
+    # 督办: a level above the owner.
+    "supervise": both(ABOVE_THE_LEADER, {"district", "city"}),
     # 催办: the signed-in reporter, or a level above the owner.
     "remind": {
         "request": ABOVE_THE_LEADER | {"reporter"},

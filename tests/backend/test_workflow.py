@@ -113,6 +113,7 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "refuse": {s: s for s in (*OPEN_VALUES, "shelved")},
     "verify_on_site": {s: s for s in OPEN_VALUES if s != "submitted"},
     "remind": {s: s for s in OPEN_VALUES},
+    "supervise": {s: s for s in OPEN_VALUES},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
@@ -567,6 +568,17 @@ def test_an_on_site_verification_needs_a_finding_and_a_photo_and_moves_nothing()
     assert (t.event["result"], t.event["photo"], t.event["to"]) == ("已清理干净", "p1", "handled")
     e = error(state, cmd("verify_on_site", WORKER, result="已清理干净"))
     assert (e.code, e.details["field"]) == ("missing_field", "photo")
+
+
+def test_a_supervision_order_has_its_own_due_time():
+    state = request(status=Status.dispatched, assignee=2, due_at=NOW + 3 * DAY)
+    t = transition(state, cmd("supervise", STREET_STAFF, reason="群众反映强烈", time_limit=DAY))
+    assert t.state.supervise_due_at == NOW + DAY and t.state.due_at == NOW + 3 * DAY
+    assert t.event["supervise_due_at"] == (NOW + DAY).isoformat()
+    e = error(state, cmd("supervise", STREET_STAFF, reason="r"))
+    assert (e.code, e.details["field"]) == ("missing_field", "due_hours")
+    e = error(state, cmd("supervise", STREET_STAFF, time_limit=DAY))
+    assert (e.code, e.details["field"]) == ("missing_field", "reason")
 
 
 def test_withdraw_before_acceptance():

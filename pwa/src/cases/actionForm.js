@@ -14,6 +14,7 @@ export const NEEDS = {
   refuse: ["reason"],
   verify_on_site: ["result", "photo"],
   remind: ["comment"],
+  supervise: ["reason", "due_hours"],
   rate: ["rating", "comment"],
   reopen: ["reason"],
   request_extension: ["extension_hours", "reason"],
@@ -32,7 +33,7 @@ export function transitionBody(action, values) {
     if (field === "photo") continue; // uploaded separately, through the outbox
     const value = values[field];
     if (value === "" || value === null || value === undefined) continue;
-    body[field] = field === "rating" || field === "assignee" || field === "extension_hours" ? Number(value) : value;
+    body[field] = field === "rating" || field === "assignee" || field === "extension_hours" || field === "due_hours" ? Number(value) : value;
   }
   return body;
 }

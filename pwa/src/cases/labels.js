@@ -48,6 +48,7 @@ export const ACTION = {
   refuse: "驳回申请",
   verify_on_site: "现场核查",
   remind: "催办",
+  supervise: "督办",
   // One-step actions of timelines logged before approvals.
   return: "回退",
   shelve: "挂账",

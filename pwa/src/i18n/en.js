@@ -64,6 +64,7 @@ export default {
     comment: "Comment",
     reviewDate: "Review date",
     pending: "Awaiting approval",
+    dueHours: "Order's time limit (working hours)",
     extensionHours: "Extension (hours)",
     send: "Send",
   },

@@ -65,6 +65,7 @@ export default {
     comment: "留言",
     reviewDate: "复核日期",
     pending: "待审批",
+    dueHours: "督办时限（工作小时）",
     extensionHours: "延期（小时）",
     send: "提交",
   },
