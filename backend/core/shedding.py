@@ -6,7 +6,8 @@ One event loop serves a process: every request admitted shares it, so past a poi
 more only makes each one slower (at 4× a city's peak, p50 went to 15–28 s with nothing shed).
 Writes may take only three quarters of the places: the last quarter is kept for reads, so a
 burst of submissions never starves the screens that read. The health check and ``/metrics``
-are never shed: a balancer or Prometheus must see an overloaded process as up.
+are never shed: a balancer or Prometheus must see an overloaded process as up. A request
+holds its place while the process works on it, not while it waits for the client's bytes.
 
 Live sockets are not counted here: they are long-lived, and a live socket that falls behind is
 closed with 4408 by its connection (backend/live/connection.py).
@@ -21,6 +22,7 @@ from litestar.types import (
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Receive,
+    ReceiveMessage,
     Scope,
     Send,
 )
@@ -71,9 +73,20 @@ def shedding(app: ASGIApp, limit: int) -> ASGIApp:
             await send(_START)
             await send(_END)
             return
+
+        async def receiving() -> ReceiveMessage:
+            # Waiting for the client's bytes is no work of the process: a photo trickling in
+            # over a phone's network for half a minute must not hold a place meanwhile.
+            nonlocal in_flight
+            in_flight -= 1
+            try:
+                return await receive()
+            finally:
+                in_flight += 1
+
         in_flight += 1
         try:
-            await app(scope, receive, send)
+            await app(scope, receiving, send)
         finally:
             in_flight -= 1
 

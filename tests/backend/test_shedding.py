@@ -1,12 +1,14 @@
 """Load shedding through ``wangge serve``: writes held up by a lock on the database fill a
 process's places for writes; the requests past them are answered 503 ``overloaded`` with
-``Retry-After`` at once, reads are still answered meanwhile, and the held writes finish when
-the lock goes (backend/core/shedding.py)."""
+``Retry-After`` at once, reads are still answered meanwhile (health checks, held up too, take
+no place), and the held writes finish when the lock goes (backend/core/shedding.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,6 +31,16 @@ def metric(text: str, name: str) -> float:
         for s in family.samples
         if s.name == name
     )
+
+
+async def in_flight(http: httpx.AsyncClient, n: int) -> None:
+    """Wait until ``n`` requests are in flight (the scrape asking is one more)."""
+    for _ in range(200):
+        scrape = (await http.get("/metrics")).text
+        if metric(scrape, "wangge_http_requests_in_flight") >= n + 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{n} requests never got in flight")
 
 
 async def test_past_its_places_a_process_sheds_writes_at_once_and_still_reads(
@@ -57,22 +69,20 @@ async def test_past_its_places_a_process_sheds_writes_at_once_and_still_reads(
         writes = write_limit(LIMIT)
         async with writes_held(db):
             held = [asyncio.create_task(submit()) for _ in range(writes)]
-            # The scrape is in flight too while it is answered.
-            for _ in range(200):
-                scrape = (await http.get("/metrics")).text
-                if metric(scrape, "wangge_http_requests_in_flight") >= writes + 1:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the held writes never got in flight")
+            await in_flight(http, writes)
+            # Health checks (each writes a row) wait too, but take no place: the reads still
+            # find theirs.
+            health = [asyncio.create_task(http.get("/api/health")) for _ in range(LIMIT)]
+            await in_flight(http, writes + LIMIT)
             # One after another: timed alone, each is the server's answer, not the client's
             # queue of new connections on a busy machine.
             shed = [await submit() for _ in range(EXCESS)]
             reads = await asyncio.gather(
                 *(http.get("/api/case-list", headers=auth) for _ in range(LIMIT - writes))
             )
-            assert not any(t.done() for t in held)
+            assert not any(t.done() for t in [*held, *health])
         done = await asyncio.gather(*held)
+        await asyncio.gather(*health)
 
         for r, took in shed:
             assert r.status_code == 503, r.text
@@ -85,3 +95,20 @@ async def test_past_its_places_a_process_sheds_writes_at_once_and_still_reads(
         assert metric(after, "wangge_http_requests_shed_total") == EXCESS
         # Places come back: once the held writes are done a write is taken again.
         assert (await submit())[0].status_code == 201
+
+        async def trickled() -> httpx.Response:
+            body = json.dumps(case_body(next(community_spots))).encode()
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for i in range(0, len(body), 40):
+                    yield body[i : i + 40]
+                    await asyncio.sleep(0.3)
+
+            headers = {**auth, "Content-Type": "application/json"}
+            return await http.post("/api/cases", content=chunks(), headers=headers)
+
+        # Bodies trickling in take no place while the process waits for their bytes.
+        slow = [asyncio.create_task(trickled()) for _ in range(LIMIT)]
+        await in_flight(http, LIMIT)
+        assert (await submit())[0].status_code == 201
+        assert [r.status_code for r in await asyncio.gather(*slow)] == [201] * LIMIT

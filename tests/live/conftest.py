@@ -194,8 +194,8 @@ async def event_rows(db: TestDatabase, where: str, *args: object) -> list[dict]:
 
 @contextlib.asynccontextmanager
 async def writes_held(db: TestDatabase) -> AsyncIterator[None]:
-    """Every write waits while the block runs: SQLite's write lock, PostgreSQL's event clock
-    row (each write takes the next event id)."""
+    """Every write waits while the block runs: SQLite's write lock; on PostgreSQL the event
+    clock's row (each write takes the next event id) and the health check's."""
     if db.kind == "sqlite":
         path = db.settings.database_url.removeprefix("sqlite:///")
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -210,6 +210,7 @@ async def writes_held(db: TestDatabase) -> AsyncIterator[None]:
     try:
         async with pg.transaction():
             await pg.execute("SELECT * FROM event_clock FOR UPDATE")
+            await pg.execute("SELECT * FROM health_probe FOR UPDATE")
             yield
     finally:
         await pg.close()
