@@ -8,6 +8,7 @@ dispatched inside the worker (Playwright's ``context.service_workers``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -93,7 +94,10 @@ async def test_a_notice_shows_on_the_bell_offline_and_a_push_opens_its_case(
         await context.unroute("**/api/**")
 
         # A push, as the server sends it (its own notice, read from the API).
-        registration = await page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+        # Bounded: Playwright's evaluate has no timeout, and `ready` waits for ever without a
+        # worker.
+        ready = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+        registration = await asyncio.wait_for(ready, 30)
         assert registration.endswith("/app/")
         async with httpx.AsyncClient(base_url=live_server) as http:
             mine = await bearer(http, "grid_worker")
@@ -123,10 +127,13 @@ async def test_a_notice_shows_on_the_bell_offline_and_a_push_opens_its_case(
         )
         shown = []
         for _ in range(30):
-            shown = await page.evaluate(
-                "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-                ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag,"
-                " data: n.data})))"
+            shown = await asyncio.wait_for(
+                page.evaluate(
+                    "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+                    ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag,"
+                    " data: n.data})))"
+                ),
+                10,
             )
             if shown:
                 break
@@ -139,14 +146,37 @@ async def test_a_notice_shows_on_the_bell_offline_and_a_push_opens_its_case(
         # The tap: the worker's notificationclick handler on that notification.
         await page.goto(f"{live_server}/app/notices")
         [worker] = context.service_workers
-        await worker.evaluate(
-            """async () => {
+        await asyncio.wait_for(
+            worker.evaluate(
+                """async () => {
                 const [n] = await self.registration.getNotifications();
                 self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n }));
             }"""
+            ),
+            30,
         )
         await page.wait_for_url(f"**/app/cases/{case}")
         await expect(page.get_by_text("5号楼路灯不亮（通知测试）")).to_be_visible()
         await screenshot(page, "notice-opened")
+
+        # The person's settings: a kind turned off and quiet hours, kept by the server.
+        await page.goto(f"{live_server}/app/notices")
+        await page.get_by_test_id("notice-settings").click()
+        await page.get_by_test_id("kind-task_assigned").click()
+        await page.get_by_test_id("quiet-from").fill("22:00")
+        await page.get_by_test_id("quiet-until").fill("07:00")
+        await page.get_by_test_id("save-preferences").click()
+        await expect(page.get_by_text("已保存")).to_be_visible()
+        async with httpx.AsyncClient(base_url=live_server) as http:
+            mine = await bearer(http, "grid_worker")
+            saved = (await http.get("/api/notify/preferences", headers=mine)).json()
+            assert (saved["off"], saved["quiet_from"], saved["quiet_until"]) == (
+                ["task_assigned"],
+                "22:00",
+                "07:00",
+            )
+            # Back as it was: the shared server's other tests expect the defaults.
+            back = {"off": [], "quiet_from": None, "quiet_until": None}
+            await http.put("/api/notify/preferences", json=back, headers=mine)
     finally:
         await context.close()

@@ -76,5 +76,11 @@ export const useNotices = defineStore("notices", () => {
     }
   }
 
-  return { items, unread, permission, pushable, sync, readAll, enablePush, signOut };
+  /** @returns {Promise<{ off: string[], quiet_from: string | null, quiet_until: string | null, kinds: string[], urgent: string[] }>} */
+  const preferences = () => getJSON("/api/notify/preferences");
+
+  /** @param {{ off: string[], quiet_from: string | null, quiet_until: string | null }} chosen */
+  const savePreferences = (chosen) => sendJSON("PUT", "/api/notify/preferences", chosen);
+
+  return { items, unread, permission, pushable, sync, readAll, enablePush, signOut, preferences, savePreferences };
 });
