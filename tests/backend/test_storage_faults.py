@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import shutil
 import socket
 import sqlite3
 import stat
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -89,7 +88,14 @@ def on(db: conftest.TestDatabase, data_dir: Path) -> Settings:
     if db.kind == "postgres":
         return replace(db.settings, data_dir=data_dir)
     source = Path(db.settings.database_url.removeprefix("sqlite:///"))
-    shutil.copyfile(source, data_dir / "wangge.sqlite")
+    # Through SQLite, not as a file: the newest commits may still be in the -wal file while
+    # another connection (the test's own engine) keeps it from being checkpointed.
+    with (
+        closing(sqlite3.connect(source)) as src,
+        closing(sqlite3.connect(data_dir / "wangge.sqlite")) as dst,
+    ):
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = WAL")
     return replace(
         db.settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir}/wangge.sqlite"
     )
