@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 
 import httpx
 import pytest
@@ -97,8 +98,19 @@ def api_cases(base: str, role: str, text: str) -> list[dict]:
     return page["items"]
 
 
+# Steps the app asks about before sending (the destructive ones and 受理立案, 核查, 结案).
+CONFIRMED = {"accept", "verify", "verify_on_site", "close", "withdraw", "reject", "request_void"}
+
+
 async def act(page: Page, action: str, **fields: str) -> None:
-    await page.get_by_test_id(f"action-{action}").click()
+    button = page.get_by_test_id(f"action-{action}")
+    box = await button.bounding_box()
+    assert box is not None and box["height"] >= 44, box
+    await button.click()
+    if action in CONFIRMED:
+        dialog = page.locator(".van-dialog")
+        await expect(dialog).to_be_visible()
+        await dialog.locator(".van-dialog__confirm").click()
     for name, value in fields.items():
         if name == "assignee":
             await page.locator(".van-radio", has_text=value).click()
@@ -141,6 +153,16 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
 
         [case] = api_cases(live_server, "grid_leader", "小区路灯不亮")
         assert case["grid_code"] == DEMO_GRID_CODE
+        # One more photo of the problem from the resident, straight to the server (the report's
+        # own photo comes through the phone's outbox, in its own time).
+        resident_api = bearer(live_server, "resident")
+        async with httpx.AsyncClient(base_url=live_server, headers=resident_api) as http:
+            before = await http.post(
+                f"/api/cases/{case['id']}/photos",
+                data={"client_id": str(uuid.uuid4())},
+                files={"file": ("before.jpg", photo_bytes(), "image/jpeg")},
+            )
+        assert before.status_code in (200, 201), before.text
         await resident.get_by_text("小区路灯不亮").click()
         await expect(resident.get_by_test_id("case-status")).to_contain_text(
             "已派遣", timeout=20_000
@@ -151,6 +173,12 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
         # case page follows live, and the leader verifies and closes it in the app.
         worker = bearer(live_server, "grid_worker")
         async with httpx.AsyncClient(base_url=live_server, headers=worker) as http:
+            after = await http.post(
+                f"/api/cases/{case['id']}/photos",
+                data={"client_id": str(uuid.uuid4())},
+                files={"file": ("after.jpg", photo_bytes(), "image/jpeg")},
+            )
+            assert after.status_code in (200, 201), after.text
             version = (await http.get(f"/api/cases/{case['id']}")).json()["version"]
             r = await http.post(
                 f"/api/cases/{case['id']}/transitions",
@@ -158,6 +186,20 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
             )
         assert r.status_code == 200, r.text
         await expect(leader.get_by_test_id("case-status")).to_contain_text("已处置", timeout=20_000)
+        # The one who verifies sees the evidence: the result, the reporter's photo before and
+        # the handler's after, each thumbnail loaded with the token, full size on a tap.
+        await expect(leader.get_by_test_id("case-result")).to_contain_text("已更换灯泡")
+        for key in ("photosBefore", "photosAfter"):
+            thumb = leader.get_by_test_id(f"case-{key}").locator("img").first
+            await expect(thumb).to_be_visible(timeout=20_000)
+            await expect(thumb).to_have_js_property("complete", True)
+            assert await thumb.evaluate("img => img.naturalWidth") > 0
+        await leader.get_by_test_id("case-photosAfter").get_by_test_id("case-photo").click()
+        await expect(leader.locator(".van-image-preview img")).to_be_visible()
+        await screenshot(leader, "app-leader-case-photo")
+        await leader.locator(".van-image-preview__close-icon").click()
+        await expect(leader.locator(".van-image-preview")).to_be_hidden()
+        await screenshot(leader, "app-leader-case-evidence")
         await act(leader, "verify")
         await expect(leader.get_by_test_id("case-status")).to_contain_text("已核查", timeout=20_000)
         await act(leader, "close")
@@ -201,7 +243,7 @@ async def test_an_incident_filed_offline_becomes_exactly_one_case(browser, live_
             category=("市政设施", "井盖缺失"),
         )
         await expect(page.get_by_test_id("outbox-count")).to_contain_text("1", timeout=10_000)
-        await expect(page.get_by_text("离线：显示")).to_be_visible(timeout=15_000)  # from the phone
+        await expect(page.get_by_text("离线，显示")).to_be_visible(timeout=15_000)  # from the phone
         await screenshot(page, "app-worker-offline-outbox")
         assert api_cases(live_server, "grid_leader", "堵塞消防通道") == []
 

@@ -161,6 +161,36 @@ async function request(url, { signal, timeout = TIMEOUT_MS, method, body: payloa
   return body;
 }
 
+/**
+ * A file the API serves only to a signed-in person (a case's photo), as a Blob: an <img> cannot
+ * send the token, so the page shows it through an object URL.
+ * @param {string} url
+ * @param {{ signal?: AbortSignal, timeout?: number }} [options]
+ * @returns {Promise<Blob>} throws ApiError
+ */
+export async function getBlob(url, { signal, timeout = TIMEOUT_MS } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  const follow = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", follow, { once: true });
+  try {
+    const res = await fetch(url, { headers: headers({ Accept: "image/*" }), signal: controller.signal });
+    if (!res.ok) {
+      const body = await res.json().catch(() => null);
+      throw new ApiError(res.status, body?.code ?? `http_${res.status}`, body?.reason ?? res.statusText);
+    }
+    return await res.blob();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (signal?.aborted) throw err;
+    if (controller.signal.aborted) throw new ApiError(0, "timeout", `no answer within ${timeout / 1000} s`);
+    throw new ApiError(0, "network", "no connection");
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", follow);
+  }
+}
+
 // The API builds `next` links from the Host it saw, which behind a proxy may not be the
 // page's origin; the API always lives on the page's origin, so only path and query are kept.
 /** @param {string} href */
