@@ -200,6 +200,9 @@ async def test_a_request_reaches_the_leader_live_and_comes_back_closed(browser, 
         await leader.locator(".van-image-preview__close-icon").click()
         await expect(leader.locator(".van-image-preview")).to_be_hidden()
         await screenshot(leader, "app-leader-case-evidence")
+        # Each step says which post took it.
+        await expect(leader.locator(".van-step", has_text="受理立案")).to_contain_text("网格长")
+        await expect(leader.locator(".van-step", has_text="处置完成")).to_contain_text("网格员")
         await act(leader, "verify")
         await expect(leader.get_by_test_id("case-status")).to_contain_text("已核查", timeout=20_000)
         await act(leader, "close")

@@ -47,3 +47,14 @@ export function evidence(timeline, reporter) {
   }
   return { before, after, result };
 }
+
+/**
+ * The role of whoever took a step, as the event logged it (`actor_role`); null for steps that
+ * name none (a photo, the scheduler's). Names are not in the timeline the API gives.
+ * @param {{ payload?: any }} event
+ * @returns {string | null}
+ */
+export function actorRole(event) {
+  const payload = typeof event.payload === "string" ? JSON.parse(event.payload) : event.payload;
+  return typeof payload?.actor_role === "string" ? payload.actor_role : null;
+}

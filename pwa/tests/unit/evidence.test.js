@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evidence } from "../../src/cases/evidence.js";
+import { actorRole, evidence } from "../../src/cases/evidence.js";
 
 // A case's timeline read as evidence: which photos show the problem, which the work done, and
 // the handling result.
@@ -50,5 +50,10 @@ describe("evidence", () => {
   it("counts a photo a handling step names as after, whenever it came", () => {
     const timeline = [photo(5, 7), { type: "case.self_handle", actor: 7, payload: { result: "自行处理", photo: 5 } }];
     expect(evidence(timeline, 7).after.map((p) => p.id)).toEqual(["5"]);
+  });
+
+  it("names the role that took each step, as logged", () => {
+    expect(actorRole({ payload: JSON.stringify({ type: "accept", actor_role: "grid_leader" }) })).toBe("grid_leader");
+    expect(actorRole(photo(1, 7))).toBeNull();
   });
 });
