@@ -92,7 +92,18 @@ _STAR = """star AS (
 # The 0/1 columns of the facts. Two parts, each computed on its own: those read off the case
 # rows alone (submitted, fell due, closed in the period), and those of the period's workflow
 # events. On PostgreSQL the two run side by side, on two connections sharing one snapshot.
-CASE_FLAGS = ("received", "due", "closed", "closed_on_time", "overdue", "rated", "satisfied")
+# The doors a case comes in by (cases/states.py Source), each counted apart among the received.
+SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
+CASE_FLAGS = (
+    "received",
+    *(f"received_{s}" for s in SOURCES),
+    "due",
+    "closed",
+    "closed_on_time",
+    "overdue",
+    "rated",
+    "satisfied",
+)
 EVENT_FLAGS = (
     "accepted",
     "voided",
@@ -116,7 +127,7 @@ ROW_COLUMNS["cases"] += ("rating",)
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "response_s", "handling_s")
 
 _CASE_COLUMNS = (
-    "c.id, c.grid_code, c.area_codes, c.assignee, c.category, c.priority, c.status, "
+    "c.id, c.grid_code, c.area_codes, c.assignee, c.category, c.priority, c.status, c.source, "
     "c.created_at, c.due_at, c.closed_at, c.rework_count, c.rating"
 )
 
@@ -153,6 +164,7 @@ def case_facts(d: Dialect, shared: bool) -> str:
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
     flag = {
         "received": _in_period("created_at"),
+        **{f"received_{s}": f"{_in_period('created_at')} AND source = '{s}'" for s in SOURCES},
         "due": due,
         "closed": f"{due} AND closed_at IS NOT NULL AND closed_at < :e",
         "closed_on_time": f"{due} AND closed_at IS NOT NULL AND closed_at <= due_at",

@@ -185,6 +185,23 @@ INDICATORS: tuple[Indicator, ...] = (
         "higher",
         "hours",
     ),
+    # By the door the cases came in by: the received, counted apart.
+    *(
+        Indicator(
+            f"received_{source}",
+            f"接收数（{label}）",
+            f"of the cases received, those that came in by {source} (case_record.source)",
+            "count",
+        )
+        for source, label in (
+            ("app", "APP"),
+            ("anonymous", "免登录"),
+            ("hotline", "12345热线"),
+            ("patrol", "巡查上报"),
+            ("task", "上级交办"),
+            ("open311", "外部系统"),
+        )
+    ),
 )
 BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
 

@@ -18,6 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.cases.tables import Case
 from backend.core.db import use_engine
 from backend.events.tables import Event
 from tests.backend.test_assessment_city import (
@@ -54,6 +55,8 @@ KEYS = (
     "volunteer_hours",
 )  # fmt: skip
 WEIGHTS = {"on_time_close_rate": 3, "satisfied_share": 1}
+SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
+SOURCE_KEYS = tuple(f"received_{s}" for s in SOURCES)
 
 # fmt: off
 # G1: c1 c2 c3 c4 c5 received, c1 c2 c3 c5 accepted (c3 voided); c1 c2 c5 first dispatched in
@@ -233,7 +236,7 @@ async def test_each_answer_states_its_formulas_and_period(city):
     assert answer["start"] == "2026-03-01T00:00:00+08:00"
     assert answer["end"] == "2026-04-01T00:00:00+08:00"
     formulas = {i["key"]: i["formula"] for i in answer["indicators"]}
-    assert [i["key"] for i in answer["indicators"]] == list(KEYS)
+    assert [i["key"] for i in answer["indicators"]] == [*KEYS, *SOURCE_KEYS]
     assert formulas["close_rate"] == "结案率 = closed / due"
     assert formulas["on_time_close_rate"] == "按期结案率 = closed_on_time / due"
     assert formulas["accurate_accept_rate"] == "准确立案率 = (accepted − voided) / accepted"
@@ -369,7 +372,7 @@ async def test_exports_hold_the_api_figures(city):
         assert list(got) == [u["code"] for u in answer["units"]]
         for unit in answer["units"]:
             row = got[unit["code"]]
-            assert {k: row[k] for k in KEYS} == unit["figures"]
+            assert {k: row[k] for k in (*KEYS, *SOURCE_KEYS)} == unit["figures"]
             assert (row["rank"], row["score"], row["rank_change"]) == (
                 unit["rank"], unit["score"], unit["rank_change"]
             )  # fmt: skip
@@ -456,7 +459,7 @@ STARS = {
 async def test_case_figures_by_grade_and_by_branch_stars(city, level, expected):
     client, admin, _, _ = city
     answer = await assessed(client, admin, level)
-    assert [i["key"] for i in answer["indicators"]] == list(CASE_KEYS)
+    assert [i["key"] for i in answer["indicators"]] == [*CASE_KEYS, *SOURCE_KEYS]
     assert {o["source"] for o in answer["omitted"]} == {"patrol", "tasks", "hours"}
     units = {u["code"]: u for u in answer["units"]}
     for code, (figures, score, rank, before, change) in expected.items():
@@ -493,3 +496,26 @@ async def test_bad_questions_get_4xx(city, params, code):
     client, admin, _, _ = city
     r = await client.get("/api/assessment", params=params, headers=admin)
     assert (r.status_code, r.json()["code"]) == (422, code)
+
+
+async def test_the_received_are_counted_by_the_door_they_came_in_by(city, scratch_database):
+    client, admin, _, cases = city
+    # G1 received c1 c2 c3 c4 c5, G2 c6 c7, G3 c8 c9: some of them by other doors.
+    doors = {"c4": "patrol", "c6": "hotline", "c8": "open311", "c9": "anonymous"}
+    app_engine = Case._meta.db
+    use_engine(scratch_database.engine)  # the app's pool lives on the client's event loop
+    for name, door in doors.items():
+        await Case.update({Case.source: door}).where(Case.id == cases[name])
+    use_engine(app_engine)
+    grids = {u["code"]: u["figures"] for u in (await assessed(client, admin, "grid"))["units"]}
+    by_door = {g: {s: grids[g][f"received_{s}"] for s in SOURCES if grids[g][f"received_{s}"]}
+               for g in (G1, G2, G3)}  # fmt: skip
+    assert by_door == {
+        G1: {"app": 4, "patrol": 1},
+        G2: {"app": 1, "hotline": 1},
+        G3: {"open311": 1, "anonymous": 1},
+    }
+    district = (await assessed(client, admin, "district"))["units"]
+    for unit in district:
+        figures = unit["figures"]
+        assert sum(figures[k] for k in SOURCE_KEYS) == figures["received"]
