@@ -246,7 +246,8 @@ export default {
     tooShort: "At least 8 characters",
     mismatch: "The two do not match",
     submit: "Save new password",
-  },  hotline: {
+  },
+  hotline: {
     call: "New call",
     callbacks: "Call backs",
     phone: "Caller's phone",

@@ -247,7 +247,8 @@ export default {
     tooShort: "至少 8 位",
     mismatch: "两次输入不一致",
     submit: "保存新密码",
-  },  hotline: {
+  },
+  hotline: {
     call: "来电受理",
     callbacks: "回访",
     phone: "来电号码",
