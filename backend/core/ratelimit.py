@@ -27,25 +27,22 @@ from backend.core.settings import Settings
 @dataclass(frozen=True)
 class Rule:
     """``name`` keeps its counters apart from other rules'; ``limit`` as ``limits`` reads it,
-    such as ``"30/minute"``; ``what`` says in the 429's reason what was limited."""
+    such as ``"30/minute"`` (the city may set another: ``WANGGE_RATE_LIMITS``); ``what`` says
+    in the 429's reason what was limited."""
 
     name: str
     limit: str
     what: str
 
-    @property
-    def item(self) -> RateLimitItem:
-        return parse(self.limit)
-
 
 class TooManyRequests(ApiError):
-    def __init__(self, rule: Rule, retry_after: int) -> None:
+    def __init__(self, rule: Rule, limit: str, retry_after: int) -> None:
         super().__init__(
             429,
             "too_many_requests",
-            f"too many {rule.what}: at most {rule.limit}; try again in {retry_after} s",
+            f"too many {rule.what}: at most {limit}; try again in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
-            limit=rule.limit,
+            limit=limit,
             retry_after=retry_after,
         )
 
@@ -65,28 +62,33 @@ class Limiter:
             self.storage = MemoryStorage()
         # A moving window: a burst at the edge of a fixed window cannot double the budget.
         self.strategy = MovingWindowRateLimiter(self.storage)
+        self.limits = dict(settings.rate_limits)
+
+    def _item(self, rule: Rule) -> RateLimitItem:
+        return parse(self.limits.get(rule.name, rule.limit))
 
     async def hit(self, rule: Rule, *key: str) -> None:
         """Spend one of ``key``'s budget under ``rule``; 429 when none is left."""
-        if not await self.strategy.hit(rule.item, rule.name, *key):
+        if not await self.strategy.hit(self._item(rule), rule.name, *key):
             raise await self._refusal(rule, key)
 
     async def check(self, rule: Rule, *key: str) -> None:
         """429 if ``key`` has no budget left under ``rule``, spending none."""
-        if not await self.strategy.test(rule.item, rule.name, *key):
+        if not await self.strategy.test(self._item(rule), rule.name, *key):
             raise await self._refusal(rule, key)
 
     async def spend(self, rule: Rule, *key: str) -> None:
         """Spend one of ``key``'s budget under ``rule`` without refusing anything now: the
         next :meth:`check` does (failed sign-ins count against the phone this way)."""
-        await self.strategy.hit(rule.item, rule.name, *key)
+        await self.strategy.hit(self._item(rule), rule.name, *key)
 
     async def reset(self) -> None:
         await self.storage.reset()
 
     async def _refusal(self, rule: Rule, key: tuple[str, ...]) -> TooManyRequests:
-        stats = await self.strategy.get_window_stats(rule.item, rule.name, *key)
-        return TooManyRequests(rule, max(1, math.ceil(stats.reset_time - time.time())))
+        stats = await self.strategy.get_window_stats(self._item(rule), rule.name, *key)
+        limit = self.limits.get(rule.name, rule.limit)
+        return TooManyRequests(rule, limit, max(1, math.ceil(stats.reset_time - time.time())))
 
 
 def client_key(request: Request) -> str:

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from limits import parse
+
 MIN_SECRET_LENGTH = 32
 SMS_PROVIDERS = ("console", "aliyun", "tencent")
 LOG_FORMATS = ("text", "json")
@@ -97,6 +99,10 @@ class Settings:
     public_url: str = ""
     notify_interval_s: float = 0.0
     notify_lease_s: float = 60.0
+    # Rate limits set by the city instead of the code's, by rule name ("sign_in": "300/minute"):
+    # a street centre whose staff all reach the server through one NAT address needs more
+    # sign-ins per address than a phone does (backend/core/ratelimit.py).
+    rate_limits: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -161,6 +167,7 @@ class Settings:
             public_url=env.get("WANGGE_PUBLIC_URL", "").rstrip("/"),
             notify_interval_s=float(env.get("WANGGE_NOTIFY_INTERVAL_S", "1")),
             notify_lease_s=float(env.get("WANGGE_NOTIFY_LEASE_S", "60")),
+            rate_limits=_rate_limits(env.get("WANGGE_RATE_LIMITS", "")),
         )
         if settings.log_format not in LOG_FORMATS:
             raise ValueError(f"WANGGE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
@@ -213,3 +220,19 @@ class Settings:
                 f"{MIN_SECRET_LENGTH} characters"
             )
         return self
+
+
+def _rate_limits(text: str) -> tuple[tuple[str, str], ...]:
+    """``name=limit,name=limit`` (``sign_in=300/minute``); a limit ``limits`` cannot read, or
+    an entry without ``=``, stops the server at start rather than limiting nothing."""
+    limits: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        name, equals, limit = entry.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"WANGGE_RATE_LIMITS: {entry!r} is not name=limit")
+        try:
+            parse(limit.strip())
+        except ValueError as exc:
+            raise ValueError(f"WANGGE_RATE_LIMITS: {limit.strip()!r} is no limit ({exc})") from exc
+        limits[name.strip()] = limit.strip()
+    return tuple(limits.items())

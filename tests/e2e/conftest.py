@@ -117,6 +117,9 @@ def app_server(
             "WANGGE_DATA_DIR": str(data_dir),
             "WANGGE_PORT": str(port),
             "WANGGE_SECRET_KEY": "e2e-secret-0123456789abcdef0123456789",
+            # Every browser test signs in from 127.0.0.1, dozens of times a minute: as many
+            # people behind one address as a centre behind its NAT.
+            "WANGGE_RATE_LIMITS": "sign_in=600/minute,password=100/minute",
             **env,
         },
         stdout=log,
