@@ -15,8 +15,15 @@ test: install pwa pwa-check  ## install everything, lint, run the whole test sui
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest --db sqlite
-	$(BIN)/pytest --db postgres
+	@# The two databases' runs side by side (each in its own process and temp folder): much of
+	@# each run waits on a server, a browser or PostgreSQL, so the pair takes little more than
+	@# the longer one. PostgreSQL's output follows SQLite's.
+	@tmp=$$(mktemp -d); \
+	$(BIN)/pytest --db postgres --basetemp=$$tmp/postgres > $$tmp/postgres.log 2>&1 & pg=$$!; \
+	$(BIN)/pytest --db sqlite --basetemp=$$tmp/sqlite; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo "== pytest --db postgres"; cat $$tmp/postgres.log; \
+	exit $$(( sqlite || postgres ))
 
 lint: install  ## ruff, ruff format, mypy (backend/ and geo/, as [tool.mypy] in pyproject.toml says), the import contracts
 	$(BIN)/ruff check .
