@@ -65,7 +65,7 @@ from backend.live.lifespan import live_lifespan
 from backend.notify.routes import NoticesController, PushController
 from backend.notify.sender import Sender
 from backend.open311.routes import Open311Controller, Open311KeysController, http_error
-from backend.ops.backlog import sample_backlogs
+from backend.ops.backlog import backlog_sampler
 from backend.ops.routes import metrics
 from backend.party.routes import PartyController
 from backend.people.routes import GridPostsController, PeopleController
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Entered in order, left in reverse: positions flush before the pool closes.
         lifespan=[
             lifespan,
-            metrics_lifespan(engine, sample_backlogs),
+            metrics_lifespan(engine, backlog_sampler(engine)),
             live_lifespan(settings),
             positions_lifespan(settings),
         ],

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.core.client import parse_networks
 from backend.core.metrics import exposition, sample_all
-from backend.ops.backlog import sample_backlogs
+from backend.ops.backlog import backlog_sampler
 
 
 def _allowed(request: Request, state: State) -> bool:
@@ -32,6 +32,6 @@ def _allowed(request: Request, state: State) -> bool:
 async def metrics(request: Request, state: State) -> Response[bytes]:
     if not _allowed(request, state):
         raise NotFoundException()
-    await sample_all([sample_backlogs])
+    await sample_all([backlog_sampler(state.engine)])
     body = exposition(state.settings.metrics_dir)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
