@@ -118,7 +118,7 @@ async def test_a_failing_inbox_shows_the_last_synced_copy(
         await expect(page.get_by_text(description)).to_be_visible()
         retry = page.get_by_test_id("list-retry")
         box = await retry.bounding_box()
-        assert box is not None and box["height"] >= 44
+        assert box is not None and round(box["height"]) >= 44  # layout gives 43.99998 for 44 px
         await screenshot(page, f"app-inbox-fallback-{state}")
 
         # The server is back: a retry syncs the list and the notice goes away.
