@@ -176,6 +176,7 @@ def main() -> None:
     )
     print(f"{'seconds':<18} | {ours_f['seconds']:>10} | {bare_f['seconds']:>14} |")
     out = REPO / "bench" / "results" / "notify.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
 

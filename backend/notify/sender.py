@@ -5,10 +5,14 @@
   so a second process finds the events done.
 - Delivery takes due messages from the outbox for ``notify_lease_s`` (PostgreSQL skips the
   rows another process is taking meanwhile, SQLite takes them one writer at a time), sends
-  them, and marks each batch sent in one transaction. A process killed before its mark leaves
-  its messages to be taken again when the lease ends: a message is sent once unless the kill
-  falls between the push service's answer and the mark; then it goes twice with the same
-  ``Topic`` and notification tag, which the push service and the phone each show once.
+  them, and marks each answer as soon as it comes (answers arriving during a commit share the
+  next one). A process killed before its mark leaves its messages to be taken again when the
+  lease ends: a message is sent once unless the kill falls after the push service received it
+  and before the mark committed (at most :data:`IN_FLIGHT` on the wire plus one commit's worth);
+  then it goes twice with the same ``Topic`` and notification tag, which the push service and
+  the phone each show once. Strictly once is not possible over Web Push: a push service that
+  received a message and was not heard answering cannot be asked whether it did, and RFC 8030
+  gives the sender no idempotency key.
 
 Transient failures (a 429 or 5xx, no connection, the SMS provider down) are retried with
 exponential backoff up to :data:`TRIES`; a push service's 404 or 410 means the device is gone:
@@ -43,7 +47,7 @@ log = logging.getLogger("wangge.notify")
 TRIES = 8
 BACKOFF_S = 5.0  # doubled after each failure: 5 s, 10 s … about 10 min at the last
 BATCH = 256
-IN_FLIGHT = 64
+IN_FLIGHT = 16  # sends on the wire at once: enough to hide a push service's latency
 DUE_SCAN_S = 60.0  # how often the open cases are looked at for a due time within the hour
 
 
@@ -200,12 +204,23 @@ async def deliver(settings: Settings, pusher: Pusher, now: datetime | None = Non
             return await _sms(settings, m)
         return await _push(pusher, m, known.get(int(m.channel[5:])))
 
-    # Marked a chunk at a time, as each comes back: a kill leaves at most one chunk sent and
-    # not marked.
-    for start in range(0, len(taken), IN_FLIGHT):
-        chunk = taken[start : start + IN_FLIGHT]
-        outcomes = await asyncio.gather(*(one(m) for m in chunk))
-        await mark(engine, by_id, list(outcomes), datetime.now(UTC))
+    # A sliding window of IN_FLIGHT sends, each answer marked as soon as the mark before it has
+    # committed (answers that come meanwhile share the next commit). A kill thus leaves unmarked
+    # only what was on the wire and what one commit was waiting for, not a whole chunk.
+    window = asyncio.Semaphore(IN_FLIGHT)
+    answered: list[Outcome] = []
+    marking = asyncio.Lock()
+
+    async def send_and_mark(m: Taken) -> None:
+        async with window:
+            answered.append(await one(m))
+        async with marking:
+            if answered:
+                done = answered[:]
+                answered.clear()
+                await mark(engine, by_id, done, datetime.now(UTC))
+
+    await asyncio.gather(*(send_and_mark(m) for m in taken))
     return len(taken)
 
 

@@ -101,8 +101,9 @@ async def test_kill_9_mid_burst_then_restart_sends_everything_once(
             copies = Counter(who for who, _ in fake.got)
             assert set(copies) == set(fake.devices)
             twice = {who for who, n in copies.items() if n > 1}
-            # Only what the killed process had on the wire, unanswered, went again.
-            assert len(twice) <= IN_FLIGHT and max(copies.values()) <= 2
+            # Only what the killed process had on the wire, or answered while one mark was
+            # committing, went again (the fake counts a message on receipt, before it answers).
+            assert len(twice) <= 2 * IN_FLIGHT and max(copies.values()) <= 2
             first_copies = {who for who, _ in fake.got[:before]}
             assert twice <= first_copies
             # One notice per person, the same in every copy to that person's devices.
