@@ -19,8 +19,8 @@ test: install pwa pwa-check  ## install everything, lint, run the whole test sui
 	@# each run waits on a server, a browser or PostgreSQL, so the pair takes little more than
 	@# the longer one. PostgreSQL's output follows SQLite's.
 	@tmp=$$(mktemp -d); \
-	$(BIN)/pytest --db postgres --basetemp=$$tmp/postgres > $$tmp/postgres.log 2>&1 & pg=$$!; \
-	$(BIN)/pytest --db sqlite --basetemp=$$tmp/sqlite; sqlite=$$?; \
+	$(BIN)/pytest --durations=25 --db postgres --basetemp=$$tmp/postgres > $$tmp/postgres.log 2>&1 & pg=$$!; \
+	$(BIN)/pytest --durations=25 --db sqlite --basetemp=$$tmp/sqlite; sqlite=$$?; \
 	wait $$pg; postgres=$$?; \
 	echo "== pytest --db postgres"; cat $$tmp/postgres.log; \
 	exit $$(( sqlite || postgres ))
