@@ -37,6 +37,7 @@ from backend.core.territory import SYSTEM_ACTOR, Territory
 from backend.core.worktime import WorkingCalendar, due_time
 
 GRID = "15030200100101"
+GRID_B = "15030200100102"  # the next grid of the same community
 COMMUNITY = "150302001001"
 STREET = "150302001"
 DISTRICT = "150302"
@@ -98,7 +99,7 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
         "handled": "accepted",
         "verified": "accepted",
     },
-    "withdraw": {"submitted": "withdrawn"},
+    "withdraw": {s: "withdrawn" for s in (*OPEN_VALUES, "shelved")},  # until closure
     "rate": {"closed": "closed"},
     "reopen": {"closed": "accepted"},
     "request_return": {"dispatched": "dispatched", "handling": "handling"},
@@ -114,6 +115,13 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "verify_on_site": {s: s for s in OPEN_VALUES if s != "submitted"},
     "remind": {s: s for s in OPEN_VALUES},
     "supervise": {s: s for s in OPEN_VALUES},
+    "transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "accept_transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "refuse_transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "add_department": {"dispatched": "dispatched", "handling": "handling"},
+    "merge": {s: "merged" for s in ("submitted", "accepted", "dispatched", "handling")},
+    "pause": {s: s for s in ("accepted", "dispatched", "handling")},
+    "resume": {s: s for s in ("accepted", "dispatched", "handling")},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
@@ -129,7 +137,11 @@ FULL_PAYLOAD = {
     "extension": DAY,
     "review_date": NOW.date() + timedelta(days=30),
     "time_limit": LIMIT,
+    "target_code": GRID_B,
+    "main_case": 7,
 }
+# Fields only one action takes (a department would send a grid's dispatch elsewhere).
+ACTION_PAYLOAD: dict[Action, dict[str, object]] = {Action.add_department: {"department": "zj"}}
 
 
 def actor_for(action: Action) -> Territory:
@@ -167,6 +179,12 @@ def state_for(action: Action, status: Status) -> CaseState:
         state = replace(state, owner_code=STREET, assignee=None, department=DEPT.department)
     if action in (Action.approve, Action.refuse):
         state = replace(state, pending=Pending(Action.request_void, LEADER.person_id, "重复"))
+    if action in (Action.accept_transfer, Action.refuse_transfer):
+        state = replace(state, transfer_to=GRID_B)
+    if action is Action.add_department:
+        state = replace(state, department="cg")
+    if action is Action.resume:
+        state = replace(state, paused_at=NOW - DAY)
     return state
 
 
@@ -177,7 +195,8 @@ def test_every_action_from_every_status():
         for status in Status:
             state = state_for(action, status)
             try:
-                t = transition(state, cmd(action, actor_for(action), **FULL_PAYLOAD))
+                payload = {**FULL_PAYLOAD, **ACTION_PAYLOAD.get(action, {})}
+                t = transition(state, cmd(action, actor_for(action), **payload))
             except WorkflowError as e:
                 assert e.code == "invalid_transition", (action, status, e.code, e.reason)
                 assert e.status == 409
@@ -199,7 +218,7 @@ def test_open_and_final_sets():
         "handled",
         "verified",
     }
-    assert {s.value for s in FINAL} == {"rejected", "withdrawn", "voided"}
+    assert {s.value for s in FINAL} == {"rejected", "withdrawn", "voided", "merged"}
     assert Action.request_return.value == "request_return"
 
 
