@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -33,6 +33,7 @@ from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Source, Status
 from backend.cases.tables import Case
+from backend.core import clock
 from backend.core.areas import level_of_code, scope_prefix
 from backend.core.errors import BadRequest, Invalid
 from backend.core.principal import Principal
@@ -292,7 +293,7 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
 async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
     """One page of the cases ``principal`` may see, contact phones masked for them."""
     actor = actor_of(principal)
-    now = datetime.now(UTC)
+    now = clock.now()  # the overdue filter and order: the workflow's clock
     conditions = matching(filters, principal, actor, now)
     rows = (
         await Case.select()

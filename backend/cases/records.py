@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -55,7 +56,7 @@ def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(m for m in (text or "").split(",") if m)
 
 
-def joined_list(members: tuple[object, ...] | list[object]) -> str | None:
+def joined_list(members: Sequence[object]) -> str | None:
     """The text of a list column; None for an empty list.
 
     >>> joined_list(("cg", "sw")), joined_list(())

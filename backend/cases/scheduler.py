@@ -57,12 +57,7 @@ _NOT_REPORTED = WhereRaw(
 
 def _overdue(now: datetime) -> And:
     # A paused case (挂起) waits: its clock stands still until resume moves its due time.
-    return (
-        Case.status.is_in(_OPEN)
-        & (Case.due_at < now)
-        & Case.paused_at.is_null()
-        & _NOT_REPORTED
-    )
+    return Case.status.is_in(_OPEN) & (Case.due_at < now) & Case.paused_at.is_null() & _NOT_REPORTED
 
 
 async def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:

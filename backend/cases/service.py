@@ -22,11 +22,11 @@ import msgspec
 from backend.cases.categories import PRIORITIES as PRIORITIES
 from backend.cases.categories import calendar_for, limits_of
 from backend.cases.categories import forget_categories as forget_categories
+from backend.cases.departments import check_department
 from backend.cases.departments import department_names as department_names
 from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import in_area as in_area
-from backend.cases.departments import check_department
 from backend.cases.policy import may, may_merge_into
 from backend.cases.public import STATUS_LABELS as STATUS_LABELS
 from backend.cases.public import category_names as category_names
@@ -34,7 +34,6 @@ from backend.cases.records import case_out, columns_of, joined_list, split_list,
 from backend.cases.records import followers_of as followers_of
 from backend.cases.retime import retime_area as retime_area
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
-from backend.cases.states import FINAL as FINAL
 from backend.cases.states import (
     DEPARTMENT_LEVELS,
     OPEN,
@@ -45,6 +44,7 @@ from backend.cases.states import (
     Transition,
     WorkflowError,
 )
+from backend.cases.states import FINAL as FINAL
 from backend.cases.states import Status as Status
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee

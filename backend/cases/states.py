@@ -146,8 +146,8 @@ DEPARTMENT_LEVELS: frozenset[Level] = frozenset({Level.street, Level.district, L
 
 @dataclass(frozen=True)
 class Pending:
-    """A request (回退, 挂账, 作废, 挂起) waiting for its approver: who asked, why, and for a shelving
-    its review date."""
+    """A request (回退, 挂账, 作废, 挂起) waiting for its approver: who asked, why, and for a
+    shelving its review date."""
 
     action: Action
     by: int | None

@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.notify.plan import plan
 from geo.demo import DEMO_GRID_CODE
-from tests.backend.case_steps import COMMUNITY, Driver, add_department_officer, demo_spot, sign_in
+from tests.backend.case_steps import Driver, add_department_officer, demo_spot, sign_in
 
 GRID_B = "15030200100102"  # the next grid of the demo community
 ZJ_PHONE = "13900000013"  # a 住建 officer of 海勃湾区
@@ -83,7 +83,9 @@ async def test_a_transfer_refused_then_accepted_keeps_the_grid_history(driver, d
     assert r.status_code == 200, r.text
     assert (r.json()["owner_code"], r.json()["transfer_to"]) == (DEMO_GRID_CODE, None)
 
-    r = await act("grid_leader", case_id, "transfer", reason="核实后位于隔壁网格", target_code=GRID_B)
+    r = await act(
+        "grid_leader", case_id, "transfer", reason="核实后位于隔壁网格", target_code=GRID_B
+    )
     assert r.status_code == 200, r.text
     r = await act("community_staff", case_id, "accept_transfer", comment="已接收")
     assert r.status_code == 200, r.text
@@ -128,7 +130,9 @@ async def test_a_second_department_joins_the_lead_one(driver, demo_city):
     assert refused(r) == (422, "invalid_value", "department")  # the lead already
     r = await driver.act("street_staff", case_id, "add_department", department="nope")
     assert r.status_code == 422 and r.json()["code"] == "unknown_department"
-    r = await driver.act("street_staff", case_id, "add_department", department="zj", reason="涉及违建")
+    r = await driver.act(
+        "street_staff", case_id, "add_department", department="zj", reason="涉及违建"
+    )
     assert r.status_code == 200, r.text
     case = r.json()
     assert (case["department"], case["departments"], case["status"]) == ("cg", ["zj"], "dispatched")
