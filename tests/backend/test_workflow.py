@@ -838,3 +838,54 @@ def test_code_within():
     assert code_within(GRID, COMMUNITY) and code_within(COMMUNITY, COMMUNITY)
     assert not code_within(COMMUNITY, GRID)
     assert not code_within("15030200100201", COMMUNITY)
+
+
+# ---------------------------------------------------------------------------------------------
+# Moves (issue 17)
+
+
+def test_an_accepted_transfer_to_a_grid_keeps_the_old_one_in_the_history():
+    sent = transition(
+        request(status=Status.accepted),
+        cmd("transfer", LEADER, reason="隔壁网格", target_code=GRID_B),
+    ).state
+    assert (sent.owner_code, sent.transfer_to) == (GRID, GRID_B)
+    taken = transition(sent, cmd("accept_transfer", COMMUNITY_STAFF)).state
+    assert (taken.owner_code, taken.grid_code, taken.grid_history) == (GRID_B, GRID_B, (GRID,))
+    assert (taken.status, taken.transfer_to, taken.assignee) == (Status.accepted, None, None)
+    # To an area: where it happened stays as it was.
+    up = transition(
+        transition(
+            request(status=Status.accepted),
+            cmd("transfer", LEADER, reason="需社区统筹", target_code=COMMUNITY),
+        ).state,
+        cmd("accept_transfer", COMMUNITY_STAFF),
+    ).state
+    assert (up.owner_code, up.grid_code, up.grid_history) == (COMMUNITY, GRID, ())
+
+
+def test_resume_moves_the_due_time_by_the_paused_working_time():
+    calendar = WorkingCalendar()
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=CST)
+    due = datetime(2026, 12, 9, 12, 0, tzinfo=CST)
+    paused = request(status=Status.handling, assignee=WORKER.person_id, due_at=due)
+    paused = replace(paused, paused_at=monday)
+    tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=CST)  # 2 + 3.5 + 1.5 working hours later
+    t = transition(paused, cmd("resume", LEADER, tuesday, calendar=calendar))
+    assert t.event["paused_seconds"] == 7 * 3600
+    assert t.state.due_at == due_time(due, timedelta(hours=7), calendar)
+    assert t.state.paused_at is None
+    # On the wall clock (a limit in calendar hours): the whole day.
+    t = transition(paused, cmd("resume", LEADER, tuesday))
+    assert t.state.due_at == due + DAY
+
+
+def test_a_department_is_dispatched_to_from_the_levels_the_city_allows():
+    accepted = request(status=Status.accepted, owner_code=COMMUNITY)
+    e = error(accepted, cmd("dispatch", COMMUNITY_STAFF, department="cg"))
+    assert (e.code, e.details["field"]) == ("invalid_value", "department")
+    levels = frozenset({Level.community, Level.street})
+    t = transition(
+        accepted, cmd("dispatch", COMMUNITY_STAFF, department="cg", department_levels=levels)
+    )
+    assert (t.state.status, t.state.department) == (Status.dispatched, "cg")
