@@ -14,7 +14,7 @@ from typing import Any
 
 from backend.cases.states import Action, CaseState, Command, Pending, Status, WorkflowError
 from backend.cases.timing import check_reopen_window
-from backend.core.areas import Level, code_within, level_of_code, next_level, parent_code, rank
+from backend.core.areas import Level, code_within, level_of_code, next_level, parent_code
 from backend.core.worktime import due_time
 
 # ---------------------------------------------------------------------------------------------
@@ -71,12 +71,13 @@ def _reject(s: CaseState, c: Command) -> Step:
 def _dispatch(s: CaseState, c: Command) -> Step:
     if c.assignee is None and not c.department:
         raise _missing("assignee or department", c.action)
-    # Departments are called in by the street or above (街道吹哨、部门报到): a grid or community
-    # case that needs one is escalated first, so that its owner is the level that coordinates.
-    if c.department and rank(s.level) < rank(Level.street):
+    # Departments are called in by the street or above (街道吹哨、部门报到) unless the city lets
+    # lower levels call them directly: elsewhere a case that needs one is escalated first, so
+    # that its owner is the level that coordinates.
+    if c.department and s.level not in c.department_levels:
         raise WorkflowError(
             "invalid_value",
-            f"a {s.level} case cannot go to a department: escalate it to the street first",
+            f"a {s.level} case cannot go to a department here: escalate it first",
             field="department",
         )
     new = replace(
@@ -145,6 +146,7 @@ def _escalate(s: CaseState, c: Command) -> Step:
         owner_code=owner,
         assignee=None,
         department=None,
+        departments=(),
         extension_requested=None,
         escalations=s.escalations + 1,
         due_at=due,
@@ -191,6 +193,7 @@ def reopen(s: CaseState, c: Command, window: timedelta) -> Step:
         rating=None,  # the next closing is rated afresh; the old rating stays in the log
         assignee=None,
         department=None,
+        departments=(),
         due_at=due,
     )
     return new, {
@@ -226,7 +229,7 @@ def _request_void(s: CaseState, c: Command) -> Step:
 
 
 def _returned(s: CaseState, c: Command) -> CaseState:
-    return replace(s, status=Status.accepted, assignee=None, department=None)
+    return replace(s, status=Status.accepted, assignee=None, department=None, departments=())
 
 
 def _shelved(s: CaseState, c: Command) -> CaseState:
@@ -238,6 +241,7 @@ def _shelved(s: CaseState, c: Command) -> CaseState:
         shelved_until=s.pending.review_date,
         assignee=None,
         department=None,
+        departments=(),
     )
 
 
@@ -245,10 +249,16 @@ def _voided(s: CaseState, c: Command) -> CaseState:
     return replace(s, status=Status.voided, voided_at=c.now)
 
 
+def _paused(s: CaseState, c: Command) -> CaseState:
+    # The status stays (the work stands where it was); paused_at stops the clock.
+    return replace(s, paused_at=c.now)
+
+
 _APPROVED: Mapping[Action, Callable[[CaseState, Command], CaseState]] = {
     Action.request_return: _returned,
     Action.request_shelve: _shelved,
     Action.request_void: _voided,
+    Action.pause: _paused,
 }
 
 
@@ -327,6 +337,100 @@ def _supervise(s: CaseState, c: Command) -> Step:
     return replace(s, supervise_due_at=due), {"reason": reason, "supervise_due_at": due}
 
 
+def _transfer(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    target = _text(c, "target_code")
+    try:
+        level_of_code(target)
+    except ValueError:
+        raise WorkflowError(
+            "invalid_value", f"{target!r} is no grid or area code", field="target_code"
+        ) from None
+    if target == s.owner_code:
+        raise WorkflowError(
+            "invalid_value", f"the case is owned by {target} already", field="target_code"
+        )
+    # Nothing moves until the target accepts: the sender keeps it (and its clock) till then.
+    return replace(s, transfer_to=target), {"reason": reason, "target_code": target}
+
+
+def _accept_transfer(s: CaseState, c: Command) -> Step:
+    assert s.transfer_to is not None  # checked by allowed.refusal
+    target = s.transfer_to
+    grid_code, history = s.grid_code, s.grid_history
+    if level_of_code(target) is Level.grid and target != s.grid_code:
+        # Sent to the wrong grid: it happened in the target; the old grid stays on record.
+        grid_code = target
+        history = history if s.grid_code is None else (*history, s.grid_code)
+    # Owned anew, as an escalation leaves it: the new owner dispatches; the reporter's clock
+    # (due_at) runs on, a wrong routing earns no time.
+    new = replace(
+        s,
+        owner_code=target,
+        transfer_to=None,
+        grid_code=grid_code,
+        grid_history=history,
+        assignee=None,
+        department=None,
+        departments=(),
+        extension_requested=None,
+    )
+    return new, {
+        "from_owner_code": s.owner_code,
+        "grid_code": grid_code,
+        "grid_history": list(history),
+        "comment": c.comment,
+    }
+
+
+def _refuse_transfer(s: CaseState, c: Command) -> Step:
+    reason = _text(c, "reason")
+    return replace(s, transfer_to=None), {"target_code": s.transfer_to, "reason": reason}
+
+
+def _add_department(s: CaseState, c: Command) -> Step:
+    department = _text(c, "department")
+    if department == s.department or department in s.departments:
+        raise WorkflowError(
+            "invalid_value", f"{department} handles this case already", field="department"
+        )
+    new = replace(s, departments=(*s.departments, department))
+    return new, {
+        "department": department,
+        "lead_department": s.department,
+        "departments": list(new.departments),
+        "reason": c.reason,
+    }
+
+
+def _merge(s: CaseState, c: Command) -> Step:
+    if c.main_case is None:
+        raise _missing("main_case", c.action)
+    # Final, as a void is, but not counted as one: the main case answers for the problem.
+    new = replace(
+        s, status=Status.merged, merged_into=c.main_case, extension_requested=None, paused_at=None
+    )
+    return new, {"merged_into": c.main_case, "reason": c.reason}
+
+
+def _pause(s: CaseState, c: Command) -> Step:
+    return _request(s, c)
+
+
+def _resume(s: CaseState, c: Command) -> Step:
+    assert s.paused_at is not None  # checked by allowed.refusal
+    # The paused time on the clock the case runs on (working time, or the wall clock).
+    paused = c.now - s.paused_at if c.calendar is None else c.calendar.between(s.paused_at, c.now)
+    due = None if s.due_at is None else due_time(s.due_at, paused, c.calendar)
+    new = replace(s, paused_at=None, due_at=due)
+    return new, {
+        "paused_at": s.paused_at,
+        "paused_seconds": _seconds(paused),
+        "due_at": due,
+        "reason": c.reason,
+    }
+
+
 STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.accept: _accept,
     Action.reject: _reject,
@@ -352,4 +456,11 @@ STEPS: Mapping[Action, Callable[[CaseState, Command], Step]] = {
     Action.verify_on_site: _verify_on_site,
     Action.remind: _remind,
     Action.supervise: _supervise,
+    Action.transfer: _transfer,
+    Action.accept_transfer: _accept_transfer,
+    Action.refuse_transfer: _refuse_transfer,
+    Action.add_department: _add_department,
+    Action.merge: _merge,
+    Action.pause: _pause,
+    Action.resume: _resume,
 }  # reopen is applied with its window, in transition

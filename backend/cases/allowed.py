@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from backend.cases.states import OPEN, REQUESTS, Action, CaseState, Kind, Status
 
 _WORKING = frozenset({Status.dispatched, Status.handling})
+# Registered and not yet solved: what can be shelved or paused.
+_UNSOLVED = frozenset({Status.accepted, Status.dispatched, Status.handling})
+# Before anyone works it: a case dispatched to the wrong place comes back by 回退 first.
+_UNDISPATCHED = frozenset({Status.submitted, Status.accepted})
 
 # From which statuses each action may be taken (the diagram in ``workflow``, as data).
 ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
@@ -26,7 +30,8 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     Action.rework: frozenset({Status.handled}),
     Action.close: frozenset({Status.verified}),
     Action.escalate: OPEN,
-    Action.withdraw: frozenset({Status.submitted}),
+    # 12345 allows 撤件 until closure: whatever stage, shelved included.
+    Action.withdraw: OPEN | {Status.shelved},
     Action.rate: frozenset({Status.closed}),
     Action.reopen: frozenset({Status.closed}),
     Action.request_return: _WORKING,
@@ -34,7 +39,7 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     Action.approve_extension: _WORKING,
     Action.refuse_extension: _WORKING,
     # Only registered cases that nobody has solved yet can be shelved.
-    Action.request_shelve: frozenset({Status.accepted, Status.dispatched, Status.handling}),
+    Action.request_shelve: _UNSOLVED,
     Action.unshelve: frozenset({Status.shelved}),
     Action.request_void: OPEN | {Status.shelved},
     # Wherever a request can be pending: any change of status drops it (``workflow``).
@@ -44,14 +49,39 @@ ALLOWED_FROM: Mapping[Action, frozenset[Status]] = {
     Action.verify_on_site: OPEN - {Status.submitted},
     Action.remind: OPEN,
     Action.supervise: OPEN,
+    Action.transfer: _UNDISPATCHED,
+    Action.accept_transfer: _UNDISPATCHED,
+    Action.refuse_transfer: _UNDISPATCHED,
+    Action.add_department: _WORKING,
+    # A duplicate, until someone has solved it (then it is no longer the same problem's).
+    Action.merge: OPEN - {Status.handled, Status.verified},
+    Action.pause: _UNSOLVED,
+    Action.resume: _UNSOLVED,
 }
+
+# What a paused case allows: it waits for resume, its reporter may still urge it on or
+# withdraw, a level above may still order it done.
+_WHILE_PAUSED = frozenset({Action.resume, Action.remind, Action.supervise, Action.withdraw})
+# What a case waiting for its new owner allows: that owner's answer, and the same three.
+_WHILE_TRANSFERRED = frozenset(
+    {
+        Action.accept_transfer,
+        Action.refuse_transfer,
+        Action.remind,
+        Action.supervise,
+        Action.withdraw,
+    }
+)
 
 
 def refusal(action: Action | str, state: CaseState) -> str | None:
     """Why the workflow refuses ``action`` on ``state`` whoever asks, or ``None`` if it may.
 
     Beyond the status: only incidents are self-handled, a case is rated once per closing, one
-    extension request and one other request (return, shelve, void) are pending at a time.
+    extension request and one other request (return, shelve, void, pause) are pending at a
+    time; a paused case and one waiting for its transfer to be answered allow little else
+    (``_WHILE_PAUSED``, ``_WHILE_TRANSFERRED``); only a case with a lead department takes
+    another (联办).
 
     >>> refusal("close", CaseState("request", "handled", "15030200100101"))
     'cannot close a handled case'
@@ -59,6 +89,18 @@ def refusal(action: Action | str, state: CaseState) -> str | None:
     action = Action(action)
     if state.status not in ALLOWED_FROM[action]:
         return f"cannot {action} a {state.status} case"
+    if state.paused_at is not None and action not in _WHILE_PAUSED:
+        return f"cannot {action} a paused case: resume it first"
+    if action is Action.resume and state.paused_at is None:
+        return "the case is not paused"
+    if state.transfer_to is not None and action not in _WHILE_TRANSFERRED:
+        return f"a transfer to {state.transfer_to} is waiting for its answer"
+    if action in (Action.accept_transfer, Action.refuse_transfer) and state.transfer_to is None:
+        return "no transfer is waiting"
+    if action is Action.transfer and state.pending is not None:
+        return f"a {state.pending.action} is pending"
+    if action is Action.add_department and state.department is None:
+        return "only a case dispatched to a lead department is handled jointly"
     if action is Action.self_handle and state.kind is not Kind.incident:
         return "only an incident report can be handled on the spot"
     if action is Action.rate and state.rating is not None:

@@ -22,7 +22,7 @@ from backend.core.settings import Settings
 # A holder adds what they saw, not an album: anything more is for the staff to ask for.
 MAX_REPORTER_PHOTOS = 9
 # Once a case is over, what it was about is settled; a new photo belongs to a reopened case.
-_OVER = frozenset({"closed", "withdrawn", "voided", "rejected"})
+_OVER = frozenset({"closed", "withdrawn", "voided", "rejected", "merged"})
 
 
 class TrackedPhoto(msgspec.Struct):

@@ -96,6 +96,8 @@ async def intake(
         draft.kind, found.owner_code, draft.actor, now, time_limit=limit, calendar=calendar
     )
     row: dict[str, Any] = {
+        # First: the workflow's columns, of which grid_code is overridden by the routing's.
+        **columns_of(started.state),
         "client_id": draft.client_id,
         "kind": draft.kind,
         "source": str(draft.source),
@@ -114,7 +116,6 @@ async def intake(
         "version": 1,
         "created_at": now,
         "updated_at": now,
-        **columns_of(started.state),
     }
     async with write_transaction(Case._meta.db):
         if tracking_key is not None:

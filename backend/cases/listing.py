@@ -6,7 +6,9 @@ cases to sort them out in Python: residents see the cases they reported; everyon
 the cases assigned to them, those that happened in it (``grid_code``, for good: after an
 escalation too) and those owned in their territory (``actors.covers``): their grids
 for grid roles, every code under their area's prefix for centre staff and admins; department
-staff also the cases dispatched to their department (``actors.serves``).
+staff also the cases dispatched to their department (``actors.serves``) or that it joined
+(联办); the target of a waiting transfer sees it; a reporter also the cases their duplicates were
+merged into (并案).
 
 Codes are prefixes of each other (``levels``), so area and category filters are ``LIKE 'x%'``;
 the user's text is escaped first, so that ``_`` and ``%`` in it match only themselves.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -31,6 +33,7 @@ from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Source, Status
 from backend.cases.tables import Case
+from backend.core import clock
 from backend.core.areas import level_of_code, scope_prefix
 from backend.core.errors import BadRequest, Invalid
 from backend.core.principal import Principal
@@ -186,23 +189,56 @@ def _sees_contact(principal: Principal, actor: Territory) -> Any:
     return seen if managed is None else seen | managed
 
 
+def _transferred_to(actor: Territory) -> Any | None:
+    """A transfer waiting for a grid or area the actor covers (``service._visible``)."""
+    if actor.role in GRID_ROLES:
+        return Case.transfer_to.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
+    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
+        return None
+    return _starts_with(Case.transfer_to, scope_prefix(actor.area_code))
+
+
+def _joined(actor: Territory) -> Any | None:
+    """A case whose joint handling (联办) the actor's department takes part in."""
+    if actor.role != Role.department or actor.department is None:
+        return None
+    theirs = _like(Case.departments, f"%,{_escape_like(actor.department)},%")
+    if actor.area_code is None:
+        return theirs
+    return theirs & _starts_with(Case.owner_code, scope_prefix(actor.area_code))
+
+
 def _visible(principal: Principal, actor: Territory) -> Any:
-    own = Case.reporter == principal.id
+    # The reporter's own cases, and those their duplicates were merged into (并案).
+    own = (Case.reporter == principal.id) | _like(Case.followers, f"%,{principal.id},%")
     if principal.role == Role.resident:
         return own
     seen = own | (Case.assignee == principal.id)
-    for extra in (_territory(actor), _where_it_happened(actor), _department(actor)):
+    extras = (
+        _territory(actor),
+        _where_it_happened(actor),
+        _department(actor),
+        _transferred_to(actor),
+        _joined(actor),
+    )
+    for extra in extras:
         if extra is not None:
             seen = seen | extra
     return seen
 
 
 def _overdue(now: datetime) -> Any:
-    return (Case.due_at < now) & Case.status.is_in(_OPEN)
+    # A paused case (挂起) is not overdue while its clock stands still.
+    return (Case.due_at < now) & Case.status.is_in(_OPEN) & Case.paused_at.is_null()
 
 
 def _not_overdue(now: datetime) -> Any:
-    return Case.due_at.is_null() | (Case.due_at >= now) | Case.status.not_in(_OPEN)
+    return (
+        Case.due_at.is_null()
+        | (Case.due_at >= now)
+        | Case.status.not_in(_OPEN)
+        | Case.paused_at.is_not_null()
+    )
 
 
 def matching(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
@@ -244,7 +280,10 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
     """Overdue first, then the nearest deadline (none last), then the oldest case."""
     statuses = ", ".join("{}" for _ in _OPEN)
     overdue_last = QueryString(
-        f"CASE WHEN due_at < {{}} AND status IN ({statuses}) THEN 0 ELSE 1 END", now, *_OPEN
+        f"CASE WHEN due_at < {{}} AND status IN ({statuses}) AND paused_at IS NULL"
+        " THEN 0 ELSE 1 END",
+        now,
+        *_OPEN,
     )
     # Spelled out: PostgreSQL sorts NULL last by default, SQLite first.
     undated_last = QueryString("CASE WHEN due_at IS NULL THEN 1 ELSE 0 END")
@@ -254,7 +293,7 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
 async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
     """One page of the cases ``principal`` may see, contact phones masked for them."""
     actor = actor_of(principal)
-    now = datetime.now(UTC)
+    now = clock.now()  # the overdue filter and order: the workflow's clock
     conditions = matching(filters, principal, actor, now)
     rows = (
         await Case.select()

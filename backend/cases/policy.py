@@ -10,14 +10,14 @@ an overdue case. Taking a case over still goes by escalation, one level at a tim
 
 "Manage" below is: accept, reject, dispatch, verify, rework, close, escalate, request_shelve,
 unshelve, request_void, approve_extension, refuse_extension, and approve or refuse a pending
-return or shelving. A pending void is approved or refused by a manager of a level above the
+return, shelving or pause. A pending void is approved or refused by a manager of a level above the
 case's owner (which accepted it: escalation re-accepts a case at the level it moves to), and
 at the city by another city admin.
 
 =====================  =========================================  ================================
 role                   may                                        on
 =====================  =========================================  ================================
-resident               withdraw                                   their own case
+resident               withdraw (until it is closed)              their own case
                        rate, reopen                               their own case
 anonymous              withdraw, rate, reopen                     the case whose tracking code
                                                                   they hold (reporter_id None)
@@ -39,6 +39,15 @@ anyone above the       remind (催办)                              open cases o
 owner, the reporter                                               the reporter their own
 anyone above the       supervise (督办)                           open cases owned below them
 owner
+manager of the owner   transfer (移交), add_department (联办),      cases they manage; a merge's
+                       merge (并案, into a main case they manage  main case is checked by
+                       or that happened in their territory),      ``may_merge_into``
+                       resume
+manager of the target  accept_transfer, refuse_transfer           a case transferred to a grid
+                                                                  or area they cover
+the handler, a manager pause (挂起: a request, decided as a       cases they work on or manage
+                       shelving is)
+joined department      request_extension (their part's time)      cases their department joined
 department             start, handle, request_extension,          cases dispatched to their
                        request_return, request_shelve
                                                                   department (inside area_code,
@@ -68,7 +77,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from backend.cases.allowed import can
-from backend.cases.states import FINAL, Action, CaseState, Status, WorkflowError
+from backend.cases.states import FINAL, OPEN, Action, CaseState, Status, WorkflowError
 from backend.core.areas import Level, rank
 from backend.core.phones import masked_phone
 from backend.core.roles import AREA_ROLES, GRID_ROLES, MANAGERS, Role
@@ -113,6 +122,21 @@ def _of_the_department(actor: Territory, state: CaseState) -> bool:
 
 def _works_on(actor: Territory, state: CaseState) -> bool:
     return _is_assignee(actor, state) or _of_the_department(actor, state)
+
+
+def _of_a_joined_department(actor: Territory, state: CaseState) -> bool:
+    return any(actor.serves(d, state.owner_code) for d in state.departments)
+
+
+def _works_on_a_part(actor: Territory, state: CaseState) -> bool:
+    # 联办: a joined department answers for its part's time; the result is the lead's.
+    return _works_on(actor, state) or _of_a_joined_department(actor, state)
+
+
+def _receives(actor: Territory, state: CaseState) -> bool:
+    # The managers of the grid or area a transfer goes to, as they would manage it there.
+    target = state.transfer_to
+    return target is not None and actor.role in MANAGERS and actor.covers(target)
 
 
 def _self_handles(actor: Territory, state: CaseState) -> bool:
@@ -182,7 +206,7 @@ RULES: Mapping[Action, Rule] = {
     Action.rate: _resident_reporter,
     Action.reopen: _resident_reporter,
     Action.request_return: _works_on,
-    Action.request_extension: _works_on,
+    Action.request_extension: _works_on_a_part,
     Action.approve_extension: _manages_others_work,
     Action.refuse_extension: _manages,
     Action.request_shelve: _requests_shelving,
@@ -193,6 +217,13 @@ RULES: Mapping[Action, Rule] = {
     Action.verify_on_site: _of_the_grid,
     Action.remind: _reminds,
     Action.supervise: _above_the_owner,
+    Action.transfer: _manages,
+    Action.accept_transfer: _receives,
+    Action.refuse_transfer: _receives,
+    Action.add_department: _manages,
+    Action.merge: _manages,
+    Action.pause: _requests_shelving,
+    Action.resume: _manages,
 }
 
 _AFTER_CLOSING = frozenset({Action.rate, Action.reopen})
@@ -235,6 +266,23 @@ def check(actor: Territory, action: Action | str, state: CaseState) -> None:
             action=action.value,
             role=actor.role,
         )
+
+
+def may_merge_into(actor: Territory, main: CaseState) -> bool:
+    """Whether ``actor``, who may merge a duplicate, may merge it into ``main``: an open case
+    that is no duplicate itself, that they manage or that happened in their territory.
+
+    >>> street = Territory(6, "street_staff", area_code="150302001")
+    >>> may_merge_into(street, CaseState("request", "handling", "15030200100101"))
+    True
+    >>> may_merge_into(street, CaseState("request", "handling", "15030300100101"))
+    False
+    """
+    if main.status not in OPEN or main.merged_into is not None:
+        return False
+    return actor.covers(main.owner_code) or (
+        main.grid_code is not None and actor.covers(main.grid_code)
+    )
 
 
 def actions_for(actor: Territory, state: CaseState) -> list[Action]:

@@ -38,6 +38,7 @@ STATUS_LABELS: dict[str, str] = {
     "withdrawn": "已撤回",
     "shelved": "挂账",
     "voided": "已作废",
+    "merged": "已并案",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -38,7 +39,35 @@ def state_of(row: dict[str, Any]) -> CaseState:
         voided_at=row["voided_at"],
         grid_code=row["grid_code"],
         supervise_due_at=row["supervise_due_at"],
+        transfer_to=row["transfer_to"],
+        grid_history=split_list(row["grid_history"]),
+        departments=split_list(row["departments"]),
+        merged_into=row["merged_into"],
+        paused_at=row["paused_at"],
     )
+
+
+def split_list(text: str | None) -> tuple[str, ...]:
+    """A list column's members (",a,b," in the table, so that SQL finds one with LIKE).
+
+    >>> split_list(",cg,sw,"), split_list(None)
+    (('cg', 'sw'), ())
+    """
+    return tuple(m for m in (text or "").split(",") if m)
+
+
+def joined_list(members: Sequence[object]) -> str | None:
+    """The text of a list column; None for an empty list.
+
+    >>> joined_list(("cg", "sw")), joined_list(())
+    (',cg,sw,', None)
+    """
+    return f",{','.join(str(m) for m in members)}," if members else None
+
+
+def followers_of(row: dict[str, Any]) -> list[int]:
+    """The people who follow a case besides its reporter: the reporters of cases merged into it."""
+    return [int(m) for m in split_list(row["followers"])]
 
 
 def _pending(text: str | None) -> Pending | None:
@@ -88,6 +117,12 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "pending": _pending_text(state.pending),
         "voided_at": state.voided_at,
         "supervise_due_at": state.supervise_due_at,
+        "transfer_to": state.transfer_to,
+        "grid_code": state.grid_code,
+        "grid_history": joined_list(state.grid_history),
+        "departments": joined_list(state.departments),
+        "merged_into": state.merged_into,
+        "paused_at": state.paused_at,
     }
 
 
@@ -127,6 +162,11 @@ def case_out(row: dict[str, Any], viewer: Territory) -> CaseOut:
         actions=[a.value for a in actions_for(viewer, state)],
         pending=_pending_out(state.pending),
         supervise_due_at=_iso(row["supervise_due_at"]),
+        transfer_to=state.transfer_to,
+        grid_history=list(state.grid_history),
+        departments=list(state.departments),
+        merged_into=state.merged_into,
+        paused_at=_iso(state.paused_at),
     )
 
 

@@ -86,5 +86,7 @@ class CasesController(Controller):
         case_id: CaseId,
         data: JSONBody[TransitionIn],
         principal: NamedDependency[Principal],
+        state: State,
     ) -> CaseOut:
-        return await service.act(case_id, data, principal)
+        levels = service.department_levels(state.settings)
+        return await service.act(case_id, data, principal, levels)

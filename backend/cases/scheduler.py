@@ -56,7 +56,8 @@ _NOT_REPORTED = WhereRaw(
 
 
 def _overdue(now: datetime) -> And:
-    return Case.status.is_in(_OPEN) & (Case.due_at < now) & _NOT_REPORTED
+    # A paused case (挂起) waits: its clock stands still until resume moves its due time.
+    return Case.status.is_in(_OPEN) & (Case.due_at < now) & Case.paused_at.is_null() & _NOT_REPORTED
 
 
 async def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:

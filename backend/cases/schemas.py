@@ -24,9 +24,9 @@ class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PendingOut(msgspec.Struct):
-    """A return, shelving or void waiting for approval (``approve`` or ``refuse``)."""
+    """A return, shelving, void or pause waiting for approval (``approve`` or ``refuse``)."""
 
-    action: str  # request_return, request_shelve, request_void
+    action: str  # request_return, request_shelve, request_void, pause
     by: int | None  # the person who asked
     reason: str
     review_date: str | None = None  # a shelving's
@@ -65,6 +65,13 @@ class CaseOut(msgspec.Struct):
     owner_name: str | None = None
     pending: PendingOut | None = None
     supervise_due_at: str | None = None  # a 督办 order's own due time
+    transfer_to: str | None = None  # 移交 waiting for this grid or area to accept or refuse it
+    grid_history: list[str] = []  # grids it was placed in before grid_code, oldest first
+    departments: list[str] = []  # 联办: departments joined to the lead ``department``
+    merged_into: int | None = None  # 并案: a merged duplicate's main case
+    # On one case read by its id: the duplicates merged into it, by id.
+    merged: list[int] = []
+    paused_at: str | None = None  # 挂起 since then (approved); the clock stands still
 
 
 class SupportIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -95,6 +102,8 @@ class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
     extension_hours: float | None = None
     review_date: str | None = None
     due_hours: float | None = None  # supervise: the order's own time limit, in working hours
+    target_code: Annotated[str, msgspec.Meta(max_length=16)] | None = None  # transfer
+    main_case: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None  # merge
 
 
 # The category tree (category_admin.py).

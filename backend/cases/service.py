@@ -22,24 +22,36 @@ import msgspec
 from backend.cases.categories import PRIORITIES as PRIORITIES
 from backend.cases.categories import calendar_for, limits_of
 from backend.cases.categories import forget_categories as forget_categories
+from backend.cases.departments import check_department
 from backend.cases.departments import department_names as department_names
 from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import in_area as in_area
-from backend.cases.policy import may
+from backend.cases.policy import may, may_merge_into
 from backend.cases.public import STATUS_LABELS as STATUS_LABELS
 from backend.cases.public import category_names as category_names
-from backend.cases.records import case_out, columns_of, state_of
+from backend.cases.records import case_out, columns_of, joined_list, split_list, state_of
+from backend.cases.records import followers_of as followers_of
 from backend.cases.retime import retime_area as retime_area
 from backend.cases.schemas import CaseIn, CaseOut, Supported, SupportIn, TransitionIn
+from backend.cases.states import (
+    DEPARTMENT_LEVELS,
+    OPEN,
+    Action,
+    Command,
+    Kind,
+    Source,
+    Transition,
+    WorkflowError,
+)
 from backend.cases.states import FINAL as FINAL
-from backend.cases.states import OPEN, Action, Command, Kind, Source, WorkflowError
 from backend.cases.states import Status as Status
 from backend.cases.tables import Case
 from backend.cases.targets import check_target, default_assignee
 from backend.cases.timing import time_limit
 from backend.cases.workflow import transition
 from backend.core import clock
+from backend.core.areas import Level, level_of_code
 from backend.core.coords import wgs84_point
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
@@ -280,7 +292,17 @@ async def _row(case_id: int) -> dict[str, Any]:
 def _visible(row: dict[str, Any], principal: Principal, actor: Territory) -> bool:
     return (
         row["reporter"] == principal.id
+        # Reporters of duplicates merged into it (并案) follow it as their own.
+        or (principal.id is not None and principal.id in followers_of(row))
         or row["assignee"] == principal.id
+        # A transfer's target reads what it is asked to take on.
+        or (
+            actor.role != Role.department
+            and row["transfer_to"] is not None
+            and actor.covers(row["transfer_to"])
+        )
+        # Joined departments (联办) as the lead one.
+        or any(actor.serves(d, row["owner_code"]) for d in split_list(row["departments"]))
         # Department staff see by department, whatever area they serve.
         or (actor.role != Role.department and actor.covers(row["owner_code"]))
         # The grid where it happened (and the areas around it) keep reading it for good.
@@ -305,6 +327,8 @@ async def read(case_id: int, principal: Principal) -> CaseOut:
     row, actor = await _readable(case_id, principal)
     case = case_out(row, actor)
     case.owner_name = (await place_names([row["owner_code"]])).get(row["owner_code"])
+    merged = await Case.select(Case.id).where(Case.merged_into == case_id).order_by(Case.id)
+    case.merged = [r["id"] for r in merged]
     return case
 
 
@@ -332,6 +356,7 @@ def _command(
     now: datetime,
     limit: timedelta | None,
     calendar: WorkingCalendar | None,
+    department_levels: frozenset[Level],
 ) -> Command:
     try:
         return Command(
@@ -351,20 +376,38 @@ def _command(
             review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
             time_limit=limit,
             calendar=calendar,
+            target_code=body.target_code,
+            main_case=body.main_case,
+            department_levels=department_levels,
         )
     except (ValueError, OverflowError) as exc:  # OverflowError: an extension of 1e308 hours
         raise Invalid("invalid_value", str(exc)) from None
 
 
-async def act(case_id: int, body: TransitionIn, principal: Principal) -> CaseOut:
-    """Apply one workflow action; 409 when someone else changed the case first."""
+def department_levels(settings: Settings) -> frozenset[Level]:
+    """The levels whose cases the city lets go straight to a department."""
+    return frozenset(Level(level) for level in settings.direct_dispatch_levels)
+
+
+async def act(
+    case_id: int,
+    body: TransitionIn,
+    principal: Principal,
+    levels: frozenset[Level] = DEPARTMENT_LEVELS,
+) -> CaseOut:
+    """Apply one workflow action; 409 when someone else changed the case first. ``levels``:
+    those whose cases may be dispatched to a department (``department_levels``)."""
     actor = actor_of(principal)
-    row = await move(case_id, body, actor, lambda row: _visible(row, principal, actor))
+    row = await move(case_id, body, actor, lambda row: _visible(row, principal, actor), levels)
     return case_out(row, actor)
 
 
 async def move(
-    case_id: int, body: TransitionIn, actor: Territory, may_see: Callable[[dict[str, Any]], bool]
+    case_id: int,
+    body: TransitionIn,
+    actor: Territory,
+    may_see: Callable[[dict[str, Any]], bool],
+    levels: frozenset[Level] = DEPARTMENT_LEVELS,
 ) -> dict[str, Any]:
     """Apply ``body`` for ``actor`` to a case ``may_see`` lets them see (404 otherwise), in
     one write transaction with its event; the row after the change."""
@@ -398,13 +441,21 @@ async def move(
                 body, assignee=await default_assignee(row["owner_code"], post)
             )
         try:
-            moved = transition(state_of(row), _command(body, actor, now, limit, calendar))
+            command = _command(body, actor, now, limit, calendar, levels)
+            moved = transition(state_of(row), command)
         except WorkflowError as exc:
             raise _refused(exc) from None
-        if moved.event["type"] == Action.dispatch:
-            # After the workflow and the policy: their 409 and 403 come before a bad payload.
-            state = moved.state
+        # After the workflow and the policy: their 409 and 403 come before a bad payload.
+        action = moved.event["type"]
+        state = moved.state
+        if action == Action.dispatch:
             await check_target(row["owner_code"], state.assignee, state.department, actor)
+        elif action == Action.add_department:
+            await check_department(moved.event["department"])
+        elif action == Action.transfer:
+            await _check_place(moved.event["target_code"])
+        elif action == Action.merge:
+            await _merge_into(row, moved, actor, now)
         changed = (
             await Case.update(**columns_of(moved.state), version=row["version"] + 1, updated_at=now)
             .where((Case.id == case_id) & (Case.version == row["version"]))
@@ -414,3 +465,52 @@ async def move(
             raise Conflict("conflict", "someone else changed the case at the same time")
         await append([_event(case_id, moved.event, moved.state.owner_code, actor.person_id)])
     return await _row(case_id)
+
+
+async def _check_place(code: str) -> None:
+    """422 unless ``code`` is a grid or an area the city has."""
+    if code not in await place_names([code]):
+        raise Invalid("invalid_value", f"no grid or area {code}", field="target_code")
+
+
+async def _merge_into(
+    row: dict[str, Any], moved: Transition, actor: Territory, now: datetime
+) -> None:
+    """The main case's side of a merge (并案), in the duplicate's transaction: the duplicate's
+    reporter and followers follow it, and its log says which case was merged in. 422 for a main
+    case that is the duplicate itself, missing, not open, a duplicate, or out of the actor's
+    territory."""
+    main_id = moved.state.merged_into
+    main = None if main_id == row["id"] else await Case.select().where(Case.id == main_id).first()
+    if main is None or not may_merge_into(actor, state_of(main)):
+        raise Invalid(
+            "invalid_value",
+            f"case {main_id} cannot take duplicates: it must be another open case of yours",
+            field="main_case",
+        )
+    followers = followers_of(main)
+    for person in (row["reporter"], *followers_of(row)):
+        if person is not None and person != main["reporter"] and person not in followers:
+            followers.append(person)
+    changed = (
+        await Case.update(
+            followers=joined_list(followers), version=main["version"] + 1, updated_at=now
+        )
+        .where((Case.id == main["id"]) & (Case.version == main["version"]))
+        .returning(Case.id)
+    )
+    if not changed:
+        raise Conflict("conflict", "someone else changed the main case at the same time")
+    event = {
+        "type": Action.merge.value,
+        "from": main["status"],
+        "to": main["status"],
+        "level": level_of_code(main["owner_code"]).value,
+        "owner_code": main["owner_code"],
+        "actor_id": actor.person_id,
+        "actor_role": str(actor.role),
+        "at": now.isoformat(),
+        "merged_case": row["id"],
+        "reason": moved.event.get("reason"),
+    }
+    await append([_event(main["id"], event, main["owner_code"], actor.person_id)])

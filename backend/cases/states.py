@@ -47,6 +47,7 @@ class Status(StrEnum):
     withdrawn = "withdrawn"
     shelved = "shelved"  # 挂账
     voided = "voided"  # 作废
+    merged = "merged"  # 并案: a duplicate, merged into its main case (merged_into)
 
 
 # Still being worked: these count towards the open set, the live map and overdue checks.
@@ -62,7 +63,9 @@ OPEN: frozenset[Status] = frozenset(
 )
 # Nothing more happens. A closed case is final too, except for its reporter's rate and reopen;
 # a shelved one waits for its review date.
-FINAL: frozenset[Status] = frozenset({Status.rejected, Status.withdrawn, Status.voided})
+FINAL: frozenset[Status] = frozenset(
+    {Status.rejected, Status.withdrawn, Status.voided, Status.merged}
+)
 
 
 class Action(StrEnum):
@@ -91,11 +94,18 @@ class Action(StrEnum):
     verify_on_site = "verify_on_site"  # 核查 by the staff of the grid where it happened
     remind = "remind"  # 催办: the reporter or a level above urges the owner on
     supervise = "supervise"  # 督办: a level above orders it done by a due time of its own
+    transfer = "transfer"  # 移交: to another grid or area, which accepts or refuses it
+    accept_transfer = "accept_transfer"
+    refuse_transfer = "refuse_transfer"
+    add_department = "add_department"  # 联办: another department joins the lead one
+    merge = "merge"  # 并案: a duplicate into its main case
+    pause = "pause"  # 挂起: waits for approval, then the clock stops
+    resume = "resume"  # the clock runs again, due_at later by the paused working time
 
 
 # What each request does once approved: the old one-step actions, kept as the approvals' words.
 REQUESTS: frozenset[Action] = frozenset(
-    {Action.request_return, Action.request_shelve, Action.request_void}
+    {Action.request_return, Action.request_shelve, Action.request_void, Action.pause}
 )
 
 
@@ -129,10 +139,15 @@ class WorkflowError(Exception):
         return HTTP_STATUS[self.code]
 
 
+# Departments are called in by the street or above (街道吹哨、部门报到) unless the city lets
+# grids or communities dispatch to them directly (WANGGE_DIRECT_DISPATCH_LEVELS).
+DEPARTMENT_LEVELS: frozenset[Level] = frozenset({Level.street, Level.district, Level.city})
+
+
 @dataclass(frozen=True)
 class Pending:
-    """A request (回退, 挂账, 作废) waiting for its approver: who asked, why, and for a shelving
-    its review date."""
+    """A request (回退, 挂账, 作废, 挂起) waiting for its approver: who asked, why, and for a
+    shelving its review date."""
 
     action: Action
     by: int | None
@@ -171,10 +186,17 @@ class CaseState:
     grid_code: str | None = None  # the grid where it happened, kept whoever owns it now
     supervise_due_at: datetime | None = None  # the due time a supervision order (督办) set
     voided_at: datetime | None = None  # when a void was approved: lateness before it counts
+    transfer_to: str | None = None  # 移交 waiting for this grid or area to accept it
+    grid_history: tuple[str, ...] = ()  # the grids it was placed in before grid_code, oldest first
+    departments: tuple[str, ...] = ()  # 联办: departments joined to the lead ``department``
+    merged_into: int | None = None  # 并案: the main case of a merged duplicate
+    paused_at: datetime | None = None  # 挂起 since then (approved): the clock stands still
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))
         object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "grid_history", tuple(self.grid_history))
+        object.__setattr__(self, "departments", tuple(self.departments))
         level_of_code(self.owner_code)  # raises ValueError on a malformed code
         if min(self.rework_count, self.reopen_count, self.escalations) < 0:
             raise ValueError("counts cannot be negative")
@@ -210,6 +232,10 @@ class Command:
     review_date: date | None = None
     next_owner_code: str | None = None  # escalate: the area one level up (derived if omitted)
     time_limit: timedelta | None = None  # accept, escalate, reopen, unshelve: the new clock
+    target_code: str | None = None  # transfer: the grid or area it goes to
+    main_case: int | None = None  # merge: the case the duplicate is merged into
+    # dispatch: the levels whose cases may go straight to a department (a city setting).
+    department_levels: frozenset[Level] = DEPARTMENT_LEVELS
     # What the clock's limit and an extension run on: the city's working time, or the wall
     # clock when None (an emergency category, urgent cases: see categories.Limits).
     calendar: WorkingCalendar | None = None

@@ -72,6 +72,14 @@ class Case(Table, tablename="case_record"):
     # When its void was approved: a case overdue by then still counts as overdue.
     voided_at = Timestamptz(null=True, default=None)
     supervise_due_at = Timestamptz(null=True, default=None)  # a 督办 order's own due time
+    # Moves (issue 17). Lists are kept as ",a,b," text, so that SQL finds a member with LIKE
+    # '%,a,%' on both databases (records.py writes and reads them).
+    transfer_to = Varchar(length=16, null=True, default=None)  # 移交 waiting for its answer
+    grid_history = Varchar(length=256, null=True, default=None)  # earlier grid_codes, oldest first
+    departments = Varchar(length=256, null=True, default=None)  # 联办: joined to ``department``
+    merged_into = Integer(null=True, default=None, index=True)  # 并案: the main case's id
+    followers = Text(null=True, default=None)  # person ids: reporters of cases merged into it
+    paused_at = Timestamptz(null=True, default=None)  # 挂起 since then: the clock stands still
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

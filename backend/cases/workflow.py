@@ -5,7 +5,7 @@ one workflow, modelled on digital city management (GB/T 30428) and 接诉即办:
 
     submitted  ─accept─▶ accepted ─dispatch─▶ dispatched ─start─▶ handling ─handle─▶ handled
     submitted  ─reject─▶ rejected ✕        (with a reason)
-    submitted  ─withdraw─▶ withdrawn ✕     (by the reporter)
+    any open status, shelved ─withdraw─▶ withdrawn ✕   (撤件, by the reporter, until closure)
     dispatched ─handle─▶ handled           (starting is optional)
     dispatched ─dispatch─▶ dispatched      (改派: to someone else)
     dispatched, handling ─request_return─▶ (pending) ─approve─▶ accepted   (回退)
@@ -21,14 +21,25 @@ one workflow, modelled on digital city management (GB/T 30428) and 接诉即办:
                    report)
     approve/refuse the pending request (one at a time) takes effect, or is dropped with a
                    reason; any other change of status, a re-dispatch or an escalation drops it
+    transfer       submitted, accepted (移交, target_code) ─▶ waits (transfer_to) ─accept_transfer─▶
+                   owned by the target, same status, unassigned (a grid target becomes grid_code,
+                   the old one goes to grid_history) │ ─refuse_transfer─▶ stays with the sender
+    add_department dispatched, handling with a lead department (联办) ─▶ departments + one
+    merge          submitted … handling (并案, main_case) ─▶ merged ✕ (merged_into); the main
+                   case's followers gain the duplicate's reporter
+    pause          accepted, dispatched, handling (挂起) ─approve─▶ paused_at set, status kept,
+                   clock stopped ─resume─▶ due_at later by the paused working time
+    dispatch       to a department only from the levels the city allows (department_levels:
+                   street and above unless WANGGE_DIRECT_DISPATCH_LEVELS says otherwise)
 
 That table is ``allowed.ALLOWED_FROM`` as data, what each action does is in ``actions``, and
 the words (``Status``, ``Action``, ``CaseState`` …) are in ``states``.
 
-``transition`` refuses, in this order: an action the status does not allow
-(``invalid_transition``, 409), an actor the policy does not allow (``forbidden``, 403, see
-``policy``), then the action's own checks: a missing or bad payload field (``missing_field`` and
-``invalid_value``, 422), a reopening after its window (``too_late``, 409).
+``transition`` refuses, in this order: an action the status does not allow, or that a paused
+case or one waiting for its transfer's answer does not (``invalid_transition``, 409), an actor
+the policy does not allow (``forbidden``, 403, see ``policy``), then the action's own checks: a
+missing or bad payload field (``missing_field`` and ``invalid_value``, 422), a reopening after
+its window (``too_late``, 409).
 
 A case that is accepted (after accept, escalate, return, reopen or unshelve) is always
 unassigned: it waits for a dispatch. Time limits are the caller's: each command that starts a

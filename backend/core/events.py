@@ -47,6 +47,14 @@ class EventType(StrEnum):
     case_verify_on_site = "case.verify_on_site"
     case_remind = "case.remind"
     case_supervise = "case.supervise"
+    case_transfer = "case.transfer"
+    case_accept_transfer = "case.accept_transfer"
+    case_refuse_transfer = "case.refuse_transfer"
+    case_add_department = "case.add_department"
+    # On the duplicate (merged_into) and on its main case (merged_case).
+    case_merge = "case.merge"
+    case_pause = "case.pause"
+    case_resume = "case.resume"
     # Around the workflow.
     case_support = "case.support"  # 附议: "me too" to an open case
     case_photo = "case.photo"

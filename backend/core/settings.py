@@ -103,6 +103,11 @@ class Settings:
     # a street centre whose staff all reach the server through one NAT address needs more
     # sign-ins per address than a phone does (backend/core/ratelimit.py).
     rate_limits: tuple[tuple[str, str], ...] = ()
+    # The levels whose cases may be dispatched straight to a functional department. Today's
+    # rule by default: a street or above (街道吹哨、部门报到); a grid or community case that
+    # needs a department is escalated first. A city that lets its communities call them in
+    # sets WANGGE_DIRECT_DISPATCH_LEVELS=community,street,district,city.
+    direct_dispatch_levels: tuple[str, ...] = ("street", "district", "city")
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -168,6 +173,9 @@ class Settings:
             notify_interval_s=float(env.get("WANGGE_NOTIFY_INTERVAL_S", "1")),
             notify_lease_s=float(env.get("WANGGE_NOTIFY_LEASE_S", "60")),
             rate_limits=_rate_limits(env.get("WANGGE_RATE_LIMITS", "")),
+            direct_dispatch_levels=_levels(
+                env.get("WANGGE_DIRECT_DISPATCH_LEVELS", "street,district,city")
+            ),
         )
         if settings.log_format not in LOG_FORMATS:
             raise ValueError(f"WANGGE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
@@ -236,3 +244,22 @@ def _rate_limits(text: str) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"WANGGE_RATE_LIMITS: {limit.strip()!r} is no limit ({exc})") from exc
         limits[name.strip()] = limit.strip()
     return tuple(limits.items())
+
+
+_LEVELS = ("grid", "community", "street", "district", "city")
+
+
+def _levels(text: str) -> tuple[str, ...]:
+    """Levels written ``community,street``: an unknown one stops the server at start.
+
+    >>> _levels("street, grid")
+    ('grid', 'street')
+    """
+    levels = {e.strip() for e in text.split(",") if e.strip()}
+    unknown = levels - set(_LEVELS)
+    if unknown:
+        raise ValueError(
+            f"WANGGE_DIRECT_DISPATCH_LEVELS: {', '.join(sorted(unknown))} is no level"
+            f" (one of {', '.join(_LEVELS)})"
+        )
+    return tuple(level for level in _LEVELS if level in levels)

@@ -117,6 +117,7 @@ async def due_soon(now: datetime) -> list[Draft]:
         Case.status.not_in(sorted(str(s) for s in FINAL))
         & (Case.due_at > now)
         & (Case.due_at <= now + DUE_AHEAD)
+        & Case.paused_at.is_null()  # 挂起: its clock stands still
     )
     out: list[Draft] = []
     for row in rows:

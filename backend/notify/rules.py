@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from backend.cases.service import followers_of
 from backend.cases.tables import Case
 from backend.core.areas import scope_prefix
 from backend.core.events import EventType
@@ -96,8 +97,12 @@ async def _escalated(event: StoredEvent, payload: dict[str, Any]) -> list[int]:
 
 
 async def _reporter(event: StoredEvent, payload: dict[str, Any]) -> list[int]:
+    """The case's reporter, and the reporters of duplicates merged into it (并案)."""
     row = await case_row(event)
-    return await active([row["reporter"]]) if row and row["reporter"] else []
+    if row is None:
+        return []
+    people = [row["reporter"]] if row["reporter"] else []
+    return await active([*people, *followers_of(row)])
 
 
 async def _assignee(event: StoredEvent, payload: dict[str, Any]) -> list[int]:
@@ -194,6 +199,16 @@ RULES: tuple[Rule, ...] = (
         "您反映的问题未予受理",
         "案件{id}未予受理，原因：{reason:.120}",
         CASE_URL,
+    ),
+    Rule(
+        "case_merged",
+        frozenset({EventType.case_merge}),
+        _reporter,
+        "您反映的问题已并案办理",
+        "案件{id}与案件{merged_into}反映的是同一问题，已并入该案件办理，进展将一并通知您。",
+        "/app/cases/{merged_into}",
+        # The duplicate's event names its main case; the main case's own names the duplicate.
+        when=lambda payload: "merged_into" in payload,
     ),
     Rule(
         "case_overdue",

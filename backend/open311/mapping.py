@@ -211,7 +211,7 @@ def statuses_of(open311: str) -> list[str]:
     """Our statuses that one Open311 status stands for.
 
     >>> statuses_of("closed")
-    ['closed', 'rejected', 'voided', 'withdrawn']
+    ['closed', 'merged', 'rejected', 'voided', 'withdrawn']
     """
     return sorted(s.value for s in Status if open311_status(s) == open311)
 

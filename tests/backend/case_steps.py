@@ -148,6 +148,17 @@ PATHS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         *_TO_HANDLING[:1],
         ("grid_leader", "request_void", {"reason": "重复上报"}),
     ],
+    # Accepted by the grid, then sent to its community (移交), which has yet to answer.
+    "transfer_requested": [
+        *_TO_HANDLING[:1],
+        ("grid_leader", "transfer", {"reason": "不属于本网格", "target_code": COMMUNITY}),
+    ],
+    # Handling, then paused (挂起) at the worker's request with the leader's approval.
+    "paused": [
+        *_TO_HANDLING,
+        ("grid_worker", "pause", {"reason": "等待配件到货"}),
+        ("grid_leader", "approve", {}),
+    ],
     # Up to the street, then to the district's 城管 (a department is a street's to call).
     "department": [
         ("grid_leader", "accept", {}),

@@ -55,6 +55,7 @@ async def test_a_department_takes_a_street_case_and_returns_it(driver, demo_city
         "request_return",
         "request_extension",
         "request_shelve",
+        "pause",
     ]
     assert seen["contact_phone"] == "138****5678"  # not the named assignee
 

@@ -22,6 +22,7 @@ from backend.cases.allowed import ALLOWED_FROM
 from backend.cases.states import Action, Status
 from backend.core.db import close_pool, use_engine
 from tests.backend.case_steps import (
+    COMMUNITY,
     PATHS,
     REVIEW,
     ROLES,
@@ -44,6 +45,9 @@ SEES = {
     "incident": EVERYONE - {"department", "resident"},
     "street": EVERYONE,
 }
+
+
+MAIN = "$main"  # stands for Matrix.main in a body
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,24 @@ CELLS: dict[str, Cell] = {
     "verify_on_site": Cell(
         "handled", {"result": "现场已修复"}, GRID_STAFF - {"grid_worker"}, Status.handled, True
     ),
+    # 移交 by the owner's managers, answered by the target's (the community).
+    "transfer": Cell(
+        "accepted",
+        {"reason": "不属于本网格", "target_code": COMMUNITY},
+        MANAGERS,
+        Status.accepted,
+    ),
+    "accept_transfer": Cell("transfer_requested", {}, MANAGERS - {"grid_leader"}, Status.accepted),
+    "refuse_transfer": Cell(
+        "transfer_requested", {"reason": "属于该网格"}, MANAGERS - {"grid_leader"}, Status.accepted
+    ),
+    # 联办: the street that called the lead department in adds another.
+    "add_department": Cell("department", {"department": "zj"}, ABOVE_THE_STREET, Status.dispatched),
+    # 并案: into the module's main case (MAIN), which every manager covers.
+    "merge": Cell("accepted", {"main_case": MAIN}, MANAGERS, Status.merged),
+    # 挂起: asked by the handler or a manager; resumed by the managers.
+    "pause": Cell("handling", {"reason": "等待配件"}, MANAGERS | {"grid_worker"}, Status.handling),
+    "resume": Cell("paused", {}, MANAGERS, Status.handling),
 }
 # A department's own work, on a case dispatched to it, and a street's re-dispatch of it.
 DEPARTMENT_CELLS: dict[str, Cell] = {
@@ -149,6 +171,10 @@ POSTGRES = [
 class Matrix:
     driver: Driver
     spot: tuple[float, float]
+    main: int = 0  # an open case for merges
+
+    def body(self, cell: Cell) -> dict[str, Any]:
+        return {k: self.main if v == MAIN else v for k, v in cell.body.items()}
 
     async def new_case(self, start: str) -> int:
         if start == "incident":
@@ -169,7 +195,9 @@ async def matrix(city_template, demo_city, tmp_path_factory) -> AsyncIterator[Ma
         await close_pool(db.engine)
         async with AsyncTestClient(app=create_app(db.settings)) as client:
             sessions = {role: await sign_in(client, role) for role in ROLES}
-            yield Matrix(Driver(client, sessions), demo_spot(demo_city))
+            m = Matrix(Driver(client, sessions), demo_spot(demo_city))
+            m.main = await m.new_case("submitted")
+            yield m
 
 
 @pytest.fixture(autouse=True)
@@ -187,7 +215,7 @@ async def check_cell(m: Matrix, action: str, cell: Cell) -> None:
         case_id = await m.new_case(cell.start) if role in cell.allowed else refused_on
         if cell.photo and role in cell.allowed:
             await m.driver.photo(role, case_id)
-        r = await m.driver.act(role, case_id, action, **cell.body)
+        r = await m.driver.act(role, case_id, action, **m.body(cell))
         answers[role] = r.status_code
         if r.status_code == 200:
             assert r.json()["status"] == cell.to, (role, r.text)
@@ -239,7 +267,7 @@ async def test_an_action_in_a_status_that_does_not_allow_it_is_a_409(matrix, sta
         may = sorted(cell.allowed & SEES[kind])
         if not may or status in ALLOWED_FROM[Action(action)]:
             continue
-        r = await matrix.driver.act(may[0], case_id, action, **cell.body)
+        r = await matrix.driver.act(may[0], case_id, action, **matrix.body(cell))
         answers[action] = (r.status_code, r.json()["code"])
     assert answers and set(answers.values()) == {(409, "invalid_transition")}, answers
     assert await matrix.driver.case(case_id) == before

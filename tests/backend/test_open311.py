@@ -86,7 +86,13 @@ def test_a_case_becomes_a_service_request_with_public_fields_only():
 
 def test_every_status_is_open_or_closed():
     closed = {s for s in Status if open311_status(s) == "closed"}
-    assert closed == {Status.closed, Status.rejected, Status.withdrawn, Status.voided}
+    assert closed == {
+        Status.closed,
+        Status.rejected,
+        Status.withdrawn,
+        Status.voided,
+        Status.merged,
+    }
 
 
 def test_categories_become_services_under_their_groups():

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from backend.cases.policy import RULES, actions_for, check, mask_phone, may
+from backend.cases.policy import RULES, actions_for, check, mask_phone, may, may_merge_into
 from backend.cases.states import (
     FINAL,
     Action,
@@ -87,6 +87,13 @@ STATUS_FOR: dict[Action, Status] = {
     Action.verify_on_site: Status.handled,
     Action.remind: Status.accepted,
     Action.supervise: Status.accepted,
+    Action.transfer: Status.accepted,
+    Action.accept_transfer: Status.accepted,
+    Action.refuse_transfer: Status.accepted,
+    Action.add_department: Status.dispatched,
+    Action.merge: Status.accepted,
+    Action.pause: Status.accepted,
+    Action.resume: Status.dispatched,
 }
 # The request that approve and refuse answer in ``test_who_may``: the grid leader's void.
 VOID_BY_THE_LEADER = Pending(Action.request_void, 3, "重复上报")
@@ -128,6 +135,7 @@ MANAGERS_OF_GRID = {"leader", "community", "street", "district", "city"}
 MANAGERS_OF_STREET = {"street", "district", "city"}
 ABOVE_THE_LEADER = {"community", "street", "district", "city"}
 GRID_STAFF = {"worker", "worker2", "police", "leader"}
+RECEIVERS = {"leader_out", "community", "street", "district", "city"}  # managers of GRID_B
 
 
 def both(grid: set[str], street: set[str]) -> dict[str, set[str]]:
@@ -230,6 +238,16 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "worker_incident": ABOVE_THE_LEADER | {"worker"},
         "leader_incident": ABOVE_THE_LEADER | {"leader"},
     },
+    # 移交 by the owner's managers; answered by the managers of the target (GRID_B below),
+    # whoever owned it.
+    "transfer": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    "accept_transfer": both(RECEIVERS, RECEIVERS),
+    "refuse_transfer": both(RECEIVERS, RECEIVERS),
+    "add_department": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    "merge": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    # 挂起 asked as a shelving is (here of an accepted case: by its managers), resumed by them.
+    "pause": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
+    "resume": both(MANAGERS_OF_GRID, MANAGERS_OF_STREET),
 }
 
 
@@ -248,6 +266,8 @@ def test_who_may(action, scenario):
     state = case(scenario, STATUS_FOR[Action(action)])
     if action in ("approve", "refuse"):
         state = replace(state, pending=VOID_BY_THE_LEADER)
+    if action in ("accept_transfer", "refuse_transfer"):
+        state = replace(state, transfer_to=GRID_B)
     allowed = {name for name, actor in ACTORS.items() if may(actor, action, state)}
     expected = EXPECTED[action][scenario]
     assert allowed == expected, (
@@ -387,12 +407,15 @@ def test_actions_for_combine_workflow_and_policy():
         Action.request_return,
         Action.request_extension,
         Action.request_shelve,
+        Action.pause,
     ]
     assert actions_for(ACTORS["leader"], state) == [
         Action.escalate,
         Action.request_shelve,
         Action.request_void,
         Action.verify_on_site,
+        Action.merge,
+        Action.pause,
     ]
     assert actions_for(ACTORS["reporter"], case("request", Status.submitted)) == [
         Action.withdraw,
@@ -532,3 +555,33 @@ def test_department_staff_see_the_phone_only_as_the_named_assignee():
 )
 def test_mask_phone_formats(phone, expected):
     assert mask_phone(phone, ACTORS["resident"], case("request", Status.handling)) == expected
+
+
+def test_a_joined_department_answers_for_its_part_and_the_lead_handles():
+    state = replace(case("street", Status.handling), departments=("zj",))
+    assert may(ACTORS["dept_other"], Action.request_extension, state)
+    assert not may(ACTORS["dept_other"], Action.handle, state)
+    assert may(ACTORS["dept"], Action.handle, state)
+
+
+def test_a_paused_case_or_one_waiting_for_its_transfer_allows_little():
+    paused = replace(case("request", Status.handling), paused_at=NOW)
+    assert actions_for(ACTORS["leader"], paused) == [Action.resume]
+    assert actions_for(ACTORS["police"], paused) == []
+    sent = replace(case("request", Status.accepted), transfer_to=GRID_B)
+    assert actions_for(ACTORS["leader"], sent) == []
+    assert actions_for(ACTORS["leader_out"], sent) == [
+        Action.accept_transfer,
+        Action.refuse_transfer,
+    ]
+    assert actions_for(ACTORS["reporter"], sent) == [Action.withdraw, Action.remind]
+
+
+def test_a_duplicate_goes_into_an_open_case_of_the_actors_territory():
+    main = case("request", Status.handling)
+    assert may_merge_into(ACTORS["leader"], main)
+    assert not may_merge_into(ACTORS["leader_out"], main)
+    assert not may_merge_into(ACTORS["leader"], replace(main, merged_into=7))
+    assert not may_merge_into(ACTORS["leader"], case("request", Status.closed))
+    # A street case that happened in the grid: the grid's leader may name it.
+    assert may_merge_into(ACTORS["leader"], case("street", Status.handling))

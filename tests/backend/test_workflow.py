@@ -37,6 +37,7 @@ from backend.core.territory import SYSTEM_ACTOR, Territory
 from backend.core.worktime import WorkingCalendar, due_time
 
 GRID = "15030200100101"
+GRID_B = "15030200100102"  # the next grid of the same community
 COMMUNITY = "150302001001"
 STREET = "150302001"
 DISTRICT = "150302"
@@ -98,7 +99,7 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
         "handled": "accepted",
         "verified": "accepted",
     },
-    "withdraw": {"submitted": "withdrawn"},
+    "withdraw": {s: "withdrawn" for s in (*OPEN_VALUES, "shelved")},  # until closure
     "rate": {"closed": "closed"},
     "reopen": {"closed": "accepted"},
     "request_return": {"dispatched": "dispatched", "handling": "handling"},
@@ -114,6 +115,13 @@ EXPECTED_TRANSITIONS: dict[str, dict[str, str]] = {
     "verify_on_site": {s: s for s in OPEN_VALUES if s != "submitted"},
     "remind": {s: s for s in OPEN_VALUES},
     "supervise": {s: s for s in OPEN_VALUES},
+    "transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "accept_transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "refuse_transfer": {"submitted": "submitted", "accepted": "accepted"},
+    "add_department": {"dispatched": "dispatched", "handling": "handling"},
+    "merge": {s: "merged" for s in ("submitted", "accepted", "dispatched", "handling")},
+    "pause": {s: s for s in ("accepted", "dispatched", "handling")},
+    "resume": {s: s for s in ("accepted", "dispatched", "handling")},
 }
 
 ASSIGNED = {Status.dispatched, Status.handling, Status.handled, Status.verified, Status.closed}
@@ -129,7 +137,11 @@ FULL_PAYLOAD = {
     "extension": DAY,
     "review_date": NOW.date() + timedelta(days=30),
     "time_limit": LIMIT,
+    "target_code": GRID_B,
+    "main_case": 7,
 }
+# Fields only one action takes (a department would send a grid's dispatch elsewhere).
+ACTION_PAYLOAD: dict[Action, dict[str, object]] = {Action.add_department: {"department": "zj"}}
 
 
 def actor_for(action: Action) -> Territory:
@@ -167,6 +179,12 @@ def state_for(action: Action, status: Status) -> CaseState:
         state = replace(state, owner_code=STREET, assignee=None, department=DEPT.department)
     if action in (Action.approve, Action.refuse):
         state = replace(state, pending=Pending(Action.request_void, LEADER.person_id, "重复"))
+    if action in (Action.accept_transfer, Action.refuse_transfer):
+        state = replace(state, transfer_to=GRID_B)
+    if action is Action.add_department:
+        state = replace(state, department="cg")
+    if action is Action.resume:
+        state = replace(state, paused_at=NOW - DAY)
     return state
 
 
@@ -177,7 +195,8 @@ def test_every_action_from_every_status():
         for status in Status:
             state = state_for(action, status)
             try:
-                t = transition(state, cmd(action, actor_for(action), **FULL_PAYLOAD))
+                payload = {**FULL_PAYLOAD, **ACTION_PAYLOAD.get(action, {})}
+                t = transition(state, cmd(action, actor_for(action), **payload))
             except WorkflowError as e:
                 assert e.code == "invalid_transition", (action, status, e.code, e.reason)
                 assert e.status == 409
@@ -199,7 +218,7 @@ def test_open_and_final_sets():
         "handled",
         "verified",
     }
-    assert {s.value for s in FINAL} == {"rejected", "withdrawn", "voided"}
+    assert {s.value for s in FINAL} == {"rejected", "withdrawn", "voided", "merged"}
     assert Action.request_return.value == "request_return"
 
 
@@ -819,3 +838,54 @@ def test_code_within():
     assert code_within(GRID, COMMUNITY) and code_within(COMMUNITY, COMMUNITY)
     assert not code_within(COMMUNITY, GRID)
     assert not code_within("15030200100201", COMMUNITY)
+
+
+# ---------------------------------------------------------------------------------------------
+# Moves (issue 17)
+
+
+def test_an_accepted_transfer_to_a_grid_keeps_the_old_one_in_the_history():
+    sent = transition(
+        request(status=Status.accepted),
+        cmd("transfer", LEADER, reason="隔壁网格", target_code=GRID_B),
+    ).state
+    assert (sent.owner_code, sent.transfer_to) == (GRID, GRID_B)
+    taken = transition(sent, cmd("accept_transfer", COMMUNITY_STAFF)).state
+    assert (taken.owner_code, taken.grid_code, taken.grid_history) == (GRID_B, GRID_B, (GRID,))
+    assert (taken.status, taken.transfer_to, taken.assignee) == (Status.accepted, None, None)
+    # To an area: where it happened stays as it was.
+    up = transition(
+        transition(
+            request(status=Status.accepted),
+            cmd("transfer", LEADER, reason="需社区统筹", target_code=COMMUNITY),
+        ).state,
+        cmd("accept_transfer", COMMUNITY_STAFF),
+    ).state
+    assert (up.owner_code, up.grid_code, up.grid_history) == (COMMUNITY, GRID, ())
+
+
+def test_resume_moves_the_due_time_by_the_paused_working_time():
+    calendar = WorkingCalendar()
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=CST)
+    due = datetime(2026, 12, 9, 12, 0, tzinfo=CST)
+    paused = request(status=Status.handling, assignee=WORKER.person_id, due_at=due)
+    paused = replace(paused, paused_at=monday)
+    tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=CST)  # 2 + 3.5 + 1.5 working hours later
+    t = transition(paused, cmd("resume", LEADER, tuesday, calendar=calendar))
+    assert t.event["paused_seconds"] == 7 * 3600
+    assert t.state.due_at == due_time(due, timedelta(hours=7), calendar)
+    assert t.state.paused_at is None
+    # On the wall clock (a limit in calendar hours): the whole day.
+    t = transition(paused, cmd("resume", LEADER, tuesday))
+    assert t.state.due_at == due + DAY
+
+
+def test_a_department_is_dispatched_to_from_the_levels_the_city_allows():
+    accepted = request(status=Status.accepted, owner_code=COMMUNITY)
+    e = error(accepted, cmd("dispatch", COMMUNITY_STAFF, department="cg"))
+    assert (e.code, e.details["field"]) == ("invalid_value", "department")
+    levels = frozenset({Level.community, Level.street})
+    t = transition(
+        accepted, cmd("dispatch", COMMUNITY_STAFF, department="cg", department_levels=levels)
+    )
+    assert (t.state.status, t.state.department) == (Status.dispatched, "cg")

@@ -18,7 +18,19 @@ export const NEEDS = {
   rate: ["rating", "comment"],
   reopen: ["reason"],
   request_extension: ["extension_hours", "reason"],
+  transfer: ["target_code", "reason"],
+  accept_transfer: ["comment"],
+  refuse_transfer: ["reason"],
+  add_department: ["department", "reason"],
+  merge: ["main_case", "reason"],
+  pause: ["reason"],
+  resume: ["reason"],
 };
+
+// Actions whose reason may be left out (the others require one).
+export const OPTIONAL_REASON = new Set(["escalate", "add_department", "merge", "resume"]);
+
+const NUMBERS = new Set(["rating", "assignee", "extension_hours", "due_hours", "main_case"]);
 
 // The body of a transition from the form's values, only with the fields the action takes.
 /**
@@ -33,7 +45,7 @@ export function transitionBody(action, values) {
     if (field === "photo") continue; // uploaded separately, through the outbox
     const value = values[field];
     if (value === "" || value === null || value === undefined) continue;
-    body[field] = field === "rating" || field === "assignee" || field === "extension_hours" || field === "due_hours" ? Number(value) : value;
+    body[field] = NUMBERS.has(field) ? Number(value) : typeof value === "string" ? value.trim() : value;
   }
   return body;
 }

@@ -11,6 +11,7 @@ export const STATUS = {
   withdrawn: "已撤回",
   shelved: "挂账",
   voided: "已作废",
+  merged: "已并案",
 };
 
 export const STATUS_COLOR = {
@@ -49,6 +50,13 @@ export const ACTION = {
   verify_on_site: "现场核查",
   remind: "催办",
   supervise: "督办",
+  transfer: "移交",
+  accept_transfer: "接收移交",
+  refuse_transfer: "拒绝移交",
+  add_department: "增加联办部门",
+  merge: "并案",
+  pause: "申请挂起",
+  resume: "恢复计时",
   // One-step actions of timelines logged before approvals.
   return: "回退",
   shelve: "挂账",
