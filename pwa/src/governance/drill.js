@@ -5,6 +5,7 @@ import { formatFigure, rowKind } from "./figures.js";
 // how each cell reads. Columns a row lacks are left out (a "cases" figure's rows carry due and
 // closing times, an "events" figure's the times of each step); flags become the last column.
 
+/** @type {Record<string, string[]>} */
 const COLUMNS = {
   case: ["id", "grid_code", "status", "created_at", "accepted_at", "dispatched_at", "handled_at", "due_at", "closed_at", "response_s", "handling_s", "rating"],
   task: ["id", "broadcast", "grid_code", "building_id", "status", "done_at"],
@@ -45,7 +46,7 @@ export function cellText(row, key, kind, t, locale) {
   if (TIMES.has(key)) return new Date(value).toLocaleString(locale, { dateStyle: "short", timeStyle: "short" });
   if (SECONDS.has(key)) return formatFigure(value, "seconds", t);
   if (key === "hours") return formatFigure(value, "hours", t);
-  if (key === "status") return kind === "task" ? t(`tasks.status.${value}`) : (STATUS[value] ?? value);
+  if (key === "status") return kind === "task" ? t(`tasks.status.${value}`) : (/** @type {Record<string, string>} */ (STATUS)[value] ?? value);
   if (key === "id" || key === "broadcast" || key === "need") return `#${value}`;
   return String(value);
 }

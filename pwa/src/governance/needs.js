@@ -13,7 +13,7 @@ import { getJSON, postJSON } from "../api/client.js";
 export function localInput(hours, now = new Date()) {
   const at = new Date(now.getTime() + hours * 3_600_000);
   at.setMinutes(0, 0, 0);
-  const pad = (n) => String(n).padStart(2, "0");
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:00`;
 }
 
@@ -39,8 +39,13 @@ export function awaiting(needs) {
     .sort((a, b) => Date.parse(a.claim.reported_at) - Date.parse(b.claim.reported_at));
 }
 
+/** @param {string} area */
 export const loadAreaNeeds = (area) => getJSON(`/api/party/needs?area=${encodeURIComponent(area)}&ended=true`);
+/** @param {number} id */
 export const loadNeed = (id) => getJSON(`/api/party/needs/${id}`);
+/** @param {Record<string, unknown>} need the API's NeedIn */
 export const publishNeed = (need) => postJSON("/api/party/needs", need);
+/** @param {number} claimId */
 export const confirmHours = (claimId) => postJSON(`/api/party/claims/${claimId}/confirm`, {});
+/** @param {number} claimId @param {string} reason */
 export const refuseHours = (claimId, reason) => postJSON(`/api/party/claims/${claimId}/refuse`, { reason });

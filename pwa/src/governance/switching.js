@@ -8,7 +8,9 @@
  * @returns {{ code: string, name: string, depth: number }[]}
  */
 export function areaOptions(tree) {
+  /** @type {{ code: string, name: string, depth: number }[]} */
   const out = [];
+  /** @param {{ code: string, name: string, children?: any[] }[]} nodes @param {number} depth */
   const walk = (nodes, depth) => {
     for (const node of nodes) {
       out.push({ code: node.code, name: node.name, depth });
