@@ -183,8 +183,10 @@ export default {
     publishNow: "Publish",
     published: "Published",
     list: "Published needs",
+    status: { claimed: "Claimed", reported: "Reported", confirmed: "Confirmed", refused: "Refused" },
   },
   drill: {
+    separator: ", ",
     cols: {
       id: "No.",
       grid_code: "Grid",

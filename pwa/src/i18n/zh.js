@@ -184,8 +184,10 @@ export default {
     publishNow: "发布",
     published: "已发布",
     list: "已发布的需求",
+    status: { claimed: "已认领", reported: "待确认", confirmed: "已确认", refused: "已退回" },
   },
   drill: {
+    separator: "、",
     cols: {
       id: "编号",
       grid_code: "网格",
