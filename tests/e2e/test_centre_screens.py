@@ -232,5 +232,11 @@ async def test_the_big_screen_at_1920_shows_a_new_case_live_beside_its_map(
         row = page.locator(f"[data-testid=screen-new-case][data-id='{made.json()['id']}']")
         await expect(row).to_contain_text(description, timeout=10_000)
         await screenshot(page, "app-big-screen")
+
+        # The wall has its own language switch, the nav bar being gone.
+        await page.get_by_test_id("screen-language").click()
+        await expect(legend).to_contain_text("Overdue case")
+        await expect(page.get_by_test_id("screen-new")).to_contain_text("Newest reports")
+        await screenshot(page, "app-big-screen-en")
     finally:
         await ctx.close()
