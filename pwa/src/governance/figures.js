@@ -4,13 +4,20 @@ export const LEVELS = ["worker", "grid", "community", "street", "district"];
 
 // One level below the area a person works for: a community ranks its grids, a district its
 // streets, the city its districts.
+/** @type {Record<string, string>} */
 const BELOW = { city: "district", district: "street", street: "community", community: "grid" };
 
+/** @param {string | undefined} areaLevel */
 export function defaultLevel(areaLevel) {
-  return BELOW[areaLevel] ?? "grid";
+  return BELOW[areaLevel ?? ""] ?? "grid";
 }
 
 // `t` is vue-i18n's translate; units of time and hours are words, and words have a language.
+/**
+ * @param {number | null | undefined} value
+ * @param {string} unit
+ * @param {(key: string, values?: Record<string, unknown>) => string} t
+ */
 export function formatFigure(value, unit, t) {
   if (value === null || value === undefined) return "—";
   switch (unit) {
@@ -29,11 +36,13 @@ export function formatFigure(value, unit, t) {
   }
 }
 
+/** @param {number | null | undefined} score */
 export function formatScore(score) {
   return score === null || score === undefined ? "—" : score.toFixed(1);
 }
 
 // "↑2", "↓1", "–", or "new" for a unit that had no rank in the previous period.
+/** @param {{ rank: number | null, rank_change?: number | null }} unit */
 export function rankChange(unit) {
   if (unit.rank_change === null || unit.rank_change === undefined) {
     return unit.rank === null ? { text: "", dir: "none" } : { text: "new", dir: "new" };
@@ -44,11 +53,13 @@ export function rankChange(unit) {
 }
 
 // Indicators that make up the score first (heaviest first), then the plain volumes.
+/** @param {any[]} indicators the assessment's, each with its weight */
 export function orderedIndicators(indicators) {
   return [...indicators].sort((a, b) => b.weight - a.weight);
 }
 
 // What kind of row a drill-down returned, read from its columns: each source has its own.
+/** @param {Record<string, unknown>} row */
 export function rowKind(row) {
   if ("accepted_at" in row) return "case";
   if ("broadcast" in row) return "task";

@@ -1,9 +1,30 @@
 // The big screen's layers on top of the base style: grids coloured by their open and overdue
-// cases, case markers, and workers on duty.
+// cases, case markers, and workers on duty, on a dark ground (a wall is watched in a dim room).
+
+// Each colour once: the layers paint with them and the legend names them.
+export const COLOURS = {
+  gridOverdue: "#e03131",
+  gridOpen: "#f59f00",
+  gridQuiet: "#1f3b5c",
+  caseOverdue: "#ff6b6b",
+  caseOpen: "#ffa94d",
+  workerOn: "#51cf66",
+  workerOff: "#adb5bd",
+};
+
+// The base style's ground and outlines, darkened.
+const DARK = [
+  ["background", "background-color", "#0b1526"],
+  ["grids-line", "line-color", "#6c8fb8"],
+  ["communities-line", "line-color", "#a5c8ff"],
+];
 
 const empty = () => ({ type: "geojson", data: { type: "FeatureCollection", features: [] } });
 
 export function addScreenLayers(map) {
+  for (const [layer, property, value] of DARK) map.setPaintProperty(layer, property, value);
+  // The grids' own fill (by kind) would wash out the load colours laid over it.
+  map.setLayoutProperty("grids-fill", "visibility", "none");
   map.addSource("cases", empty());
   map.addSource("workers", empty());
   map.addLayer(
@@ -15,12 +36,12 @@ export function addScreenLayers(map) {
         "fill-color": [
           "case",
           [">", ["coalesce", ["get", "overdue"], 0], 0],
-          "#f03e3e",
+          COLOURS.gridOverdue,
           [">", ["coalesce", ["get", "open"], 0], 0],
-          "#f59f00",
-          "#d6e6fa",
+          COLOURS.gridOpen,
+          COLOURS.gridQuiet,
         ],
-        "fill-opacity": 0.55,
+        "fill-opacity": 0.6,
       },
     },
     "grids-line",
@@ -30,9 +51,9 @@ export function addScreenLayers(map) {
     type: "circle",
     source: "cases",
     paint: {
-      "circle-color": ["case", ["get", "overdue"], "#c92a2a", "#e8590c"],
-      "circle-radius": 6,
-      "circle-stroke-color": "#ffffff",
+      "circle-color": ["case", ["get", "overdue"], COLOURS.caseOverdue, COLOURS.caseOpen],
+      "circle-radius": 7,
+      "circle-stroke-color": "#0b1526",
       "circle-stroke-width": 1.5,
     },
   });
@@ -41,9 +62,9 @@ export function addScreenLayers(map) {
     type: "circle",
     source: "workers",
     paint: {
-      "circle-color": ["case", ["get", "on_duty"], "#2b8a3e", "#868e96"],
-      "circle-radius": 7,
-      "circle-stroke-color": "#ffffff",
+      "circle-color": ["case", ["get", "on_duty"], COLOURS.workerOn, COLOURS.workerOff],
+      "circle-radius": 8,
+      "circle-stroke-color": "#0b1526",
       "circle-stroke-width": 2,
     },
   });
