@@ -14,10 +14,14 @@ the user's text is escaped first, so that ``_`` and ``%`` in it match only thems
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -31,7 +35,7 @@ from backend.cases.schemas import CaseOut
 from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Source, Status
 from backend.cases.tables import Case
-from backend.core.areas import level_of_code, scope_prefix
+from backend.core.areas import Level, level_of_code, scope_prefix
 from backend.core.errors import BadRequest, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, MANAGERS, Role
@@ -59,12 +63,6 @@ class Filters:
     bbox: Bbox | None = None
     q: str | None = None
     mine: bool = False
-
-
-@dataclass
-class Page:
-    items: list[CaseOut]
-    matched: int
 
 
 def parse_filters(
@@ -147,22 +145,34 @@ def _any(conditions: Iterable[Any]) -> Any:
     return reduce(or_, conditions)
 
 
+def _code_branches(column: Column, actor: Territory) -> list[Any]:
+    """``actor.covers(column)`` as SQL branches (any one of them): one per grid for grid roles,
+    the area's prefix for centre staff and admins; none for residents and department staff
+    (who see by department, ``_department``)."""
+    if actor.role in GRID_ROLES:
+        return [column == code for code in sorted(actor.grid_codes)]
+    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
+        return []
+    return [_within(column, actor.area_code)]
+
+
+def _within(column: Column, area_code: str) -> Any:
+    """Codes inside ``area_code``. A community's or street's codes are a range of the column's
+    index; a district's or the city's are a large share of every case, which is read faster
+    in inbox order (the due_at index) than gathered from the range and sorted: SQLite without
+    STAT4 guesses a range's size, so the prefix alone (a LIKE, which it serves from no index)
+    keeps it from choosing the range."""
+    prefix = scope_prefix(area_code)
+    if level_of_code(area_code) in (Level.city, Level.district):
+        return _starts_with(column, prefix)
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # codes are digits: no overflow past 9
+    return (column >= prefix) & (column < following) & _starts_with(column, prefix)
+
+
 def _territory(actor: Territory) -> Any | None:
     """``actor.covers(owner_code)`` as SQL; None when the actor covers nothing."""
-    if actor.role in GRID_ROLES:
-        return Case.owner_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
-        return None  # department staff see by department (_department), not by area
-    return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
-
-
-def _where_it_happened(actor: Territory) -> Any | None:
-    """``actor.covers(grid_code)`` as SQL: the grid where a case happened keeps it in view."""
-    if actor.role in GRID_ROLES:
-        return Case.grid_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
-        return None
-    return _starts_with(Case.grid_code, scope_prefix(actor.area_code))
+    branches = _code_branches(Case.owner_code, actor)
+    return _any(branches) if branches else None
 
 
 def _department(actor: Territory) -> Any | None:
@@ -186,15 +196,25 @@ def _sees_contact(principal: Principal, actor: Territory) -> Any:
     return seen if managed is None else seen | managed
 
 
-def _visible(principal: Principal, actor: Territory) -> Any:
+def visible_branches(principal: Principal, actor: Territory) -> list[Any]:
+    """Who may see a case, as conditions any one of which suffices: each is served by an index
+    ending in the inbox order (the migration of 2026-12-07T16:30), so a page is the union of
+    each branch's first rows rather than a scan of every case."""
     own = Case.reporter == principal.id
     if principal.role == Role.resident:
-        return own
-    seen = own | (Case.assignee == principal.id)
-    for extra in (_territory(actor), _where_it_happened(actor), _department(actor)):
-        if extra is not None:
-            seen = seen | extra
-    return seen
+        return [own]
+    branches = [own, Case.assignee == principal.id]
+    branches += _code_branches(Case.owner_code, actor)
+    # The grid where a case happened keeps it in view, after an escalation too.
+    branches += _code_branches(Case.grid_code, actor)
+    department = _department(actor)
+    if department is not None:
+        branches.append(department)
+    return branches
+
+
+def _visible(principal: Principal, actor: Territory) -> Any:
+    return _any(visible_branches(principal, actor))
 
 
 def _overdue(now: datetime) -> Any:
@@ -208,7 +228,11 @@ def _not_overdue(now: datetime) -> Any:
 def matching(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
     """The cases ``actor`` may see that match ``filters``, as conditions that all hold (AND):
     visibility first, then each filter given."""
-    where = [_visible(principal, actor)]
+    return [_visible(principal, actor), *_filtered(filters, principal, actor, now)]
+
+
+def _filtered(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
+    where = []
     if filters.areas:
         where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
     if filters.grids:
@@ -231,6 +255,9 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
             _like(Case.description, pattern, fold_case=True)
             | _like(Case.address, pattern, fold_case=True)
         )
+        found = _text_index(filters.q)
+        if found is not None:
+            where.append(found)
         if _DIGITS.search(filters.q.translate(_FULL_WIDTH_DIGITS)):
             # Digits searched in text shown masked would tell the masked digits one guess
             # at a time: they find only cases whose contact the asker sees whole.
@@ -238,6 +265,209 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
     if filters.mine:
         where.append((Case.reporter == principal.id) | (Case.assignee == principal.id))
     return where
+
+
+def _text_index(q: str) -> Any | None:
+    """On SQLite, the cases whose text holds ``q`` by the trigram index (case_search): a
+    superset that the LIKE beside it narrows to the exact answer. PostgreSQL's LIKE is served
+    by its pg_trgm indexes as written.
+
+    Three characters or more are a phrase of trigrams. Two (most Chinese words) are the
+    prefix of the trigrams that hold them: each indexed text ends in two U+001F, so every
+    occurrence starts some trigram. One character would be most of the vocabulary: LIKE alone.
+    """
+    if Case._meta.db.engine_type != "sqlite" or len(q) < 2:
+        return None
+    if len(q) >= 3:
+        return WhereRaw(
+            "id IN (SELECT rowid FROM case_search WHERE case_search MATCH {})", _phrase(q)
+        )
+    folded = q.lower()
+    following = folded[:-1] + chr(ord(folded[-1]) + 1)
+    return WhereRaw(
+        "id IN (SELECT rowid FROM case_search WHERE case_search MATCH (SELECT coalesce("
+        "group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), '\"\x1f\x1f\x1f\"')"
+        " FROM case_search_terms WHERE term >= {} AND term < {}))",
+        folded,
+        following,
+    )
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class Segment(IntEnum):
+    """The inbox order in three runs, each read from an index in (due_at, id) order."""
+
+    OVERDUE = 0  # open and past due, the most overdue first
+    DATED = 1  # every other case with a due time, the nearest first
+    UNDATED = 2  # no due time, oldest first
+
+
+def _segment(segment: Segment, now: datetime) -> Any:
+    if segment is Segment.OVERDUE:
+        return _overdue(now)
+    if segment is Segment.DATED:
+        statuses = ", ".join("{}" for _ in _OPEN)
+        # NOT(...) only filters: the index is read from the first due time on, in order.
+        return WhereRaw(
+            f"due_at IS NOT NULL AND NOT (due_at < {{}} AND status IN ({statuses}))", now, *_OPEN
+        )
+    return Case.due_at.is_null()
+
+
+def _after(segment: Segment, due_at: datetime | None, case_id: int) -> Any:
+    if segment is Segment.UNDATED or due_at is None:
+        return Case.id > case_id
+    return WhereRaw("(due_at, id) > ({}, {})", due_at, case_id)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the clock the first page read overdue by (kept, so that a case
+    falling overdue meanwhile does not move between runs as pages are read), the run, and the
+    last case's due time and id."""
+
+    now: datetime
+    segment: Segment
+    due_at: datetime | None
+    id: int
+
+    def encode(self) -> str:
+        due = None if self.due_at is None else self.due_at.isoformat()
+        raw = json.dumps([self.now.isoformat(), int(self.segment), due, self.id])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            now, segment, due, case_id = raw
+            cursor = cls(
+                datetime.fromisoformat(now),
+                Segment(segment),
+                None if due is None else datetime.fromisoformat(due),
+                int(case_id),
+            )
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+            raise BadRequest("invalid_cursor", "cursor is not one this list gave") from exc
+        if cursor.now.tzinfo is None or (
+            cursor.due_at is not None and cursor.due_at.tzinfo is None
+        ):
+            raise BadRequest("invalid_cursor", "cursor is not one this list gave")
+        return cursor
+
+
+# Counted up to this many: beyond it the answer says "at least", and no count reads the table.
+COUNT_CAP = 1000
+
+
+@dataclass
+class Page:
+    items: list[CaseOut]
+    matched: int  # exact up to COUNT_CAP, else COUNT_CAP with ``capped``
+    capped: bool = False
+    next_cursor: str | None = None
+
+
+async def page(
+    filters: Filters,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> Page:
+    """One page of the cases ``principal`` may see, contact phones masked for them.
+
+    From the start or a ``cursor``: read by keyset, run by run of the inbox order, each run the
+    union of the visibility branches' first rows. ``offset`` without a cursor reads as before,
+    sorting every match: kept for clients that page by it.
+    """
+    actor = actor_of(principal)
+    start = None if cursor is None else Cursor.decode(cursor)
+    now = datetime.now(UTC) if start is None else start.now
+    filtered = _filtered(filters, principal, actor, now)
+    branches = visible_branches(principal, actor)
+    if start is None and offset > 0:
+        rows = await _by_offset([_any(branches), *filtered], now, limit, offset)
+        more = len(rows) > limit
+    else:
+        rows, more = await _by_keyset(branches, filtered, now, start, limit)
+    rows = rows[:limit]
+    matched, capped = await _count([_any(branches), *filtered])
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = Cursor(now, _segment_of(last, now), last["due_at"], last["id"]).encode()
+    return Page([case_out(row, actor) for row in rows], matched, capped, next_cursor)
+
+
+def _segment_of(row: dict[str, Any], now: datetime) -> Segment:
+    if row["due_at"] is None:
+        return Segment.UNDATED
+    if row["due_at"] < now and row["status"] in _OPEN:
+        return Segment.OVERDUE
+    return Segment.DATED
+
+
+async def _by_keyset(
+    branches: list[Any],
+    filtered: list[Any],
+    now: datetime,
+    start: Cursor | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    rows: list[dict[str, Any]] = []
+    first = Segment.OVERDUE if start is None else start.segment
+    for segment in Segment:
+        if segment < first:
+            continue
+        where = [*filtered, _segment(segment, now)]
+        if start is not None and segment == start.segment:
+            where.append(_after(segment, start.due_at, start.id))
+        wanted = limit + 1 - len(rows)  # one more than the page: whether there is a next
+        rows += await _run(branches, where, wanted)
+        if len(rows) > limit:
+            return rows, True
+    return rows, False
+
+
+async def _run(branches: list[Any], where: list[Any], wanted: int) -> list[dict[str, Any]]:
+    """The first ``wanted`` rows of one run: each branch's first rows from its index, then
+    those (few) rows again by id, ordered. One branch is read directly."""
+    order = (Case.due_at, Case.id)
+    if len(branches) == 1:
+        return await Case.select().where(branches[0], *where).order_by(*order).limit(wanted)
+    parts = [
+        Case.select(Case.id).where(branch, *where).order_by(*order).limit(wanted).querystrings[0]
+        for branch in branches
+    ]
+    union = QueryString(
+        " UNION ".join(f"SELECT id FROM ({{}}) AS branch{i}" for i in range(len(parts))), *parts
+    )
+    return await Case.select().where(WhereRaw("id IN ({})", union)).order_by(*order).limit(wanted)
+
+
+async def _by_offset(
+    conditions: list[Any], now: datetime, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    return await (
+        Case.select()
+        .where(*conditions)
+        .order_by(*_inbox_order(now))
+        .limit(limit + 1)
+        .offset(offset)
+    )
+
+
+async def _count(conditions: list[Any]) -> tuple[int, bool]:
+    """How many match, counting no further than COUNT_CAP + 1 rows."""
+    capped = Case.select(Case.id).where(*conditions).limit(COUNT_CAP + 1).querystrings[0]
+    [row] = await Case.raw("SELECT count(*) AS n FROM ({}) AS capped", capped)
+    n = int(row["n"])
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def _inbox_order(now: datetime) -> tuple[Any, ...]:
@@ -249,19 +479,3 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
     # Spelled out: PostgreSQL sorts NULL last by default, SQLite first.
     undated_last = QueryString("CASE WHEN due_at IS NULL THEN 1 ELSE 0 END")
     return overdue_last, undated_last, Case.due_at, Case.id
-
-
-async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
-    """One page of the cases ``principal`` may see, contact phones masked for them."""
-    actor = actor_of(principal)
-    now = datetime.now(UTC)
-    conditions = matching(filters, principal, actor, now)
-    rows = (
-        await Case.select()
-        .where(*conditions)
-        .order_by(*_inbox_order(now))
-        .limit(limit)
-        .offset(offset)
-    )
-    matched = await Case.count().where(*conditions)
-    return Page([case_out(row, actor) for row in rows], matched)
