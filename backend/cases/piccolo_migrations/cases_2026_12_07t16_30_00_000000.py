@@ -47,7 +47,7 @@ SQLITE_SEARCH = [
     "CREATE TRIGGER IF NOT EXISTS case_search_delete AFTER DELETE ON case_record BEGIN"
     " INSERT INTO case_search (case_search, rowid, body)"
     f" VALUES ('delete', old.id, {_BODY.format('old')}); END",
-    "DELETE FROM case_search",
+    "INSERT INTO case_search (case_search) VALUES ('delete-all')",
     f"INSERT INTO case_search (rowid, body) SELECT id, {_BODY.format('case_record')}"
     " FROM case_record",
 ]
