@@ -196,6 +196,22 @@ def _sees_contact(principal: Principal, actor: Territory) -> Any:
     return seen if managed is None else seen | managed
 
 
+def _steered(principal: Principal, actor: Territory) -> list[tuple[Any, bool]]:
+    """The branches of visibility, each with whether it has an index of its own: all but a
+    district's or the city's prefix (``_within``)."""
+    wide = _wide(actor)
+    return [(b, not (wide and i >= 2)) for i, b in enumerate(visible_branches(principal, actor))]
+
+
+def _wide(actor: Territory) -> bool:
+    return (
+        actor.role not in GRID_ROLES
+        and actor.role not in (Role.resident, Role.department)
+        and actor.area_code is not None
+        and level_of_code(actor.area_code) in (Level.city, Level.district)
+    )
+
+
 def visible_branches(principal: Principal, actor: Territory) -> list[Any]:
     """Who may see a case, as conditions any one of which suffices: each is served by an index
     ending in the inbox order (the migration of 2026-12-07T16:30), so a page is the union of
@@ -231,20 +247,30 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
     return [_visible(principal, actor), *_filtered(filters, principal, actor, now)]
 
 
-def _filtered(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
+def _filtered(
+    filters: Filters,
+    principal: Principal,
+    actor: Territory,
+    now: datetime,
+    *,
+    steer: bool = False,
+) -> list[Any]:
+    """The filters as conditions that all hold. ``steer``: for a branch of visibility with an
+    index of its own, written so that SQLite reads none of their indexes (below)."""
     where = []
+    is_in = _unindexed_in if steer and Case._meta.db.engine_type == "sqlite" else _indexed_in
     if filters.areas:
         where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
     if filters.grids:
-        where.append(Case.grid_code.is_in(list(filters.grids)))
+        where.append(is_in(Case.grid_code, filters.grids))
     if filters.statuses:
-        where.append(Case.status.is_in(list(filters.statuses)))
+        where.append(is_in(Case.status, filters.statuses))
     if filters.categories:
         where.append(_any(_starts_with(Case.category, c) for c in filters.categories))
     if filters.kinds:
-        where.append(Case.kind.is_in(list(filters.kinds)))
+        where.append(is_in(Case.kind, filters.kinds))
     if filters.sources:
-        where.append(Case.source.is_in(list(filters.sources)))
+        where.append(is_in(Case.source, filters.sources))
     if filters.overdue is not None:
         where.append(_overdue(now) if filters.overdue else _not_overdue(now))
     if filters.bbox is not None:
@@ -265,6 +291,21 @@ def _filtered(filters: Filters, principal: Principal, actor: Territory, now: dat
     if filters.mine:
         where.append((Case.reporter == principal.id) | (Case.assignee == principal.id))
     return where
+
+
+def _indexed_in(column: Column, values: Iterable[str]) -> Any:
+    return column.is_in(list(values))
+
+
+def _unindexed_in(column: Column, values: Iterable[str]) -> Any:
+    """``column IN (values)`` that SQLite serves from no index (the unary +).
+
+    SQLite's statistics (without STAT4) know how many rows a status has on average, not that
+    most cases are closed: given "status = closed" and a community's cases it would read every
+    closed case of the city in due order through the status index rather than the community's
+    from its own; a branch of visibility is never larger than its territory's cases."""
+    marks = ", ".join("{}" for _ in values)
+    return WhereRaw(f'+"{column._meta.db_column_name}" IN ({marks})', *values)
 
 
 def _text_index(q: str) -> Any | None:
@@ -389,14 +430,18 @@ async def page(
     start = None if cursor is None else Cursor.decode(cursor)
     now = datetime.now(UTC) if start is None else start.now
     filtered = _filtered(filters, principal, actor, now)
-    branches = visible_branches(principal, actor)
+    steered = _filtered(filters, principal, actor, now, steer=True)
+    branches = _steered(principal, actor)
+    anyone = _any(b for b, _ in branches)
     if start is None and offset > 0:
-        rows = await _by_offset([_any(branches), *filtered], now, limit, offset)
+        rows = await _by_offset([anyone, *filtered], now, limit, offset)
         more = len(rows) > limit
     else:
-        rows, more = await _by_keyset(branches, filtered, now, start, limit)
+        runs = [(b, steered if own else filtered) for b, own in branches]
+        rows, more = await _by_keyset(runs, now, start, limit)
     rows = rows[:limit]
-    matched, capped = await _count([_any(branches), *filtered])
+    all_own = all(own for _, own in branches)
+    matched, capped = await _count([anyone, *(steered if all_own else filtered)])
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -413,8 +458,7 @@ def _segment_of(row: dict[str, Any], now: datetime) -> Segment:
 
 
 async def _by_keyset(
-    branches: list[Any],
-    filtered: list[Any],
+    branches: list[tuple[Any, list[Any]]],
     now: datetime,
     start: Cursor | None,
     limit: int,
@@ -424,7 +468,7 @@ async def _by_keyset(
     for segment in Segment:
         if segment < first:
             continue
-        where = [*filtered, _segment(segment, now)]
+        where = [_segment(segment, now)]
         if start is not None and segment == start.segment:
             where.append(_after(segment, start.due_at, start.id))
         wanted = limit + 1 - len(rows)  # one more than the page: whether there is a next
@@ -434,15 +478,23 @@ async def _by_keyset(
     return rows, False
 
 
-async def _run(branches: list[Any], where: list[Any], wanted: int) -> list[dict[str, Any]]:
-    """The first ``wanted`` rows of one run: each branch's first rows from its index, then
-    those (few) rows again by id, ordered. One branch is read directly."""
+async def _run(
+    branches: list[tuple[Any, list[Any]]], where: list[Any], wanted: int
+) -> list[dict[str, Any]]:
+    """The first ``wanted`` rows of one run: each branch (with its filters) its first rows
+    from its index, then those (few) rows again by id, ordered. One branch is read directly."""
     order = (Case.due_at, Case.id)
     if len(branches) == 1:
-        return await Case.select().where(branches[0], *where).order_by(*order).limit(wanted)
+        [(branch, filtered)] = branches
+        query = Case.select().where(branch, *filtered, *where)
+        return await query.order_by(*order).limit(wanted)
     parts = [
-        Case.select(Case.id).where(branch, *where).order_by(*order).limit(wanted).querystrings[0]
-        for branch in branches
+        Case.select(Case.id)
+        .where(branch, *filtered, *where)
+        .order_by(*order)
+        .limit(wanted)
+        .querystrings[0]
+        for branch, filtered in branches
     ]
     union = QueryString(
         " UNION ".join(f"SELECT id FROM ({{}}) AS branch{i}" for i in range(len(parts))), *parts

@@ -270,17 +270,16 @@ async def _migrate(engine: Engine) -> None:
     log.debug(out.getvalue())
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
-    # Piccolo says so for each app with migrations to run.
-    if "not yet run" in out.getvalue() or isinstance(engine, SQLiteEngine):
+    if "not yet run" in out.getvalue():  # Piccolo says so for each app with migrations to run
         await analyze(engine)
 
 
 async def analyze(engine: Engine) -> None:
-    """Bring the query planner's statistics up to date: after migrations (new indexes) and
-    bulk loads. SQLite never gathers them by itself, and without them it guesses which index
-    serves a case list; ``analysis_limit`` makes it read a sample of each index (milliseconds
-    at a million cases), so it runs at every start. PostgreSQL's autovacuum keeps them
-    current in between."""
+    """Bring the query planners' statistics up to date: after migrations (new indexes) and
+    bulk loads. SQLite never gathers them by itself (without them it guesses which index
+    serves a case list); ``analysis_limit`` makes it read a sample of each index, milliseconds
+    at a million cases. In between, SQLite's reader runs ``PRAGMA optimize`` when it closes
+    and PostgreSQL's autovacuum analyzes tables that changed."""
     if isinstance(engine, SQLiteEngine):
         await engine.run_ddl("PRAGMA analysis_limit = 1000")
     await engine.run_ddl("ANALYZE")
