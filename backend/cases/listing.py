@@ -47,6 +47,9 @@ Bbox = tuple[float, float, float, float]
 # them stays far below SQLite's limit on the depth of an expression.
 MAX_VALUES = 100
 _OPEN = sorted(str(s) for s in OPEN)
+# The open statuses as SQL literals: the partial indexes of the open cases (the migration of
+# 2026-12-07T16:40) say the same words, and a planner uses them only for this very condition.
+OPEN_SQL = ", ".join(f"'{s}'" for s in _OPEN)
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,7 @@ def _filtered(
     """The filters as conditions that all hold. ``steer``: for a branch of visibility with an
     index of its own, written so that SQLite reads none of their indexes (below)."""
     where = []
-    is_in = _unindexed_in if steer and Case._meta.db.engine_type == "sqlite" else _indexed_in
+    is_in = _unindexed_in if steer else _indexed_in
     if filters.areas:
         where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
     if filters.grids:
@@ -298,14 +301,19 @@ def _indexed_in(column: Column, values: Iterable[str]) -> Any:
 
 
 def _unindexed_in(column: Column, values: Iterable[str]) -> Any:
-    """``column IN (values)`` that SQLite serves from no index (the unary +).
+    """``column IN (values)`` that no index serves (SQLite's unary +, PostgreSQL's || '').
 
-    SQLite's statistics (without STAT4) know how many rows a status has on average, not that
-    most cases are closed: given "status = closed" and a community's cases it would read every
-    closed case of the city in due order through the status index rather than the community's
-    from its own; a branch of visibility is never larger than its territory's cases."""
+    For a branch of visibility with an index of its own, which is never larger than its
+    territory's cases. SQLite's statistics (without STAT4) know how many rows a status has on
+    average, not that most cases are closed: given "status = closed" and a community it would
+    read every closed case of the city in due order through the status index. PostgreSQL
+    ANDs the open cases' bitmap (120,000 of 1,000,000) with a community's 13,000: measured,
+    40 ms where the community's index alone takes 2."""
+    values = list(values)
     marks = ", ".join("{}" for _ in values)
-    return WhereRaw(f'+"{column._meta.db_column_name}" IN ({marks})', *values)
+    name = f'"{column._meta.db_column_name}"'
+    shown = f"+{name}" if Case._meta.db.engine_type == "sqlite" else f"({name} || '')"
+    return WhereRaw(f"{shown} IN ({marks})", *values)
 
 
 def _text_index(q: str) -> Any | None:
@@ -347,14 +355,12 @@ class Segment(IntEnum):
 
 
 def _segment(segment: Segment, now: datetime) -> Any:
-    if segment is Segment.OVERDUE:
-        return _overdue(now)
+    overdue = f"due_at < {{}} AND status IN ({OPEN_SQL})"
+    if segment is Segment.OVERDUE:  # served by a partial index of the open cases
+        return WhereRaw(overdue, now)
     if segment is Segment.DATED:
-        statuses = ", ".join("{}" for _ in _OPEN)
         # NOT(...) only filters: the index is read from the first due time on, in order.
-        return WhereRaw(
-            f"due_at IS NOT NULL AND NOT (due_at < {{}} AND status IN ({statuses}))", now, *_OPEN
-        )
+        return WhereRaw(f"due_at IS NOT NULL AND NOT ({overdue})", now)
     return Case.due_at.is_null()
 
 
@@ -468,33 +474,29 @@ async def _by_keyset(
     for segment in Segment:
         if segment < first:
             continue
-        where = [_segment(segment, now)]
+        after = []
         if start is not None and segment == start.segment:
-            where.append(_after(segment, start.due_at, start.id))
+            after.append(_after(segment, start.due_at, start.id))
+        parts = [
+            [branch, *filtered, _segment(segment, now), *after] for branch, filtered in branches
+        ]
         wanted = limit + 1 - len(rows)  # one more than the page: whether there is a next
-        rows += await _run(branches, where, wanted)
+        rows += await _run(parts, wanted)
         if len(rows) > limit:
             return rows, True
     return rows, False
 
 
-async def _run(
-    branches: list[tuple[Any, list[Any]]], where: list[Any], wanted: int
-) -> list[dict[str, Any]]:
-    """The first ``wanted`` rows of one run: each branch (with its filters) its first rows
-    from its index, then those (few) rows again by id, ordered. One branch is read directly."""
+async def _run(branches: list[list[Any]], wanted: int) -> list[dict[str, Any]]:
+    """The first ``wanted`` rows of one run: each branch (its conditions, all to hold) its
+    first rows from its index, then those (few) rows again by id, ordered. One branch is read
+    directly."""
     order = (Case.due_at, Case.id)
     if len(branches) == 1:
-        [(branch, filtered)] = branches
-        query = Case.select().where(branch, *filtered, *where)
-        return await query.order_by(*order).limit(wanted)
+        return await Case.select().where(*branches[0]).order_by(*order).limit(wanted)
     parts = [
-        Case.select(Case.id)
-        .where(branch, *filtered, *where)
-        .order_by(*order)
-        .limit(wanted)
-        .querystrings[0]
-        for branch, filtered in branches
+        Case.select(Case.id).where(*where).order_by(*order).limit(wanted).querystrings[0]
+        for where in branches
     ]
     union = QueryString(
         " UNION ".join(f"SELECT id FROM ({{}}) AS branch{i}" for i in range(len(parts))), *parts

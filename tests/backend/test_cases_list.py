@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.cases import export, listing
+from backend.cases.piccolo_migrations import cases_2026_12_07t16_40_00_000000 as open_migration
 from backend.cases.tables import Case
 from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
@@ -472,3 +473,7 @@ async def test_migrations_make_the_list_indexes_and_text_search(database):
     names = {r["name"] for r in rows}
     for branch in ("owner", "grid", "reporter", "assignee", "department", "status"):
         assert f"case_record_list_{branch}" in names
+    for branch in ("due", "owner", "grid", "reporter", "assignee", "department"):
+        assert f"case_record_open_{branch}" in names
+    # A planner uses a partial index only for its own condition: the listing's, word for word.
+    assert open_migration.OPEN_SQL == listing.OPEN_SQL
