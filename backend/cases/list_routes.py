@@ -28,19 +28,27 @@ JSON = "application/json"
 Many = Annotated[list[str] | None, QueryParameter(description="repeatable: any of the values")]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="cases per page")]
 Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="cases to skip")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(max_length=200, description="where the page before ended (its next_cursor)"),
+]
 Search = Annotated[
     str | None, QueryParameter(max_length=200, description="text in description or address")
 ]
 
 _REPEATABLE = frozenset({"area", "grid", "status", "category", "kind", "source"})
 _SINGLE = frozenset({"overdue", "bbox", "q", "mine"})
-_PAGING = frozenset({"limit", "offset"})
+_PAGING = frozenset({"limit", "offset", "cursor"})
 
 
 class CasePage(msgspec.Struct):
     items: list[CaseOut]
-    numberMatched: int  # camelCase as in the collections (OGC API) pages
+    # camelCase as in the collections (OGC API) pages. Counted up to listing.COUNT_CAP: past
+    # it numberMatched is the cap and numberMatchedCapped true ("1000+").
+    numberMatched: int
+    numberMatchedCapped: bool
     links: list[Link]
+    next_cursor: str | None  # the next page's ``cursor``; null on the last page
 
 
 def provide_filters(
@@ -82,16 +90,20 @@ def _refuse_strays(request: Request, allowed: frozenset[str]) -> None:
             raise BadRequest("repeated_parameter", f"{name} may be given once", name=name)
 
 
-def _page_url(request: Request, offset: int) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
-    query = urlencode([*params, ("offset", str(offset))])
-    return str(request.url.with_replacements(query=query))
+def _page_url(request: Request, offset: int, cursor: str | None = None) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in _MOVES]
+    moves = [("offset", str(offset))] + ([] if cursor is None else [("cursor", cursor)])
+    return str(request.url.with_replacements(query=urlencode([*params, *moves])))
 
 
-def _links(request: Request, offset: int, limit: int, returned: int, matched: int) -> list[Link]:
+_MOVES = frozenset({"offset", "cursor"})
+
+
+def _links(request: Request, offset: int, limit: int, next_cursor: str | None) -> list[Link]:
+    # ``next`` reads by keyset (the cursor); its offset only numbers the page, for ``prev``.
     links = [Link(str(request.url), "self", JSON)]
-    if offset + returned < matched:
-        links.append(Link(_page_url(request, offset + limit), "next", JSON))
+    if next_cursor is not None:
+        links.append(Link(_page_url(request, offset + limit, next_cursor), "next", JSON))
     if offset > 0:
         links.append(Link(_page_url(request, max(offset - limit, 0)), "prev", JSON))
     return links
@@ -110,7 +122,11 @@ class CaseListController(Controller):
             "(app, anonymous, hotline, patrol, task, open311) exactly; "
             "each may be repeated (any of them). `overdue=true`: open and past due. "
             "`bbox=minLon,minLat,maxLon,maxLat` in WGS 84. `mine=true`: reported by or "
-            "assigned to you. Follow the `next` link for more."
+            "assigned to you. Follow the `next` link (or pass `next_cursor` as `cursor`) for "
+            "more: pages read by keyset, so cases arriving meanwhile neither repeat nor hide "
+            "one; with a `cursor`, `offset` only numbers the page for its `prev` link. "
+            f"`numberMatched` counts up to {listing.COUNT_CAP}; past it, it is "
+            f"{listing.COUNT_CAP} and `numberMatchedCapped` is true."
         ),
     )
     async def list_cases(
@@ -120,11 +136,17 @@ class CaseListController(Controller):
         filters: NamedDependency[Filters],
         limit: Limit = 50,
         offset: Offset = 0,
+        cursor: Cursor = None,
     ) -> CasePage:
         _refuse_strays(request, _REPEATABLE | _SINGLE | _PAGING)
-        found = await listing.page(filters, principal, limit=limit, offset=offset)
-        links = _links(request, offset, limit, len(found.items), found.matched)
-        return CasePage(items=found.items, numberMatched=found.matched, links=links)
+        found = await listing.page(filters, principal, limit=limit, offset=offset, cursor=cursor)
+        return CasePage(
+            items=found.items,
+            numberMatched=found.matched,
+            numberMatchedCapped=found.capped,
+            links=_links(request, offset, limit, found.next_cursor),
+            next_cursor=found.next_cursor,
+        )
 
     @get(
         "/export.csv",

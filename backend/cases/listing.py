@@ -16,10 +16,14 @@ the user's text is escaped first, so that ``_`` and ``%`` in it match only thems
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -34,7 +38,8 @@ from backend.cases.service import actor_of
 from backend.cases.states import OPEN, Kind, Source, Status
 from backend.cases.tables import Case
 from backend.core import clock
-from backend.core.areas import level_of_code, scope_prefix
+from backend.core.areas import Level, level_of_code, scope_prefix
+from backend.core.db import raw
 from backend.core.errors import BadRequest, Invalid
 from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, MANAGERS, Role
@@ -46,6 +51,9 @@ Bbox = tuple[float, float, float, float]
 # them stays far below SQLite's limit on the depth of an expression.
 MAX_VALUES = 100
 _OPEN = sorted(str(s) for s in OPEN)
+# The open statuses as SQL literals: the partial indexes of the open cases (the migration of
+# 2026-12-07T16:40) say the same words, and a planner uses them only for this very condition.
+OPEN_SQL = ", ".join(f"'{s}'" for s in _OPEN)
 
 
 @dataclass(frozen=True)
@@ -62,12 +70,6 @@ class Filters:
     bbox: Bbox | None = None
     q: str | None = None
     mine: bool = False
-
-
-@dataclass
-class Page:
-    items: list[CaseOut]
-    matched: int
 
 
 def parse_filters(
@@ -150,22 +152,34 @@ def _any(conditions: Iterable[Any]) -> Any:
     return reduce(or_, conditions)
 
 
+def _code_branches(column: Column, actor: Territory) -> list[Any]:
+    """``actor.covers(column)`` as SQL branches (any one of them): one per grid for grid roles,
+    the area's prefix for centre staff and admins; none for residents and department staff
+    (who see by department, ``_department``)."""
+    if actor.role in GRID_ROLES:
+        return [column == code for code in sorted(actor.grid_codes)]
+    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
+        return []
+    return [_within(column, actor.area_code)]
+
+
+def _within(column: Column, area_code: str) -> Any:
+    """Codes inside ``area_code``. A community's or street's codes are a range of the column's
+    index; a district's or the city's are a large share of every case, which is read faster
+    in inbox order (the due_at index) than gathered from the range and sorted: SQLite without
+    STAT4 guesses a range's size, so the prefix alone (a LIKE, which it serves from no index)
+    keeps it from choosing the range."""
+    prefix = scope_prefix(area_code)
+    if level_of_code(area_code) in (Level.city, Level.district):
+        return _starts_with(column, prefix)
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # codes are digits: no overflow past 9
+    return (column >= prefix) & (column < following) & _starts_with(column, prefix)
+
+
 def _territory(actor: Territory) -> Any | None:
     """``actor.covers(owner_code)`` as SQL; None when the actor covers nothing."""
-    if actor.role in GRID_ROLES:
-        return Case.owner_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
-        return None  # department staff see by department (_department), not by area
-    return _starts_with(Case.owner_code, scope_prefix(actor.area_code))
-
-
-def _where_it_happened(actor: Territory) -> Any | None:
-    """``actor.covers(grid_code)`` as SQL: the grid where a case happened keeps it in view."""
-    if actor.role in GRID_ROLES:
-        return Case.grid_code.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
-    if actor.role in (Role.resident, Role.department) or actor.area_code is None:
-        return None
-    return _starts_with(Case.grid_code, scope_prefix(actor.area_code))
+    branches = _code_branches(Case.owner_code, actor)
+    return _any(branches) if branches else None
 
 
 def _department(actor: Territory) -> Any | None:
@@ -191,40 +205,106 @@ def _sees_contact(principal: Principal, actor: Territory) -> Any:
 
 def _transferred_to(actor: Territory) -> Any | None:
     """A transfer waiting for a grid or area the actor covers (``service._visible``)."""
+    waiting = Case.transfer_to.is_not_null()  # the partial index's own condition
     if actor.role in GRID_ROLES:
-        return Case.transfer_to.is_in(sorted(actor.grid_codes)) if actor.grid_codes else None
+        codes = sorted(actor.grid_codes)
+        return waiting & Case.transfer_to.is_in(codes) if codes else None
     if actor.role in (Role.resident, Role.department) or actor.area_code is None:
         return None
-    return _starts_with(Case.transfer_to, scope_prefix(actor.area_code))
+    return waiting & _starts_with(Case.transfer_to, scope_prefix(actor.area_code))
 
 
 def _joined(actor: Territory) -> Any | None:
     """A case whose joint handling (联办) the actor's department takes part in."""
     if actor.role != Role.department or actor.department is None:
         return None
-    theirs = _like(Case.departments, f"%,{_escape_like(actor.department)},%")
+    theirs = Case.departments.is_not_null() & _like(
+        Case.departments, f"%,{_escape_like(actor.department)},%"
+    )
     if actor.area_code is None:
         return theirs
     return theirs & _starts_with(Case.owner_code, scope_prefix(actor.area_code))
 
 
-def _visible(principal: Principal, actor: Territory) -> Any:
-    # The reporter's own cases, and those their duplicates were merged into (并案).
-    own = (Case.reporter == principal.id) | _like(Case.followers, f"%,{principal.id},%")
-    if principal.role == Role.resident:
-        return own
-    seen = own | (Case.assignee == principal.id)
-    extras = (
-        _territory(actor),
-        _where_it_happened(actor),
-        _department(actor),
-        _transferred_to(actor),
-        _joined(actor),
+def _steered(principal: Principal, actor: Territory) -> list[tuple[Any, bool]]:
+    """The branches of visibility, each with whether it has an index of its own: all but a
+    district's or the city's prefix (``_within``)."""
+    wide = _wide(actor)
+    return [(b, not (wide and i >= 2)) for i, b in enumerate(visible_branches(principal, actor))]
+
+
+# A community's or street's codes as one equality branch each, up to this many per column.
+MAX_CODES = 64
+
+
+async def _by_code(branches: list[tuple[Any, bool]], actor: Territory) -> list[tuple[Any, bool]]:
+    """A community's or street's range of codes as one branch per code in use: a range of
+    several codes is in code order, so its cases would be gathered and sorted (at 1,000,000
+    cases a community's 13,000, each looked up for its status), where each code's are read in
+    due order from the index and stop after the page."""
+    if _wide(actor) or actor.area_code is None or actor.role in (*GRID_ROLES, Role.resident):
+        return branches
+    if actor.role == Role.department:
+        return branches
+    prefix = scope_prefix(actor.area_code)
+    out = branches[:2]  # reported by, assigned to
+    for column, branch in zip((Case.owner_code, Case.grid_code), branches[2:4], strict=True):
+        codes = await _codes_within(column, prefix)
+        out += [(column == c, True) for c in codes] if len(codes) <= MAX_CODES else [branch]
+    return out + branches[4:]
+
+
+async def _codes_within(column: Column, prefix: str) -> list[str]:
+    """The codes in ``column`` that start with ``prefix``, one index lookup each (a loose
+    index scan: neither database skips through an index by itself)."""
+    name = column._meta.db_column_name
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = await raw(
+        Case,
+        "WITH RECURSIVE codes(code) AS ("
+        f" SELECT min({name}) FROM case_record WHERE {name} >= {{}} AND {name} < {{}}"
+        f" UNION ALL SELECT (SELECT min({name}) FROM case_record"
+        f" WHERE {name} > codes.code AND {name} < {{}}) FROM codes WHERE codes.code IS NOT NULL"
+        f") SELECT code FROM codes WHERE code IS NOT NULL LIMIT {MAX_CODES + 1}",
+        prefix,
+        following,
+        following,
     )
-    for extra in extras:
+    return [r["code"] for r in rows if r["code"].startswith(prefix)]
+
+
+def _wide(actor: Territory) -> bool:
+    return (
+        actor.role not in GRID_ROLES
+        and actor.role not in (Role.resident, Role.department)
+        and actor.area_code is not None
+        and level_of_code(actor.area_code) in (Level.city, Level.district)
+    )
+
+
+def visible_branches(principal: Principal, actor: Territory) -> list[Any]:
+    """Who may see a case, as conditions any one of which suffices: each is served by an index
+    ending in the inbox order (the migration of 2026-12-07T16:30), so a page is the union of
+    each branch's first rows rather than a scan of every case."""
+    own = Case.reporter == principal.id
+    # The cases their duplicates were merged into (并案): few, read by a partial index.
+    following = Case.followers.is_not_null() & _like(Case.followers, f"%,{principal.id},%")
+    if principal.role == Role.resident:
+        return [own, following]
+    branches = [own, Case.assignee == principal.id]
+    branches += _code_branches(Case.owner_code, actor)
+    # The grid where a case happened keeps it in view, after an escalation too.
+    branches += _code_branches(Case.grid_code, actor)
+    # Then the few that partial indexes serve: a department's, a transfer waiting for the
+    # actor, a joint handling the actor's department takes part in, the merged-into cases.
+    for extra in (_department(actor), _transferred_to(actor), _joined(actor)):
         if extra is not None:
-            seen = seen | extra
-    return seen
+            branches.append(extra)
+    return [*branches, following]
+
+
+def _visible(principal: Principal, actor: Territory) -> Any:
+    return _any(visible_branches(principal, actor))
 
 
 def _overdue(now: datetime) -> Any:
@@ -244,19 +324,35 @@ def _not_overdue(now: datetime) -> Any:
 def matching(filters: Filters, principal: Principal, actor: Territory, now: datetime) -> list[Any]:
     """The cases ``actor`` may see that match ``filters``, as conditions that all hold (AND):
     visibility first, then each filter given."""
-    where = [_visible(principal, actor)]
+    return [_visible(principal, actor), *_filtered(filters, principal, actor, now)]
+
+
+def _filtered(
+    filters: Filters,
+    principal: Principal,
+    actor: Territory,
+    now: datetime,
+    *,
+    steer: bool = False,
+    hits: list[int] | None = None,
+) -> list[Any]:
+    """The filters as conditions that all hold. ``steer``: for a branch of visibility with an
+    index of its own, written so that SQLite reads none of their indexes (below). ``hits``:
+    the cases the text index found for ``q``, when they are few (``_few_hits``)."""
+    where = []
+    is_in = _unindexed_in if steer else _indexed_in
     if filters.areas:
         where.append(_any(_starts_with(Case.owner_code, scope_prefix(a)) for a in filters.areas))
     if filters.grids:
-        where.append(Case.grid_code.is_in(list(filters.grids)))
+        where.append(is_in(Case.grid_code, filters.grids))
     if filters.statuses:
-        where.append(Case.status.is_in(list(filters.statuses)))
+        where.append(is_in(Case.status, filters.statuses))
     if filters.categories:
         where.append(_any(_starts_with(Case.category, c) for c in filters.categories))
     if filters.kinds:
-        where.append(Case.kind.is_in(list(filters.kinds)))
+        where.append(is_in(Case.kind, filters.kinds))
     if filters.sources:
-        where.append(Case.source.is_in(list(filters.sources)))
+        where.append(is_in(Case.source, filters.sources))
     if filters.overdue is not None:
         where.append(_overdue(now) if filters.overdue else _not_overdue(now))
     if filters.bbox is not None:
@@ -267,6 +363,10 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
             _like(Case.description, pattern, fold_case=True)
             | _like(Case.address, pattern, fold_case=True)
         )
+        if hits is not None:
+            where.append(Case.id.is_in(hits))
+        elif (found := _text_hits(filters.q)) is not None:
+            where.append(WhereRaw("id IN ({})", found))
         if _DIGITS.search(filters.q.translate(_FULL_WIDTH_DIGITS)):
             # Digits searched in text shown masked would tell the masked digits one guess
             # at a time: they find only cases whose contact the asker sees whole.
@@ -274,6 +374,253 @@ def matching(filters: Filters, principal: Principal, actor: Territory, now: date
     if filters.mine:
         where.append((Case.reporter == principal.id) | (Case.assignee == principal.id))
     return where
+
+
+def _indexed_in(column: Column, values: Iterable[str]) -> Any:
+    return column.is_in(list(values))
+
+
+def _unindexed_in(column: Column, values: Iterable[str]) -> Any:
+    """``column IN (values)`` that no index serves (SQLite's unary +, PostgreSQL's || '').
+
+    For a branch of visibility with an index of its own, which is never larger than its
+    territory's cases. SQLite's statistics (without STAT4) know how many rows a status has on
+    average, not that most cases are closed: given "status = closed" and a community it would
+    read every closed case of the city in due order through the status index. PostgreSQL
+    ANDs the open cases' bitmap (120,000 of 1,000,000) with a community's 13,000: measured,
+    40 ms where the community's index alone takes 2."""
+    values = list(values)
+    marks = ", ".join("{}" for _ in values)
+    name = f'"{column._meta.db_column_name}"'
+    shown = f"+{name}" if Case._meta.db.engine_type == "sqlite" else f"({name} || '')"
+    return WhereRaw(f"{shown} IN ({marks})", *values)
+
+
+def _text_hits(q: str) -> QueryString | None:
+    """On SQLite, the cases whose text holds ``q`` by the trigram index (case_search): a
+    superset that the LIKE beside it narrows to the exact answer. PostgreSQL's LIKE is served
+    by its pg_trgm indexes as written.
+
+    Three characters or more are a phrase of trigrams. Two (most Chinese words) are the
+    prefix of the trigrams that hold them: each indexed text ends in two U+001F, so every
+    occurrence starts some trigram. One character would be most of the vocabulary: LIKE alone.
+    """
+    if Case._meta.db.engine_type != "sqlite" or len(q) < 2:
+        return None
+    if len(q) >= 3:
+        return QueryString("SELECT rowid FROM case_search WHERE case_search MATCH {}", _phrase(q))
+    folded = q.lower()
+    following = folded[:-1] + chr(ord(folded[-1]) + 1)
+    return QueryString(
+        "SELECT rowid FROM case_search WHERE case_search MATCH (SELECT coalesce("
+        "group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), '\"\x1f\x1f\x1f\"')"
+        " FROM case_search_terms WHERE term >= {} AND term < {})",
+        folded,
+        following,
+    )
+
+
+# Text index hits read by id, whoever may see them, up to this many; more are joined in SQL.
+FEW_HITS = 2000
+
+
+async def _few_hits(q: str | None) -> list[int] | None:
+    """The ids the text index finds for ``q``, if at most FEW_HITS (SQLite): read by id, they
+    cost less than a branch of visibility joined with the index's answer once per branch and
+    run (measured at 1,000,000 cases: a community's search 1.1 s)."""
+    found = None if q is None else _text_hits(q)
+    if found is None:
+        return None
+    rows = await Case.raw("{} LIMIT {}", found, FEW_HITS + 1)
+    return None if len(rows) > FEW_HITS else [r["rowid"] for r in rows]
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class Segment(IntEnum):
+    """The inbox order in three runs, each read from an index in (due_at, id) order."""
+
+    OVERDUE = 0  # open and past due, the most overdue first
+    DATED = 1  # every other case with a due time, the nearest first
+    UNDATED = 2  # no due time, oldest first
+
+
+def _segment(segment: Segment, now: datetime) -> Any:
+    # A paused case (挂起) is not overdue while its clock stands still.
+    overdue = f"due_at < {{}} AND status IN ({OPEN_SQL}) AND paused_at IS NULL"
+    if segment is Segment.OVERDUE:  # served by a partial index of the open cases
+        return WhereRaw(overdue, now)
+    if segment is Segment.DATED:
+        # NOT(...) only filters: the index is read from the first due time on, in order.
+        return WhereRaw(f"due_at IS NOT NULL AND NOT ({overdue})", now)
+    return Case.due_at.is_null()
+
+
+def _after(segment: Segment, due_at: datetime | None, case_id: int) -> Any:
+    if segment is Segment.UNDATED or due_at is None:
+        return Case.id > case_id
+    return WhereRaw("(due_at, id) > ({}, {})", due_at, case_id)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the clock the first page read overdue by (kept, so that a case
+    falling overdue meanwhile does not move between runs as pages are read), the run, and the
+    last case's due time and id."""
+
+    now: datetime
+    segment: Segment
+    due_at: datetime | None
+    id: int
+
+    def encode(self) -> str:
+        due = None if self.due_at is None else self.due_at.isoformat()
+        raw = json.dumps([self.now.isoformat(), int(self.segment), due, self.id])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            now, segment, due, case_id = raw
+            cursor = cls(
+                datetime.fromisoformat(now),
+                Segment(segment),
+                None if due is None else datetime.fromisoformat(due),
+                int(case_id),
+            )
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+            raise BadRequest("invalid_cursor", "cursor is not one this list gave") from exc
+        if cursor.now.tzinfo is None or (
+            cursor.due_at is not None and cursor.due_at.tzinfo is None
+        ):
+            raise BadRequest("invalid_cursor", "cursor is not one this list gave")
+        return cursor
+
+
+# Counted up to this many: beyond it the answer says "at least", and no count reads the table.
+COUNT_CAP = 1000
+
+
+@dataclass
+class Page:
+    items: list[CaseOut]
+    matched: int  # exact up to COUNT_CAP, else COUNT_CAP with ``capped``
+    capped: bool = False
+    next_cursor: str | None = None
+
+
+async def page(
+    filters: Filters,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> Page:
+    """One page of the cases ``principal`` may see, contact phones masked for them.
+
+    From the start or a ``cursor``: read by keyset, run by run of the inbox order, each run the
+    union of the visibility branches' first rows. ``offset`` without a cursor reads as before,
+    sorting every match: kept for clients that page by it.
+    """
+    actor = actor_of(principal)
+    start = None if cursor is None else Cursor.decode(cursor)
+    now = clock.now() if start is None else start.now  # the workflow's clock
+    hits = await _few_hits(filters.q)
+    if hits == []:
+        return Page([], 0)
+    filtered = _filtered(filters, principal, actor, now, hits=hits)
+    steered = _filtered(filters, principal, actor, now, steer=True, hits=hits)
+    branches = _steered(principal, actor)
+    anyone = _any(b for b, _ in branches)
+    if start is None and offset > 0:
+        rows = await _by_offset([anyone, *filtered], now, limit, offset)
+        more = len(rows) > limit
+    elif hits is not None:  # few: read by id, then sorted
+        rows, more = await _by_keyset([(anyone, filtered)], now, start, limit)
+    else:
+        runs = [(b, steered if own else filtered) for b, own in await _by_code(branches, actor)]
+        rows, more = await _by_keyset(runs, now, start, limit)
+    rows = rows[:limit]
+    all_own = all(own for _, own in branches)
+    matched, capped = await _count([anyone, *(steered if all_own else filtered)])
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = Cursor(now, _segment_of(last, now), last["due_at"], last["id"]).encode()
+    return Page([case_out(row, actor) for row in rows], matched, capped, next_cursor)
+
+
+def _segment_of(row: dict[str, Any], now: datetime) -> Segment:
+    if row["due_at"] is None:
+        return Segment.UNDATED
+    if row["due_at"] < now and row["status"] in _OPEN and row["paused_at"] is None:
+        return Segment.OVERDUE
+    return Segment.DATED
+
+
+async def _by_keyset(
+    branches: list[tuple[Any, list[Any]]],
+    now: datetime,
+    start: Cursor | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    rows: list[dict[str, Any]] = []
+    first = Segment.OVERDUE if start is None else start.segment
+    for segment in Segment:
+        if segment < first:
+            continue
+        after = []
+        if start is not None and segment == start.segment:
+            after.append(_after(segment, start.due_at, start.id))
+        parts = [
+            [branch, *filtered, _segment(segment, now), *after] for branch, filtered in branches
+        ]
+        wanted = limit + 1 - len(rows)  # one more than the page: whether there is a next
+        rows += await _run(parts, wanted)
+        if len(rows) > limit:
+            return rows, True
+    return rows, False
+
+
+async def _run(branches: list[list[Any]], wanted: int) -> list[dict[str, Any]]:
+    """The first ``wanted`` rows of one run: each branch (its conditions, all to hold) its
+    first rows from its index, then those (few) rows again by id, ordered. One branch is read
+    directly."""
+    order = (Case.due_at, Case.id)
+    if len(branches) == 1:
+        return await Case.select().where(*branches[0]).order_by(*order).limit(wanted)
+    parts = [
+        Case.select(Case.id).where(*where).order_by(*order).limit(wanted).querystrings[0]
+        for where in branches
+    ]
+    union = QueryString(
+        " UNION ".join(f"SELECT id FROM ({{}}) AS branch{i}" for i in range(len(parts))), *parts
+    )
+    return await Case.select().where(WhereRaw("id IN ({})", union)).order_by(*order).limit(wanted)
+
+
+async def _by_offset(
+    conditions: list[Any], now: datetime, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    return await (
+        Case.select()
+        .where(*conditions)
+        .order_by(*_inbox_order(now))
+        .limit(limit + 1)
+        .offset(offset)
+    )
+
+
+async def _count(conditions: list[Any]) -> tuple[int, bool]:
+    """How many match, counting no further than COUNT_CAP + 1 rows."""
+    capped = Case.select(Case.id).where(*conditions).limit(COUNT_CAP + 1).querystrings[0]
+    [row] = await Case.raw("SELECT count(*) AS n FROM ({}) AS capped", capped)
+    n = int(row["n"])
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def _inbox_order(now: datetime) -> tuple[Any, ...]:
@@ -288,19 +635,3 @@ def _inbox_order(now: datetime) -> tuple[Any, ...]:
     # Spelled out: PostgreSQL sorts NULL last by default, SQLite first.
     undated_last = QueryString("CASE WHEN due_at IS NULL THEN 1 ELSE 0 END")
     return overdue_last, undated_last, Case.due_at, Case.id
-
-
-async def page(filters: Filters, principal: Principal, *, limit: int, offset: int) -> Page:
-    """One page of the cases ``principal`` may see, contact phones masked for them."""
-    actor = actor_of(principal)
-    now = clock.now()  # the overdue filter and order: the workflow's clock
-    conditions = matching(filters, principal, actor, now)
-    rows = (
-        await Case.select()
-        .where(*conditions)
-        .order_by(*_inbox_order(now))
-        .limit(limit)
-        .offset(offset)
-    )
-    matched = await Case.count().where(*conditions)
-    return Page([case_out(row, actor) for row in rows], matched)

@@ -129,6 +129,8 @@ class Link:
         try:
             await link.call(link.db.execute, "PRAGMA foreign_keys = 1")
             await link.call(link.db.execute, "PRAGMA synchronous = NORMAL")
+            # ANALYZE (and PRAGMA optimize, which may run it) reads a sample of each index.
+            await link.call(link.db.execute, "PRAGMA analysis_limit = 1000")
         except BaseException:
             await link.close()
             raise
@@ -389,6 +391,11 @@ class SharedSQLiteEngine(SQLiteEngine):
             return
         if links.checkpoint is not None:
             await asyncio.gather(links.checkpoint, return_exceptions=True)
+        if links.reader is not None:
+            # What SQLite recommends before closing a long-lived connection: statistics for
+            # the tables its queries would have used, if they are missing or stale.
+            with contextlib.suppress(sqlite3.Error):
+                await links.reader.call(links.reader.db.execute, "PRAGMA optimize")
         for link in (links.reader, links.writer):
             if link is not None:
                 await link.close()

@@ -1,4 +1,5 @@
-"""The case list and its CSV export: filters, who sees what, inbox order, paging, bad input."""
+"""The case list and its CSV export: filters, who sees what, inbox order, paging (by keyset,
+counted up to a cap), text search, bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import shapely
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.cases import export
+from backend.cases import export, listing
+from backend.cases.piccolo_migrations import cases_2026_12_07t16_40_00_000000 as open_migration
 from backend.cases.tables import Case
 from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
@@ -345,3 +347,133 @@ async def test_bad_input_gets_a_code_not_a_500(api):
     for path in ("", "/export.csv"):
         r = await api.get(f"/api/case-list{path}")
         assert (r.status_code, r.json()["code"]) == (401, "unauthenticated")
+
+
+# At scale: keyset pages, capped counts, the text index, and the structures the migrations
+# make for them on each database (bench/caselist.py measures them at 1,000,000 cases).
+
+
+async def _page(client, headers, **params) -> dict:
+    r = await client.get("/api/case-list", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_keyset_pages_neither_repeat_nor_skip_while_cases_arrive(scratch_database, spots):
+    settings = scratch_database.settings
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        resident, _ = await session(client, "resident")
+        made = [await report(client, resident, spots[HOME]) for _ in range(7)]
+    # Cases in each run of the inbox order: overdue, dated, undated.
+    now = datetime.now(UTC)
+    use_engine(scratch_database.engine)
+    async with scratch_database.engine.transaction():
+        for case_id in made[:2]:
+            await Case.update({Case.due_at: now - timedelta(hours=1)}).where(Case.id == case_id)
+        for case_id in made[2:4]:
+            await Case.update({Case.due_at: None}).where(Case.id == case_id)
+
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        resident, _ = await session(client, "resident")
+        leader, _ = await session(client, "grid_leader")
+        page = await _page(client, leader, limit=2)
+        seen = [c["id"] for c in page["items"]]
+        arrived = []
+        while page["next_cursor"] is not None:
+            # A case arrives between pages: it sorts before the cursor, so with offsets it
+            # would push a case of this page onto the next one again.
+            arrived.append(await report(client, resident, spots[HOME]))
+            next_url = next(link["href"] for link in page["links"] if link["rel"] == "next")
+            assert "cursor=" in next_url
+            page = (await client.get(next_url, headers=leader)).json()
+            seen += [c["id"] for c in page["items"]]
+        assert len(seen) == len(set(seen))
+        assert set(made) <= set(seen) <= set(made) | set(arrived)
+        assert seen[:2] == made[:2]  # overdue first
+        assert seen[-2:] == made[2:4]  # undated last, oldest first
+
+        bad = await client.get("/api/case-list", params={"cursor": "nonsense"}, headers=leader)
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+
+
+async def test_counts_stop_at_the_cap(api, spots, monkeypatch):
+    resident, _ = await session(api, "resident")
+    for _ in range(5):
+        await report(api, resident, spots[HOME])
+    await report(api, resident, spots[HOME], description="另一件事")
+    leader, _ = await session(api, "grid_leader")
+    monkeypatch.setattr(listing, "COUNT_CAP", 4)
+    page = await _page(api, leader, limit=2)
+    assert (page["numberMatched"], page["numberMatchedCapped"]) == (4, True)
+    page = await _page(api, leader, q="另一件")
+    assert (page["numberMatched"], page["numberMatchedCapped"]) == (1, False)
+
+
+async def test_text_search_finds_chinese_substrings_of_any_length(scratch_database, spots):
+    settings = scratch_database.settings
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        resident, _ = await session(client, "resident")
+        lamp, edited = [
+            await report(
+                client, resident, spots[HOME], description="3号楼前路灯不亮", address="团结路5号"
+            )
+            for _ in range(2)
+        ]
+        bins = await report(client, resident, spots[HOME], description="垃圾桶满了 Bin FULL")
+    # The index follows an edit of the text in the same transaction (a trigger on SQLite).
+    use_engine(scratch_database.engine)
+    async with scratch_database.engine.transaction():
+        await Case.update({Case.description: "井盖丢失"}).where(Case.id == edited)
+
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        admin, _ = await session(client, "city_admin")
+
+        async def found(q: str) -> set[int]:
+            return {c["id"] for c in (await _page(client, admin, q=q, limit=500))["items"]}
+
+        assert await found("路灯不亮") == {lamp}
+        assert await found("路灯") == {lamp}  # two characters: the trigrams they begin
+        assert await found("亮") == {lamp}
+        assert await found("5号") == {lamp, edited}  # at the end of the address
+        assert await found("bin full") == {bins}
+        assert await found("满了 b") == {bins}
+        assert await found("亮团") == set()  # never across description and address
+        assert await found("灯泡") == set()
+        assert await found("井盖") == {edited}
+        assert await found("团结路") == {lamp, edited}
+
+
+async def test_migrations_make_the_list_indexes_and_text_search(database):
+    if database.kind == "sqlite":
+        rows = await Case.raw("SELECT type, name FROM sqlite_master WHERE name LIKE 'case_%'")
+        names = {r["name"] for r in rows}
+        assert {"case_search", "case_search_insert", "case_search_update"} <= names
+        [fts] = await Case.raw("SELECT sql FROM sqlite_master WHERE name = 'case_search'")
+        assert "trigram" in fts["sql"]
+        [row] = await Case.raw("SELECT count(*) AS n FROM case_search")
+        [cases] = await Case.raw("SELECT count(*) AS n FROM case_record")
+        assert row["n"] == cases["n"]
+        plan = await Case.raw(
+            "EXPLAIN QUERY PLAN SELECT id FROM case_record WHERE owner_code = {}"
+            " ORDER BY due_at, id LIMIT 51",
+            HOME,
+        )
+        assert "case_record_list_owner" in " ".join(str(r["detail"]) for r in plan)
+    else:
+        rows = await Case.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'case_record'")
+        names = {r["indexname"] for r in rows}
+        assert {"case_record_search_description", "case_record_search_address"} <= names
+        [ext] = await Case.raw("SELECT count(*) AS n FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert ext["n"] == 1
+    rows = await Case.raw(
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if database.kind == "sqlite"
+        else "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'case_record'"
+    )
+    names = {r["name"] for r in rows}
+    for branch in ("owner", "grid", "reporter", "assignee", "department", "status"):
+        assert f"case_record_list_{branch}" in names
+    for branch in ("due", "owner", "grid", "reporter", "assignee", "department"):
+        assert f"case_record_open_{branch}" in names
+    # A planner uses a partial index only for its own condition: the listing's, word for word.
+    assert open_migration.OPEN_SQL == listing.OPEN_SQL

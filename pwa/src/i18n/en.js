@@ -689,6 +689,7 @@ export default {
       own_hours: "Not your own hours",
       invalid_coordinate: "Wrong coordinates",
       invalid_bbox: "Wrong map extent",
+      invalid_cursor: "This page of the list has expired; reload the list",
       invalid_level: "Wrong level",
       invalid_parent: "Wrong parent",
       invalid_name: "Wrong name",

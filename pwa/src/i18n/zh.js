@@ -692,6 +692,7 @@ export default {
       own_hours: "不能确认自己的时长",
       invalid_coordinate: "坐标不正确",
       invalid_bbox: "地图范围不正确",
+      invalid_cursor: "列表分页已失效，请刷新列表",
       invalid_level: "级别不正确",
       invalid_parent: "上级不正确",
       invalid_name: "名称不正确",
