@@ -60,7 +60,6 @@ export default {
     gridKind: { community: "Community grid", village: "Village grid", dedicated: "Dedicated grid" },
     pointKind: { party_centre: "Party-mass centre", driver_home: "Drivers' home", warm_station: "Warm station", red_property: "Red property" },
     areaLevel: { city: "City", district: "District", street: "Street", town: "Town", community: "Community", village: "Village" },
-    system: "System",
   },
   gridSheet: {
     staffed: "Fully staffed",
@@ -89,6 +88,7 @@ export default {
     selected: "Selected grid",
     me: "My position",
   },
+  caseTimeline: { who: "{name} ({post})", system: "System" },
   track: { km: "{n} km", min: "{n} min", points: "Track of {n} points", none: "No track today" },
   queue: { request: "Request: {text}", incident: "Incident: {text}", photo: "{label} · photo {n}", stepPhoto: "{label} · photo" },
   notices: {
@@ -344,7 +344,7 @@ export default {
     phone: "Caller's phone",
     name: "Caller's name",
     address: "Place",
-    search: "Type part of an address: 团结 3号楼",
+    search: "Type part of an address: a street, a building number",
     submit: "Enter the call",
     incomplete: "Enter the phone, category, description and place",
     taken: "Case #{id} entered. Tracking code:",

@@ -1,3 +1,6 @@
+import { Locale } from "vant";
+import enUS from "vant/es/locale/lang/en-US";
+import zhCN from "vant/es/locale/lang/zh-CN";
 import { createI18n } from "vue-i18n";
 import en from "./en.js";
 import zh from "./zh.js";
@@ -12,9 +15,18 @@ export const i18n = createI18n({
   messages: { "zh-CN": zh, en },
 });
 
+// Vant's own words (a dialog's 确认, a list's 加载中) follow the app's language.
+/** @param {string} locale */
+function useVantLocale(locale) {
+  if (locale === "en") Locale.use("en-US", enUS);
+  else Locale.use("zh-CN", zhCN);
+}
+useVantLocale(i18n.global.locale.value);
+
 /** @param {"zh-CN" | "en"} locale */
 export function setLocale(locale) {
   i18n.global.locale.value = locale;
+  useVantLocale(locale);
   localStorage.setItem(KEY, locale);
   document.documentElement.lang = locale;
 }

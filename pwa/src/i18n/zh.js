@@ -61,7 +61,6 @@ export default {
     gridKind: { community: "社区网格", village: "农村网格", dedicated: "专属网格" },
     pointKind: { party_centre: "党群服务中心", driver_home: "司机之家", warm_station: "暖心驿站", red_property: "红色物业" },
     areaLevel: { city: "市", district: "区", street: "街道", town: "镇", community: "社区", village: "村" },
-    system: "系统",
   },
   gridSheet: {
     staffed: "配备齐全",
@@ -90,6 +89,7 @@ export default {
     selected: "选中的网格",
     me: "我的位置",
   },
+  caseTimeline: { who: "{name}（{post}）", system: "系统" },
   track: { km: "{n} 公里", min: "{n} 分钟", points: "轨迹 {n} 点", none: "今日暂无轨迹" },
   queue: { request: "诉求：{text}", incident: "事件：{text}", photo: "{label} · 照片 {n}", stepPhoto: "{label} · 照片" },
   notices: {
