@@ -14,8 +14,9 @@ const AREA_LEVEL = labelTable("areaLevel");
 
 // Area codes follow the statistical division code: within a district, street-level codes
 // 001–099 are 街道 and 100–199 镇; within those, 001–199 are 社区 and 200–399 村.
+/** @param {{ level: string, code: string }} area */
 export function areaLevelLabel({ level, code }) {
-  const part = (from, to) => Number(String(code).slice(from, to));
+  const part = (/** @type {number} */ from, /** @type {number} */ to) => Number(String(code).slice(from, to));
   switch (level) {
     case "street":
       return AREA_LEVEL[part(6, 9) >= 100 ? "town" : "street"];

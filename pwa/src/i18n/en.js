@@ -89,7 +89,7 @@ export default {
     me: "My position",
   },
   caseTimeline: { who: "{name} ({post})", system: "System" },
-  track: { km: "{n} km", min: "{n} min", points: "Track of {n} points", none: "No track today" },
+  track: { m: "{n} m", km: "{n} km", min: "{n} min", hourMin: "{h} h {n} min", points: "Track of {n} points", none: "No track today", map: "Today's track" },
   queue: { request: "Request: {text}", incident: "Incident: {text}", photo: "{label} · photo {n}", stepPhoto: "{label} · photo" },
   notices: {
     title: "Notices",

@@ -90,7 +90,7 @@ export default {
     me: "我的位置",
   },
   caseTimeline: { who: "{name}（{post}）", system: "系统" },
-  track: { km: "{n} 公里", min: "{n} 分钟", points: "轨迹 {n} 点", none: "今日暂无轨迹" },
+  track: { m: "{n} 米", km: "{n} 公里", min: "{n} 分钟", hourMin: "{h} 小时 {n} 分钟", points: "轨迹 {n} 点", none: "今日暂无轨迹", map: "今日轨迹" },
   queue: { request: "诉求：{text}", incident: "事件：{text}", photo: "{label} · 照片 {n}", stepPhoto: "{label} · 照片" },
   notices: {
     title: "通知",

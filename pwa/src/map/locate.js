@@ -37,7 +37,7 @@ export function featureAt(collection, lon, lat) {
     const g = f.geometry;
     if (!g) continue;
     const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-    if (polygons.some((p) => inPolygon(p, lon, lat))) return f;
+    if (polygons.some((/** @type {number[][][]} */ p) => inPolygon(p, lon, lat))) return f;
   }
   return null;
 }

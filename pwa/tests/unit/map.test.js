@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { featureAt } from "../../src/map/locate.js";
 import { pick } from "../../src/map/tap.js";
+import { distanceText, durationText } from "../../src/live/units.js";
 
+/**
+ * @param {string} code
+ * @param {number} x0
+ * @param {number} y0
+ * @param {number} size
+ */
 const square = (code, x0, y0, size) => ({
   type: "Feature",
   properties: { code },
@@ -64,5 +71,17 @@ describe("pick", () => {
     const far = { x: 90, y: 100, feature: "far" };
     const near = { x: 104, y: 100, feature: "near" };
     expect(pick({ x: 100, y: 100 }, [far, near], grid)?.feature).toBe("near");
+  });
+});
+
+describe("a patrol's words", () => {
+  /** @type {import("../../src/live/units.js").Translate} */
+  const t = (key, values) => `${key}:${JSON.stringify(values)}`;
+
+  it("speaks metres, kilometres, minutes and hours", () => {
+    expect(distanceText(350.4, t)).toBe('track.m:{"n":350}');
+    expect(distanceText(1234, t)).toBe('track.km:{"n":"1.2"}');
+    expect(durationText(35 * 60 + 10, t)).toBe('track.min:{"n":35}');
+    expect(durationText(65 * 60, t)).toBe('track.hourMin:{"h":1,"n":5}');
   });
 });
