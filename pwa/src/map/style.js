@@ -19,7 +19,7 @@ export const GRID_COLOURS = {
 };
 
 export const SELECTED_COLOUR = "#f03e3e";
-export const ME_COLOUR = "#1971c2";
+export const ME_COLOUR = "#0b7285"; // apart from the service points' blue
 
 const GRID_FILL_BY_KIND = ["match", ["get", "kind"], ...Object.entries(GRID_COLOURS).flat(), "#e6e6e6"];
 
