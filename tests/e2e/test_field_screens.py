@@ -123,6 +123,8 @@ async def test_the_map_opens_on_my_grid_with_a_legend_and_moves_to_me(
         await expect(legend).to_be_visible()
         await expect(legend).to_contain_text("社区网格")
         await expect(legend).to_contain_text("司机之家")
+        await expect(legend).to_contain_text("超期案件")  # staff see their cases and workers
+        assert await page.evaluate("!!window.__wanggeMap.getLayer('cases-circle')")
         await screenshot(page, "map-my-grid")
 
         await page.get_by_test_id("locate-me").click()

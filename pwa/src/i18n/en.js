@@ -87,6 +87,8 @@ export default {
     legend: "Legend",
     selected: "Selected grid",
     me: "My position",
+    cases: { open: "Open case", overdue: "Overdue case" },
+    workers: "Worker on duty",
   },
   caseTimeline: { who: "{name} ({post})", system: "System" },
   track: { m: "{n} m", km: "{n} km", min: "{n} min", hourMin: "{h} h {n} min", points: "Track of {n} points", none: "No track today", map: "Today's track" },

@@ -88,6 +88,8 @@ export default {
     legend: "图例",
     selected: "选中的网格",
     me: "我的位置",
+    cases: { open: "办理中的案件", overdue: "超期案件" },
+    workers: "在岗网格员",
   },
   caseTimeline: { who: "{name}（{post}）", system: "系统" },
   track: { m: "{n} 米", km: "{n} 公里", min: "{n} 分钟", hourMin: "{h} 小时 {n} 分钟", points: "轨迹 {n} 点", none: "今日暂无轨迹", map: "今日轨迹" },
