@@ -79,7 +79,7 @@ from collections.abc import Callable, Mapping
 from backend.cases.allowed import can
 from backend.cases.states import FINAL, OPEN, Action, CaseState, Status, WorkflowError
 from backend.core.areas import Level, rank
-from backend.core.phones import masked_phone
+from backend.core.phones import masked_name, masked_phone
 from backend.core.roles import AREA_ROLES, GRID_ROLES, MANAGERS, Role
 from backend.core.territory import ANONYMOUS, SYSTEM, Territory
 
@@ -323,3 +323,30 @@ def mask_phone(phone: str | None, actor: Territory, state: CaseState) -> str | N
     if phone is None or sees_contact(actor, state):
         return phone
     return masked_phone(phone)
+
+
+def shown_name(name: str, person_id: int, viewer: Territory, state: CaseState) -> str:
+    """The name of whoever took a step of the case, as ``viewer`` may see it on its timeline.
+
+    Staff see each other whole (they work together on it) and the reporter whole when they
+    may have the reporter's phone; a resident or a tracking code's holder sees their own name
+    and, of everyone else, the family name only (``王**``) beside the post.
+
+    >>> case = CaseState("request", "handled", "15030200100101", reporter_id=1, assignee=2)
+    >>> leader = Territory(3, "grid_leader", grid_codes={"15030200100101"})
+    >>> shown_name("王小明", 2, leader, case), shown_name("李四", 1, leader, case)
+    ('王小明', '李四')
+    >>> shown_name("王小明", 2, Territory(1, "resident"), case)
+    '王**'
+    >>> shown_name("李四", 1, Territory(1, "resident"), case)
+    '李四'
+    >>> shown_name("李四", 1, Territory(9, "department", department="cg"), case)
+    '李*'
+    """
+    if viewer.person_id is not None and viewer.person_id == person_id:
+        return name
+    if viewer.role in (Role.resident, ANONYMOUS):
+        return masked_name(name)
+    if person_id == state.reporter_id and not sees_contact(viewer, state):
+        return masked_name(name)
+    return name

@@ -27,7 +27,7 @@ from backend.cases.departments import department_names as department_names
 from backend.cases.intake import Draft, intake
 from backend.cases.nearby import Similar, offered, similar_cases, support, supporter_counts
 from backend.cases.placement import in_area as in_area
-from backend.cases.policy import may, may_merge_into
+from backend.cases.policy import may, may_merge_into, shown_name
 from backend.cases.public import STATUS_LABELS as STATUS_LABELS
 from backend.cases.public import category_names as category_names
 from backend.cases.records import case_out, columns_of, joined_list, split_list, state_of
@@ -57,7 +57,7 @@ from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from backend.core.events import EventType, case_event
 from backend.core.principal import Principal
-from backend.core.roles import Role
+from backend.core.roles import ROLE_LABELS, Role
 from backend.core.settings import Settings
 from backend.core.territory import ANONYMOUS_ACTOR, Territory
 from backend.core.worktime import WorkingCalendar
@@ -65,6 +65,7 @@ from backend.emergency.service import case_factor
 from backend.events.service import NewEvent, append
 from backend.events.tables import Event
 from backend.grids.service import GridIndex, place_names
+from backend.people.tables import Person
 
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
@@ -333,13 +334,36 @@ async def read(case_id: int, principal: Principal) -> CaseOut:
 
 
 async def timeline(case_id: int, principal: Principal) -> list[dict[str, Any]]:
-    await _readable(case_id, principal)
+    """The case's events, oldest first, each with who took the step: ``actor_name`` (masked
+    as ``policy.shown_name`` says) and ``actor_post``, the role they acted in (None for the
+    scheduler's steps)."""
+    row, viewer = await _readable(case_id, principal)
     rows = (
         await Event.select(Event.id, Event.at, Event.type, Event.actor, Event.payload)
         .where(Event.subject == f"case:{case_id}")
         .order_by(Event.id)
     )
-    return [{**r, "at": r["at"].isoformat()} for r in rows]
+    ids = {r["actor"] for r in rows if r["actor"] is not None}
+    people = (
+        {
+            p["id"]: p
+            for p in await Person.select(Person.id, Person.name, Person.role).where(
+                Person.id.is_in(sorted(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    state = state_of(row)
+    out = []
+    for r in rows:
+        person = people.get(r["actor"])
+        # The role the step was taken in, as logged; a person's role may have changed since.
+        logged = json.loads(r["payload"]).get("actor_role")
+        post = logged if logged in ROLE_LABELS else (person["role"] if person else None)
+        name = shown_name(person["name"], person["id"], viewer, state) if person else None
+        out.append({**r, "at": r["at"].isoformat(), "actor_name": name, "actor_post": post})
+    return out
 
 
 async def pending_requests(principal: Principal) -> list[CaseOut]:

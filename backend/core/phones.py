@@ -1,4 +1,5 @@
-"""Phone numbers shown to people who may not have them: the one place that masks them.
+"""Phone numbers shown to people who may not have them: the one place that masks them (and
+names, for those who may know a post but not who holds it: ``masked_name``).
 
 Two shapes of input: a phone field (a case's contact phone, a post holder's phone), and free
 text where people write numbers however they like: ``138-7777-9999``, ``+86 138 7777 9999``,
@@ -112,3 +113,14 @@ def masked_phone(phone: str) -> str:
     if match:
         return _masked_match(match, phone.strip())
     return _shape(_NOT_DIGIT.sub("", folded))
+
+
+def masked_name(name: str) -> str:
+    """A person's name for those who may know the post but not the person: the first
+    character (the family name, mostly) and one ``*`` for each character after it.
+
+    >>> masked_name("王小明"), masked_name("欧阳"), masked_name(" Li Lei ")
+    ('王**', '欧*', 'L*****')
+    """
+    name = name.strip()
+    return name[:1] + "*" * (len(name) - 1)

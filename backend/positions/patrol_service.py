@@ -109,7 +109,8 @@ async def patrol_log(
     )
     footprints = shapely.from_geojson(np.array([b["geom"] for b in buildings], dtype=object))
     lonlat = np.column_stack([lon, lat])
-    passed = passed_within(footprints, [lonlat[w] for w in walks(t)])
+    runs = walks(t)
+    passed = passed_within(footprints, [lonlat[w] for w in runs])
     total = len(buildings)
     return PatrolOut(
         person=person,
@@ -124,4 +125,6 @@ async def patrol_log(
         buildings_passed=int(passed.sum()),
         coverage=round(float(passed.sum()) / total, 4) if total else None,
         passed=[b["code"] for b, hit in zip(buildings, passed.tolist(), strict=True) if hit],
+        # Six decimals are 0.1 m: finer than any phone's fix.
+        track=[[(x, y) for x, y in np.round(lonlat[w], 6).tolist()] for w in runs],
     )

@@ -43,3 +43,6 @@ class PatrolOut(msgspec.Struct):
     buildings_passed: int
     coverage: float | None  # passed / total; null when the grids have no buildings
     passed: list[str]  # codes of the buildings passed
+    # The day's walks (see patrol.walks), each a list of [lon, lat]: the coordinates of a
+    # GeoJSON MultiLineString, so a gap in the track is not drawn as a straight line.
+    track: list[list[tuple[float, float]]]

@@ -189,6 +189,8 @@ async def test_an_offline_upload_and_the_patrol_log_it_makes(api, demo_city, gri
     corners = len(line.coords) - 2
     assert line.length - 10 * (2 * corners + 1) <= body["distance_m"] <= line.length
     assert body["on_duty_seconds"] == 8 * (len(items) - 1)
+    # One walk (no gap), every fix in order.
+    assert body["track"] == [[[round(i["lon"], 6), round(i["lat"], 6)] for i in items]]
     assert (body["fixes"], body["date"], body["grids"]) == (
         len(items),
         yesterday.isoformat(),
@@ -196,6 +198,7 @@ async def test_an_offline_upload_and_the_patrol_log_it_makes(api, demo_city, gri
     )
     today = (await api.get("/api/patrol/me/today", headers=worker_h)).json()
     assert (today["fixes"], today["distance_m"], today["buildings_passed"]) == (0, 0, 0)
+    assert today["track"] == []
 
 
 async def test_the_day_of_a_patrol_log_is_the_local_day(api, grid_shape):

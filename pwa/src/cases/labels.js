@@ -1,18 +1,8 @@
-// Chinese names of the workflow's statuses and actions (backend/cases/states.py).
-export const STATUS = {
-  submitted: "待受理",
-  accepted: "已立案",
-  rejected: "不予受理",
-  dispatched: "已派遣",
-  handling: "处置中",
-  handled: "已处置",
-  verified: "已核查",
-  closed: "已结案",
-  withdrawn: "已撤回",
-  shelved: "挂账",
-  voided: "已作废",
-  merged: "已并案",
-};
+import { labelTable } from "../i18n/index.js";
+
+// The workflow's statuses and actions (backend/cases/states.py) by name, in the UI's language
+// (the `labels` tables of i18n/zh.js and en.js).
+export const STATUS = labelTable("status");
 
 export const STATUS_COLOR = {
   submitted: "warning",
@@ -24,57 +14,18 @@ export const STATUS_COLOR = {
   closed: "default",
 };
 
-export const ACTION = {
-  accept: "受理立案",
-  reject: "不予受理",
-  dispatch: "派遣",
-  start: "开始处置",
-  handle: "处置完成",
-  self_handle: "自处理",
-  verify: "核查通过",
-  rework: "返工",
-  close: "结案",
-  escalate: "上报上级",
-  withdraw: "撤回",
-  rate: "评价",
-  reopen: "重新打开",
-  request_return: "申请回退",
-  request_extension: "申请延期",
-  approve_extension: "批准延期",
-  refuse_extension: "驳回延期",
-  request_shelve: "申请挂账",
-  unshelve: "恢复办理",
-  request_void: "申请作废",
-  approve: "批准申请",
-  refuse: "驳回申请",
-  verify_on_site: "现场核查",
-  remind: "催办",
-  supervise: "督办",
-  transfer: "移交",
-  accept_transfer: "接收移交",
-  refuse_transfer: "拒绝移交",
-  add_department: "增加联办部门",
-  merge: "并案",
-  pause: "申请挂起",
-  resume: "恢复计时",
-  // One-step actions of timelines logged before approvals.
-  return: "回退",
-  shelve: "挂账",
-  void: "作废",
-};
+// Workflow actions, and the one-step actions of timelines logged before approvals.
+export const ACTION = labelTable("action");
 
 // Timeline entries that are not workflow actions (backend/cases/service.py and scheduler.py).
-export const EVENT = {
-  submit: "提交",
-  photo: "上传照片",
-  support: "附议",
-  overdue: "已超期",
-  due_changed: "时限调整",
-};
+export const EVENT = labelTable("event");
 
-export const LEVEL = { grid: "网格", community: "社区", street: "街道", district: "区县", city: "市" };
+export const LEVEL = labelTable("level");
 
-export const KIND = { request: "诉求", incident: "事件", task: "任务" };
+export const KIND = labelTable("kind");
+
+// Where a case came from (`source`): app, anonymous, hotline, patrol, task, open311.
+export const SOURCE = labelTable("source");
 
 export const OPEN = new Set(["submitted", "accepted", "dispatched", "handling", "handled", "verified"]);
 

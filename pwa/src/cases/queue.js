@@ -1,6 +1,9 @@
+import { i18n } from "../i18n/index.js";
 import { enqueue } from "../offline/outbox.js";
 
 // Writes about cases, queued in the outbox: each carries the client id that makes a retry safe.
+// Labels are written in the language shown when the item is queued.
+const { t } = i18n.global;
 
 /** @typedef {import("../api/types.js").Case} Case */
 
@@ -12,7 +15,7 @@ import { enqueue } from "../offline/outbox.js";
  */
 export async function queueCase(body, photos = []) {
   const clientId = body.client_id ?? crypto.randomUUID();
-  const label = `${body.kind === "request" ? "诉求" : "事件"}：${body.description.slice(0, 24)}`;
+  const label = t(body.kind === "request" ? "queue.request" : "queue.incident", { text: body.description.slice(0, 24) });
   await enqueue({
     id: clientId,
     kind: "case",
@@ -24,7 +27,7 @@ export async function queueCase(body, photos = []) {
     await enqueue({
       id: photoId,
       kind: "photo",
-      label: `${label} · 照片 ${i + 1}`,
+      label: t("queue.photo", { label, n: i + 1 }),
       after: clientId,
       request: { method: "POST", url: "/api/cases/{after}/photos", form: { file: blob, client_id: photoId } },
     });
@@ -41,7 +44,7 @@ export async function queueCase(body, photos = []) {
  */
 export async function queueAnonymousCase(body, photos = []) {
   const clientId = typeof body.client_id === "string" ? body.client_id : crypto.randomUUID();
-  const label = `诉求：${body.description.slice(0, 24)}`;
+  const label = t("queue.request", { text: body.description.slice(0, 24) });
   await enqueue({
     id: clientId,
     kind: "anonymous-case",
@@ -58,7 +61,7 @@ export async function queueAnonymousCase(body, photos = []) {
     await enqueue({
       id: photoId,
       kind: "photo",
-      label: `${label} · 照片 ${i + 1}`,
+      label: t("queue.photo", { label, n: i + 1 }),
       after: clientId,
       request: { method: "POST", url: "/api/anonymous/cases/{after}/photos", form: { file: blob, client_id: photoId } },
     });

@@ -1,3 +1,4 @@
+import { i18n } from "../i18n/index.js";
 import { enqueue } from "../offline/outbox.js";
 
 // Sharing position while on duty: fixes go over the live socket when it is open; with no
@@ -71,7 +72,7 @@ export class PositionSharer {
     const positions = this.held.splice(0).map(({ lon, lat, accuracy, at }) => ({ lon, lat, accuracy, at }));
     await enqueue({
       kind: "positions",
-      label: `轨迹 ${positions.length} 点`,
+      label: i18n.global.t("track.points", { n: positions.length }),
       request: { method: "POST", url: "/api/positions/batch", json: { positions } },
     });
   }

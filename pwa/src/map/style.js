@@ -12,17 +12,16 @@ export const POINT_COLOURS = {
 
 const empty = () => ({ type: "geojson", data: { type: "FeatureCollection", features: [] } });
 
-const GRID_FILL_BY_KIND = [
-  "match",
-  ["get", "kind"],
-  "community",
-  "#d6e6fa",
-  "village",
-  "#dcefd6",
-  "dedicated",
-  "#fbe5c8",
-  "#e6e6e6",
-];
+export const GRID_COLOURS = {
+  community: "#d6e6fa",
+  village: "#dcefd6",
+  dedicated: "#fbe5c8",
+};
+
+export const SELECTED_COLOUR = "#f03e3e";
+export const ME_COLOUR = "#0b7285"; // apart from the service points' blue
+
+const GRID_FILL_BY_KIND = ["match", ["get", "kind"], ...Object.entries(GRID_COLOURS).flat(), "#e6e6e6"];
 
 const POINT_COLOUR_BY_KIND = ["match", ["get", "kind"], ...Object.entries(POINT_COLOURS).flat(), "#666666"];
 
@@ -39,6 +38,7 @@ export const style = {
     grids: empty(),
     buildings: empty(),
     points: empty(),
+    me: empty(),
   },
   layers: [
     { id: "background", type: "background", paint: { "background-color": "#f4f2ec" } },
@@ -80,7 +80,7 @@ export const style = {
       source: "grids",
       filter: NO_SELECTION,
       layout: { "line-join": "round" },
-      paint: { "line-color": "#f03e3e", "line-width": 3 },
+      paint: { "line-color": SELECTED_COLOUR, "line-width": 3 },
     },
     {
       id: "points-circle",
@@ -91,6 +91,18 @@ export const style = {
         "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 4, 15, 8],
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.5,
+      },
+    },
+    {
+      // Where locate-me found the phone.
+      id: "me-circle",
+      type: "circle",
+      source: "me",
+      paint: {
+        "circle-color": ME_COLOUR,
+        "circle-radius": 8,
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 3,
       },
     },
   ],
