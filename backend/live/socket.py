@@ -202,6 +202,8 @@ async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None
         conn.put(error("bad_message", "already authenticated: auth comes once, first"))
     elif message["type"] == "ping":
         conn.put(PONG)
+    elif message["type"] == "viewport":
+        conn.bbox = message["bbox"]  # positions from the next pass on; events are unchanged
     elif message["type"] in POSITION_MESSAGES and positions is not None:
         answer = await positions.on_message(conn.principal, message)
         if answer is not None:
@@ -229,4 +231,6 @@ async def _subscribe(hub: Hub, conn: Connection, message: Subscribe) -> None:
     except BadScope as exc:
         conn.put(error("bad_message", str(exc)))
         return
-    await hub.subscribe(conn, codes, prefixes, message.after, lambda: personal_subjects(person.id))
+    await hub.subscribe(
+        conn, codes, prefixes, message.after, lambda: personal_subjects(person.id), message.bbox
+    )
