@@ -42,6 +42,10 @@ class Settings:
     # process without Redis, or by the command line).
     live_backlog: int = 256
     live_poll_s: float = 1.0
+    # Bytes of text that may wait for such a client (a city-wide positions frame can be a few
+    # hundred KB), and how often each subscriber gets its one frame of the workers that moved.
+    live_backlog_bytes: int = 8 << 20
+    live_positions_s: float = 1.0
     # HTTP requests a process answers at once (backend/core/shedding.py); past it, 503
     # overloaded with Retry-After. Writes get three quarters of it, the rest is kept for reads.
     max_in_flight: int = 64
@@ -130,6 +134,8 @@ class Settings:
             redis_prefix=env.get("WANGGE_REDIS_PREFIX", "wangge:"),
             live_backlog=int(env.get("WANGGE_LIVE_BACKLOG", "256")),
             live_poll_s=float(env.get("WANGGE_LIVE_POLL_S", "1")),
+            live_backlog_bytes=int(env.get("WANGGE_LIVE_BACKLOG_BYTES", str(8 << 20))),
+            live_positions_s=float(env.get("WANGGE_LIVE_POSITIONS_S", "1")),
             max_in_flight=int(env.get("WANGGE_MAX_IN_FLIGHT", "64")),
             shutdown_timeout_s=int(env.get("WANGGE_SHUTDOWN_TIMEOUT_S", "20")),
             max_image_pixels=int(env.get("WANGGE_MAX_IMAGE_PIXELS", "50000000")),

@@ -4,7 +4,9 @@
 waiting (uvicorn writes the frame into the transport and is done), so a fan-out to thousands is
 one loop of plain calls. When the transport's buffer is full the send would wait: only then does
 the connection get a task of its own, which finishes that send and drains a backlog of later
-messages, and a backlog that reaches ``limit`` closes the socket with 4408 ("too slow: resume").
+messages, and a backlog that reaches ``limit`` messages or ``limit_bytes`` of text closes the
+socket with 4408 ("too slow: resume"): memory held for a client that stopped reading is bounded
+(a city-wide positions frame can be a few hundred KB).
 A client that stalls never holds up the loop that serves the others.
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 
 from backend.auth.service import TokenClaims
 from backend.core.principal import Principal
-from backend.live.messages import Frame
+from backend.live.messages import Bbox, Frame
 
 log = logging.getLogger("wangge.live")
 
@@ -33,15 +35,18 @@ FrameSend = Callable[[Frame], Awaitable[None]]
 
 class Connection:
     __slots__ = (
+        "_backlog_bytes",
         "_closer",
         "_drainer",
         "_gone",
         "_send",
         "backlog",
+        "bbox",
         "closed",
         "codes",
         "cursor",
         "limit",
+        "limit_bytes",
         "live",
         "pending",
         "prefixes",
@@ -58,11 +63,14 @@ class Connection:
         limit: int,
         gone: Callable[[Connection], None],
         token: TokenClaims | None = None,
+        limit_bytes: int = 8 << 20,
     ) -> None:
         self._send = send
         self.principal = principal
         self.token = token  # what authenticated the socket: a revocation of it closes it
         self.limit = limit
+        self.limit_bytes = limit_bytes
+        self._backlog_bytes = 0
         self._gone = gone  # told once, when the connection closes or is lost
         self.backlog: deque[Frame] | None = None  # None while the client keeps up
         self._drainer: asyncio.Task[None] | None = None
@@ -72,6 +80,7 @@ class Connection:
         self.codes: tuple[str, ...] = ()
         self.prefixes: tuple[str, ...] = ()
         self.subjects: set[str] = set()
+        self.bbox: Bbox | None = None  # the viewport positions are limited to
         self.cursor = 0  # the newest event id handed to this client
         self.live = False
         self.upto: int | None = None  # while replaying: the hub holds back events after this
@@ -82,10 +91,12 @@ class Connection:
         if self.closed:
             return
         if self.backlog is not None:
-            if len(self.backlog) >= self.limit:
+            size = len(message.get("text") or "")
+            if len(self.backlog) >= self.limit or self._backlog_bytes + size > self.limit_bytes:
                 self.close(TOO_SLOW, "too slow: reconnect and resume with after")
             else:
                 self.backlog.append(message)
+                self._backlog_bytes += size
             return
         sending = self._send(message)
         try:
@@ -132,6 +143,7 @@ class Connection:
     def _shut(self) -> None:
         self.closed = True
         self.backlog = None
+        self._backlog_bytes = 0
         self.pending = []
         if self._drainer is not None:
             self._drainer.cancel()
@@ -146,8 +158,11 @@ class Connection:
         try:
             await _finish(sending, waiting)
             while self.backlog:
-                await self._send(self.backlog.popleft())
+                message = self.backlog.popleft()
+                self._backlog_bytes -= len(message.get("text") or "")
+                await self._send(message)
             self.backlog = None
+            self._backlog_bytes = 0
         except asyncio.CancelledError:
             raise
         except Exception as exc:

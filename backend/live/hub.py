@@ -11,6 +11,12 @@ A subscription is found by code prefix: for an event's scope the hub looks up ea
 length in use, so the cost of an event is that of the sockets that get it. A socket also
 follows the cases of its person (access.py) by subject.
 
+Worker positions are not sent one by one: the hub keeps the newest fix of each worker that
+moved (``moved``), and once every ``positions_s`` seconds sends each live subscriber one
+``positions`` frame with the workers that moved in its scope and viewport (batch.py). The
+fixes taken by this process go to the other processes once an interval too, in one message,
+and join their next pass.
+
 Subscribing with ``after`` replays from the database up to the hub's head at that moment, while
 the hub holds back the newer events that match; then those, then live: no gap, no duplicate.
 """
@@ -34,11 +40,14 @@ from backend.core.events import EventType
 from backend.core.principal import Principal
 from backend.events.service import AREA_WIDE, StoredEvent, after_on, between, head
 from backend.live.access import becomes_personal
+from backend.live.batch import Pass, newer
 from backend.live.connection import TOO_SLOW, UNAUTHENTICATED, Connection, FrameSend
-from backend.live.messages import Frame, event_frame, frame
+from backend.live.messages import Bbox, Frame, event_frame, frame
 from backend.live.relay import Relay
+from backend.live.schemas import Moved
 
 log = logging.getLogger("wangge.live")
+_encode_moved = msgspec.json.Encoder().encode
 
 PAGE = 1000
 LAYER_EVENTS = frozenset(
@@ -58,6 +67,8 @@ class Hub:
         *,
         backlog: int = 256,
         poll_s: float = 1.0,
+        positions_s: float = 1.0,
+        backlog_bytes: int = 8 << 20,
         redis_url: str | None = None,
         channel: str = "wangge:live",
         on_layers_changed: Callable[[], Awaitable[None]] | None = None,
@@ -66,10 +77,19 @@ class Hub:
         self._engine = engine
         self._backlog = backlog
         self._poll_s = poll_s
+        self._positions_s = positions_s
+        self._backlog_bytes = backlog_bytes
         self._on_layers_changed = on_layers_changed
         self._relay = (
-            Relay(redis_url, channel, self._heard, self._spread_text) if redis_url else None
+            Relay(redis_url, channel, self._heard, self._spread_text, self._heard_moved)
+            if redis_url
+            else None
         )
+        # Workers that moved since the last pass, newest fix each; and those of them whose fix
+        # this process took, for the other processes.
+        self._moved: dict[int, Moved] = {}
+        self._moved_here: dict[int, Moved] = {}
+        self._moved_decoder = msgspec.json.Decoder(list[Moved])
         self._all: set[Connection] = set()
         self._by_prefix: dict[str, set[Connection]] = {}
         self._lengths: tuple[int, ...] = ()
@@ -91,6 +111,7 @@ class Hub:
         if self._relay is not None:
             await self._relay.start()
         self._tasks.append(asyncio.create_task(self._follow(), name="live-hub"))
+        self._tasks.append(asyncio.create_task(self._send_positions(), name="live-positions"))
 
     async def close(self) -> None:
         self._stop_listening()
@@ -114,7 +135,7 @@ class Hub:
     ) -> Connection:
         """A socket of ``principal``, authenticated by ``token``: from now on a revocation of
         the token read from the log closes it with 4401. Give it back with ``disconnect``."""
-        conn = Connection(send, principal, self._backlog, self._closed, token)
+        conn = Connection(send, principal, self._backlog, self._closed, token, self._backlog_bytes)
         self._sockets.setdefault(principal.id, set()).add(conn)
         return conn
 
@@ -129,15 +150,16 @@ class Hub:
         prefixes: tuple[str, ...],
         since: int | None,
         personal: Callable[[], Awaitable[set[str]]],
+        bbox: Bbox | None = None,
     ) -> None:
         """(Re)subscribe ``conn`` to ``prefixes`` and its person's cases: replay the events
         after ``since`` (None: from now on), then live. The client's earlier subscription on
-        this socket ends."""
+        this socket ends. ``bbox``: the viewport its positions are limited to."""
         await conn.drained()
         self.remove(conn)
         if conn.closed:
             return
-        conn.codes, conn.prefixes, conn.subjects = codes, prefixes, set()
+        conn.codes, conn.prefixes, conn.subjects, conn.bbox = codes, prefixes, set(), bbox
         conn.live, conn.upto, conn.pending = False, None, []
         self._register(conn)
         # From here on the hub adds the cases that become the person's; these are the others.
@@ -150,7 +172,13 @@ class Hub:
         if cursor > upto and cursor > await head():
             # Ahead of the whole log: a cursor from before the database was reset.
             since, cursor = None, upto
-        hello = {"type": "subscribed", "scopes": list(codes), "after": since, "head": upto}
+        hello = {
+            "type": "subscribed",
+            "scopes": list(codes),
+            "bbox": None if bbox is None else list(bbox),
+            "after": since,
+            "head": upto,
+        }
         await conn.write(frame(hello))
         while cursor < upto and not conn.closed:
             rows = await between(cursor, upto, conn.prefixes, conn.subjects, PAGE)
@@ -223,6 +251,51 @@ class Hub:
                 break
             for conn in self._by_prefix.get(scope[:n], ()):
                 if conn.live:
+                    conn.put(out)
+
+    # -- positions --------------------------------------------------------------------------
+
+    def moved(self, fix: Moved) -> None:
+        """A worker's fix taken by this process: in the next pass here and, through Redis,
+        in the other processes'. Never waits."""
+        if newer(self._moved.get(fix.person), fix):
+            self._moved[fix.person] = fix
+        if self._relay is not None:
+            self._moved_here[fix.person] = fix
+
+    def _heard_moved(self, data: bytes) -> None:
+        """Fixes another process took in its last interval."""
+        try:
+            fixes = self._moved_decoder.decode(data)
+        except msgspec.DecodeError:
+            log.warning("unreadable positions from another process")
+            return
+        for fix in fixes:
+            if newer(self._moved.get(fix.person), fix):
+                self._moved[fix.person] = fix
+
+    async def _send_positions(self) -> None:
+        while True:
+            await asyncio.sleep(self._positions_s)
+            try:
+                self.send_positions()
+            except Exception:
+                log.exception("sending positions failed")
+
+    def send_positions(self) -> None:
+        """One pass: every live subscriber gets one frame with the workers that moved in its
+        scope and viewport since the last pass (none if none did)."""
+        if self._moved_here and self._relay is not None:
+            self._relay.send_moved(_encode_moved(list(self._moved_here.values())))
+            self._moved_here = {}
+        if not self._moved:
+            return
+        batch = Pass(self._moved.values(), self._lengths)
+        self._moved = {}
+        for conn in self._all:
+            if conn.live and conn.prefixes:
+                out = batch.frame(conn.prefixes, conn.bbox)
+                if out is not None:
                     conn.put(out)
 
     # -- following the log ----------------------------------------------------------------

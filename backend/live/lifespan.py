@@ -30,6 +30,8 @@ def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncConte
             app.state.engine,
             backlog=settings.live_backlog,
             poll_s=settings.live_poll_s,
+            positions_s=settings.live_positions_s,
+            backlog_bytes=settings.live_backlog_bytes,
             redis_url=settings.redis_url,
             channel=f"{settings.redis_prefix}live",
             on_layers_changed=reload_grids,

@@ -3,8 +3,9 @@
 A process that commits events publishes the newest id; every other process's hub hears it and
 reads the new events from the database (the event log is the truth: pub/sub keeps no history,
 and a wake-up lost while Redis was away is made good by the hub's periodic look at the log).
-Transient messages (positions, presence) travel whole: they exist nowhere else, and one lost
-while Redis is away stays lost.
+Transient messages (presence) travel whole: they exist nowhere else, and one lost while Redis
+is away stays lost. Positions travel as one message per process an interval: the fixes it took
+(backend/live/batch.py), which the other hubs add to their next pass.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class _Wire(msgspec.Struct, omit_defaults=True):
     h: int = 0  # a wake-up: the newest committed event id
     s: str = ""  # a transient message: the scope it is for,
     t: str = ""  # and its text
+    m: str = ""  # positions: the JSON list of the fixes the sender took in its last interval
 
 
 class Relay:
@@ -42,11 +44,13 @@ class Relay:
         channel: str,
         on_head: Callable[[int], None],
         on_message: Callable[[str, str], None],
+        on_moved: Callable[[bytes], None],
     ) -> None:
         self._redis = Redis.from_url(url)
         self._channel = channel
         self._on_head = on_head
         self._on_message = on_message
+        self._on_moved = on_moved
         self._origin = uuid.uuid4().hex
         self._waiting: deque[bytes] = deque(maxlen=MAX_WAITING)
         self._head = 0
@@ -78,6 +82,11 @@ class Relay:
 
     def send(self, scope: str, text: str) -> None:
         self._waiting.append(msgspec.json.encode(_Wire(self._origin, s=scope, t=text)))
+        self._kick.set()
+
+    def send_moved(self, fixes: bytes) -> None:
+        """Fixes this process took (a JSON list), for the other processes' next pass."""
+        self._waiting.append(msgspec.json.encode(_Wire(self._origin, m=fixes.decode())))
         self._kick.set()
 
     async def _publish(self) -> None:
@@ -112,6 +121,8 @@ class Relay:
                         continue
                     if wire.h:
                         self._on_head(wire.h)
+                    elif wire.m:
+                        self._on_moved(wire.m.encode())
                     else:
                         self._on_message(wire.s, wire.t)
             except (RedisError, OSError, msgspec.DecodeError) as exc:

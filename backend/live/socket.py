@@ -14,7 +14,8 @@ Browsers cannot set headers on a WebSocket, so a client gives it in one of two w
 
 The socket is accepted first and then closed with a code the client can act on: 4401 sign in
 again (also when its token is revoked while the socket is open: a sign-out, a new password, a
-deactivation), 4403 a scope outside your role, 4408 you read too slowly, resume.
+deactivation), 4403 a scope outside your role, 4408 you read too slowly, resume; 1013 the
+database did not answer (overload): back off, then resume.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from litestar.types.asgi_types import WebSocketAcceptEvent
 from backend.auth.service import TokenClaims, authenticate, forgets, principal_for
 from backend.core.errors import ApiError
 from backend.core.principal import Principal
+from backend.core.storage import storage_fault
 from backend.live.access import personal_subjects
 from backend.live.connection import UNAUTHENTICATED, Connection, FrameSend
 from backend.live.hub import Hub
@@ -41,7 +43,7 @@ from backend.live.scopes import BadScope, ScopeRefused, resolve
 
 log = logging.getLogger("wangge.live")
 
-FORBIDDEN, SERVER_ERROR = 4403, 1011
+FORBIDDEN, SERVER_ERROR, TRY_AGAIN_LATER = 4403, 1011, 1013
 AUTH_DEADLINE_S = 5.0
 SUBPROTOCOL = "wangge"
 BEARER = "bearer."
@@ -87,9 +89,9 @@ async def serve(app: Litestar, scope: Scope, receive: Receive, send: Send) -> No
         reason = refused.reason.encode()[:120].decode(errors="ignore")
         await send({"type": "websocket.close", "code": UNAUTHENTICATED, "reason": reason})
         return
-    except Exception:
-        log.exception("live socket: connecting failed")
-        await send({"type": "websocket.close", "code": SERVER_ERROR, "reason": "server error"})
+    except Exception as exc:
+        code, reason = _failed(exc, "connecting")
+        await send({"type": "websocket.close", "code": code, "reason": reason})
         return
     principal = conn.principal
     positions = getattr(app.state, "positions", None)
@@ -99,9 +101,8 @@ async def serve(app: Litestar, scope: Scope, receive: Receive, send: Send) -> No
             if message["type"] == "websocket.disconnect":
                 break
             await _handle(hub, conn, positions, _text_of(message))
-    except Exception:
-        log.exception("live socket of person %s failed", principal.id)
-        conn.close(SERVER_ERROR, "server error")
+    except Exception as exc:
+        conn.close(*_failed(exc, f"the socket of person {principal.id}"))
     finally:
         hub.disconnect(conn)
         if positions is not None:
@@ -110,6 +111,21 @@ async def serve(app: Litestar, scope: Scope, receive: Receive, send: Send) -> No
             except Exception:
                 log.exception("positions.on_disconnect failed")
     await conn.finish()
+
+
+def _failed(exc: Exception, what: str) -> tuple[int, str]:
+    """The close code and reason for a failure: 1013 (try again later; clients back off) when
+    the database or the disk did not answer, as under overload; 1011 for a fault of the code.
+
+    >>> _failed(TimeoutError(), "a test")[0], _failed(KeyError("x"), "a test")[0]
+    (1013, 1011)
+    """
+    fault = storage_fault(exc)
+    if fault is not None:
+        log.warning("live: %s failed: %s (%r)", what, fault, exc)
+        return TRY_AGAIN_LATER, f"try again later: {fault}"[:120]
+    log.error("live: %s failed", what, exc_info=exc)
+    return SERVER_ERROR, "server error"
 
 
 def _text_of(message: Mapping[str, object]) -> str:
@@ -202,8 +218,16 @@ async def _handle(hub: Hub, conn: Connection, positions: Any, text: str) -> None
         conn.put(error("bad_message", "already authenticated: auth comes once, first"))
     elif message["type"] == "ping":
         conn.put(PONG)
+    elif message["type"] == "viewport":
+        conn.bbox = message["bbox"]  # positions from the next pass on; events are unchanged
     elif message["type"] in POSITION_MESSAGES and positions is not None:
-        answer = await positions.on_message(conn.principal, message)
+        try:
+            answer = await positions.on_message(conn.principal, message)
+        except Exception as exc:
+            # A duty's row not written now: the client says it again; its stream goes on.
+            if (fault := storage_fault(exc)) is None:
+                raise
+            answer = {"type": "error", "code": "storage_unavailable", "reason": fault}
         if answer is not None:
             conn.put(frame(answer))
     elif message["type"] in POSITION_MESSAGES:
@@ -229,4 +253,6 @@ async def _subscribe(hub: Hub, conn: Connection, message: Subscribe) -> None:
     except BadScope as exc:
         conn.put(error("bad_message", str(exc)))
         return
-    await hub.subscribe(conn, codes, prefixes, message.after, lambda: personal_subjects(person.id))
+    await hub.subscribe(
+        conn, codes, prefixes, message.after, lambda: personal_subjects(person.id), message.bbox
+    )

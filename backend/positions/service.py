@@ -4,9 +4,11 @@ last-position reads.
 
 Per process it knows the workers whose sockets it holds: on duty since when, in which grids,
 their last accepted fix (for the jump check). An accepted fix goes to the last-position store,
-to the track buffer, and through the throttle to the hub, under the grid it is shown in: the
-grid the fix lies in if the worker holds a post there, else their home grid (the first of their
-posts, leader before police before full-time before part-time).
+to the track buffer, and to the hub, under the grid it is shown in: the grid the fix lies in if
+the worker holds a post there, else their home grid (the first of their posts, leader before
+police before full-time before part-time). The hub batches fixes: each subscriber gets one
+frame an interval with the newest fix of every worker that moved in its scope
+(backend/live/batch.py).
 
 A worker with two sockets open is one worker: "duty off" or either socket closing ends their
 duty; the other socket says "duty on" again to resume.
@@ -15,9 +17,6 @@ duty; the other socket says "duty on" again to resume.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,22 +29,19 @@ from backend.core.principal import Principal
 from backend.core.roles import GRID_ROLES, Role
 from backend.core.territory import Territory
 from backend.grids.service import GridIndex
+from backend.live.schemas import Moved
 from backend.positions.batch import chain, read_batch
 from backend.positions.checks import LIVE_MAX_AGE, Fix, Rejected, check
 from backend.positions.schemas import BatchOut, LatestOut
 from backend.positions.store import Position, Presence, Store
 from backend.positions.tables import DutyPeriod, TrackPoint
-from backend.positions.throttle import Throttle
 from backend.positions.tracks import TrackWriter, row_of, write_rows
-
-log = logging.getLogger("wangge.positions")
-
-FANOUT_INTERVAL_S = 1.0
-_TICK_S = 0.2  # how often waiting messages are looked at: they go out at most this late
 
 
 class Hub(Protocol):
     def broadcast(self, scope: str, message: dict[str, Any]) -> None: ...
+
+    def moved(self, fix: Moved) -> None: ...
 
 
 @dataclass
@@ -93,10 +89,8 @@ class Positions:
         self._grid_index = grid_index
         self._clock = clock
         self.on_duty: dict[int, OnDuty] = {}
-        self.throttle: Throttle[Position] = Throttle(FANOUT_INTERVAL_S)
         # Per person: a worker's duty messages are taken one at a time, others' meanwhile.
         self._duty_locks: dict[int, asyncio.Lock] = {}
-        self._ticker = asyncio.create_task(self._send_waiting(), name="positions-throttle")
 
     # -- the live socket's side -----------------------------------------------------------
 
@@ -134,8 +128,9 @@ class Positions:
         )
         self.store.put_position(position)
         self.tracks.add(principal.id, fix)
-        if self.throttle.offer(principal.id, time.monotonic(), position) is not None:
-            self._send(position)
+        if (hub := self._hub()) is not None:
+            at = fix.at.isoformat()
+            hub.moved(Moved(principal.id, worker.name, grid, fix.lon, fix.lat, fix.accuracy, at))
         return None
 
     def _grid_for(self, grids: tuple[str, ...], fix: Fix) -> str:
@@ -175,9 +170,6 @@ class Positions:
             worker = self.on_duty.pop(person, None)
             if worker is None:
                 return None
-            waiting = self.throttle.forget(person)
-            if waiting is not None:
-                self._send(waiting)  # the last place they were seen
             now = self._clock()
             async with write_transaction(DutyPeriod._meta.db):
                 await DutyPeriod.update({DutyPeriod.ended_at: now}).where(
@@ -198,31 +190,6 @@ class Positions:
         }
         if (hub := self._hub()) is not None:
             hub.broadcast(grid, message)
-
-    def _send(self, p: Position) -> None:
-        hub = self._hub()
-        if hub is None:
-            return
-        message = {
-            "type": "position",
-            "person": p.person,
-            "name": p.name,
-            "grid": p.grid,
-            "lon": p.lon,
-            "lat": p.lat,
-            "accuracy": p.accuracy,
-            "at": p.at.isoformat(),
-        }
-        hub.broadcast(p.grid, message)
-
-    async def _send_waiting(self) -> None:
-        while True:
-            await asyncio.sleep(_TICK_S)
-            for position in self.throttle.due(time.monotonic()):
-                try:
-                    self._send(position)
-                except Exception:
-                    log.exception("broadcasting a position failed")
 
     # -- the HTTP side --------------------------------------------------------------------
 
@@ -285,9 +252,6 @@ class Positions:
 
     async def close(self) -> None:
         """End every duty this process holds, then write what is buffered."""
-        self._ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._ticker
         try:
             for person in list(self.on_duty):
                 await self._duty_off(person)

@@ -62,5 +62,5 @@ async def test_a_position_sent_to_one_process_reaches_a_subscriber_on_the_other(
         at = datetime.now(UTC).isoformat()
         spot = {"lon": 106.8122, "lat": 39.7081, "accuracy": 8.0, "at": at}
         await phone.send(json.dumps({"type": "position", **spot}))
-        position = await next_of(watching, "position")
+        [position] = (await next_of(watching, "positions"))["workers"]
         assert (position["person"], position["grid"]) == (worker_id, grid)

@@ -13,14 +13,22 @@ const RESTART_SPREAD_MS = 2_500;
 
 /**
  * A message from the server: "subscribed" (with `head`, the newest event id), "event" (with its
- * `id` and `subject`), or another type the screens know.
+ * `id` and `subject`), "positions" (with `workers`, those that moved in the subscription's scope
+ * and viewport since the last such message: at most one a second), or another type the screens
+ * know.
  * @typedef {{ type: string, id?: number, head?: number | null, subject?: string, [field: string]: any }} LiveMessage
+ */
+
+/**
+ * A map's viewport, [west, south, east, north] in WGS 84 degrees.
+ * @typedef {[number, number, number, number]} Bbox
  */
 
 /**
  * @typedef {object} LiveOptions
  * @property {string} token sent in the first message, never in the URL
  * @property {string[]} [scopes]
+ * @property {Bbox | null} [bbox] positions only of the workers inside it (a screen's viewport)
  * @property {(message: LiveMessage) => void} onMessage
  * @property {(state: LiveState) => void} [onState]
  * @property {() => void} [onUnauthorized] the server closed with 4401: the token is bad or revoked
@@ -28,9 +36,11 @@ const RESTART_SPREAD_MS = 2_500;
 
 export class LiveStream {
   /** @param {LiveOptions} options */
-  constructor({ token, scopes = [], onMessage, onState, onUnauthorized }) {
+  constructor({ token, scopes = [], bbox = null, onMessage, onState, onUnauthorized }) {
     this.token = token;
     this.scopes = scopes;
+    /** @type {Bbox | null} */
+    this.bbox = bbox === null ? null : clamp(bbox);
     this.onMessage = onMessage;
     this.onState = onState ?? (() => {});
     this.onUnauthorized = onUnauthorized ?? (() => {});
@@ -83,6 +93,16 @@ export class LiveStream {
     return true;
   }
 
+  /**
+   * Hear positions only of the workers inside `bbox` (null: the whole scope), from the server's
+   * next batch on; kept for the subscriptions of later reconnects.
+   * @param {Bbox | null} bbox
+   */
+  setViewport(bbox) {
+    this.bbox = bbox === null ? null : clamp(bbox);
+    this.send({ type: "viewport", bbox: this.bbox });
+  }
+
   connect() {
     clearTimeout(this.timer);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -94,7 +114,8 @@ export class LiveStream {
       // First, before anything else; the server closes with 4401 if it is bad or revoked.
       socket.send(JSON.stringify({ type: "auth", token: this.token }));
       // With no id yet, take the stream from now: lists were just loaded over HTTP.
-      socket.send(JSON.stringify({ type: "subscribe", scopes: this.scopes, after: this.lastId }));
+      const subscribe = { type: "subscribe", scopes: this.scopes, after: this.lastId };
+      socket.send(JSON.stringify(this.bbox ? { ...subscribe, bbox: this.bbox } : subscribe));
     };
     socket.onmessage = (frame) => {
       /** @type {LiveMessage} */
@@ -132,4 +153,16 @@ export class LiveStream {
       this.timer = setTimeout(() => this.connect(), delay);
     };
   }
+}
+
+/**
+ * A viewport the server takes: a zoomed-out map reports corners past the poles or around the
+ * date line.
+ * @param {Bbox} bbox
+ * @returns {Bbox}
+ */
+function clamp([west, south, east, north]) {
+  const lon = (/** @type {number} */ x) => Math.min(180, Math.max(-180, x));
+  const lat = (/** @type {number} */ y) => Math.min(90, Math.max(-90, y));
+  return [lon(west), lat(south), lon(east), lat(north)];
 }

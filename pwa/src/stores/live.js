@@ -43,5 +43,9 @@ export const useLive = defineStore("live", () => {
   /** @param {object} message */
   const send = (message) => stream?.send(message) ?? false;
 
-  return { state, start, stop, listen, send };
+  // A screen's map viewport: positions only of the workers inside it.
+  /** @param {import("../live/socket.js").Bbox | null} bbox */
+  const viewport = (bbox) => stream?.setViewport(bbox);
+
+  return { state, start, stop, listen, send, viewport };
 });

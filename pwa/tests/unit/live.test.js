@@ -190,6 +190,28 @@ describe("LiveStream", () => {
     expect(FakeWebSocket.all).toHaveLength(9);
   });
 
+  it("subscribes with its viewport, changes it on the open socket, and keeps it for reconnects", async () => {
+    const { live, messages } = await stream({ bbox: [106.7, 39.5, 106.9, 39.7] });
+    const first = latest();
+    first.open();
+    expect(first.sent[1]).toEqual({
+      type: "subscribe",
+      scopes: ["grid:150302001001"],
+      after: null,
+      bbox: [106.7, 39.5, 106.9, 39.7],
+    });
+    live.setViewport([-200, -95, 106.8, 39.6]); // a zoomed-out map's corners are clamped
+    expect(first.sent[2]).toEqual({ type: "viewport", bbox: [-180, -90, 106.8, 39.6] });
+    first.receive({ type: "positions", workers: [{ person: 3, lon: 106.75, lat: 39.55 }] });
+    expect(messages.at(-1)).toEqual({ type: "positions", workers: [{ person: 3, lon: 106.75, lat: 39.55 }] });
+    first.drop(1006);
+    vi.advanceTimersByTime(1_000);
+    latest().open();
+    expect(latest().sent[1]).toMatchObject({ type: "subscribe", bbox: [-180, -90, 106.8, 39.6] });
+    live.setViewport(null);
+    expect(latest().sent[2]).toEqual({ type: "viewport", bbox: null });
+  });
+
   it("comes straight back when the server dropped it for reading too slowly (4408)", async () => {
     await stream();
     latest().open();
