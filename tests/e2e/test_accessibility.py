@@ -1,0 +1,145 @@
+"""axe-core on every screen of the app, as the role that uses it, in Chinese and in English.
+
+No violation of impact "serious" or "critical" may remain: contrast under WCAG AA's 4.5:1, an
+input without a label, a button without a name. One walk per language; each role's context is
+signed in by putting its session into storage, so the walk costs no sign-in screens.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+import shapely
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, BrowserContext, Page
+
+from backend.demo import DEMO_PASSWORD
+from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
+from tests.e2e.conftest import PHONE
+
+pytestmark = pytest.mark.e2e
+
+SEVERE = {"serious", "critical"}
+AXE = Axe()
+
+# (role or None for a visitor, path, what names the screen in a failure). "{case}" is a case
+# of the demo grid made for the walk.
+SCREENS: list[tuple[str | None, str]] = [
+    (None, "/sign-in"),
+    (None, "/sign-up"),
+    (None, "/report"),
+    (None, "/codes"),
+    (None, "/track"),
+    (None, "/outbox"),
+    ("grid_leader", "/inbox"),
+    ("grid_leader", "/cases/{case}"),
+    ("grid_leader", f"/grids/{DEMO_GRID_CODE}"),
+    ("grid_worker", "/report"),
+    ("grid_worker", "/tasks"),
+    ("grid_worker", "/patrol"),
+    ("grid_worker", "/map"),
+    ("grid_worker", "/notices"),
+    ("resident", "/mine"),
+    ("resident", "/party"),
+    ("community_staff", "/party"),
+    ("street_staff", "/broadcasts"),
+    ("street_staff", "/people"),
+    ("district_admin", "/dashboard"),
+    ("city_admin", "/categories"),
+    ("city_admin", "/calendar"),
+    ("hotline_operator", "/hotline"),
+]
+
+
+def signed_in(base: str, role: str) -> dict:
+    """What the app keeps in localStorage after a sign-in (stores/session.js)."""
+    answer = httpx.post(
+        f"{base}/api/auth/sign-in",
+        json={"phone": DEMO_ACCOUNTS[role], "password": DEMO_PASSWORD},
+    ).json()
+    return {
+        "token": answer["token"],
+        "expiresAt": answer["expires_at"],
+        "me": answer["person"],
+        "mustChangePassword": False,
+    }
+
+
+def a_case(base: str, demo_city) -> int:
+    spot = shapely.point_on_surface(demo_city.grids.set_index("code").loc[DEMO_GRID_CODE].geometry)
+    token = signed_in(base, "resident")["token"]
+    r = httpx.post(
+        f"{base}/api/cases/",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "client_id": str(uuid.uuid4()),
+            "kind": "request",
+            "category": "0101",
+            "description": "无障碍检查用的案件",
+            "lon": spot.x,
+            "lat": spot.y,
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+    return r.json()["id"]
+
+
+async def context_for(browser: Browser, base: str, role: str | None, locale: str) -> BrowserContext:
+    context = await browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, locale=locale
+    )
+    storage = {"wangge.locale": "en" if locale == "en" else "zh-CN"}
+    if role:
+        storage["wangge.session"] = json.dumps(signed_in(base, role))
+    await context.add_init_script(
+        f"for (const [k, v] of Object.entries({json.dumps(storage)})) localStorage.setItem(k, v);"
+    )
+    return context
+
+
+def readable(where: str, violations: list[dict]) -> list[str]:
+    lines = []
+    for v in violations:
+        if v["impact"] not in SEVERE:
+            continue
+        lines.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:6]:
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {' '.join(map(str, node['target']))}  {node['html'][:160]}")
+            lines.append(f"        {summary[:220]}")
+    return lines
+
+
+async def check(page: Page, base: str, path: str) -> list[str]:
+    await page.goto(f"{base}/app{path}")
+    await page.wait_for_load_state("networkidle")
+    # Vant's popups and toasts animate in: judge the settled screen.
+    await page.wait_for_timeout(300)
+    results = await AXE.run(page, options={"resultTypes": ["violations"]})
+    return readable(f"{path}", results.response["violations"])
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+async def test_no_screen_has_a_serious_accessibility_violation(
+    browser: Browser, live_server: str, demo_city, locale: str
+):
+    case = a_case(live_server, demo_city)
+    found: list[str] = []
+    contexts: dict[str | None, Page] = {}
+    try:
+        for role, path in SCREENS:
+            if role not in contexts:
+                context = await context_for(browser, live_server, role, locale)
+                contexts[role] = await context.new_page()
+            page = contexts[role]
+            found += [
+                f"[{role or 'visitor'}] {line}"
+                for line in await check(page, live_server, path.format(case=case))
+            ]
+    finally:
+        for page in contexts.values():
+            await page.context.close()
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(found)
