@@ -90,6 +90,7 @@ def lighthouse(url: str, port: int, out: Path) -> dict[str, float]:
 
 
 def main() -> None:
+    (REPO / "bench" / "results").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         port, debug = free_port(), free_port()
         env = {
@@ -135,7 +136,9 @@ def main() -> None:
             }
             scores = {}
             for name, path in pages.items():
-                scores[name] = lighthouse(f"{base}{path}", debug, Path(tmp) / f"{name}.json")
+                # Each full report is kept beside the scores, for the audits behind a low one.
+                report = REPO / "bench" / "results" / f"lighthouse-{name}.json"
+                scores[name] = lighthouse(f"{base}{path}", debug, report)
         finally:
             chromium.terminate()
             server.terminate()
