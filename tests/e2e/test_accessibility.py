@@ -8,6 +8,7 @@ signed in by putting its session into storage, so the walk costs no sign-in scre
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import httpx
@@ -25,8 +26,7 @@ pytestmark = pytest.mark.e2e
 SEVERE = {"serious", "critical"}
 AXE = Axe()
 
-# (role or None for a visitor, path, what names the screen in a failure). "{case}" is a case
-# of the demo grid made for the walk.
+# (role, or None for a visitor; path). "{case}" is a case of the demo grid made for the walk.
 SCREENS: list[tuple[str | None, str]] = [
     (None, "/sign-in"),
     (None, "/sign-up"),
@@ -51,6 +51,32 @@ SCREENS: list[tuple[str | None, str]] = [
     ("city_admin", "/categories"),
     ("city_admin", "/calendar"),
     ("hotline_operator", "/hotline"),
+]
+
+
+# Two emergencies, answered by the test for the field roles' screens (not switched on the shared
+# server: that would shorten every other test's time limits), so the banner is judged too.
+MODES = [
+    {
+        "id": 9001,
+        "area_code": "150302",
+        "area_name": "海勃湾区",
+        "kind": "flood",
+        "kind_label": "防汛",
+        "factor": 0.5,
+        "reason": "黄河凌汛，沿河社区逐户排查",
+        "started_at": "2026-12-07T08:00:00+08:00",
+    },
+    {
+        "id": 9002,
+        "area_code": "150302001",
+        "area_name": "新华街道",
+        "kind": "fire",
+        "kind_label": "消防",
+        "factor": 0.5,
+        "reason": "供暖季消防隐患排查",
+        "started_at": "2026-12-07T09:00:00+08:00",
+    },
 ]
 
 
@@ -94,6 +120,11 @@ async def context_for(browser: Browser, base: str, role: str | None, locale: str
     storage = {"wangge.locale": "en" if locale == "en" else "zh-CN"}
     if role:
         storage["wangge.session"] = json.dumps(signed_in(base, role))
+    if role in ("grid_leader", "grid_worker"):
+        await context.route(
+            re.compile(r".*/api/emergency/modes.*"),
+            lambda route: route.fulfill(json={"modes": MODES}),
+        )
     await context.add_init_script(
         f"for (const [k, v] of Object.entries({json.dumps(storage)})) localStorage.setItem(k, v);"
     )

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, Route, expect
 
 from geo.demo import DEMO_GRID_CODE
 from tests.e2e.conftest import PHONE, screenshot
-from tests.e2e.test_accessibility import a_case, signed_in
+from tests.e2e.test_accessibility import MODES, a_case, signed_in
 from tests.e2e.test_field_app import photo_bytes, report
 
 pytestmark = pytest.mark.e2e
@@ -105,30 +105,6 @@ async def test_targets_on_the_case_and_report_pages_are_44_px(
         await screenshot(page, "app-report-targets")
     finally:
         await context.close()
-
-
-MODES = [
-    {
-        "id": 9001,
-        "area_code": "150302",
-        "area_name": "海勃湾区",
-        "kind": "flood",
-        "kind_label": "防汛",
-        "factor": 0.5,
-        "reason": "黄河凌汛，沿河社区逐户排查",
-        "started_at": "2026-12-07T08:00:00+08:00",
-    },
-    {
-        "id": 9002,
-        "area_code": "150302001",
-        "area_name": "新华街道",
-        "kind": "fire",
-        "kind_label": "消防",
-        "factor": 0.5,
-        "reason": "供暖季消防隐患排查",
-        "started_at": "2026-12-07T09:00:00+08:00",
-    },
-]
 
 
 async def test_the_emergency_banner_folds_to_one_line_and_stays_folded(
