@@ -6,7 +6,7 @@ import "vant/es/dialog/style";
 import "./styles/theme.css";
 import { createPinia } from "pinia";
 import { createApp } from "vue";
-import { announceToasts } from "./a11y.js";
+import { nameVantControls } from "./a11y.js";
 import App from "./App.vue";
 import { i18n } from "./i18n/index.js";
 import { router } from "./router.js";
@@ -14,6 +14,6 @@ import { router } from "./router.js";
 import "./cases/codes.js";
 
 createApp(App).use(createPinia()).use(i18n).use(router).mount("#app");
-announceToasts();
+nameVantControls();
 // The page's language as the app speaks it (a screen reader picks its voice by it).
 document.documentElement.lang = i18n.global.locale.value;

@@ -1,5 +1,5 @@
 export default {
-  app: { title: "Wangge · Wuhai", language: "中文" },
+  app: { title: "Wangge · Wuhai", language: "中文", close: "Close" },
   notices: {
     title: "Notices",
     bell: "Notices",

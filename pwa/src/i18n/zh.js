@@ -1,6 +1,6 @@
 // 中文 is the app's language; en.js mirrors these keys.
 export default {
-  app: { title: "网格 · 乌海市", language: "English" },
+  app: { title: "网格 · 乌海市", language: "English", close: "关闭" },
   notices: {
     title: "通知",
     bell: "通知",
