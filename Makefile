@@ -37,7 +37,7 @@ unit: install  ## the tests that need no database, server or browser (a few seco
 pwa-check: pwa/node_modules/.package-lock.json  ## the field app's own checks: ESLint, types (vue-tsc), unit tests (Vitest)
 	cd pwa && npm run lint && npm run typecheck && npm run test:unit
 
-bench: install  ## run every benchmark (not part of the tests); figures land in bench/results/
+bench: install pwa  ## run every benchmark (not part of the tests; Lighthouse needs the built app); figures land in bench/results/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 install: $(VENV)/.installed

@@ -1,5 +1,5 @@
 export default {
-  app: { title: "Wangge · Wuhai", language: "中文" },
+  app: { title: "Wangge · Wuhai", language: "中文", close: "Close" },
   // The API's codes by name (statuses, actions, kinds, posts …): cases/labels.js and labels.js.
   labels: {
     status: {
@@ -354,6 +354,9 @@ export default {
     factor: "time limits cut to {pct}%",
     more: "{n} more emergencies",
     fewer: "Show fewer",
+    fold: "Fold the emergency banner",
+    unfold: "Unfold the emergency banner",
+    others: "+{n} more",
     stale: "Offline: emergency status as last synced",
     kinds: { epidemic: "Epidemic", flood: "Flood", fire: "Fire", other: "Other" },
   },

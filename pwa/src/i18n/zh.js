@@ -1,6 +1,6 @@
 // 中文 is the app's language; en.js mirrors these keys.
 export default {
-  app: { title: "网格 · 乌海市", language: "English" },
+  app: { title: "网格 · 乌海市", language: "English", close: "关闭" },
   // The API's codes by name (statuses, actions, kinds, posts …): cases/labels.js and labels.js.
   labels: {
     status: {
@@ -355,6 +355,9 @@ export default {
     factor: "办理时限缩短为 {pct}%",
     more: "另有 {n} 处应急",
     fewer: "收起",
+    fold: "折叠应急提示",
+    unfold: "展开应急提示",
+    others: "等 {n} 处",
     stale: "离线：显示上次同步的应急状态",
     kinds: { epidemic: "疫情", flood: "汛情", fire: "火灾", other: "其他" },
   },
