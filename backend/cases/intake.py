@@ -32,6 +32,7 @@ from backend.core.territory import Territory
 from backend.emergency.service import factor_for
 from backend.events.service import NewEvent, append
 from backend.grids.service import GridIndex
+from geo.cells import cell_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ async def intake(
         "description": draft.description,
         "lon": lon,
         "lat": lat,
+        "cell": cell_of(lon, lat),
         "crs": draft.crs,
         "address": draft.address,
         "grid_code": found.grid_code,

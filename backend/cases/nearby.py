@@ -1,14 +1,17 @@
 """Nearby duplicates: the same trouble reported twice by neighbours, and "me too" (附议).
 
 Every new case asks for its nearby duplicates, so that is one query on indexes of its own
-(migration cases_2026_11_25t22_00_00): cases of the category in a box around the point, each
-with its count of supporters, then the exact distance here. The type of a supporter's event is
-written into the SQL as a literal, the same as the partial index's, or SQLite would not use it.
+(migrations cases_2026_11_25t22_00_00 and cases_2026_12_07t16_30_00): cases of the category
+in the lattice cells (geo/cells.py) that a box around the point touches, recent and open, all
+read from the index on (category, cell, created_at, status); each with its count of
+supporters, then the exact distance here. The type of a supporter's event is written into the
+SQL as a literal, the same as the partial index's, or SQLite would not use it.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +25,7 @@ from backend.core.db import raw
 from backend.core.events import EventType
 from backend.events.service import NewEvent, append
 from backend.events.tables import Event
+from geo.cells import cells_in
 from geo.distance import degree_box, haversine_m
 
 RADIUS_M = 50.0
@@ -32,16 +36,23 @@ _IS_SUPPORT = f"type = '{EventType.case_support}'"
 _OPEN = ", ".join(f"'{s}'" for s in sorted(OPEN))
 # The candidates in the box, nearest first by a flat-earth distance (exact enough to rank
 # points 50 m apart), cut to NEAREST before their supporters are counted.
+# By the number of cells in the box (one statement per count, each compiled once).
 _SIMILAR = (
     "SELECT s.*, (SELECT COUNT(*) FROM event e WHERE e.subject = 'case:' || s.id"
     f" AND e.{_IS_SUPPORT}) AS supporters FROM ("
     " SELECT c.id, c.category, c.status, c.description, c.lon, c.lat, c.created_at,"
-    " (c.lon - {}) * (c.lon - {}) * {} + (c.lat - {}) * (c.lat - {}) AS flat"
+    " (c.lon - {{}}) * (c.lon - {{}}) * {{}} + (c.lat - {{}}) * (c.lat - {{}}) AS flat"
     " FROM case_record c"
-    " WHERE c.category = {} AND c.lon BETWEEN {} AND {} AND c.lat BETWEEN {} AND {}"
-    f" AND c.status IN ({_OPEN}) AND c.created_at > {{}} AND c.id <> {{}}"
-    " ORDER BY flat, c.id LIMIT {}) s"
+    " WHERE c.category = {{}} AND c.cell IN ({cells}) AND c.created_at > {{}}"
+    f" AND c.status IN ({_OPEN})"
+    " AND c.lon BETWEEN {{}} AND {{}} AND c.lat BETWEEN {{}} AND {{}} AND c.id <> {{}}"
+    " ORDER BY flat, c.id LIMIT {{}}) s"
 )
+
+
+@lru_cache(maxsize=16)
+def _similar_sql(cells: int) -> str:
+    return _SIMILAR.format(cells=", ".join(["{}"] * cells))
 
 
 class Similar(msgspec.Struct):
@@ -68,11 +79,12 @@ async def similar_cases(
     west, south, east, north = degree_box(lon, lat, RADIUS_M)
     # A degree of longitude is shorter than one of latitude, by the cosine of the latitude.
     shrink = math.cos(math.radians(lat)) ** 2
+    cells = cells_in(west, south, east, north)
     rows = await raw(
         Case,
-        _SIMILAR,
-        *(lon, lon, shrink, lat, lat),
-        *(category, west, east, south, north, now - WINDOW, exclude or 0, NEAREST),
+        _similar_sql(len(cells)),
+        *(lon, lon, shrink, lat, lat, category, *cells, now - WINDOW),
+        *(west, east, south, north, exclude or 0, NEAREST),
     )
     if not rows:
         return []

@@ -1,5 +1,6 @@
 from piccolo.columns import (
     UUID,
+    BigInt,
     Boolean,
     DoublePrecision,
     ForeignKey,
@@ -42,12 +43,14 @@ class Case(Table, tablename="case_record"):
     kind = Varchar(length=16)
     source = Varchar(length=16, default="app", index=True)  # states.Source
     source_system = Varchar(length=64, null=True, default=None)  # the Open311 client's name
-    # Looked up by case_record_nearby (category, lon, lat), whose first column it is.
+    # Looked up by case_record_nearby (category, cell, created_at, status), its first column.
     category = Varchar(length=16)
     description = Text()
     lon = DoublePrecision()  # WGS 84, converted from the client's crs at the edge
     lat = DoublePrecision()
     crs = Varchar(length=8)  # the crs the client sent
+    # The lattice cell of (lon, lat) (geo/cells.py): the nearby-duplicate search's key.
+    cell = BigInt(default=0)
     address = Varchar(length=256, default="")
     # Routing as it was when the case arrived: grids can be re-imported later, the history stays.
     grid_code = Varchar(length=16, null=True, default=None)
