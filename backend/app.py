@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from litestar import Litestar
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -39,6 +38,7 @@ from backend.cases.routes import CasesController
 from backend.cases.scheduler import Scheduler
 from backend.collections.routes import CollectionsController
 from backend.core.client import parse_networks, trusted_client
+from backend.core.compression import gzip_answers
 from backend.core.db import close_pool, make_engine, open_pool, use_engine
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.headers import SecurityHeaders
@@ -180,10 +180,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             live_lifespan(settings),
             positions_lifespan(settings),
         ],
-        # Photos are compressed already: gzip would spend CPU on them for nothing.
-        compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="/api/photos"
-        ),
         openapi_config=OpenAPIConfig(
             title="Wangge API",
             version=VERSION,
@@ -201,8 +197,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.live = trusted(reject_nul(live))
     litestar = cast(ASGIApp, functools.partial(Litestar.__call__, app))
     # Shed before anything else runs: an overloaded process refuses in microseconds.
+    # Gzip where it pays (backend/core/compression.py): an answer that fits in one TCP segment
+    # saves no packet; photos are compressed already.
+    zipped = gzip_answers(litestar, minimum_size=1400, exclude=("/api/photos",))
     app.http = shedding(
-        measured(litestar, access_log=settings.log_format == "json"), settings.max_in_flight
+        measured(zipped, access_log=settings.log_format == "json"), settings.max_in_flight
     )
     return app
 

@@ -21,6 +21,7 @@ Pure: no database, no clock. Every due time of a case, in working or in calendar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -39,12 +40,19 @@ class CalendarError(ValueError):
     """A calendar that cannot be worked with (no working hours, hours out of order)."""
 
 
-def _known(day: date) -> bool:
+@functools.lru_cache(maxsize=8192)
+def _national(day: date) -> bool | None:
+    """Whether the national calendar works ``day``; None for a year it does not know.
+    Cached: every due time asks it for each day it spans, and the package checks its
+    arguments and looks in two sets on every call."""
     try:
-        chinese_calendar.is_workday(day)
+        return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        return False
-    return True
+        return None
+
+
+def _known(day: date) -> bool:
+    return _national(day) is not None
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,8 @@ class WorkingCalendar:
             return True
         if day in self.days_off:
             return False
-        if _known(day):
-            return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5
+        national = _national(day)
+        return day.weekday() < 5 if national is None else national
 
     def unknown_years(self, days: Iterable[date]) -> list[int]:
         """The years among ``days`` for which the national calendar is not known (weekends
