@@ -11,8 +11,8 @@ SQL as a literal, the same as the partial index's, or SQLite would not use it.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import msgspec
