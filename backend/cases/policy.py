@@ -76,7 +76,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from backend.cases.allowed import can
+from backend.cases.allowed import ALLOWED_FROM, can
 from backend.cases.states import FINAL, OPEN, Action, CaseState, Status, WorkflowError
 from backend.core.areas import Level, rank
 from backend.core.phones import masked_name, masked_phone
@@ -294,7 +294,14 @@ def actions_for(actor: Territory, state: CaseState) -> list[Action]:
     >>> [a.value for a in actions_for(leader, CaseState("request", "verified", "15030200100101"))]
     ['close', 'escalate', 'request_void']
     """
-    return [a for a in Action if can(a, state) and may(actor, a, state)]
+    return [a for a in _FROM[state.status] if can(a, state) and may(actor, a, state)]
+
+
+# The actions each status allows at all, in the order of ``Action``: every case answered
+# lists its buttons, and most actions are ruled out by the status alone.
+_FROM: Mapping[str, tuple[Action, ...]] = {
+    s: tuple(a for a in Action if s in ALLOWED_FROM[a]) for s in Status
+}
 
 
 def sees_contact(actor: Territory, state: CaseState) -> bool:
