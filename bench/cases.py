@@ -358,7 +358,12 @@ def env_for(tmp: str, port: int, database_url: str) -> dict[str, str]:
 def stop(*procs: subprocess.Popen) -> None:
     for proc in procs:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print(f"process {proc.pid} did not stop within 60 s of SIGTERM: killed")
+            proc.kill()
+            proc.wait()
 
 
 def on_sqlite(xy: np.ndarray) -> dict:
