@@ -27,7 +27,7 @@ import gzip
 import zlib
 from collections.abc import Sequence
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 
 def _accepts_gzip(scope: Scope) -> bool:
@@ -49,6 +49,12 @@ def _zipped_headers(
     return out
 
 
+def _with_headers(
+    start: HTTPResponseStartEvent, headers: list[tuple[bytes, bytes]]
+) -> HTTPResponseStartEvent:
+    return {"type": "http.response.start", "status": start["status"], "headers": headers}
+
+
 def gzip_answers(
     app: ASGIApp, *, minimum_size: int, level: int = 6, exclude: Sequence[str] = ()
 ) -> ASGIApp:
@@ -63,7 +69,7 @@ def gzip_answers(
         ):
             await app(scope, receive, send)
             return
-        start: Message | None = None
+        start: HTTPResponseStartEvent | None = None
         compressor: zlib._Compress | None = None
 
         async def sending(message: Message) -> None:
@@ -85,7 +91,7 @@ def gzip_answers(
                 await send(message)
                 return
             head, start = start, None
-            headers = list(head.get("headers", ()))
+            headers = list(head["headers"])
             encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
             if encoded or (not more and len(body) < minimum_size):
                 await send(head)
@@ -93,11 +99,11 @@ def gzip_answers(
                 return
             if not more:
                 zipped = gzip.compress(body, level, mtime=0)
-                await send({**head, "headers": _zipped_headers(headers, len(zipped))})
+                await send(_with_headers(head, _zipped_headers(headers, len(zipped))))
                 await send({"type": "http.response.body", "body": zipped, "more_body": False})
                 return
             compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-            await send({**head, "headers": _zipped_headers(headers, None)})
+            await send(_with_headers(head, _zipped_headers(headers, None)))
             out = compressor.compress(body)
             await send({"type": "http.response.body", "body": out, "more_body": True})
 

@@ -425,12 +425,12 @@ class SharedSQLiteEngine(SQLiteEngine):
         if self.log_queries:
             self.print_query(query_id=query_id, query=query)
         transaction = self.current_transaction.get()
+        rows: list[Any] | None = None
         if isinstance(transaction, WriteTransaction):
             # Piccolo also sets foreign_keys before each statement: set on connect, and a
             # no-op inside a transaction anyway.
             rows = await transaction.connection.run(query, args)
         else:
-            rows: list[Any] | None = None
             if _quick_candidate(query, args):
                 quick = await self._quick()
                 if query not in quick.slow:
