@@ -82,7 +82,9 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
     parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in grouped)})"]
     parts = parts if fine else []
     parts += [
-        f"SELECT 'worker', CAST(wk AS TEXT), {_sums(part)} FROM credited GROUP BY wk" for _ in apart
+        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {_sums(part)} "
+        "FROM credited GROUP BY wk"
+        for _ in apart
     ]
     if "grid" in levels:
         parts.append(
@@ -124,7 +126,7 @@ f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(le
         else []
     )
     pcts += [
-        f"SELECT 'worker', CAST(wk AS TEXT), {p90s} FROM credited "
+        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {p90s} FROM credited "
         "WHERE response_s IS NOT NULL OR handling_s IS NOT NULL GROUP BY wk"
         for _ in apart
     ]
