@@ -176,12 +176,17 @@ INDICATORS: tuple[Indicator, ...] = (
         "task_items",
         "任务数",
         "broadcast task items (task_item) of broadcasts sent in the period, by the item's "
-        "grid (a worker: the items of the grids where they hold a post)",
+        "grid (a worker: the items of the grids where they hold a post, and those they did "
+        "elsewhere)",
         "count",
         source="tasks",
     ),
     Indicator(
-        "tasks_done", "已完成任务数", "of those, the items now done", "count", source="tasks"
+        "tasks_done",
+        "已完成任务数",
+        "of those, the items now done (a worker: done by them, task_item.done_by)",
+        "count",
+        source="tasks",
     ),
     Indicator(
         "task_completion",
