@@ -295,9 +295,7 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
         # Every action by the case's assignee: the worker figures credit whoever acted, and
         # here that is the assignee (test_assessment_scenario.py credits separate people).
         actor = people.get(c["assignee"] or "")
-        events += [
-            (at(t), kind, ids[name], c.get("owner", grid), actor) for kind, t in events_here
-        ]
+        events += [(at(t), kind, ids[name], c.get("owner", grid), actor) for kind, t in events_here]
     last = (await EventClock.select(EventClock.last).first())["last"]
     await Event.insert(
         *(

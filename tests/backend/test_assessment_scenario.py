@@ -33,8 +33,8 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.core import clock
-from tests.backend.case_steps import COMMUNITY, DISTRICT, STREET, Driver, demo_spot, sign_in
 from geo.demo import DEMO_GRID_CODE
+from tests.backend.case_steps import COMMUNITY, DISTRICT, STREET, Driver, demo_spot, sign_in
 
 ROLES = (
     "resident",
