@@ -24,6 +24,7 @@ add their cases to ``month`` and their counts to the tables below.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,29 @@ async def month(driver: Driver, spot: tuple[float, float], at: Callable[[str], N
     await step("11-09 10:30", "community_staff", f, "escalate", reason="需街道协调")
     await step("11-09 11:00", "street_staff", f, "dispatch", department="cg")
 
+    # A task to every grid of the community; the worker does the demo grid's.
+    at("11-10 09:00")
+    r = await driver.client.post(
+        "/api/tasks",
+        json={"client_id": str(uuid.uuid4()), "area_code": COMMUNITY, "target": "grid",
+              "title": "防汛排查", "description": "逐格排查低洼处"},
+        headers=driver.sessions["street_staff"].headers,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await driver.client.get(
+        "/api/task-items",
+        params={"broadcast": r.json()["id"]},
+        headers=driver.sessions["grid_worker"].headers,
+    )
+    [item] = [i for i in r.json() if i["grid_code"] == DEMO_GRID_CODE]
+    at("11-10 15:00")
+    r = await driver.client.post(
+        f"/api/task-items/{item['id']}/done",
+        json={"client_id": str(uuid.uuid4()), "result": "无积水", "households": 3},
+        headers=driver.sessions["grid_worker"].headers,
+    )
+    assert r.status_code == 200, r.text
+
     assert datetime.fromisoformat((await driver.case(e))["due_at"]) == local("11-25 10:00")
     await step("11-30 10:00", "grid_leader", e, "request_void", reason="重复上报")
     await step("11-30 10:05", "community_staff", e, "approve")
@@ -156,6 +180,12 @@ WORKER = {
 }  # fmt: skip
 
 
+TASKS = ("task_items", "tasks_done", "task_completion")
+# The demo grid's item is the worker's and the leader's (both hold posts there); the worker did
+# it, so it counts done for the worker alone.
+WORKER_TASKS = {"grid_worker": (1, 1, 1.0), "grid_leader": (1, 0, 0.0)}
+
+
 async def assessed(
     driver: Driver, level: str, period: str = "2026-11", **extra: Any
 ) -> dict[str, Any]:
@@ -185,14 +215,17 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
     await month(driver, demo_spot(demo_city), at)
     at("12-02 09:00")
 
-    for level, code in (
-        ("grid", DEMO_GRID_CODE),
-        ("community", COMMUNITY),
-        ("street", STREET),
-        ("district", DISTRICT),
+    # The task: one item per grid of the community, the demo grid's done.
+    grids = sum(code.startswith(COMMUNITY) for code in demo_city.grids["code"])
+    for level, code, tasks in (
+        ("grid", DEMO_GRID_CODE, (1, 1, 1.0)),
+        ("community", COMMUNITY, (grids, 1, round(1 / grids, 4))),
+        ("street", STREET, (grids, 1, round(1 / grids, 4))),
+        ("district", DISTRICT, (grids, 1, round(1 / grids, 4))),
     ):
         unit = unit_of(await assessed(driver, level), code)
         assert picked(unit, AREA) == AREA, level
+        assert picked(unit, TASKS) == dict(zip(TASKS, tasks, strict=True)), level
         # Nothing happened in October: ranked now, with no rank before it and no change.
         assert unit["rank"] is not None, level
         assert (unit["previous_rank"], unit["rank_change"]) == (None, None), level
@@ -202,6 +235,9 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
     for role, expected in WORKER.items():
         unit = unit_of(workers, str(driver.sessions[role].person_id))
         assert picked(unit, expected) == expected, role
+        if role in WORKER_TASKS:
+            expected_tasks = dict(zip(TASKS, WORKER_TASKS[role], strict=True))
+            assert picked(unit, TASKS) == expected_tasks, role
         assert unit["rank_change"] is None, role
     r = await driver.client.get(
         "/api/assessment/cases",
