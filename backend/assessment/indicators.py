@@ -90,7 +90,8 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "verified",
         "核查数",
-        "cases whose first case.verify event in the period is in it (a worker: verified by them)",
+        "cases with a case.verify event (核查) in the period (a worker: those whose first "
+        "verification in the period was theirs)",
         "count",
     ),
     Indicator("due", "应结案数", _DUE, "count"),
