@@ -171,6 +171,18 @@ _CASE_COLUMNS = (
 )
 
 
+# Who took a case's first action of a kind in the period, found by one hashed pass over the
+# period's events rather than a sort: each event's second and actor packed into one number
+# (second × 2^24 + actor, person ids below 16,777,216), whose smallest is the first; two events
+# of one kind in the same second go to the lower id. An event with no actor (the scheduler's)
+# is passed over.
+_ACTORS = 1 << 24
+
+
+def _first_actor(kind: int) -> str:
+    return f"(MIN(CASE WHEN k = {kind} THEN stamp END) % {_ACTORS})"
+
+
 def _earlier(types: str) -> str:
     # One probe of the partial index per case and type: the first such event before the period.
     return (
@@ -249,23 +261,21 @@ def event_facts(d: Dialect, shared: bool) -> str:
     }
     return f"""WITH
 evr AS (
-  SELECT subject, at, actor, type,
+  SELECT subject, at, type,
     CASE WHEN type = {ACCEPT} THEN 1 WHEN type = {DISPATCH} THEN 2 WHEN type IN ({HANDLE}) THEN 3
-      WHEN type = {VERIFY} THEN 4 ELSE 5 END AS k
+      WHEN type = {VERIFY} THEN 4 ELSE 5 END AS k,
+    {d.epoch_seconds("at")} * {_ACTORS} + actor AS stamp
   FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}
-),
-evf AS (
-  SELECT evr.*, ROW_NUMBER() OVER (PARTITION BY subject, k ORDER BY at, actor) AS rn FROM evr
 ),
 evp AS MATERIALIZED (
   SELECT subject, CAST(SUBSTR(subject, 6) AS INTEGER) AS id,
-    MIN(CASE WHEN k = 1 THEN at END) AS acc, MIN(CASE WHEN k = 1 THEN actor END) AS acc_by,
-    MIN(CASE WHEN k = 2 THEN at END) AS dis, MIN(CASE WHEN k = 2 THEN actor END) AS dis_by,
-    MIN(CASE WHEN k = 3 THEN at END) AS han, MIN(CASE WHEN k = 3 THEN actor END) AS han_by,
-    MAX(CASE WHEN k = 3 AND type = {SELF_HANDLE} THEN 1 ELSE 0 END) AS selfh,
-    MIN(CASE WHEN k = 4 THEN at END) AS ver, MIN(CASE WHEN k = 4 THEN actor END) AS ver_by,
-    MAX(CASE WHEN k = 5 THEN 1 ELSE 0 END) AS esc, MIN(CASE WHEN k = 5 THEN actor END) AS esc_by
-  FROM evf WHERE rn = 1
+    MIN(CASE WHEN k = 1 THEN at END) AS acc, {_first_actor(1)} AS acc_by,
+    MIN(CASE WHEN k = 2 THEN at END) AS dis, {_first_actor(2)} AS dis_by,
+    MIN(CASE WHEN k = 3 THEN at END) AS han, {_first_actor(3)} AS han_by,
+    MAX(CASE WHEN type = {SELF_HANDLE} THEN 1 ELSE 0 END) AS selfh,
+    MIN(CASE WHEN k = 4 THEN at END) AS ver, {_first_actor(4)} AS ver_by,
+    MAX(CASE WHEN k = 5 THEN 1 ELSE 0 END) AS esc, {_first_actor(5)} AS esc_by
+  FROM evr
   GROUP BY subject
 ),
 newc AS MATERIALIZED (
