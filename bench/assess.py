@@ -158,6 +158,9 @@ class Cases:
             ),
         )
         picks = rng.integers(0, 1 << 30, n)
+        # The grid's first working post (its leader, by id order) accepts, dispatches,
+        # verifies and closes; the assignee handles: the worker figures credit each.
+        self.leader = np.array([staff[g][0] for g in self.grid.tolist()])
         self.assignee = np.array(
             [
                 staff[g][p % len(staff[g])]
@@ -273,10 +276,12 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
     case, at, kind = c.events()
     scope = owner[case]
     payload = '{"level": "grid", "actor_role": "grid_worker", "reason": null, "comment": null}'
+    by_hand = np.isin(kind, ["case.handle", "case.self_handle", "case.rework"])
+    actor = np.where(by_hand, c.assignee[case], c.leader[case]).tolist()
     events = (
-        (i + 1, datetime.fromtimestamp(t, UTC), k, f"case:{ci + 1}", s, None, payload)
-        for i, (ci, t, k, s) in enumerate(
-            zip(case.tolist(), at.tolist(), kind.tolist(), scope.tolist(), strict=True)
+        (i + 1, datetime.fromtimestamp(t, UTC), k, f"case:{ci + 1}", s, int(a), payload)
+        for i, (ci, t, k, s, a) in enumerate(
+            zip(case.tolist(), at.tolist(), kind.tolist(), scope.tolist(), actor, strict=True)
         )
     )
     await conn.copy_records_to_table(
@@ -335,10 +340,10 @@ async def measure(url: str) -> dict:
         now = datetime.now(UTC)
 
         async def figures() -> None:
-            await queries.sums(period, queries.LEVELS, TZ, now)
+            await queries.sums(period, queries.WEIGHTED_LEVELS, TZ, now)
 
         async def assessment() -> None:
-            await service.assessments(MONTH, queries.LEVELS, None, TZ, now)
+            await service.assessments(MONTH, queries.WEIGHTED_LEVELS, None, TZ, now)
 
         async def reference() -> None:
             async with runner.reading():
@@ -347,7 +352,7 @@ async def measure(url: str) -> dict:
         best = await best_of(
             ROUNDS, {"figures": figures, "assessment": assessment, "reference": reference}
         )
-        sums = await queries.sums(period, queries.LEVELS, TZ, now)
+        sums = await queries.sums(period, queries.WEIGHTED_LEVELS, TZ, now)
         ref = await Case.raw(REFERENCE, start, end)
         month_events = sum(
             r["accepted"] + r["dispatched"] + r["handled"] + r["escalated"] for r in ref

@@ -33,6 +33,12 @@ class Dialect:
             return f"CAST(FLOOR(date_part('epoch', ({later}) - ({earlier})) + 0.5) AS BIGINT)"
         return f"CAST((julianday({later}) - julianday({earlier})) * 86400 + 0.5 AS INTEGER)"
 
+    def epoch_seconds(self, moment: str) -> str:
+        """Whole seconds since 1970 of a timestamp expression, as an integer."""
+        if self.postgres:
+            return f"CAST(FLOOR(date_part('epoch', {moment})) AS BIGINT)"
+        return f"CAST((julianday({moment}) - 2440587.5) * 86400 AS INTEGER)"
+
     def p90(self, value: str) -> str | None:
         """The nearest-rank 90th percentile as an aggregate, where the database has one.
 

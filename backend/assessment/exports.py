@@ -19,6 +19,7 @@ LEVEL_NAMES = {
     "community": "社区 community",
     "street": "街道 street",
     "district": "区 district",
+    "department": "职能部门 department",
     "grade": "三岗等级 grade",
     "stars": "支部星级 stars",
 }
@@ -92,6 +93,10 @@ def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[
         )
     notes.append([])
     notes.append(["period", first.period, "start", first.start, "end", first.end])
+    if first.published_at:
+        notes.append(["figures", "published 公示", "published_at", first.published_at])
+    else:
+        notes.append(["figures", "computed from the cases as they stand"])
     notes.append(["score", first.score_formula])
     for omission in first.omitted:
         notes.append(["omitted", omission.source, omission.reason])

@@ -2,8 +2,11 @@
 docs/assessment.md states them, and the rates derived from the counts the database returns.
 
 A case is counted at the grid where it happened (``case_record.grid_code``, fixed when it
-arrived) and at the community, street and district above that grid; at the worker level, at
-its assignee (the person it was last dispatched to, who handled it). Times are those of its
+arrived) and at the community, street and district above that grid, and at the functional
+department it is with (``case_record.department``). At the worker level, an action's figures
+go to the person who took it (立案 to the acceptor, 派遣 to the dispatcher, 处置 to the
+handler, 核查 to the verifier, 升级 to whoever escalated, as ``event.actor`` says), and the
+figures of the case rows (received, due, closed, rated) to its assignee. Times are those of its
 events; "in the period" means in [start, end) of the period, where end is now while the period
 is still running. Figures are computed from the cases as they stand when asked.
 """
@@ -77,6 +80,20 @@ INDICATORS: tuple[Indicator, ...] = (
         "count",
     ),
     Indicator("rework_rate", "返工率", "返工率 = reworked / handled", "rate", "lower"),
+    Indicator(
+        "self_handled",
+        "自处理数",
+        "of the cases handled in the period, those handled on the spot by their finder "
+        "(first handling a case.self_handle), shown apart",
+        "count",
+    ),
+    Indicator(
+        "verified",
+        "核查数",
+        "cases with a case.verify event (核查) in the period (a worker: those whose first "
+        "verification in the period was theirs)",
+        "count",
+    ),
     Indicator("due", "应结案数", _DUE, "count"),
     Indicator(
         "closed", "结案数", "of the cases due, those closed before the end of the period", "count"
@@ -160,12 +177,17 @@ INDICATORS: tuple[Indicator, ...] = (
         "task_items",
         "任务数",
         "broadcast task items (task_item) of broadcasts sent in the period, by the item's "
-        "grid (a worker: the items of the grids where they hold a post)",
+        "grid (a worker: the items of the grids where they hold a post, and those they did "
+        "elsewhere)",
         "count",
         source="tasks",
     ),
     Indicator(
-        "tasks_done", "已完成任务数", "of those, the items now done", "count", source="tasks"
+        "tasks_done",
+        "已完成任务数",
+        "of those, the items now done (a worker: done by them, task_item.done_by)",
+        "count",
+        source="tasks",
     ),
     Indicator(
         "task_completion",

@@ -93,12 +93,18 @@ def tasks(levels: Sequence[str]) -> str:
     parts = []
     for level in levels:
         if level == "worker":
+            # The items of a worker's grids, and those they did elsewhere; done: by them.
             parts.append(
-                "SELECT 'worker' AS level, CAST(gp.person AS TEXT) AS unit, "
-                f"COUNT(DISTINCT ti.id) AS task_items, "
-                f"COUNT(DISTINCT CASE WHEN ti.status = 'done' THEN ti.id END) AS tasks_done "
+                "SELECT 'worker' AS level, CAST(x.person AS TEXT) AS unit, "
+                "COUNT(DISTINCT x.id) AS task_items, "
+                "COUNT(DISTINCT CASE WHEN x.status = 'done' AND x.done_by = x.person "
+                "THEN x.id END) AS tasks_done FROM ("
+                "SELECT gp.person, ti.id, ti.status, ti.done_by "
                 f"FROM task_item ti JOIN broadcast b ON b.id = ti.broadcast {_HOLDERS} "
-                "WHERE b.created_at >= :s AND b.created_at < :e GROUP BY gp.person"
+                "WHERE b.created_at >= :s AND b.created_at < :e "
+                "UNION ALL SELECT ti.done_by, ti.id, ti.status, ti.done_by "
+                f"{_ITEMS} AND ti.status = 'done' AND ti.done_by IS NOT NULL"
+                ") x GROUP BY x.person"
             )
             continue
         unit = _prefix(level, "ti.grid_code")
@@ -116,7 +122,7 @@ def tasks_drill(level: str) -> str:
             "SELECT g.code FROM grid g JOIN grid_post gp ON gp.grid = g.id "
             f"WHERE gp.post IN ({PATROL_POSTS}) AND CAST(gp.person AS TEXT) = :unit"
         )
-        where = f"ti.grid_code IN ({grids})"
+        where = f"(ti.grid_code IN ({grids}) OR CAST(ti.done_by AS TEXT) = :unit)"
     else:
         where = f"{_prefix(level, 'ti.grid_code')} = :unit"
     return f"SELECT {columns}, {MATCHED} {_ITEMS} AND {where} ORDER BY ti.id"

@@ -19,7 +19,7 @@ from backend.assessment.dialect import Dialect
 from backend.assessment.indicators import BY_KEY
 from backend.assessment.periods import Period, clipped_end, elapsed_days
 from backend.assessment.runner import run_all
-from backend.cases.tables import Case
+from backend.cases.tables import Case, Department
 from backend.core.areas import level_of_code, scope_prefix
 from backend.grids.tables import Grid
 from backend.people.tables import Person
@@ -28,6 +28,13 @@ LEVELS = ("worker", "grid", "community", "street", "district")
 # Case figures grouped by the assignee's grade, or by the stars of the grid's party branch; each
 # read with the weights of the level it groups.
 GROUPS: Mapping[str, str] = {"grade": "worker", "stars": "grid"}
+# Functional departments (职能部门): the case figures of the cases with each department now,
+# scored with weights of their own. Departments lie in no area: the level takes no ``area``.
+DEPARTMENT = "department"
+# The levels with case figures only, and no area.
+CASE_ONLY = frozenset({*GROUPS, DEPARTMENT})
+# The levels whose weights the city admin sets.
+WEIGHTED_LEVELS = (*LEVELS, DEPARTMENT)
 SOURCES: Mapping[str, tuple[str, ...]] = {
     "patrol": ("track_point",),
     "tasks": ("task_item", "broadcast"),
@@ -81,7 +88,7 @@ def _params(period: Period, tz: tzinfo, now: datetime) -> dict[str, tuple[str, A
 
 
 def available_levels() -> tuple[str, ...]:
-    return LEVELS + tuple(g for g in GROUPS if g in installed_sources())
+    return (*LEVELS, DEPARTMENT, *(g for g in GROUPS if g in installed_sources()))
 
 
 # The case indicators read off the case rows alone; the others need the workflow events.
@@ -171,6 +178,9 @@ async def catalogue(level: str, area: str | None) -> dict[str, str]:
         return {str(r["id"]): r["name"] for r in rows if (r["code"] or "").startswith(prefix)}
     if level == "stars":
         return {str(n): f"{n}星支部" for n in range(1, 6)}
+    if level == DEPARTMENT:
+        rows = await Department.select(Department.code, Department.name)
+        return {r["code"]: r["name"] for r in rows}
     if level == "grade":
         rows = await Case.raw("SELECT DISTINCT post, grade FROM worker_grade")
         return {f"{r['post']}-{r['grade']}": f"{r['post']} {r['grade']}级" for r in rows}
@@ -197,7 +207,7 @@ async def with_seen(
             Person.id.is_in([int(c) for c in extra])
         )
         found = {str(r["id"]): r["name"] for r in rows if (r["area.code"] or "").startswith(prefix)}
-    elif level in GROUPS:
+    elif level in CASE_ONLY:
         found = {c: c for c in extra}
     else:
         found = {c: c for c in extra if c.startswith(prefix) and level_of_code(c) == level}

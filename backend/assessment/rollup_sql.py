@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backend.assessment.case_sql import PART_FLAGS, UNIT, head, source, territory
+from backend.assessment.case_sql import PART_FLAGS, UNIT, credits, head, origin, source, territory
 from backend.assessment.dialect import Dialect, p90_by_rank
 
 # What each part sums besides its flags. Every sum is a whole number: cast back to one, since
@@ -29,7 +29,7 @@ _EXTRA = {
     },
 }
 _KEY = {"worker": "wk", "grid": "gr", "community": "cm", "street": "st", "district": "di"}
-_KEY |= {"grade": "gd", "stars": "sr", "place": "pl"}
+_KEY |= {"grade": "gd", "stars": "sr", "department": "dp", "place": "pl"}
 # Each territorial level's grouping set names the levels above it, so that they chain.
 _SET = {
     "worker": "(wk)",
@@ -39,6 +39,7 @@ _SET = {
     "district": "(di)",
     "grade": "(gd)",
     "stars": "(sr)",
+    "department": "(dp)",
     "place": "(pl)",
 }
 _AREAS = ("community", "street", "district")  # added up from the places' sums
@@ -65,8 +66,11 @@ def _grouped(levels: Sequence[str]) -> tuple[str, str, str]:
 def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
     ordered = [lv for lv in UNIT if lv in levels]
     territorial = [lv for lv in ordered if lv in ("grid", *_AREAS)]
+    # The workers' action figures come from the credited actions, not the facts' grouping.
+    apart = [lv for lv in ordered if credits(lv, part)]
+    grouped = [lv for lv in ordered if lv not in apart]
     # Sums per place (a grid, or the area of a case in no grid), then added up by prefix.
-    fine = [lv for lv in ordered if lv not in territorial] + (["place"] if territorial else [])
+    fine = [lv for lv in grouped if lv not in territorial] + (["place"] if territorial else [])
     # A worker is grouped by the integer (quicker to sort), named by its text.
     keys = ", ".join(
         f"{'facts.assignee' if lv == 'worker' else UNIT[lv]} AS {_KEY[lv]}"
@@ -74,8 +78,14 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
         if lv in levels or lv in ("grid", *_AREAS)
     )
     columns = ", ".join(summed(part))
-    level, unit, sets = _grouped(fine)
-    parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in ordered)})"]
+    level, unit, sets = _grouped(fine) if fine else ("", "", "")
+    parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in grouped)})"]
+    parts = parts if fine else []
+    parts += [
+        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {_sums(part)} "
+        "FROM credited GROUP BY wk"
+        for _ in apart
+    ]
     if "grid" in levels:
         parts.append(
             f"SELECT 'grid', unit, {columns} FROM fine WHERE level = 'place' AND LENGTH(unit) > 12"
@@ -93,40 +103,54 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
             "GROUP BY level, unit"
         )
     # The percentiles read the facts a second time.
-    body = f"""{head(d, levels, part, shared=p90)},
+    fine_sql = (
+        f"fine AS MATERIALIZED (\n  SELECT {level} AS level, {unit} AS unit, {_sums(part)} "
+        f"FROM f GROUP BY GROUPING SETS ({sets})\n),\n"
+        if fine
+        else ""
+    )
+    body = f"""{head(d, levels, part, shared=p90 or bool(apart))},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
-fine AS MATERIALIZED (
-  SELECT {level} AS level, {unit} AS unit, {_sums(part)} FROM f GROUP BY GROUPING SETS ({sets})
-),
-summed AS ({" UNION ALL ".join(parts)})"""
+{fine_sql}summed AS ({" UNION ALL ".join(parts)})"""
     if not p90:
         return f"{body}\nSELECT * FROM summed WHERE unit IS NOT NULL"
-    p_level, p_unit, p_sets = _grouped(ordered)
+    p_level, p_unit, p_sets = _grouped(grouped)
+    p90s = f"{d.p90('response_s')} AS response_p90_s, {d.p90('handling_s')} AS handling_p90_s"
+    pcts = (
+        [
+            f"SELECT {p_level} AS level, {p_unit} AS unit, {p90s} "
+            "FROM f WHERE response_s IS NOT NULL OR handling_s IS NOT NULL "
+            f"GROUP BY GROUPING SETS ({p_sets})"
+        ]
+        if grouped
+        else []
+    )
+    pcts += [
+        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {p90s} FROM credited "
+        "WHERE response_s IS NOT NULL OR handling_s IS NOT NULL GROUP BY wk"
+        for _ in apart
+    ]
     return f"""{body},
-pct AS (
-  SELECT {p_level} AS level, {p_unit} AS unit,
-    {d.p90("response_s")} AS response_p90_s, {d.p90("handling_s")} AS handling_p90_s
-  FROM f WHERE response_s IS NOT NULL OR handling_s IS NOT NULL
-  GROUP BY GROUPING SETS ({p_sets})
-)
+pct AS ({" UNION ALL ".join(pcts)})
 SELECT summed.*, pct.response_p90_s, pct.handling_p90_s
 FROM summed LEFT JOIN pct ON pct.level = summed.level AND pct.unit = summed.unit
 WHERE summed.unit IS NOT NULL"""
 
 
 def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
+    read = {level: origin(level, part) for level in levels}
     sums = "\nUNION ALL\n".join(
-        f"SELECT '{level}' AS level, {UNIT[level]} AS unit, {_sums(part)} "
-        f"FROM {source([level])} WHERE {UNIT[level]} IS NOT NULL GROUP BY {UNIT[level]}"
-        for level in levels
+        f"SELECT '{level}' AS level, {unit} AS unit, {_sums(part)} "
+        f"FROM {table} WHERE {unit} IS NOT NULL GROUP BY {unit}"
+        for level, (table, unit) in read.items()
     )
     if not p90:
         # One SELECT per level reads the facts.
         return f"{head(d, levels, part, shared=True)},\nagg AS ({sums})\nSELECT * FROM agg"
     long = "\nUNION ALL\n".join(
-        f"SELECT '{level}' AS level, {UNIT[level]} AS unit, response_s, handling_s "
-        f"FROM {source([level])} WHERE {UNIT[level]} IS NOT NULL"
-        for level in levels
+        f"SELECT '{level}' AS level, {unit} AS unit, response_s, handling_s "
+        f"FROM {table} WHERE {unit} IS NOT NULL"
+        for level, (table, unit) in read.items()
     )
     keys = "level, unit"
     return f"""{head(d, levels, part, shared=True)},

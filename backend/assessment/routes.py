@@ -3,18 +3,25 @@ the exports. Read by centre staff and admins; the weights are the city admin's."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Response, get, put
+from litestar import Controller, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from backend.assessment import exports, service, weights
-from backend.assessment.queries import LEVELS, available_levels
-from backend.assessment.schemas import AssessmentOut, DrillOut, WeightsIn, WeightsOut
+from backend.assessment.queries import LEVELS, WEIGHTED_LEVELS, available_levels
+from backend.assessment.schemas import (
+    AssessmentOut,
+    DrillOut,
+    PublishIn,
+    PublishOut,
+    WeightsIn,
+    WeightsOut,
+)
+from backend.core import clock
 from backend.core.areas import level_of_code
 from backend.core.errors import Invalid
 from backend.core.principal import Principal, require_role
@@ -27,12 +34,19 @@ LevelText = Annotated[
     str,
     QueryParameter(
         max_length=16,
-        description=", ".join(LEVELS) + "; grade and stars group the case figures by the "
+        description=", ".join(WEIGHTED_LEVELS) + "; grade and stars group the case figures by the "
         "assignee's 三岗 grade and by the grid's party-branch stars",
     ),
 ]
 AreaCode = Annotated[
     str | None, QueryParameter(max_length=16, description="only the units inside this area")
+]
+Recompute = Annotated[
+    bool,
+    QueryParameter(
+        description="for a published period, also the figures as the cases stand now "
+        "(`recomputed`), for audit"
+    ),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,8 +65,11 @@ def _tz(state: State) -> ZoneInfo:
     return ZoneInfo(state.settings.timezone)
 
 
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+def _attachment(name: str, answer: AssessmentOut) -> dict[str, str]:
+    """The file's name, and which figures it holds: published ones (with when), or computed
+    from the cases as they stand."""
+    held = f"published {answer.published_at}" if answer.published_at else "computed"
+    return {"Content-Disposition": f'attachment; filename="{name}"', "X-Assessment-Figures": held}
 
 
 class AssessmentController(Controller):
@@ -72,12 +89,26 @@ class AssessmentController(Controller):
         period: PeriodText,
         level: LevelText,
         area: AreaCode = None,
+        recompute: Recompute = False,
     ) -> AssessmentOut:
         require_role(principal, *AREA_ROLES)
         answers = await service.assessments(
-            period, [level], _area(area), _tz(state), datetime.now(UTC)
+            period, [level], _area(area), _tz(state), clock.now(), recompute=recompute
         )
         return answers[level]
+
+    @post(
+        "/publish",
+        status_code=201,
+        summary="Publish (公示) a period that is over: its figures are frozen (city admin)",
+        description="Every level's figures are stored as they stand; later reads of the period "
+        "answer them with `published_at`. 409 `period_not_over`, `already_published`.",
+    )
+    async def publish(
+        self, principal: NamedDependency[Principal], state: State, data: JSONBody[PublishIn]
+    ) -> PublishOut:
+        require_role(principal, Role.city_admin)
+        return await service.publish(data.period, _tz(state), clock.now(), principal.id)
 
     @get("/cases", summary="The rows behind one figure: cases, task items, claims or patrols")
     async def drill(
@@ -92,7 +123,7 @@ class AssessmentController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> DrillOut:
         require_role(principal, *AREA_ROLES)
-        now = datetime.now(UTC)
+        now = clock.now()
         return await service.drill(
             period, level, unit, indicator, _tz(state), now, limit=limit, offset=offset
         )
@@ -102,8 +133,8 @@ class AssessmentController(Controller):
         self, principal: NamedDependency[Principal], level: Annotated[str, PathParameter()]
     ) -> WeightsOut:
         require_role(principal, *AREA_ROLES)
-        if level not in LEVELS:
-            raise Invalid("invalid_level", f"weights are set for {', '.join(LEVELS)}")
+        if level not in WEIGHTED_LEVELS:
+            raise Invalid("invalid_level", f"weights are set for {', '.join(WEIGHTED_LEVELS)}")
         return await weights.stored(level)
 
     @put(
@@ -129,13 +160,11 @@ class AssessmentController(Controller):
         area: AreaCode = None,
     ) -> Response[bytes]:
         require_role(principal, *AREA_ROLES)
-        answers = await service.assessments(
-            period, [level], _area(area), _tz(state), datetime.now(UTC)
-        )
+        answers = await service.assessments(period, [level], _area(area), _tz(state), clock.now())
         return Response(
             exports.csv_bytes(answers[level]),
             media_type="text/csv; charset=utf-8",
-            headers=_attachment(f"assessment-{period}-{level}.csv"),
+            headers=_attachment(f"assessment-{period}-{level}.csv", answers[level]),
         )
 
     @get("/export.xlsx", summary="Every level's assessment table, the formulas and the weights")
@@ -148,12 +177,10 @@ class AssessmentController(Controller):
     ) -> Response[bytes]:
         require_role(principal, *AREA_ROLES)
         levels = LEVELS if area is not None else available_levels()
-        answers = await service.assessments(
-            period, levels, _area(area), _tz(state), datetime.now(UTC)
-        )
+        answers = await service.assessments(period, levels, _area(area), _tz(state), clock.now())
         used = {level: await service.level_weights(level) for level in levels}
         return Response(
             exports.xlsx_bytes(answers, used),
             media_type=XLSX,
-            headers=_attachment(f"assessment-{period}.xlsx"),
+            headers=_attachment(f"assessment-{period}.xlsx", answers[levels[0]]),
         )

@@ -41,6 +41,11 @@ class AssessmentOut(msgspec.Struct):
     indicators: list[IndicatorOut]
     omitted: list[Omitted]
     units: list[UnitOut]  # best first; unscored units last
+    # Set when the period is published (公示): the units are the figures stored then.
+    published_at: str | None = None
+    published_by: int | None = None
+    # Asked with recompute: the figures as the cases stand now, beside the published ones.
+    recomputed: list[UnitOut] | None = None
 
 
 class DrillOut(msgspec.Struct):
@@ -68,3 +73,14 @@ class WeightsOut(msgspec.Struct):
     default: bool  # True: no admin has set this level's weights
     set_by: int | None = None
     set_at: str | None = None
+
+
+class PublishIn(msgspec.Struct, forbid_unknown_fields=True):
+    period: Annotated[str, msgspec.Meta(max_length=8)]
+
+
+class PublishOut(msgspec.Struct):
+    period: str
+    published_at: str
+    published_by: int
+    levels: list[str]

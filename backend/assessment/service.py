@@ -8,11 +8,14 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from backend.assessment import case_sql, other_sql, weights
+import msgspec
+
+from backend.assessment import case_sql, frozen, other_sql, weights
 from backend.assessment.dialect import Dialect
 from backend.assessment.indicators import BY_KEY, INDICATORS, RATES, derive
 from backend.assessment.periods import Period, clipped_end, parse_period
 from backend.assessment.queries import (
+    CASE_ONLY,
     GROUPS,
     MISSING,
     available_levels,
@@ -23,10 +26,17 @@ from backend.assessment.queries import (
     zero_filled,
 )
 from backend.assessment.runner import run
-from backend.assessment.schemas import AssessmentOut, DrillOut, IndicatorOut, Omitted, UnitOut
+from backend.assessment.schemas import (
+    AssessmentOut,
+    DrillOut,
+    IndicatorOut,
+    Omitted,
+    PublishOut,
+    UnitOut,
+)
 from backend.assessment.scoring import rank, rank_changes, scores
 from backend.cases.tables import Case
-from backend.core.errors import Invalid
+from backend.core.errors import Conflict, Invalid
 
 SCORE_FORMULA = (
     "综合得分 = 100 × Σ weight × value / Σ weight over the weighted indicators the unit has a "
@@ -55,13 +65,13 @@ def check_level(level: str, area: str | None = None) -> str:
     levels = available_levels()
     if level not in levels:
         raise Invalid("invalid_level", f"level is one of {', '.join(levels)}, not {level!r}")
-    if level in GROUPS and area is not None:
+    if level in CASE_ONLY and area is not None:
         raise Invalid("invalid_area", f"{level} groups the whole city; it takes no area")
     return level
 
 
 def visible_indicators(level: str) -> list[str]:
-    sources = {"cases"} if level in GROUPS else installed_sources() | {"cases"}
+    sources = {"cases"} if level in CASE_ONLY else installed_sources() | {"cases"}
     return [i.key for i in INDICATORS if i.source in sources]
 
 
@@ -71,7 +81,7 @@ def omitted(level: str) -> list[Omitted]:
         keys = [i.key for i in INDICATORS if i.source == source]
         if source not in installed_sources():
             out.append(Omitted(source, keys, MISSING[source]))
-        elif level in GROUPS:
+        elif level in CASE_ONLY:
             out.append(Omitted(source, keys, f"not grouped by {level}: case indicators only"))
     return out
 
@@ -120,7 +130,10 @@ async def level_tables(
         names = await with_seen(level, area, names, current[level].keys() | before[level].keys())
         figures = _figures(level, current[level], names)
         ranked = rank(scores(figures, w))
-        earlier = rank(scores(_figures(level, before[level], names, w), w))
+        # Ranked then: the units something happened in during the previous period, among
+        # themselves. A unit new this period has no previous rank and no change.
+        active = {c: names[c] for c, raw in before[level].items() if c in names and _active(raw)}
+        earlier = rank(scores(_figures(level, before[level], active, w), w))
         previous = {r.code: r.rank for r in earlier}
         changes = rank_changes(ranked, previous)
         tables[level] = [
@@ -130,7 +143,7 @@ async def level_tables(
                 figures[r.code],
                 r.score,
                 r.rank,
-                previous[r.code],
+                previous.get(r.code),
                 changes[r.code],
             )
             for r in ranked
@@ -138,13 +151,81 @@ async def level_tables(
     return tables
 
 
+def _active(raw: Mapping[str, Any]) -> bool:
+    """Whether anything happened in a unit: a count above 0 (the grid-days a grid could be
+    patrolled are not something that happened)."""
+    return any(isinstance(v, int | float) and v > 0 for k, v in raw.items() if k != "patrol_days")
+
+
 async def assessments(
-    period_text: str, levels: Sequence[str], area: str | None, tz: tzinfo, now: datetime
+    period_text: str,
+    levels: Sequence[str],
+    area: str | None,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    recompute: bool = False,
 ) -> dict[str, AssessmentOut]:
-    """The assessment of several levels at once (one query per period for all of them)."""
+    """The assessment of several levels at once (one query per period for all of them). A
+    published period answers its published figures, with the recomputation beside them if
+    ``recompute``."""
     period = parse_period(period_text)
     for level in levels:
         check_level(level, area)
+    publication = await frozen.read(period.label)
+    if publication is None:
+        return await computed(period, levels, area, tz, now)
+    live = await computed(period, levels, area, tz, now) if recompute else {}
+    out = {}
+    for level in levels:
+        stored = publication.answers.get(level)
+        if stored is None:  # a level this installation did not have when it published
+            stored = live.get(level) or (await computed(period, [level], area, tz, now))[level]
+        else:
+            stored = await _inside(stored, level, area)
+        out[level] = msgspec.structs.replace(
+            stored,
+            published_at=publication.published_at.astimezone(UTC).isoformat(),
+            published_by=publication.published_by,
+            recomputed=live[level].units if recompute else None,
+        )
+    return out
+
+
+async def _inside(answer: AssessmentOut, level: str, area: str | None) -> AssessmentOut:
+    """A published answer of the whole city cut to the units inside ``area``, ranks as
+    published (among the whole city's units)."""
+    if area is None:
+        return answer
+    codes = [u.code for u in answer.units]
+    kept = await with_seen(level, area, await catalogue(level, area), codes)
+    return msgspec.structs.replace(
+        answer, area=area, units=[u for u in answer.units if u.code in kept]
+    )
+
+
+async def publish(period_text: str, tz: tzinfo, now: datetime, admin: int) -> PublishOut:
+    """Store a period's figures at every level as they stand (公示). Only a period that is
+    over: 409 ``period_not_over`` while it runs, ``already_published`` the second time."""
+    period = parse_period(period_text)
+    if clipped_end(period, tz, now) < period.bounds(tz)[1]:
+        raise Conflict(
+            "period_not_over", f"{period.label} is still running; publish it once it is over"
+        )
+    if await frozen.read(period.label) is not None:
+        raise frozen.already(period.label)
+    levels = available_levels()
+    answers = await computed(period, levels, None, tz, now)
+    stored = await frozen.store(period.label, answers, admin, now)
+    return PublishOut(
+        period.label, stored.published_at.astimezone(UTC).isoformat(), admin, list(levels)
+    )
+
+
+async def computed(
+    period: Period, levels: Sequence[str], area: str | None, tz: tzinfo, now: datetime
+) -> dict[str, AssessmentOut]:
+    """The assessment as the cases stand now."""
     used = dict(zip(levels, await asyncio.gather(*map(level_weights, levels)), strict=True))
     tables = await level_tables(period, levels, tz, now, area, used)
     start, _ = period.bounds(tz)
@@ -175,7 +256,7 @@ def indicator_list(level: str, w: Mapping[str, float]) -> list[IndicatorOut]:
 
 def _drill_sql(d: Dialect, level: str, indicator: str) -> tuple[str, str]:
     source = BY_KEY[indicator].source
-    if level in GROUPS and source != "cases":
+    if level in CASE_ONLY and source != "cases":
         raise Invalid("indicator_not_grouped", f"{indicator} is not grouped by {level}")
     if source == "cases":
         flag = _CASE_ROWS[indicator]
@@ -233,7 +314,8 @@ async def drill(
     )
 
 
-_TIMES = {"created_at", "accepted_at", "dispatched_at", "handled_at", "due_at", "closed_at"}
+_TIMES = {"created_at", "accepted_at", "dispatched_at", "handled_at", "verified_at"}
+_TIMES |= {"due_at", "closed_at"}
 _TIMES |= {"done_at", "starts_at", "confirmed_at"}
 
 

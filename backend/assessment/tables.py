@@ -1,4 +1,4 @@
-from piccolo.columns import DoublePrecision, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import DoublePrecision, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -13,3 +13,15 @@ class AssessmentWeight(Table, tablename="assessment_weights"):
     weight = DoublePrecision()
     set_by = Integer(null=True, default=None)  # the admin's person id
     set_at = Timestamptz()
+
+
+class AssessmentPublication(Table, tablename="assessment_publication"):
+    """A published (公示) period: its figures at every level as they stood when the city
+    admin published them, answered for that period from then on. One per period (unique)."""
+
+    id: Serial  # the primary key Piccolo adds
+
+    period = Varchar(length=8, unique=True)
+    published_at = Timestamptz()
+    published_by = Integer(null=True, default=None)  # the admin's person id
+    figures = Text()  # JSON: level → the assessment answer of the whole city

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from backend.areas.tables import Area
 from backend.assessment.indicators import BY_KEY
-from backend.assessment.queries import LEVELS, installed_sources
+from backend.assessment.queries import WEIGHTED_LEVELS, installed_sources
 from backend.assessment.schemas import WeightsOut
 from backend.assessment.scoring import DEFAULT_WEIGHTS, SCORABLE
 from backend.assessment.tables import AssessmentWeight
@@ -45,8 +45,10 @@ async def effective(level: str) -> dict[str, float]:
 
 
 def check(level: str, weights: Mapping[str, float]) -> None:
-    if level not in LEVELS:
-        raise Invalid("invalid_level", f"level is one of {', '.join(LEVELS)}, not {level!r}")
+    if level not in WEIGHTED_LEVELS:
+        raise Invalid(
+            "invalid_level", f"level is one of {', '.join(WEIGHTED_LEVELS)}, not {level!r}"
+        )
     for key, weight in weights.items():
         if key not in SCORABLE:
             raise Invalid(

@@ -78,6 +78,7 @@ class EventType(StrEnum):
     party_grade_set = "party.grade_set"
     party_stars_set = "party.stars_set"
     assessment_weights = "assessment.weights"
+    assessment_published = "assessment.published"  # a period's figures frozen (公示)
     # An import changed the areas or the grids (backend/imports/): the map is another.
     areas_changed = "areas.changed"
     grids_changed = "grids.changed"

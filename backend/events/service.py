@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +13,7 @@ from piccolo.custom_types import Combinable
 from piccolo.engine import Engine
 from piccolo.querystring import QueryString
 
+from backend.core import clock
 from backend.core.db import note_appended, raw
 from backend.core.events import EventType
 from backend.events.tables import Event, EventClock
@@ -70,7 +71,9 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
     )
     last = rows[0]["last"]
     ids = list(range(last - len(events) + 1, last + 1))
-    now = datetime.now(UTC)
+    # The moment the workflow acted on (clock.now): what the assessment counts by. The ids,
+    # not these times, are the stream's order.
+    now = clock.now()
     # In chunks: a statement takes at most 32,766 parameters on SQLite, 65,535 on PostgreSQL.
     for start in range(0, len(events), CHUNK):
         values: list[Any] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +9,7 @@ import asyncpg
 from piccolo.custom_types import Combinable
 
 from backend.buildings.tables import Building
+from backend.core import clock
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
 from backend.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
@@ -76,7 +76,7 @@ async def mark_done(item_id: int, data: DoneIn, principal: Principal) -> tuple[I
     if elsewhere:
         raise Conflict("client_id_taken", "this client id marked another item")
     await _check_photo(data.photo_id, item_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     values: dict[str, Any] = {
         "status": "done",
         "result": result,

@@ -8,7 +8,6 @@ broadcast, with 200 instead of 201, and nothing is written.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,7 +15,7 @@ from piccolo.custom_types import Combinable
 
 from backend.areas.tables import Area
 from backend.buildings.tables import Building
-from backend.core import bulk
+from backend.core import bulk, clock
 from backend.core.areas import scope_prefix
 from backend.core.db import write_transaction
 from backend.core.errors import Conflict, Forbidden, Invalid
@@ -137,7 +136,7 @@ async def send(data: BroadcastIn, principal: Principal) -> tuple[BroadcastOut, b
         reason = "centre staff and admins send tasks"
         raise Forbidden("forbidden", reason, allowed=sorted(AREA_ROLES))
     territory = territory_of(principal)
-    now = datetime.now(UTC)
+    now = clock.now()
     title = text_of(data.title, "title")
     name = await area_name(data.area_code)
     if not may_send(territory, data.area_code):

@@ -292,7 +292,10 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
             updated_at=at(events_here[-1][1]),
         )
         ids[name] = (await Case.insert(row).returning(Case.id))[0]["id"]
-        events += [(at(t), kind, ids[name], c.get("owner", grid)) for kind, t in events_here]
+        # Every action by the case's assignee: the worker figures credit whoever acted, and
+        # here that is the assignee (test_assessment_scenario.py credits separate people).
+        actor = people.get(c["assignee"] or "")
+        events += [(at(t), kind, ids[name], c.get("owner", grid), actor) for kind, t in events_here]
     last = (await EventClock.select(EventClock.last).first())["last"]
     await Event.insert(
         *(
@@ -302,10 +305,12 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
                 type=f"case.{kind}",
                 subject=f"case:{case}",
                 scope=scope,
-                actor=None,
+                actor=actor,
                 payload=json.dumps({"type": kind}),
             )
-            for i, (moment, kind, case, scope) in enumerate(sorted(events), start=1)
+            for i, (moment, kind, case, scope, actor) in enumerate(
+                sorted(events, key=lambda e: e[:4]), start=1
+            )
         )
     )
     await EventClock.update({EventClock.last: last + len(events)}, force=True)

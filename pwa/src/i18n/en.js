@@ -786,6 +786,8 @@ export default {
       invalid_datetime: "Wrong time",
       invalid_range: "Wrong range",
       invalid_period: "Wrong period",
+      period_not_over: "The period is not over yet; publish it once it is",
+      already_published: "This period is published already; its figures stay",
       bad_period: "Wrong period",
       bad_window: "Wrong time window",
       bad_hours: "Wrong hours",

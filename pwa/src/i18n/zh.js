@@ -789,6 +789,8 @@ export default {
       invalid_datetime: "时间不正确",
       invalid_range: "范围不正确",
       invalid_period: "考核周期不正确",
+      period_not_over: "考核周期尚未结束，结束后才能公示",
+      already_published: "该周期已公示，考核结果不再变动",
       bad_period: "考核周期不正确",
       bad_window: "时间段不正确",
       bad_hours: "时长不正确",

@@ -1,0 +1,82 @@
+"""Published (公示) periods: the figures of every level as they stood when the city admin
+published the period, stored once and answered for that period from then on, so that work
+done later on a case of that period no longer moves them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from backend.areas.tables import Area
+from backend.assessment.schemas import AssessmentOut
+from backend.assessment.tables import AssessmentPublication
+from backend.core.db import write_transaction
+from backend.core.errors import Conflict
+from backend.core.events import EventType
+from backend.events.service import NewEvent, append
+
+_ANSWERS = msgspec.json.Decoder(dict[str, AssessmentOut])
+
+
+@dataclass(frozen=True)
+class Publication:
+    period: str
+    published_at: datetime
+    published_by: int | None
+    answers: dict[str, AssessmentOut]  # level → the whole city's answer
+
+
+def already(period: str) -> Conflict:
+    return Conflict(
+        "already_published", f"{period} is published already; its figures stay", period=period
+    )
+
+
+async def read(period: str) -> Publication | None:
+    row = await AssessmentPublication.select().where(AssessmentPublication.period == period).first()
+    if row is None:
+        return None
+    published_at = row["published_at"]
+    if isinstance(published_at, str):  # SQLite hands a raw select's time back as text
+        published_at = datetime.fromisoformat(published_at)
+    return Publication(period, published_at, row["published_by"], _ANSWERS.decode(row["figures"]))
+
+
+async def store(
+    period: str, answers: dict[str, AssessmentOut], admin: int, now: datetime
+) -> Publication:
+    """Store ``answers`` as the period's published figures; 409 ``already_published`` if it
+    is (checked in the write transaction, and by the unique period for a race)."""
+    figures = msgspec.json.encode(answers).decode()
+    try:
+        await _insert(period, figures, admin, now, sorted(answers))
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):  # published meanwhile
+        raise already(period) from None
+    return Publication(period, now, admin, answers)
+
+
+async def _insert(period: str, figures: str, admin: int, now: datetime, levels: list[str]) -> None:
+    async with write_transaction(AssessmentPublication._meta.db):
+        if await AssessmentPublication.exists().where(AssessmentPublication.period == period):
+            raise already(period)
+        await AssessmentPublication.insert(
+            AssessmentPublication(
+                period=period, published_at=now, published_by=admin, figures=figures
+            )
+        )
+        city = await Area.select(Area.code).where(Area.level == "city").first()
+        await append(
+            [
+                NewEvent(
+                    EventType.assessment_published,
+                    f"assessment:{period}",
+                    city["code"] if city else "",
+                    {"period": period, "levels": levels},
+                    admin,
+                )
+            ]
+        )
