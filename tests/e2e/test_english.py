@@ -3,7 +3,8 @@
 Chinese that came from the server as data stays (names of people, grids and areas, case
 text, category names): the test keeps every string the API answered on the phone (but labels,
 which the app names itself) and takes those out of the page's text before looking for Chinese.
-The language switch, whose job is to say 中文, is the one element of the app let through.
+The language switches (the app's and the big screen's), whose job is to say 中文, are the one
+element of the app let through.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 
 # The visible text nodes and the visible placeholders, labels and titles of the page.
 TEXTS = """() => {
-  const skip = (el) => el.closest("[data-testid=language], script, style, noscript");
+  const skip = (el) =>
+    el.closest("[data-testid=language], [data-testid=screen-language], script, style, noscript");
   const visible = (el) => {
     if (!el.getClientRects().length) return false;
     const s = getComputedStyle(el);
@@ -142,8 +144,10 @@ async def test_every_screen_in_english_shows_no_chinese_but_data(
         {
             "client_id": str(uuid.uuid4()),
             "kind": "request",
-            "category": "1501",
-            "description": "路灯不亮 English check",
+            # Not 1501 (路灯不亮): the field and hotline tests report that here, and an open
+            # case of it within 50 m would be offered to them as the same problem.
+            "category": "B0101",
+            "description": "井盖 English check",
             "lon": spot.x,
             "lat": spot.y,
         },
