@@ -18,6 +18,8 @@ export const vFileLabel = { mounted: name, updated: name };
 // - a popup is named by its first heading (aria-labelledby, so the name follows the heading);
 // - a dialog's aria-labelledby holds its title's or message's text instead of an element's id
 //   (Vant 4.10): it is pointed at the element that shows that text.
+// - a stepper's − and + are buttons with no text and its input has no label: the buttons are
+//   named 减少/增加 (Decrease/Increase) and the input by the label of the field around it.
 // Vue sets none of these attributes except the dialog's, so it never undoes the others.
 let ids = 0;
 
@@ -42,6 +44,15 @@ function nameDialog(dialog) {
   if (label) dialog.setAttribute("aria-labelledby", idOf(label));
 }
 
+/** @param {Element} stepper */
+function nameStepper(stepper) {
+  const t = i18n.global.t;
+  stepper.querySelector(".van-stepper__minus")?.setAttribute("aria-label", t("app.decrease"));
+  stepper.querySelector(".van-stepper__plus")?.setAttribute("aria-label", t("app.increase"));
+  const label = stepper.closest(".van-field")?.querySelector(".van-field__label");
+  if (label) stepper.querySelector(".van-stepper__input")?.setAttribute("aria-labelledby", idOf(label));
+}
+
 /** @param {Node} node */
 function fix(node) {
   if (!(node instanceof HTMLElement)) return;
@@ -60,6 +71,7 @@ function fix(node) {
   }
   for (const popup of within(".van-popup[role=dialog]")) nameByHeading(popup);
   for (const dialog of within(".van-dialog")) nameDialog(dialog);
+  for (const stepper of within(".van-stepper")) nameStepper(stepper);
   // A heading that came later than its popup (shown under a v-if).
   const popup = node.closest(".van-popup[role=dialog]");
   if (popup && popup !== node) nameByHeading(popup);

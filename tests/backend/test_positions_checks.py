@@ -1,4 +1,4 @@
-"""Position checks and the fan-out throttle: pure, no I/O."""
+"""Position checks: pure, no I/O (positions batched per subscriber: tests/live/test_batch.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from backend.positions.checks import (
     check,
     distance_m,
 )
-from backend.positions.throttle import Throttle
 from geo.crs import from_wgs84
 from geo.distance import haversine_m
 
@@ -122,42 +121,3 @@ def test_scalar_distance_agrees_with_the_vectorised_one():
 def test_rejected_carries_code_and_reason():
     exc = Rejected("inaccurate", "accuracy 900 m is worse than 500 m")
     assert (exc.code, exc.reason) == ("inaccurate", "accuracy 900 m is worse than 500 m")
-
-
-# -- throttle ------------------------------------------------------------------------------
-
-
-def test_the_throttle_sends_at_most_one_per_interval_and_always_the_newest():
-    t = Throttle[str](1.0)
-    sent = [m for i in range(10) if (m := t.offer("w", i * 0.1, f"m{i}")) is not None]
-    assert sent == ["m0"]
-    assert t.due(0.95) == []
-    assert t.due(1.0) == ["m9"]
-    assert t.due(5.0) == []  # nothing waits any more
-
-
-def test_the_throttle_keeps_keys_apart():
-    t = Throttle[str](1.0)
-    assert t.offer("a", 0.0, "a0") == "a0"
-    assert t.offer("b", 0.1, "b0") == "b0"
-    assert t.offer("a", 0.2, "a1") is None
-    assert t.due(1.05) == ["a1"]
-    assert t.offer("b", 1.2, "b1") == "b1"
-
-
-def test_a_message_after_the_interval_goes_at_once_and_replaces_the_waiting_one():
-    t = Throttle[str](1.0)
-    t.offer("w", 0.0, "first")
-    t.offer("w", 0.5, "waiting")
-    assert t.offer("w", 1.1, "fresh") == "fresh"
-    assert t.due(1.5) == []
-    assert t.offer("w", 1.6, "next") is None
-
-
-def test_forgetting_a_key_hands_back_its_waiting_message():
-    t = Throttle[str](1.0)
-    t.offer("w", 0.0, "a")
-    t.offer("w", 0.1, "b")
-    assert t.forget("w") == "b"
-    assert t.due(9.0) == []
-    assert t.offer("w", 9.1, "c") == "c"

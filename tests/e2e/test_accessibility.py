@@ -52,6 +52,9 @@ SCREENS: list[tuple[str | None, str] | tuple[str | None, str, str]] = [
     ("street_staff", "/people"),
     ("street_staff", "/people", "add-person"),  # a closeable popup with a form
     ("district_admin", "/dashboard"),
+    ("district_admin", "/emergency"),
+    ("community_staff", "/party-needs"),
+    ("city_admin", "/screen"),
     ("city_admin", "/categories"),
     ("city_admin", "/calendar"),
     ("hotline_operator", "/hotline"),
@@ -185,6 +188,13 @@ class Walker:
             # Vant's dialogs and popups take 0.3 s to come in: judge the settled screen.
             await self.page.wait_for_timeout(400)
             path = f"{path} after tapping {tap}"
+        # Colours are judged as they end: not half-way through a fade (a toast, a tag, a
+        # button's tap feedback), which axe once caught as white on light grey.
+        await self.page.wait_for_function(
+            "() => document.getAnimations().every(a => a.playState !== 'running'"
+            " || a.effect?.getTiming().iterations === Infinity)",
+            timeout=5_000,
+        )
         if not await self.page.evaluate("() => 'axe' in window"):
             await self.page.evaluate(AXE.axe_script)
         results = await self.page.evaluate("axe.run({resultTypes: ['violations']})")

@@ -10,6 +10,7 @@ a case reported meanwhile appears in its "newest" list over the live stream.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,7 +102,9 @@ async def test_the_community_publishes_a_need_and_confirms_a_members_hours(brows
         await page.goto(f"{live_server}/app/party-needs")
         form = page.get_by_test_id("need-form")
         # The place starts in the middle of the community, and the community is the staff's own.
-        await expect(form.get_by_label("地图位置")).not_to_have_value("", timeout=15_000)
+        await expect(form.get_by_test_id("need-spot")).to_contain_text(
+            re.compile(r"\d+\.\d{5}, \d+\.\d{5}"), timeout=15_000
+        )
         await form.locator("input[name=title]").fill(title)
         await form.locator("input[name=place]").fill("团结社区党群服务中心")
         await form.locator("input[name=starts_at]").fill(local_input(now - timedelta(hours=1)))

@@ -1,5 +1,5 @@
 export default {
-  app: { title: "Wangge · Wuhai", language: "中文", close: "Close" },
+  app: { title: "Wangge · Wuhai", language: "中文", close: "Close", decrease: "Decrease", increase: "Increase" },
   // The API's codes by name (statuses, actions, kinds, posts …): cases/labels.js and labels.js.
   labels: {
     status: {

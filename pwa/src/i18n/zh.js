@@ -1,6 +1,6 @@
 // 中文 is the app's language; en.js mirrors these keys.
 export default {
-  app: { title: "网格 · 乌海市", language: "English", close: "关闭" },
+  app: { title: "网格 · 乌海市", language: "English", close: "关闭", decrease: "减少", increase: "增加" },
   // The API's codes by name (statuses, actions, kinds, posts …): cases/labels.js and labels.js.
   labels: {
     status: {
