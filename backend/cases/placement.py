@@ -15,7 +15,7 @@ import msgspec
 
 from backend.areas.service import area_rows, chain_of, smallest_area_at
 from backend.core.errors import Invalid
-from backend.grids.service import GridIndex
+from backend.grids.service import GridIndex, Located
 
 
 # A frozen Struct, not a frozen dataclass: one is built per case placed, and the dataclass's
@@ -26,11 +26,12 @@ class Place(msgspec.Struct, frozen=True):
     area_codes: str  # the areas from the city down to the owner's own, comma-separated
 
 
-def in_grid(index: GridIndex, lon: float, lat: float) -> Place | None:
-    found = index.locate(lon, lat)
-    if found is None:
-        return None
+def _grid_place(found: Located) -> Place:
     return Place(found.grid.code, found.grid.code, found.area_codes)
+
+
+def in_grid(index: GridIndex, lon: float, lat: float) -> Place | None:
+    return index.answer(lon, lat, _grid_place)
 
 
 async def in_area(lon: float, lat: float) -> Place:
