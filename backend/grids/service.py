@@ -15,6 +15,7 @@ from backend.buildings.tables import Building
 from backend.core.errors import NotFound
 from backend.core.phones import masked_phone
 from backend.grids.locator import GridIndex as GridIndex
+from backend.grids.locator import Located as Located
 from backend.grids.locator import load_grid_index as load_grid_index
 from backend.grids.schemas import (
     GridPage,
