@@ -42,10 +42,15 @@ HANDLE = f"'{EventType.case_handle}', {SELF_HANDLE}"
 # Word for word as the partial indexes of the assessment's migrations list them: SQLite proves
 # a partial index usable only by an identical term.
 TYPES = f"{ACCEPT}, {DISPATCH}, {HANDLE}, {ESCALATE}, {VERIFY}"
-# Statuses that never fall due: not yet in the workflow, out of it, or with the clock stopped.
-NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved'"
+# Statuses that never fall due: not yet in the workflow, out of it (a merged duplicate answers
+# through its main case), or with the clock stopped.
+NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved', 'merged'"
 # A case voided after its due time had passed still fell due, late: a void erases no lateness.
 VOIDED_LATE = "(status = 'voided' AND voided_at > due_at)"
+# A case paused (挂起) before its due time has its clock stopped: it falls due only once resumed,
+# when the resume has pushed due_at on by the paused time. Paused after its due time had
+# passed, it was already late and falls due where due_at lies.
+PAUSED_IN_TIME = "(paused_at IS NOT NULL AND paused_at < due_at)"
 
 
 # The unit each level counts a case at: where it happened, or who it was dispatched to; and
@@ -210,7 +215,7 @@ def case_facts(d: Dialect, shared: bool) -> str:
     the flags read off their rows (indexes on ``created_at``, ``due_at``, ``closed_at``)."""
     due = (
         f"((status NOT IN ({NOT_DUE}) OR {VOIDED_LATE}) AND due_at IS NOT NULL"
-        f" AND {_in_period('fell_due')})"
+        f" AND NOT {PAUSED_IN_TIME} AND {_in_period('fell_due')})"
     )
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
     flag = {
@@ -229,7 +234,7 @@ facts AS {_kept(shared)} (
   closed_at, rating,
   {_flags(flag, CASE_FLAGS)}
   FROM (
-    SELECT {_CASE_COLUMNS}, c.voided_at,
+    SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at,
       COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
       CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
         ELSE c.due_at END AS fell_due

@@ -31,10 +31,11 @@ class Indicator:
 
 
 _DUE = (
-    "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided "
-    "or shelved) that fell due in the period, i.e. whose closing or due time, whichever came "
-    "first, is in the period; each case falls due in exactly one period. A case voided after "
-    "its due time had passed counts too, as overdue: a void erases no lateness"
+    "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided, "
+    "shelved or merged into another) that fell due in the period, i.e. whose closing or due "
+    "time, whichever came first, is in the period; each case falls due in exactly one period. "
+    "A case voided after its due time had passed counts too, as overdue: a void erases no "
+    "lateness. A case paused before its due time does not fall due while paused"
 )
 
 INDICATORS: tuple[Indicator, ...] = (
