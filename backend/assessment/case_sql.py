@@ -114,6 +114,8 @@ SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
 CASE_FLAGS = (
     "received",
     *(f"received_{s}" for s in SOURCES),
+    "dispatch_due",
+    "dispatch_due_on_time",
     "due",
     "closed",
     "closed_on_time",
@@ -165,7 +167,7 @@ ROW_COLUMNS = {
     ),
     "events": ("id", "grid_code", "department", "assignee", "status", "created_at", "accepted_at"),
 }
-ROW_COLUMNS["cases"] += ("rating",)
+ROW_COLUMNS["cases"] += ("rating", "dispatch_due_at", "dispatched_at")
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "verified_at", "response_s", "handling_s")
 ROW_COLUMNS["events"] += tuple(CREDIT)
 
@@ -218,9 +220,18 @@ def case_facts(d: Dialect, shared: bool) -> str:
         f" AND NOT {PAUSED_IN_TIME} AND {_in_period('fell_due')})"
     )
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
+    # 应派遣数: its dispatch deadline in the period, unless it left the workflow undispatched
+    # before the deadline (withdrawn, merged, voided in time): never dispatched, it counts late.
+    dispatch_due = (
+        f"({_in_period('dispatch_due_at')} AND status NOT IN ('withdrawn', 'merged')"
+        " AND (status <> 'voided' OR voided_at > dispatch_due_at))"
+    )
     flag = {
         "received": _in_period("created_at"),
         **{f"received_{s}": f"{_in_period('created_at')} AND source = '{s}'" for s in SOURCES},
+        "dispatch_due": dispatch_due,
+        "dispatch_due_on_time": f"{dispatch_due} AND dispatched_at IS NOT NULL"
+        " AND dispatched_at <= dispatch_due_at",
         "due": due,
         "closed": f"{due} AND closed_at IS NOT NULL AND closed_at < :e",
         "closed_on_time": f"{due} AND closed_at IS NOT NULL AND closed_at <= due_at",
@@ -231,16 +242,16 @@ def case_facts(d: Dialect, shared: bool) -> str:
     return f"""WITH
 facts AS {_kept(shared)} (
   SELECT id, grid_code, place, assignee, department, status, source, created_at, due_at,
-  closed_at, rating,
+  closed_at, rating, dispatch_due_at, dispatched_at,
   {_flags(flag, CASE_FLAGS)}
   FROM (
-    SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at,
+    SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at, c.dispatch_due_at, c.dispatched_at,
       COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
       CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
         ELSE c.due_at END AS fell_due
     FROM case_record c
     WHERE {_in_period("c.created_at")} OR {_in_period("c.due_at")}
-      OR {_in_period("c.closed_at")}
+      OR {_in_period("c.closed_at")} OR {_in_period("c.dispatch_due_at")}
   ) x
 )"""
 
