@@ -63,9 +63,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "dispatch_due",
         "应派遣数",
-        "cases whose dispatch deadline (dispatch_due_at: acceptance + the category's response "
-        "limit, on its calendar) lies in the period, but for those withdrawn, merged or voided "
-        "before it undispatched",
+        "cases whose dispatch deadline (dispatch_due_at: acceptance + the category's dispatch "
+        "limit, dispatch_hours, on its calendar) lies in the period, but for those withdrawn, "
+        "merged or voided before it undispatched",
         "count",
     ),
     Indicator(

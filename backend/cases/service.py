@@ -454,8 +454,9 @@ async def move(
         if limits is not None:
             if body.action in _CLOCKED:
                 limit = time_limit(limits.close, row["priority"], await case_factor(row))
-            if body.action == Action.accept:
-                dispatch_limit = time_limit(limits.accept, row["priority"], await case_factor(row))
+            if body.action == Action.accept and row["priority"] in limits.dispatch:
+                factor = await case_factor(row)
+                dispatch_limit = time_limit(limits.dispatch, row["priority"], factor)
             # A new clock to close, or an extension of the running one: both on its calendar.
             calendar = await calendar_for(limits, "close", row["priority"])
         if body.action == Action.supervise:

@@ -83,7 +83,7 @@ class Case(Table, tablename="case_record"):
     merged_into = Integer(null=True, default=None, index=True)  # 并案: the main case's id
     followers = Text(null=True, default=None)  # person ids: reporters of cases merged into it
     paused_at = Timestamptz(null=True, default=None)  # 挂起 since then: the clock stands still
-    # 派遣 deadline set at acceptance (the category's response limit), and the first dispatch:
+    # 派遣 deadline set at acceptance (the category's dispatch_hours), and the first dispatch:
     # the assessment's 应派遣数 and 按时派遣率 read them off the row.
     dispatch_due_at = Timestamptz(null=True, default=None, index=True)
     dispatched_at = Timestamptz(null=True, default=None)

@@ -61,7 +61,7 @@ SOURCE_KEYS = tuple(f"received_{s}" for s in SOURCES)
 NEW_KEYS = ("self_handled", "verified")  # counted in test_assessment_scenario.py
 
 # fmt: off
-# To be dispatched in March (24 h after acceptance, 1 h if urgent), by their deadline: G1 c1 c5
+# To be dispatched in March (4 h after acceptance, 30 min if urgent), by their deadline: G1 c1 c5
 # of c1 c2 c5; G2 c6 of c6 c7; G3 c8 (c14's deadline was in February); G4 not c10; G5 c11;
 # C2 also c16, never dispatched. A worker: the cases assigned to them.
 # G1: c1 c2 c3 c4 c5 received, c1 c2 c3 c5 accepted (c3 voided); c1 c2 c5 first dispatched in

@@ -261,8 +261,9 @@ async def _people() -> dict[str, int]:
     return ids
 
 
-# The category's response limit (0101): what a case must be dispatched within after acceptance.
-DISPATCH_LIMIT = {"normal": timedelta(hours=24), "urgent": timedelta(hours=1)}
+# The category's dispatch limit (0101's dispatch_hours): what a case must be dispatched within
+# after acceptance (wall clock here: the row is written, not computed).
+DISPATCH_LIMIT = {"normal": timedelta(hours=4), "urgent": timedelta(minutes=30)}
 
 
 def _first(events_here: list[tuple[str, str]], kind: str) -> datetime | None:

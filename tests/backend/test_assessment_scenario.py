@@ -26,6 +26,7 @@ The cases (each time is November's, local):
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -138,6 +139,11 @@ async def month(driver: Driver, spot: tuple[float, float], at: Callable[[str], N
     assert r.status_code == 200, r.text
 
     assert datetime.fromisoformat((await driver.case(e))["due_at"]) == local("11-25 10:00")
+    r = await driver.client.get(
+        f"/api/cases/{a}/events", headers=driver.sessions["grid_leader"].headers
+    )
+    [accepted] = [json.loads(e["payload"]) for e in r.json() if e["type"] == "case.accept"]
+    assert datetime.fromisoformat(accepted["dispatch_due_at"]) == local("11-02 16:00")
     await step("11-30 10:00", "grid_leader", e, "request_void", reason="重复上报")
     await step("11-30 10:05", "community_staff", e, "approve")
 
@@ -147,9 +153,9 @@ async def month(driver: Driver, spot: tuple[float, float], at: Callable[[str], N
 # dispatched A B F H, each within the 24 h response limit; handled A B C (C on the spot, B
 # reworked); verified A B C; due A B C (closed early) and E (voided after its due time), not
 # G (merged) nor H (paused before its due time); responses 1800 600 3600 1800 1800 3600 (p90:
-# rank 6 of 6); handling 3600 2400 1800 (rank 3 of 3). To be dispatched (deadline 24 working
-# hours after acceptance, all in November): A B E F H, not G (merged before its deadline); E
-# never dispatched counts against: 按时派遣率 4 / 5.
+# rank 6 of 6); handling 3600 2400 1800 (rank 3 of 3). To be dispatched (deadline 4 working
+# hours after acceptance: A's 02 16:00, G's 03 15:00): A B E F H, not G (merged); E never
+# dispatched counts against: 按时派遣率 4 / 5.
 AREA = {
     "received": 8, "received_app": 7, "received_patrol": 1, "received_anonymous": 0,
     "accepted": 6, "voided": 1, "accurate_accept_rate": 0.8333,

@@ -1,4 +1,4 @@
-"""A case's dispatch deadline (set at acceptance from the category's response limit) and its
+"""A case's dispatch deadline (set at acceptance from the category's dispatch_hours) and its
 first dispatch: the assessment's 应派遣数 and 按时派遣率 read them off the row, and find the
 cases whose deadline fell in a period by the index on ``dispatch_due_at``.
 
