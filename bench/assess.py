@@ -145,6 +145,9 @@ class Cases:
         self.times["rate"] = np.where(rated, close + _exp(rng, 12 * HOUR, n), nan)
         for key, t in self.times.items():
             self.times[key] = np.where(t < YEAR_END, t, nan)  # not happened yet
+        # The dispatch deadline set at acceptance (wall clock here: the figures' cost, not
+        # the calendar, is measured).
+        self.dispatch_due = self.times["accept"] + accept_h * HOUR
         self.rating = np.where(
             ~np.isnan(self.times["rate"]), rng.choice(5, n, p=[0.05, 0.05, 0.1, 0.3, 0.5]) + 1, 0
         )
@@ -157,9 +160,6 @@ class Cases:
                 self.created + accept_h * HOUR,
             ),
         )
-        # The dispatch deadline set at acceptance (wall clock here: the figures' cost, not
-        # the calendar, is measured).
-        self.dispatch_due = accept + accept_h * HOUR
         picks = rng.integers(0, 1 << 30, n)
         # The grid's first working post (its leader, by id order) accepts, dispatches,
         # verifies and closes; the assignee handles: the worker figures credit each.
