@@ -145,6 +145,9 @@ class Cases:
         self.times["rate"] = np.where(rated, close + _exp(rng, 12 * HOUR, n), nan)
         for key, t in self.times.items():
             self.times[key] = np.where(t < YEAR_END, t, nan)  # not happened yet
+        # The dispatch deadline set at acceptance (wall clock here: the figures' cost, not
+        # the calendar, is measured).
+        self.dispatch_due = self.times["accept"] + accept_h * HOUR
         self.rating = np.where(
             ~np.isnan(self.times["rate"]), rng.choice(5, n, p=[0.05, 0.05, 0.1, 0.3, 0.5]) + 1, 0
         )
@@ -252,12 +255,14 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
     due = [_moment(t) for t in c.due.tolist()]
     closed = [_moment(t) for t in c.times["close"].tolist()]
     rework = (~np.isnan(c.times["rework"])).astype(int).tolist()
+    dispatch_due = [_moment(t) for t in c.dispatch_due.tolist()]
+    dispatched = [_moment(t) for t in c.times["dispatch"].tolist()]
     # fmt: off
     columns = [
         "id", "client_id", "kind", "category", "description", "lon", "lat", "crs", "address",
         "grid_code", "area_codes", "owner_code", "priority", "status", "assignee", "due_at",
         "rework_count", "reopen_count", "escalations", "closed_at", "rating", "version",
-        "created_at", "updated_at",
+        "created_at", "updated_at", "dispatch_due_at", "dispatched_at",
     ]
     records = (
         (
@@ -266,7 +271,7 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
             f"150300,{grid[i][:6]},{grid[i][:9]},{grid[i][:12]}", owner[i], priorities[i],
             c.status[i], int(c.assignee[i]) if acted[i] else None, due[i], rework[i], 0,
             int(c.escalated[i]), closed[i], int(c.rating[i]) or None, 1, created[i],
-            closed[i] or created[i],
+            closed[i] or created[i], dispatch_due[i], dispatched[i],
         )
         for i in range(n)
     )

@@ -42,10 +42,15 @@ HANDLE = f"'{EventType.case_handle}', {SELF_HANDLE}"
 # Word for word as the partial indexes of the assessment's migrations list them: SQLite proves
 # a partial index usable only by an identical term.
 TYPES = f"{ACCEPT}, {DISPATCH}, {HANDLE}, {ESCALATE}, {VERIFY}"
-# Statuses that never fall due: not yet in the workflow, out of it, or with the clock stopped.
-NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved'"
+# Statuses that never fall due: not yet in the workflow, out of it (a merged duplicate answers
+# through its main case), or with the clock stopped.
+NOT_DUE = "'submitted', 'rejected', 'withdrawn', 'voided', 'shelved', 'merged'"
 # A case voided after its due time had passed still fell due, late: a void erases no lateness.
 VOIDED_LATE = "(status = 'voided' AND voided_at > due_at)"
+# A case paused (挂起) before its due time has its clock stopped: it falls due only once resumed,
+# when the resume has pushed due_at on by the paused time. Paused after its due time had
+# passed, it was already late and falls due where due_at lies.
+PAUSED_IN_TIME = "(paused_at IS NOT NULL AND paused_at < due_at)"
 
 
 # The unit each level counts a case at: where it happened, or who it was dispatched to; and
@@ -109,6 +114,8 @@ SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
 CASE_FLAGS = (
     "received",
     *(f"received_{s}" for s in SOURCES),
+    "dispatch_due",
+    "dispatch_due_on_time",
     "due",
     "closed",
     "closed_on_time",
@@ -160,7 +167,7 @@ ROW_COLUMNS = {
     ),
     "events": ("id", "grid_code", "department", "assignee", "status", "created_at", "accepted_at"),
 }
-ROW_COLUMNS["cases"] += ("rating",)
+ROW_COLUMNS["cases"] += ("rating", "dispatch_due_at", "dispatched_at")
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "verified_at", "response_s", "handling_s")
 ROW_COLUMNS["events"] += tuple(CREDIT)
 
@@ -210,12 +217,21 @@ def case_facts(d: Dialect, shared: bool) -> str:
     the flags read off their rows (indexes on ``created_at``, ``due_at``, ``closed_at``)."""
     due = (
         f"((status NOT IN ({NOT_DUE}) OR {VOIDED_LATE}) AND due_at IS NOT NULL"
-        f" AND {_in_period('fell_due')})"
+        f" AND NOT {PAUSED_IN_TIME} AND {_in_period('fell_due')})"
     )
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
+    # 应派遣数: its dispatch deadline in the period, unless it left the workflow undispatched
+    # before the deadline (withdrawn, merged, voided in time): never dispatched, it counts late.
+    dispatch_due = (
+        f"({_in_period('dispatch_due_at')} AND status NOT IN ('withdrawn', 'merged')"
+        " AND (status <> 'voided' OR voided_at > dispatch_due_at))"
+    )
     flag = {
         "received": _in_period("created_at"),
         **{f"received_{s}": f"{_in_period('created_at')} AND source = '{s}'" for s in SOURCES},
+        "dispatch_due": dispatch_due,
+        "dispatch_due_on_time": f"{dispatch_due} AND dispatched_at IS NOT NULL"
+        " AND dispatched_at <= dispatch_due_at",
         "due": due,
         "closed": f"{due} AND closed_at IS NOT NULL AND closed_at < :e",
         "closed_on_time": f"{due} AND closed_at IS NOT NULL AND closed_at <= due_at",
@@ -226,16 +242,16 @@ def case_facts(d: Dialect, shared: bool) -> str:
     return f"""WITH
 facts AS {_kept(shared)} (
   SELECT id, grid_code, place, assignee, department, status, source, created_at, due_at,
-  closed_at, rating,
+  closed_at, rating, dispatch_due_at, dispatched_at,
   {_flags(flag, CASE_FLAGS)}
   FROM (
-    SELECT {_CASE_COLUMNS}, c.voided_at,
+    SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at, c.dispatch_due_at, c.dispatched_at,
       COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
       CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
         ELSE c.due_at END AS fell_due
     FROM case_record c
     WHERE {_in_period("c.created_at")} OR {_in_period("c.due_at")}
-      OR {_in_period("c.closed_at")}
+      OR {_in_period("c.closed_at")} OR {_in_period("c.dispatch_due_at")}
   ) x
 )"""
 

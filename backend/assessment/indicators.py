@@ -31,10 +31,11 @@ class Indicator:
 
 
 _DUE = (
-    "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided "
-    "or shelved) that fell due in the period, i.e. whose closing or due time, whichever came "
-    "first, is in the period; each case falls due in exactly one period. A case voided after "
-    "its due time had passed counts too, as overdue: a void erases no lateness"
+    "应结案数 due: cases accepted into the workflow (not submitted, rejected, withdrawn, voided, "
+    "shelved or merged into another) that fell due in the period, i.e. whose closing or due "
+    "time, whichever came first, is in the period; each case falls due in exactly one period. "
+    "A case voided after its due time had passed counts too, as overdue: a void erases no "
+    "lateness. A case paused before its due time does not fall due while paused"
 )
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -60,9 +61,24 @@ INDICATORS: tuple[Indicator, ...] = (
         "count",
     ),
     Indicator(
+        "dispatch_due",
+        "应派遣数",
+        "cases whose dispatch deadline (dispatch_due_at: acceptance + the category's dispatch "
+        "limit, dispatch_hours, on its calendar) lies in the period, but for those withdrawn, "
+        "merged or voided before it undispatched",
+        "count",
+    ),
+    Indicator(
+        "dispatch_due_on_time",
+        "应派遣按时派遣数",
+        "of the cases to be dispatched, those first dispatched by their deadline; one never "
+        "dispatched counts against",
+        "count",
+    ),
+    Indicator(
         "on_time_dispatch_rate",
         "按时派遣率",
-        "按时派遣率 = dispatched_on_time / dispatched",
+        "按时派遣率 = dispatch_due_on_time / dispatch_due",
         "rate",
         "higher",
     ),
@@ -230,7 +246,7 @@ BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
 # Rates: (numerator, denominator); None when the denominator is 0.
 RATES: Mapping[str, tuple[str, str]] = {
     "accurate_accept_rate": ("accurate", "accepted"),
-    "on_time_dispatch_rate": ("dispatched_on_time", "dispatched"),
+    "on_time_dispatch_rate": ("dispatch_due_on_time", "dispatch_due"),
     "rework_rate": ("reworked", "handled"),
     "close_rate": ("closed", "due"),
     "on_time_close_rate": ("closed_on_time", "due"),

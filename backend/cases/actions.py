@@ -61,7 +61,11 @@ Step = tuple[CaseState, dict[str, Any]]
 
 def _accept(s: CaseState, c: Command) -> Step:
     due = _new_due(c)
-    return replace(s, status=Status.accepted, due_at=due), {"due_at": due}
+    # The dispatch deadline (派遣时限) of the assessment's 按时派遣率, on the same calendar.
+    limit = c.dispatch_limit
+    dispatch_due = None if limit is None else due_time(c.now, limit, c.calendar)
+    new = replace(s, status=Status.accepted, due_at=due, dispatch_due_at=dispatch_due)
+    return new, {"due_at": due, "dispatch_due_at": dispatch_due}
 
 
 def _reject(s: CaseState, c: Command) -> Step:
@@ -86,6 +90,7 @@ def _dispatch(s: CaseState, c: Command) -> Step:
         assignee=c.assignee,
         department=c.department or None,
         extension_requested=None,  # a pending request was the previous assignee's
+        dispatched_at=s.dispatched_at or c.now,  # the first dispatch: a re-dispatch keeps it
     )
     return new, {
         "assignee": c.assignee,

@@ -12,7 +12,8 @@ for its stage and priority, it counts calendar hours: emergencies (突发事件)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class Limits:
     post: str | None  # the grid post that receives it by default
     calendar_hours: frozenset[tuple[str, str]] = frozenset()  # (stage, priority) on the clock
     retired: bool = False  # takes no new case
+    # To dispatch once accepted, by priority: the dispatch deadline the assessment counts
+    # 按时派遣率 against (none for a priority the category has no limit for).
+    dispatch: Mapping[str, timedelta] = field(default_factory=dict)
 
     def calendar(self, stage: str, priority: str) -> bool:
         """Whether this stage's limit for ``priority`` counts calendar hours."""
@@ -102,6 +106,7 @@ async def limits_of(code: str) -> Limits | None:
             Category.code,
             Category.post,
             Category.accept_hours,
+            Category.dispatch_hours,
             Category.limits,
             Category.calendar_hours,
             Category.retired,
@@ -113,6 +118,7 @@ async def limits_of(code: str) -> Limits | None:
                 r["post"],
                 calendar_pairs(json.loads(r["calendar_hours"])),
                 bool(r["retired"]),
+                _hours(json.loads(r["dispatch_hours"])),
             )
             for r in rows
         }

@@ -44,6 +44,8 @@ def state_of(row: dict[str, Any]) -> CaseState:
         departments=split_list(row["departments"]),
         merged_into=row["merged_into"],
         paused_at=row["paused_at"],
+        dispatch_due_at=row["dispatch_due_at"],
+        dispatched_at=row["dispatched_at"],
     )
 
 
@@ -123,6 +125,8 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "departments": joined_list(state.departments),
         "merged_into": state.merged_into,
         "paused_at": state.paused_at,
+        "dispatch_due_at": state.dispatch_due_at,
+        "dispatched_at": state.dispatched_at,
     }
 
 

@@ -378,10 +378,11 @@ def _command(
     body: TransitionIn,
     actor: Territory,
     now: datetime,
-    limit: timedelta | None,
+    limits: tuple[timedelta | None, timedelta | None],
     calendar: WorkingCalendar | None,
     department_levels: frozenset[Level],
 ) -> Command:
+    """``limits``: the new clock to close, and the time to dispatch in (accept)."""
     try:
         return Command(
             action=Action(body.action),
@@ -398,7 +399,8 @@ def _command(
             if body.extension_hours is None
             else timedelta(hours=body.extension_hours),
             review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
-            time_limit=limit,
+            time_limit=limits[0],
+            dispatch_limit=limits[1],
             calendar=calendar,
             target_code=body.target_code,
             main_case=body.main_case,
@@ -448,9 +450,13 @@ async def move(
             raise Conflict("stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
         limit, calendar = None, None
+        dispatch_limit: timedelta | None = None
         if limits is not None:
             if body.action in _CLOCKED:
                 limit = time_limit(limits.close, row["priority"], await case_factor(row))
+            if body.action == Action.accept and row["priority"] in limits.dispatch:
+                factor = await case_factor(row)
+                dispatch_limit = time_limit(limits.dispatch, row["priority"], factor)
             # A new clock to close, or an extension of the running one: both on its calendar.
             calendar = await calendar_for(limits, "close", row["priority"])
         if body.action == Action.supervise:
@@ -465,7 +471,7 @@ async def move(
                 body, assignee=await default_assignee(row["owner_code"], post)
             )
         try:
-            command = _command(body, actor, now, limit, calendar, levels)
+            command = _command(body, actor, now, (limit, dispatch_limit), calendar, levels)
             moved = transition(state_of(row), command)
         except WorkflowError as exc:
             raise _refused(exc) from None

@@ -191,6 +191,8 @@ class CaseState:
     departments: tuple[str, ...] = ()  # 联办: departments joined to the lead ``department``
     merged_into: int | None = None  # 并案: the main case of a merged duplicate
     paused_at: datetime | None = None  # 挂起 since then (approved): the clock stands still
+    dispatch_due_at: datetime | None = None  # to be dispatched by then (set at acceptance)
+    dispatched_at: datetime | None = None  # its first dispatch
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))
@@ -232,6 +234,7 @@ class Command:
     review_date: date | None = None
     next_owner_code: str | None = None  # escalate: the area one level up (derived if omitted)
     time_limit: timedelta | None = None  # accept, escalate, reopen, unshelve: the new clock
+    dispatch_limit: timedelta | None = None  # accept: the time it has to be dispatched in
     target_code: str | None = None  # transfer: the grid or area it goes to
     main_case: int | None = None  # merge: the case the duplicate is merged into
     # dispatch: the levels whose cases may go straight to a department (a city setting).

@@ -83,6 +83,10 @@ class Case(Table, tablename="case_record"):
     merged_into = Integer(null=True, default=None, index=True)  # 并案: the main case's id
     followers = Text(null=True, default=None)  # person ids: reporters of cases merged into it
     paused_at = Timestamptz(null=True, default=None)  # 挂起 since then: the clock stands still
+    # 派遣 deadline set at acceptance (the category's dispatch_hours), and the first dispatch:
+    # the assessment's 应派遣数 and 按时派遣率 read them off the row.
+    dispatch_due_at = Timestamptz(null=True, default=None, index=True)
+    dispatched_at = Timestamptz(null=True, default=None)
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

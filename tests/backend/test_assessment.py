@@ -44,7 +44,8 @@ from tests.backend.test_assessment_city import (
 
 KEYS = (
     "received", "accepted", "voided", "accurate_accept_rate",
-    "dispatched", "dispatched_on_time", "on_time_dispatch_rate",
+    "dispatched", "dispatched_on_time", "dispatch_due", "dispatch_due_on_time",
+    "on_time_dispatch_rate",
     "handled", "reworked", "rework_rate",
     "due", "closed", "closed_on_time", "overdue", "close_rate", "on_time_close_rate",
     "escalated",
@@ -60,72 +61,75 @@ SOURCE_KEYS = tuple(f"received_{s}" for s in SOURCES)
 NEW_KEYS = ("self_handled", "verified")  # counted in test_assessment_scenario.py
 
 # fmt: off
+# To be dispatched in March (4 h after acceptance, 30 min if urgent), by their deadline: G1 c1 c5
+# of c1 c2 c5; G2 c6 of c6 c7; G3 c8 (c14's deadline was in February); G4 not c10; G5 c11;
+# C2 also c16, never dispatched. A worker: the cases assigned to them.
 # G1: c1 c2 c3 c4 c5 received, c1 c2 c3 c5 accepted (c3 voided); c1 c2 c5 first dispatched in
 # March, c1 and c5 within 24 h; c1 c2 c4 c13 first handled in March, c2 reworked; due: c1 c2 c4
 # c5, closed c1 c2 c4, on time c1 c4; response 3600 43200 1800 3600; handling 86400 172800 1800
 # 259200; ratings 5 3 4; patrol: 2 of 31 days; 1 task item, done.
 GRID = {
-    G1: (5, 4, 1, 0.75, 3, 2, 0.6667, 4, 1, 0.25, 4, 3, 2, 2, 0.75, 0.5, 0,
+    G1: (5, 4, 1, 0.75, 3, 2, 3, 2, 0.6667, 4, 1, 0.25, 4, 3, 2, 2, 0.75, 0.5, 0,
          13050.0, 43200, 130050.0, 259200, 3, 2, 4.0, 0.6667, 31, 2, 0.0645, 1, 1, 1.0, None),
     # c6 c7 (escalated; dispatched 48 h after acceptance) c15 (handled in March, first
     # dispatched in February: 1,029,600 s); response 600 3600; ratings 4 2; patrol 03-05, 03-31.
-    G2: (2, 2, 0, 1.0, 2, 1, 0.5, 3, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 1,
+    G2: (2, 2, 0, 1.0, 2, 1, 2, 1, 0.5, 3, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 1,
          2100.0, 3600, 400800.0, 1029600, 2, 1, 3.0, 0.5, 31, 2, 0.0645, 1, 0, 0.0, None),
     # c8, c9 (rejected), c14 (accepted in February, first dispatched 03-01 after 47 h, late).
-    G3: (2, 1, 0, 1.0, 2, 1, 0.5, 2, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 0,
+    G3: (2, 1, 0, 1.0, 2, 1, 1, 1, 1.0, 2, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 0,
          7200.0, 7200, 86400.0, 86400, 2, 2, 5.0, 1.0, 31, 0, 0.0, 1, 1, 1.0, None),
     # c10, urgent: dispatched 100 min after acceptance, over its 1 h limit.
-    G4: (1, 1, 0, 1.0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    G4: (1, 1, 0, 1.0, 1, 0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          1200.0, 1200, 3600.0, 3600, 1, 1, 4.0, 1.0, 31, 3, 0.0968, 1, 1, 1.0, None),
     # c11, c12 (still submitted); 3 task items of buildings, 1 done.
-    G5: (2, 1, 0, 1.0, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    G5: (2, 1, 0, 1.0, 1, 1, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          3600.0, 3600, 86400.0, 86400, 1, 0, 1.0, 0.0, 31, 2, 0.0645, 3, 1, 0.3333, None),
 }
 COMMUNITY = {
     # G1 + G2: response mean 56400 / 6; handling 1722600 / 7 = 246085.71; p90 at rank 7 of 7;
     # ratings 5 3 4 4 2 = 18 / 5; patrol 4 of 62 grid-days; hours 3.5 (m1; m2 lives in C2).
-    C1: (7, 6, 1, 0.8333, 5, 3, 0.6, 7, 1, 0.1429, 6, 5, 3, 3, 0.8333, 0.5, 1,
+    C1: (7, 6, 1, 0.8333, 5, 3, 5, 3, 0.6, 7, 1, 0.1429, 6, 5, 3, 3, 0.8333, 0.5, 1,
          9400.0, 43200, 246085.7, 1029600, 5, 3, 3.6, 0.6, 62, 4, 0.0645, 2, 1, 0.5, 3.5),
     # G3, and c16, reported in a gap between grids of C2: accepted after 1800 s, overdue.
-    C2: (3, 2, 0, 1.0, 2, 1, 0.5, 2, 0, 0.0, 3, 2, 1, 2, 0.6667, 0.3333, 0,
+    C2: (3, 2, 0, 1.0, 2, 1, 2, 1, 0.5, 2, 0, 0.0, 3, 2, 1, 2, 0.6667, 0.3333, 0,
          4500.0, 7200, 86400.0, 86400, 2, 2, 5.0, 1.0, 31, 0, 0.0, 1, 1, 1.0, 2.0),
-    C3: (1, 1, 0, 1.0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    C3: (1, 1, 0, 1.0, 1, 0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          1200.0, 1200, 3600.0, 3600, 1, 1, 4.0, 1.0, 31, 3, 0.0968, 1, 1, 1.0, 1.5),
-    C4: (2, 1, 0, 1.0, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    C4: (2, 1, 0, 1.0, 1, 1, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          3600.0, 3600, 86400.0, 86400, 1, 0, 1.0, 0.0, 31, 2, 0.0645, 3, 1, 0.3333, 0.0),
 }
 STREET = {
     # C1 + C2: accepted 8, 7 not voided; dispatched 7, 4 on time; handled 9; due 9, 7 closed,
     # 4 on time; response 65400 / 8; handling 1895400 / 9; ratings 28 / 7, 5 satisfied; 4 / 93.
-    S1: (10, 8, 1, 0.875, 7, 4, 0.5714, 9, 1, 0.1111, 9, 7, 4, 5, 0.7778, 0.4444, 1,
+    S1: (10, 8, 1, 0.875, 7, 4, 7, 4, 0.5714, 9, 1, 0.1111, 9, 7, 4, 5, 0.7778, 0.4444, 1,
          8175.0, 43200, 210600.0, 1029600, 7, 5, 4.0, 0.7143, 93, 4, 0.043, 3, 2, 0.6667, 5.5),
-    S2: (1, 1, 0, 1.0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    S2: (1, 1, 0, 1.0, 1, 0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          1200.0, 1200, 3600.0, 3600, 1, 1, 4.0, 1.0, 31, 3, 0.0968, 1, 1, 1.0, 1.5),
-    S3: (2, 1, 0, 1.0, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    S3: (2, 1, 0, 1.0, 1, 1, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          3600.0, 3600, 86400.0, 86400, 1, 0, 1.0, 0.0, 31, 2, 0.0645, 3, 1, 0.3333, 0.0),
 }
 DISTRICT = {
     # G1..G4 and c16: handling sorted 1800 3600 86400×5 172800 259200 1029600, p90 = rank 9 of
     # 10; due 10, 5 on time; response 66600 / 9; ratings 32 / 8; patrol 7 / 124; 7 hours.
-    D1: (11, 9, 1, 0.8889, 8, 4, 0.5, 10, 1, 0.1, 10, 8, 5, 5, 0.8, 0.5, 1,
+    D1: (11, 9, 1, 0.8889, 8, 4, 8, 4, 0.5, 10, 1, 0.1, 10, 8, 5, 5, 0.8, 0.5, 1,
          7400.0, 43200, 189900.0, 259200, 8, 6, 4.0, 0.75, 124, 7, 0.0565, 4, 3, 0.75, 7.0),
-    D2: (2, 1, 0, 1.0, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    D2: (2, 1, 0, 1.0, 1, 1, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
          3600.0, 3600, 86400.0, 86400, 1, 0, 1.0, 0.0, 31, 2, 0.0645, 3, 1, 0.3333, 0.0),
 }
 WORKER = {
     # c1 c2 c5 c13 (c3 was voided before anyone got it; c4 was w6's own find).
-    "w1": (3, 3, 0, 1.0, 3, 2, 0.6667, 3, 1, 0.3333, 3, 2, 1, 2, 0.6667, 0.3333, 0,
+    "w1": (3, 3, 0, 1.0, 3, 2, 3, 2, 0.6667, 3, 1, 0.3333, 3, 2, 1, 2, 0.6667, 0.3333, 0,
            16800.0, 43200, 172800.0, 259200, 3, 2, 4.0, 0.6667, 31, 2, 0.0645, 1, 1, 1.0, 0.0),
     # G1's task item was done by w1, not by w6, who holds a post there too.
-    "w6": (1, 0, 0, None, 0, 0, None, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    "w6": (1, 0, 0, None, 0, 0, 0, 0, None, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
            None, None, 1800.0, 1800, 0, 0, None, None, 31, 1, 0.0323, 1, 0, 0.0, 0.0),
-    "w2": (2, 2, 0, 1.0, 2, 1, 0.5, 3, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 1,
+    "w2": (2, 2, 0, 1.0, 2, 1, 2, 1, 0.5, 3, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 1,
            2100.0, 3600, 400800.0, 1029600, 2, 1, 3.0, 0.5, 31, 2, 0.0645, 1, 0, 0.0, 0.0),
-    "w3": (1, 1, 0, 1.0, 2, 1, 0.5, 2, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 0,
+    "w3": (1, 1, 0, 1.0, 2, 1, 1, 1, 1.0, 2, 0, 0.0, 2, 2, 1, 1, 1.0, 0.5, 0,
            7200.0, 7200, 86400.0, 86400, 2, 2, 5.0, 1.0, 31, 0, 0.0, 1, 1, 1.0, 0.0),
-    "w4": (1, 1, 0, 1.0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    "w4": (1, 1, 0, 1.0, 1, 0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
            1200.0, 1200, 3600.0, 3600, 1, 1, 4.0, 1.0, 31, 3, 0.0968, 1, 1, 1.0, 1.5),
-    "w5": (1, 1, 0, 1.0, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    "w5": (1, 1, 0, 1.0, 1, 1, 1, 1, 1.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
            3600.0, 3600, 86400.0, 86400, 1, 0, 1.0, 0.0, 31, 2, 0.0645, 3, 1, 0.3333, 0.0),
 }
 # fmt: on
@@ -239,13 +243,13 @@ async def test_each_answer_states_its_formulas_and_period(city):
     assert answer["end"] == "2026-04-01T00:00:00+08:00"
     formulas = {i["key"]: i["formula"] for i in answer["indicators"]}
     # 自处理数 and 核查数 after 返工率 (the hand-built city's are in the scenario test).
-    listed = [*KEYS[:10], *NEW_KEYS, *KEYS[10:], *SOURCE_KEYS]
+    listed = [*KEYS[:12], *NEW_KEYS, *KEYS[12:], *SOURCE_KEYS]
     assert [i["key"] for i in answer["indicators"]] == listed
     assert formulas["close_rate"] == "结案率 = closed / due"
     assert formulas["on_time_close_rate"] == "按期结案率 = closed_on_time / due"
     assert formulas["accurate_accept_rate"] == "准确立案率 = (accepted − voided) / accepted"
     assert formulas["rework_rate"] == "返工率 = reworked / handled"
-    assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatched_on_time / dispatched"
+    assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatch_due_on_time / dispatch_due"
     weights = {i["key"]: i["weight"] for i in answer["indicators"] if i["weight"]}
     assert weights == WEIGHTS
     assert answer["omitted"] == []
@@ -442,17 +446,17 @@ CASE_KEYS = KEYS[: KEYS.index("patrol_days")]
 # 其他-5: response 3600 43200 3600 600 3600 = 54600 / 5; handling 86400 172800 259200 86400
 # 86400 1029600 = 1720800 / 6; ratings 5 3 4 4 2. 其他-8: ratings 5 5 1 = 11 / 3.
 GRADE = {
-    "其他-5": ((5, 5, 0, 1.0, 5, 3, 0.6, 6, 1, 0.1667, 5, 4, 2, 3, 0.8, 0.4, 1,
+    "其他-5": ((5, 5, 0, 1.0, 5, 3, 5, 3, 0.6, 6, 1, 0.1667, 5, 4, 2, 3, 0.8, 0.4, 1,
                10920.0, 43200, 286800.0, 1029600, 5, 3, 3.6, 0.6), 45.0, 3, 2, -1),
-    "其他-8": ((2, 2, 0, 1.0, 3, 2, 0.6667, 3, 0, 0.0, 3, 3, 2, 1, 1.0, 0.6667, 0,
+    "其他-8": ((2, 2, 0, 1.0, 3, 2, 2, 2, 1.0, 3, 0, 0.0, 3, 3, 2, 1, 1.0, 0.6667, 0,
                5400.0, 7200, 86400.0, 86400, 3, 2, 3.67, 0.6667), 66.67, 2, 1, -1),
-    "副职-6": ((1, 1, 0, 1.0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
+    "副职-6": ((1, 1, 0, 1.0, 1, 0, 1, 0, 0.0, 1, 0, 0.0, 1, 1, 1, 0, 1.0, 1.0, 0,
                1200.0, 1200, 3600.0, 3600, 1, 1, 4.0, 1.0), 100.0, 1, 3, 2),
 }
 # By the stars of the grid's branch in March: 5 is G1 + G2 (as C1), 3 is G3 + G4 (G4's March
 # stars win over its year's). February: 5 is G2 + G4 (score 0), 4 is G5 (100), 3 is G3 (none).
 STARS = {
-    "3": ((3, 2, 0, 1.0, 3, 1, 0.3333, 3, 0, 0.0, 3, 3, 2, 1, 1.0, 0.6667, 0,
+    "3": ((3, 2, 0, 1.0, 3, 1, 2, 1, 0.5, 3, 0, 0.0, 3, 3, 2, 1, 1.0, 0.6667, 0,
            4200.0, 7200, 58800.0, 86400, 3, 3, 4.67, 1.0), 75.0, 1, None, None),
     "5": (COMMUNITY[C1][: len(CASE_KEYS)], 52.5, 2, 2, 0),
 }
@@ -463,7 +467,7 @@ STARS = {
 async def test_case_figures_by_grade_and_by_branch_stars(city, level, expected):
     client, admin, _, _ = city
     answer = await assessed(client, admin, level)
-    listed = [*CASE_KEYS[:10], *NEW_KEYS, *CASE_KEYS[10:], *SOURCE_KEYS]
+    listed = [*CASE_KEYS[:12], *NEW_KEYS, *CASE_KEYS[12:], *SOURCE_KEYS]
     assert [i["key"] for i in answer["indicators"]] == listed
     assert {o["source"] for o in answer["omitted"]} == {"patrol", "tasks", "hours"}
     units = {u["code"]: u for u in answer["units"]}

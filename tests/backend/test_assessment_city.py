@@ -261,11 +261,22 @@ async def _people() -> dict[str, int]:
     return ids
 
 
+# The category's dispatch limit (0101's dispatch_hours): what a case must be dispatched within
+# after acceptance (wall clock here: the row is written, not computed).
+DISPATCH_LIMIT = {"normal": timedelta(hours=4), "urgent": timedelta(minutes=30)}
+
+
+def _first(events_here: list[tuple[str, str]], kind: str) -> datetime | None:
+    return next((at(t) for k, t in events_here if k == kind), None)
+
+
 async def _cases(people: dict[str, int]) -> dict[str, int]:
     ids, events = {}, []
     for name, c in CASES.items():
         events_here = events_of(c)
         created = at(events_here[0][1])
+        accepted = _first(events_here, "accept")
+        limit = DISPATCH_LIMIT[c.get("priority", "normal")]
         grid = c["grid"]
         place = grid or c["owner"]  # the areas from the city down to the case's own
         row = Case(
@@ -287,6 +298,8 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
             escalations=sum(1 for e in events_here if e[0] == "escalate"),
             closed_at=at(c["closed"]) if "closed" in c else None,
             rating=c.get("rating"),
+            dispatch_due_at=None if accepted is None else accepted + limit,
+            dispatched_at=_first(events_here, "dispatch"),
             version=len(events_here),
             created_at=created,
             updated_at=at(events_here[-1][1]),

@@ -16,14 +16,17 @@ The cases (each time is November's, local):
   dispatched; its void asked by the leader on 30 10:00 and approved by the community: voided
   after its due time, it still falls due, late;
 - F: reported 09 09:00, accepted 09:30, escalated by the leader 10:00 and by the community
-  10:30, dispatched by the street to 城管 (cg) 11:00; open, due in December.
-
-Transfers, merges and pauses (the moves of cases/moves) are to join this month when they land:
-add their cases to ``month`` and their counts to the tables below.
+  10:30, dispatched by the street to 城管 (cg) 11:00; open, due in December;
+- G: reported 03 08:00, accepted 08:30 (due 26 08:30), merged (并案) into E on 10 09:00: a
+  duplicate answers through its main case and never falls due;
+- H: reported 02 08:00, accepted 09:00 (due 25 10:00), dispatched to the worker 10:00, started
+  11:00, paused (挂起) on the worker's request 20 10:00: its clock stopped before its due time,
+  so it does not fall due in November, paused at the month's end.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -86,6 +89,18 @@ async def month(driver: Driver, spot: tuple[float, float], at: Callable[[str], N
     await step("11-03 11:10", "grid_leader", b, "verify")
     await step("11-03 11:20", "grid_leader", b, "close")
 
+    g = await report("11-03 08:00")
+    await step("11-03 08:30", "grid_leader", g, "accept")
+    await step("11-10 09:00", "grid_leader", g, "merge", main_case=e, reason="同一处")
+
+    h = await report("11-02 08:00")
+    await step("11-02 09:00", "grid_leader", h, "accept")
+    await step("11-02 10:00", "grid_leader", h, "dispatch", assignee=worker)
+    await step("11-02 11:00", "grid_worker", h, "start")
+    await step("11-20 09:30", "grid_worker", h, "pause", reason="等待配件到货")
+    await step("11-20 10:00", "grid_leader", h, "approve")
+    assert datetime.fromisoformat((await driver.case(h))["due_at"]) == local("11-25 10:00")
+
     c = await report("11-04 09:00", "grid_worker", kind="incident")
     await step("11-04 09:30", "grid_worker", c, "self_handle", result="当场处理")
     await step("11-04 10:00", "grid_leader", c, "verify")
@@ -124,23 +139,32 @@ async def month(driver: Driver, spot: tuple[float, float], at: Callable[[str], N
     assert r.status_code == 200, r.text
 
     assert datetime.fromisoformat((await driver.case(e))["due_at"]) == local("11-25 10:00")
+    r = await driver.client.get(
+        f"/api/cases/{a}/events", headers=driver.sessions["grid_leader"].headers
+    )
+    [accepted] = [json.loads(e["payload"]) for e in r.json() if e["type"] == "case.accept"]
+    assert datetime.fromisoformat(accepted["dispatch_due_at"]) == local("11-02 16:00")
     await step("11-30 10:00", "grid_leader", e, "request_void", reason="重复上报")
     await step("11-30 10:05", "community_staff", e, "approve")
 
 
-# The six cases at the grid, and the community, street and district above it (nothing else
-# happened in the demo city): received A–F (C by patrol); accepted A B E F, E voided;
-# dispatched A B F, each within the 24 h response limit; handled A B C (C on the spot, B
-# reworked); verified A B C; due A B C (closed early) and E (voided after its due time);
-# responses 1800 600 3600 1800 (p90: rank 4 of 4); handling 3600 2400 1800 (rank 3 of 3).
+# The eight cases at the grid, and the community, street and district above it (nothing else
+# happened in the demo city): received A–H (C by patrol); accepted A B E F G H, E voided;
+# dispatched A B F H, each within the 24 h response limit; handled A B C (C on the spot, B
+# reworked); verified A B C; due A B C (closed early) and E (voided after its due time), not
+# G (merged) nor H (paused before its due time); responses 1800 600 3600 1800 1800 3600 (p90:
+# rank 6 of 6); handling 3600 2400 1800 (rank 3 of 3). To be dispatched (deadline 4 working
+# hours after acceptance: A's 02 16:00, G's 03 15:00): A B E F H, not G (merged); E never
+# dispatched counts against: 按时派遣率 4 / 5.
 AREA = {
-    "received": 6, "received_app": 5, "received_patrol": 1, "received_anonymous": 0,
-    "accepted": 4, "voided": 1, "accurate_accept_rate": 0.75,
-    "dispatched": 3, "dispatched_on_time": 3, "on_time_dispatch_rate": 1.0,
+    "received": 8, "received_app": 7, "received_patrol": 1, "received_anonymous": 0,
+    "accepted": 6, "voided": 1, "accurate_accept_rate": 0.8333,
+    "dispatched": 4, "dispatched_on_time": 4, "dispatch_due": 5, "dispatch_due_on_time": 4,
+    "on_time_dispatch_rate": 0.8,
     "handled": 3, "self_handled": 1, "reworked": 1, "rework_rate": 0.3333, "verified": 3,
     "due": 4, "closed": 3, "closed_on_time": 3, "overdue": 1,
     "close_rate": 0.75, "on_time_close_rate": 0.75, "escalated": 1,
-    "response_mean_s": 1950.0, "response_p90_s": 3600,
+    "response_mean_s": 2200.0, "response_p90_s": 3600,
     "handling_mean_s": 2600.0, "handling_p90_s": 3600,
     "rated": 0, "satisfaction_mean": None, "satisfied_share": None,
 }  # fmt: skip
@@ -148,7 +172,8 @@ AREA = {
 DEPARTMENT = AREA | {
     "received": 1, "received_app": 1, "received_patrol": 0,
     "accepted": 1, "voided": 0, "accurate_accept_rate": 1.0,
-    "dispatched": 1, "dispatched_on_time": 1, "on_time_dispatch_rate": 1.0,
+    "dispatched": 1, "dispatched_on_time": 1, "dispatch_due": 1, "dispatch_due_on_time": 1,
+    "on_time_dispatch_rate": 1.0,
     "handled": 0, "self_handled": 0, "reworked": 0, "rework_rate": None, "verified": 0,
     "due": 0, "closed": 0, "closed_on_time": 0, "overdue": 0,
     "close_rate": None, "on_time_close_rate": None, "escalated": 1,
@@ -159,23 +184,25 @@ DEPARTMENT = AREA | {
 DERIVED = ("_rate", "_s", "satisfaction_mean", "satisfied_share")  # None with nothing to divide
 NOTHING = {k: None if k.endswith(DERIVED) else 0 for k in AREA}
 WORKER = {
-    # Assignee of A B C: received 3 (C its own find, by patrol), all three due and closed on
-    # time; handled A B C (3600 2400 1800), C on the spot, B reworked.
+    # Assignee of A B C H: received 4 (C its own find, by patrol), A B C due and closed on
+    # time (H paused); handled A B C (3600 2400 1800), C on the spot, B reworked. The dispatch
+    # deadlines are case rows too: A B H, dispatched in time.
     "grid_worker": NOTHING | {
-        "received": 3, "received_app": 2, "received_patrol": 1,
+        "received": 4, "received_app": 3, "received_patrol": 1,
+        "dispatch_due": 3, "dispatch_due_on_time": 3, "on_time_dispatch_rate": 1.0,
         "handled": 3, "self_handled": 1, "reworked": 1, "rework_rate": 0.3333,
         "due": 3, "closed": 3, "closed_on_time": 3, "close_rate": 1.0, "on_time_close_rate": 1.0,
         "handling_mean_s": 2600.0, "handling_p90_s": 3600,
     },
-    # Accepted A B E F (E voided), dispatched A B, verified A B C, escalated F first.
+    # Accepted A B E F G H (E voided), dispatched A B H, verified A B C, escalated F first.
     "grid_leader": NOTHING | {
-        "accepted": 4, "voided": 1, "accurate_accept_rate": 0.75,
-        "dispatched": 2, "dispatched_on_time": 2, "on_time_dispatch_rate": 1.0,
-        "verified": 3, "escalated": 1, "response_mean_s": 1950.0, "response_p90_s": 3600,
+        "accepted": 6, "voided": 1, "accurate_accept_rate": 0.8333,
+        "dispatched": 3, "dispatched_on_time": 3,
+        "verified": 3, "escalated": 1, "response_mean_s": 2200.0, "response_p90_s": 3600,
     },
     # Dispatched F to 城管.
     "street_staff": NOTHING | {
-        "dispatched": 1, "dispatched_on_time": 1, "on_time_dispatch_rate": 1.0,
+        "dispatched": 1, "dispatched_on_time": 1,
     },
 }  # fmt: skip
 
@@ -245,7 +272,7 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
                 "unit": str(driver.sessions["grid_leader"].person_id)},
         headers=driver.sessions["city_admin"].headers,
     )  # fmt: skip
-    assert r.json()["count"] == 4, r.text
+    assert r.json()["count"] == 6, r.text
 
     # 公示: the city admin's, once, for a month that is over.
     publish = driver.client.post

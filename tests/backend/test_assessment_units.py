@@ -62,7 +62,7 @@ def test_a_running_period_ends_now():
 
 def test_rates_and_means_come_from_the_sums():
     raw = {
-        "accepted": 8, "voided": 2, "dispatched": 5, "dispatched_on_time": 4, "handled": 0,
+        "accepted": 8, "voided": 2, "dispatch_due": 5, "dispatch_due_on_time": 4, "handled": 0,
         "reworked": 0, "due": 3, "closed": 2, "closed_on_time": 1, "rated": 4, "satisfied": 3,
         "rating_sum": 17, "response_n": 3, "response_sum_s": 100, "handling_n": 0,
         "handling_sum_s": None,
@@ -83,7 +83,7 @@ def test_every_rate_names_its_formula():
     assert formulas["on_time_close_rate"] == "按期结案率 = closed_on_time / due"
     assert formulas["accurate_accept_rate"] == "准确立案率 = (accepted − voided) / accepted"
     assert formulas["rework_rate"] == "返工率 = reworked / handled"
-    assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatched_on_time / dispatched"
+    assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatch_due_on_time / dispatch_due"
     assert set(DEFAULT_WEIGHTS) <= SCORABLE
     assert math.isclose(sum(DEFAULT_WEIGHTS.values()), 1.0)
 
