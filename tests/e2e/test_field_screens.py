@@ -235,5 +235,12 @@ async def test_the_case_timeline_names_who_took_each_step(
             await expect(steps.nth(1)).to_contain_text("受理立案")
             await steps.nth(2).scroll_into_view_if_needed()
             await screenshot(page, f"case-timeline-{shot}")
+            if shot == "leader":  # the place on a small map, drawn when asked for
+                await page.get_by_test_id("case-place").click()
+                await expect(page.get_by_test_id("case-map")).to_have_attribute(
+                    "data-ready", "1", timeout=15_000
+                )
+                await expect(page.locator(".maplibregl-marker")).to_have_count(1)
+                await screenshot(page, "case-place-map")
         finally:
             await context.close()

@@ -184,6 +184,7 @@ export default {
     sending: "Sending",
   },
   case: {
+    place: "Place",
     status: "Status",
     due: "Due",
     owner: "Owner",

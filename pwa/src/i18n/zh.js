@@ -185,6 +185,7 @@ export default {
     sending: "正在发送",
   },
   case: {
+    place: "位置",
     status: "状态",
     due: "办理时限",
     owner: "承办",
