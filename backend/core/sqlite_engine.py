@@ -15,14 +15,6 @@ the loop):
 - a shared one for queries outside transactions, in autocommit mode, in its thread: SQLite in
   WAL mode lets it read while a writer works, and a large read does not hold up the loop. Each
   query is executed and read to the end in one call.
-- a quick one for the small reads, which are most: a SELECT outside a transaction runs first
-  right on the loop, on a connection that never waits for a lock, and is cut off (SQLite's
-  progress handler interrupts it) once it has taken SLOW_STEPS × STEPS steps; cut off or met
-  with a lock, it runs again in the shared connection's thread, and a statement cut off once
-  goes there directly from then on. Measured on a case created (bench/cases.py), the round
-  trip to the thread (a pool's submit, a thread woken, the GIL handed back and forth) cost
-  more than the index-served read itself, and on a loaded machine each one waited to be
-  scheduled.
 - a writer for transactions, which take turns on an asyncio lock (first come, first served,
   where SQLite's busy handler makes waiting writers sleep and poll). Its statements run right
   on the event loop, so the write lock is held no longer than the work takes. Large statements
@@ -282,49 +274,12 @@ class WriteTransaction(SQLiteTransaction):
         return exception is None
 
 
-class _CutOff(Exception):
-    """A quick read took too many steps, or met a lock: it goes to the reader's thread."""
-
-
-class Quick:
-    """A connection for small reads on the loop: it never waits for a lock, and a read that
-    takes more than SLOW_STEPS × STEPS steps is interrupted (nothing to undo: it only read)."""
-
-    def __init__(self, link: Link) -> None:
-        self.link = link
-        self.steps = 0
-        self.slow: set[str] = set()  # statements cut off before: to the thread directly
-        link.db.set_progress_handler(self.step, STEPS)
-
-    def step(self) -> int:
-        self.steps += 1
-        return int(self.steps > SLOW_STEPS)
-
-    def read(self, query: str, args: Sequence[Any]) -> list[Any]:
-        self.steps = 0
-        try:
-            return _fetch(self.link.db, query, args)
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                if len(self.slow) < 1000:
-                    self.slow.add(query)
-                raise _CutOff from None
-            if _busy(exc):
-                raise _CutOff from None
-            raise
-
-
-def _quick_candidate(query: str, args: Sequence[Any]) -> bool:
-    return len(args) <= BULK_ARGS and query.lstrip()[:6].upper() == "SELECT"
-
-
 @dataclass
 class _LoopLinks:
     """An event loop's connections (each loop its own: a link's futures belong to a loop)."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reader: Link | None = None
-    quick: Quick | None = None
     writer: Link | None = None
     checkpoint: asyncio.Task[None] | None = None
 
@@ -355,15 +310,6 @@ class SharedSQLiteEngine(SQLiteEngine):
         if links.reader is None:
             links.reader = await self._open()
         return links.reader
-
-    async def _quick(self) -> Quick:
-        links = self._links()
-        if links.quick is None:
-            link = await self._open(check_same_thread=False)
-            await link.call(link.db.execute, "PRAGMA busy_timeout = 0")
-            await link.call(link.db.execute, "PRAGMA query_only = 1")
-            links.quick = Quick(link)
-        return links.quick
 
     def writer_lock(self) -> asyncio.Lock:
         """The lock this loop's transactions take turns on."""
@@ -425,23 +371,15 @@ class SharedSQLiteEngine(SQLiteEngine):
         if self.log_queries:
             self.print_query(query_id=query_id, query=query)
         transaction = self.current_transaction.get()
-        rows: list[Any] | None = None
         if isinstance(transaction, WriteTransaction):
             # Piccolo also sets foreign_keys before each statement: set on connect, and a
             # no-op inside a transaction anyway.
             rows = await transaction.connection.run(query, args)
         else:
-            if _quick_candidate(query, args):
-                quick = await self._quick()
-                if query not in quick.slow:
-                    with contextlib.suppress(_CutOff):
-                        rows = quick.read(query, args)
-            if rows is None:
-                reader = await self._reader()
-                # Read to the end in one call: a statement left open between two calls would
-                # pin the connection to an old snapshot while other requests' queries
-                # interleave.
-                rows = await reader.call(_fetch, reader.db, query, args)
+            reader = await self._reader()
+            # Read to the end in one call: a statement left open between two calls would pin
+            # the connection to an old snapshot while other requests' queries interleave.
+            rows = await reader.call(_fetch, reader.db, query, args)
         if self.log_responses:
             self.print_response(query_id=query_id, response=rows)
         return rows
@@ -458,7 +396,6 @@ class SharedSQLiteEngine(SQLiteEngine):
             # the tables its queries would have used, if they are missing or stale.
             with contextlib.suppress(sqlite3.Error):
                 await links.reader.call(links.reader.db.execute, "PRAGMA optimize")
-        quick = None if links.quick is None else links.quick.link
-        for link in (links.reader, quick, links.writer):
+        for link in (links.reader, links.writer):
             if link is not None:
                 await link.close()
