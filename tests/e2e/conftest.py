@@ -120,6 +120,10 @@ def app_server(
             # Every browser test signs in from 127.0.0.1, dozens of times a minute: as many
             # people behind one address as a centre behind its NAT.
             "WANGGE_RATE_LIMITS": "sign_in=600/minute,password=100/minute",
+            # The visitors' phones are shared by the whole walk: their tracking codes and case
+            # notices would use up a real phone's daily share before a test asks for a sign-up
+            # code (the cap itself: tests/backend/test_sms.py).
+            "WANGGE_SMS_DAILY_CAP": "1000",
             **env,
         },
         stdout=log,
