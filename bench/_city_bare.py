@@ -42,7 +42,7 @@ async def _http(scope: dict, receive: Any, send: Any) -> None:
     status, body = 200, b'{"items":[]}'
     if scope["method"] == "POST" and scope["path"] == "/api/cases/":
         case = next(_ids)
-        status, body = 201, json.dumps({"id": case}).encode()
+        status, body = 201, json.dumps({"id": case, "version": 1}).encode()
         event = {"type": "event", "id": case, "event": "case.submit", "subject": f"case:{case}"}
         text = json.dumps(event, separators=(",", ":"))
         frame = {"type": "websocket.send", "text": text}
@@ -52,6 +52,6 @@ async def _http(scope: dict, receive: Any, send: Any) -> None:
             except Exception:  # a screen that went away
                 _screens.discard(screen)
     elif scope["method"] == "POST":
-        body = b"{}"
+        body = b'{"version":2}'
     await send({"type": "http.response.start", "status": status, "headers": _OK})
     await send({"type": "http.response.body", "body": body})

@@ -191,8 +191,9 @@ class Load:
         self.city, self.port, self.level = city, port, level
         self.base = f"http://127.0.0.1:{port}"
         self.tally = Tally()
-        self.submitted: deque[tuple[int, str]] = deque(maxlen=5_000)
-        self.accepted: deque[tuple[int, str]] = deque(maxlen=5_000)
+        # (case, owner, version): a transition names the version it acts on
+        self.submitted: deque[tuple[int, str, int]] = deque(maxlen=5_000)
+        self.accepted: deque[tuple[int, str, int]] = deque(maxlen=5_000)
         self.recent: deque[tuple[int, str]] = deque(maxlen=500)
         self.rng = np.random.default_rng(level)
         self.closed: dict[str, int] = {}
@@ -250,27 +251,31 @@ class Load:
             if self.tally.measuring:
                 self.tally.created_in_window.add(case)
             owner = answer.get("owner_code") or grid
-            self.submitted.append((case, owner))
+            self.submitted.append((case, owner, int(answer["version"])))
             self.recent.append((case, owner))
 
     async def transition(self, n: int) -> None:
         if n % 2 and self.accepted:
-            case, grid = self.accepted.popleft()
+            case, grid, version = self.accepted.popleft()
             leader = self.city.leader_of.get(grid, self.city.admin)
-            body = {"action": "dispatch", "assignee": self.city.worker_of.get(grid)}
+            body = {
+                "action": "dispatch",
+                "assignee": self.city.worker_of.get(grid),
+                "version": version,
+            }
             await self.request("transition", "POST", f"/api/cases/{case}/transitions", leader, body)
         elif self.submitted:
-            case, grid = self.submitted.popleft()
+            case, grid, version = self.submitted.popleft()
             leader = self.city.leader_of.get(grid, self.city.admin)
-            status, _ = await self.request(
+            status, answer = await self.request(
                 "transition",
                 "POST",
                 f"/api/cases/{case}/transitions",
                 leader,
-                {"action": "accept"},
+                {"action": "accept", "version": version},
             )
-            if status == 200:
-                self.accepted.append((case, grid))
+            if status == 200 and answer:
+                self.accepted.append((case, grid, int(answer["version"])))
 
     async def read(self, n: int) -> None:
         c = self.city
@@ -487,9 +492,9 @@ def summarise(
         1 for screen in heard for case in tally.created_in_window if case not in screen
     )
     out["cases_created"] = len(tally.created_in_window)
-    out["frames_per_screen_per_s"] = round(
-        sum(frames.values()) / max(len(heard), 1) / (WINDOW_S + WARMUP_S), 1
-    )
+    screen_s = max(len(heard), 1) * (WINDOW_S + WARMUP_S)
+    out["frames_per_screen_per_s"] = round(sum(frames.values()) / screen_s, 1)
+    out["frames_per_screen_per_s_by_type"] = {k: round(v / screen_s, 2) for k, v in frames.items()}
     out["sockets_closed_1011"] = closed.get("1011", 0)
     out["sockets_closed"] = closed
     out["rss_max_mb"] = round(max(rss, default=0) / 2**20, 1)
