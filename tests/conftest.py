@@ -203,12 +203,22 @@ def _kind_of(item: pytest.Item) -> str | None:
     return None if callspec is None else callspec.params.get("city_template")
 
 
+def _walks_on(item: pytest.Item, kind: str | None) -> bool:
+    # A browser test checks the app, and every route's storage is checked on both databases by
+    # the HTTP tests: walking each screen on PostgreSQL again doubled the browser's minutes for
+    # nothing new. The flows that cross the most of the server walk on both.
+    return kind != "postgres" or "e2e" not in item.keywords or "both_databases" in item.keywords
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Only the chosen databases' tests; with ``--db postgres`` alone, the tests that use no
-    database ran in the sqlite pass."""
+    database ran in the sqlite pass, and the browser walks only the ``both_databases`` flows."""
     kinds = _kinds(config)
     kept = [
-        i for i in items if (_kind_of(i) in kinds) or (_kind_of(i) is None and "sqlite" in kinds)
+        i
+        for i in items
+        if (_kind_of(i) in kinds and _walks_on(i, _kind_of(i)))
+        or (_kind_of(i) is None and "sqlite" in kinds)
     ]
     if len(kept) < len(items):
         chosen = set(map(id, kept))

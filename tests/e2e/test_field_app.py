@@ -21,7 +21,7 @@ from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
 from tests.e2e.conftest import PHONE, screenshot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_databases]
 
 
 @pytest.fixture

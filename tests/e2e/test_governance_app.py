@@ -150,6 +150,7 @@ async def test_an_emergency_shows_as_a_banner_live_and_goes_when_it_ends(
         await worker_ctx.close()
 
 
+@pytest.mark.both_databases
 async def test_a_worker_marks_a_broadcast_item_done_once_though_the_answer_was_lost(
     browser, live_server, broadcast
 ):

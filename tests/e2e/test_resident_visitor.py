@@ -107,6 +107,7 @@ async def fill_report(page: Page) -> None:
     await expect(page.locator(".van-uploader__preview .van-uploader__mask")).to_have_count(0)
 
 
+@pytest.mark.both_databases
 async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
     browser,
     live_server,
