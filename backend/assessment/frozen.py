@@ -27,7 +27,13 @@ class Publication:
     period: str
     published_at: datetime
     published_by: int | None
-    answers: dict[str, AssessmentOut]  # level → the whole city's answer
+    answers: dict[str, AssessmentOut]  # key(level, source) → the whole city's answer
+
+
+def key(level: str, source: str | None = None) -> str:
+    """Where a publication keeps a level's answer: the whole city's, or that of the cases that
+    came in by one door (``source``)."""
+    return level if source is None else f"{level}@{source}"
 
 
 def already(period: str) -> Conflict:
