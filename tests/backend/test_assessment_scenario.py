@@ -42,6 +42,8 @@ local; "the leader", "the worker" are the demo grid's):
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -460,3 +462,13 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
         "/api/assessment/export.csv", params={"period": "2026-11", "level": "grid"}, headers=admin
     )
     assert r.headers["x-assessment-figures"] == f"published {published_at}"
+    # A worker's role scores and ranks are the export's last columns.
+    r = await driver.client.get(
+        "/api/assessment/export.csv", params={"period": "2026-11", "level": "worker"},
+        headers=admin,
+    )  # fmt: skip
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    [row] = [dict(zip(table[0], line, strict=True)) for line in table[1:] if line[0] == leader]
+    assert (row["受理员/值班长得分 (acceptor)"], row["受理员/值班长排名 (acceptor)"]) == (
+        str(unit_of(workers, leader)["roles"]["acceptor"]["score"]), "1"
+    )  # fmt: skip
