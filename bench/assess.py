@@ -106,8 +106,10 @@ class Cases:
         self.category = rng.integers(0, len(categories), n)
         self.category_codes = np.array(categories, dtype=object)
         self.priority = rng.choice(3, n, p=[0.05, 0.15, 0.80])  # urgent, high, normal
-        accept_h = np.array([limits[c][0] for c in categories])[self.category, self.priority]
-        close_h = np.array([limits[c][1] for c in categories])[self.category, self.priority]
+        accept_h, close_h, handle_h, verify_h = (
+            np.array([limits[c][stage] for c in categories])[self.category, self.priority]
+            for stage in range(4)
+        )
         self.kind = np.where(rng.random(n) < 0.2, "incident", "request").astype(object)
         self.created = np.sort(rng.uniform(YEAR_START, YEAR_END, n))
         nan = np.full(n, np.nan)
@@ -145,9 +147,15 @@ class Cases:
         self.times["rate"] = np.where(rated, close + _exp(rng, 12 * HOUR, n), nan)
         for key, t in self.times.items():
             self.times[key] = np.where(t < YEAR_END, t, nan)  # not happened yet
-        # The dispatch deadline set at acceptance (wall clock here: the figures' cost, not
-        # the calendar, is measured).
+        # The stages' deadlines (wall clock here: the figures' cost, not the calendar, is
+        # measured), and the last handling, which its verification answers.
+        self.accept_due = self.created + accept_h * HOUR
         self.dispatch_due = self.times["accept"] + accept_h * HOUR
+        self.handle_due = self.times["dispatch"] + handle_h * HOUR
+        self.self_handled = ~np.isnan(self.times["self_handle"])
+        last = np.where(reworked, self.times["handle2"], self.times["handle"])
+        self.handled = np.where(self.self_handled, self.times["self_handle"], last)
+        self.verify_due = self.handled + verify_h * HOUR
         self.rating = np.where(
             ~np.isnan(self.times["rate"]), rng.choice(5, n, p=[0.05, 0.05, 0.1, 0.3, 0.5]) + 1, 0
         )
@@ -220,14 +228,12 @@ async def city_facts(conn: asyncpg.Connection) -> tuple[list[str], list[list[int
         "GROUP BY g.code ORDER BY g.code"
     )
     limits = {}
-    for r in await conn.fetch("SELECT code, accept_hours, limits FROM category"):
-        accept, close = json.loads(r["accept_hours"]), json.loads(r["limits"])
-        if close:
+    stages = ("accept_hours", "limits", "handle_hours", "verify_hours")
+    for r in await conn.fetch(f"SELECT code, {', '.join(stages)} FROM category"):
+        hours = [json.loads(r[stage]) for stage in stages]
+        if hours[1]:
             order = ("urgent", "high", "normal")
-            limits[r["code"]] = (
-                np.array([accept[p] for p in order]),
-                np.array([close[p] for p in order]),
-            )
+            limits[r["code"]] = tuple(np.array([h[p] for p in order]) for h in hours)
     return [r["code"] for r in rows], [list(r["staff"]) for r in rows], limits
 
 
@@ -255,14 +261,39 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
     due = [_moment(t) for t in c.due.tolist()]
     closed = [_moment(t) for t in c.times["close"].tolist()]
     rework = (~np.isnan(c.times["rework"])).astype(int).tolist()
-    dispatch_due = [_moment(t) for t in c.dispatch_due.tolist()]
-    dispatched = [_moment(t) for t in c.times["dispatch"].tolist()]
+    moments = {
+        name: [_moment(t) for t in times.tolist()]
+        for name, times in (
+            ("accept_due", c.accept_due),
+            ("accepted", c.times["accept"]),
+            ("dispatch_due", c.dispatch_due),
+            ("dispatched", c.times["dispatch"]),
+            ("handle_due", c.handle_due),
+            ("handled", c.handled),
+            ("verify_due", c.verify_due),
+            ("verified", c.times["verify"]),
+        )
+    }
+    # Who met each stage, as the events below name them: the leader, the assignee handles.
+    leader, assignee = c.leader.tolist(), c.assignee.tolist()
+    met = {
+        name: [None if moments[when][i] is None else by[i] for i in range(n)]
+        for name, when, by in (
+            ("accepted_by", "accepted", leader),
+            ("dispatched_by", "dispatched", leader),
+            ("handled_by", "handled", assignee),
+            ("verified_by", "verified", leader),
+        )
+    }
+    self_handled = c.self_handled.tolist()
     # fmt: off
     columns = [
         "id", "client_id", "kind", "category", "description", "lon", "lat", "crs", "address",
         "grid_code", "area_codes", "owner_code", "priority", "status", "assignee", "due_at",
         "rework_count", "reopen_count", "escalations", "closed_at", "rating", "version",
-        "created_at", "updated_at", "dispatch_due_at", "dispatched_at",
+        "created_at", "updated_at", "dispatch_due_at", "dispatched_at", "accept_due_at",
+        "accepted_at", "accepted_by", "dispatched_by", "handle_due_at", "handled_at",
+        "handled_by", "verify_due_at", "verified_at", "verified_by", "self_handled",
     ]
     records = (
         (
@@ -271,7 +302,11 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
             f"150300,{grid[i][:6]},{grid[i][:9]},{grid[i][:12]}", owner[i], priorities[i],
             c.status[i], int(c.assignee[i]) if acted[i] else None, due[i], rework[i], 0,
             int(c.escalated[i]), closed[i], int(c.rating[i]) or None, 1, created[i],
-            closed[i] or created[i], dispatch_due[i], dispatched[i],
+            closed[i] or created[i], moments["dispatch_due"][i], moments["dispatched"][i],
+            moments["accept_due"][i], moments["accepted"][i], met["accepted_by"][i],
+            met["dispatched_by"][i], moments["handle_due"][i], moments["handled"][i],
+            met["handled_by"][i], moments["verify_due"][i], moments["verified"][i],
+            met["verified_by"][i], self_handled[i],
         )
         for i in range(n)
     )

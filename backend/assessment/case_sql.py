@@ -114,12 +114,22 @@ SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
 CASE_FLAGS = (
     "received",
     *(f"received_{s}" for s in SOURCES),
+    "accept_due",
+    "accept_due_on_time",
     "dispatch_due",
     "dispatch_due_on_time",
+    "handle_due",
+    "handle_due_done",
+    "handle_due_on_time",
+    "verify_due",
+    "verify_due_on_time",
     "due",
     "closed",
     "closed_on_time",
     "overdue",
+    "self_due",
+    "self_closed",
+    "self_closed_on_time",
     "rated",
     "satisfied",
 )
@@ -134,22 +144,42 @@ EVENT_FLAGS = (
     "verified",
     "escalated",
 )
-# At the worker level, each action's figures go to the person who took it, as the event log
-# names them (``event.actor`` of the case's first such event in the period): 立案 to whoever
-# accepted, 派遣 to the dispatcher, 处置 to the handler, 核查 to the verifier, an escalation to
-# whoever escalated. The times go with them: the response to the acceptor, the handling to
-# the handler.
-CREDIT: dict[str, tuple[str, ...]] = {
-    "acc_by": ("accepted", "voided", "response_s"),
-    "dis_by": ("dispatched", "dispatched_on_time"),
-    "han_by": ("handled", "self_handled", "reworked", "handling_s"),
-    "ver_by": ("verified",),
-    "esc_by": ("escalated",),
+# At the worker level, each action's figures go to the person who took it (a column of the
+# facts naming them, by part): 立案 to whoever accepted, 派遣 to the dispatcher, 处置 to the
+# handler, 核查 to the verifier, an escalation to whoever escalated. In the event part, they are
+# the ``event.actor`` of the case's first such event in the period, and the times go with them
+# (the response to the acceptor, the handling to the handler). In the case part, the stages'
+# deadlines go to whoever met them or not as the row names them (one never accepted, dispatched
+# or verified counts at no worker; one never handled at its assignee, who had it to handle),
+# and the rest of the row (received, due, closed, rated) to the assignee, who answers for its
+# closing.
+CREDIT: dict[str, dict[str, tuple[str, ...]]] = {
+    "events": {
+        "acc_by": ("accepted", "voided", "response_s"),
+        "dis_by": ("dispatched", "dispatched_on_time"),
+        "han_by": ("handled", "self_handled", "reworked", "handling_s"),
+        "ver_by": ("verified",),
+        "esc_by": ("escalated",),
+    },
+    "cases": {
+        "accepted_by": ("accept_due", "accept_due_on_time"),
+        "dispatched_by": ("dispatch_due", "dispatch_due_on_time"),
+        "handler": ("handle_due", "handle_due_done", "handle_due_on_time"),
+        "verified_by": ("verify_due", "verify_due_on_time"),
+    },
 }
-CREDITED_BY = {flag: by for by, flags in CREDIT.items() for flag in flags}
+_STAGE_FLAGS = {f for flags in CREDIT["cases"].values() for f in flags}
+CREDIT["cases"] = {
+    "assignee": (*(f for f in CASE_FLAGS if f not in _STAGE_FLAGS), "rating"),
+    **CREDIT["cases"],
+}
+CREDITED_BY = {flag: by for part in CREDIT.values() for by, flags in part.items() for flag in flags}
 FLAGS = CASE_FLAGS + EVENT_FLAGS
 PARTS = ("cases", "events")
 PART_FLAGS = {"cases": CASE_FLAGS, "events": EVENT_FLAGS}
+# What a credited row carries besides the flags: the values its sums need, NULL where the
+# action is another's.
+_VALUES = {"cases": ("rating",), "events": ("response_s", "handling_s")}
 # Every drill-down row carries the length of the whole list, which is read a page at a time.
 MATCHED = "COUNT(*) OVER () AS matched"
 # What a case row of the drill-down shows besides its flags.
@@ -167,9 +197,12 @@ ROW_COLUMNS = {
     ),
     "events": ("id", "grid_code", "department", "assignee", "status", "created_at", "accepted_at"),
 }
-ROW_COLUMNS["cases"] += ("rating", "dispatch_due_at", "dispatched_at")
+ROW_COLUMNS["cases"] += ("rating", "self_handled", "accept_due_at", "accepted_at")
+ROW_COLUMNS["cases"] += ("dispatch_due_at", "dispatched_at", "handle_due_at", "handled_at")
+ROW_COLUMNS["cases"] += ("verify_due_at", "verified_at")
+ROW_COLUMNS["cases"] += tuple(by for by in CREDIT["cases"] if by != "assignee")
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "verified_at", "response_s", "handling_s")
-ROW_COLUMNS["events"] += tuple(CREDIT)
+ROW_COLUMNS["events"] += tuple(CREDIT["events"])
 
 _CASE_COLUMNS = (
     "c.id, c.grid_code, c.area_codes, c.assignee, c.department, c.category, c.priority, "
@@ -212,53 +245,112 @@ def _kept(shared: bool) -> str:
     return "MATERIALIZED" if shared else "NOT MATERIALIZED"
 
 
-def case_facts(d: Dialect, shared: bool) -> str:
-    """``WITH`` ending in ``facts``: the cases submitted, due or closed in the period, with
-    the flags read off their rows (indexes on ``created_at``, ``due_at``, ``closed_at``)."""
+def _stage_due(deadline: str, out: str, paused: bool = False) -> str:
+    """A stage's cases to answer for in the period (应立案, 应派遣, 应处置, 应核查): those whose
+    deadline lies in it, but for those that left the workflow without needing the stage (the
+    statuses ``out``, or voided no later than the deadline) and, if ``paused``, those paused
+    before it (the clock stands still; a resume moves the deadline on)."""
+    kept = (
+        f"({_in_period(deadline)} AND status NOT IN ({out})"
+        f" AND (status <> 'voided' OR voided_at > {deadline})"
+    )
+    return kept + (
+        f" AND NOT (paused_at IS NOT NULL AND paused_at < {deadline}))" if paused else ")"
+    )
+
+
+def _met(due: str, done: str, deadline: str) -> str:
+    return f"{due} AND {done} IS NOT NULL AND {done} <= {deadline}"
+
+
+def case_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
+    """``WITH`` ending in ``facts``: the cases submitted, due or closed in the period, or whose
+    deadline of a stage lies in it, with the flags read off their rows (indexes on
+    ``created_at``, ``due_at``, ``closed_at`` and the deadlines); only those of ``:source`` if
+    ``sourced``."""
     due = (
         f"((status NOT IN ({NOT_DUE}) OR {VOIDED_LATE}) AND due_at IS NOT NULL"
         f" AND NOT {PAUSED_IN_TIME} AND {_in_period('fell_due')})"
     )
     rated = f"({_in_period('closed_at')} AND rating IS NOT NULL)"
-    # 应派遣数: its dispatch deadline in the period, unless it left the workflow undispatched
-    # before the deadline (withdrawn, merged, voided in time): never dispatched, it counts late.
-    dispatch_due = (
-        f"({_in_period('dispatch_due_at')} AND status NOT IN ('withdrawn', 'merged')"
-        " AND (status <> 'voided' OR voided_at > dispatch_due_at))"
-    )
-    flag = {
+    # 应立案数: never needed if rejected (不予立案) or handled on the spot by its finder (自处置);
+    # 应派遣数 and 应处置数 likewise for a case withdrawn or merged: a case never accepted,
+    # dispatched or handled counts against, late.
+    accept_due = _stage_due("accept_due_at", "'withdrawn', 'merged', 'rejected'")
+    accept_due = f"{accept_due} AND NOT self_handled"
+    dispatch_due = _stage_due("dispatch_due_at", "'withdrawn', 'merged'", paused=True)
+    # Shelved (挂账), a case's clocks stand still; unshelved, its handling starts afresh.
+    handle_due = _stage_due("handle_due_at", "'withdrawn', 'merged', 'shelved'", paused=True)
+    verify_due = _stage_due("verify_due_at", "'withdrawn', 'merged', 'shelved'")
+    # Each cohort's test once per row (a fenced subquery): the flags read them several times,
+    # and neither database shares a repeated expression.
+    cohort = {
         "received": _in_period("created_at"),
-        **{f"received_{s}": f"{_in_period('created_at')} AND source = '{s}'" for s in SOURCES},
+        "accept_due": accept_due,
         "dispatch_due": dispatch_due,
-        "dispatch_due_on_time": f"{dispatch_due} AND dispatched_at IS NOT NULL"
-        " AND dispatched_at <= dispatch_due_at",
+        "handle_due": handle_due,
+        "verify_due": verify_due,
         "due": due,
-        "closed": f"{due} AND closed_at IS NOT NULL AND closed_at < :e",
-        "closed_on_time": f"{due} AND closed_at IS NOT NULL AND closed_at <= due_at",
-        "overdue": f"{due} AND (closed_at IS NULL OR closed_at > due_at)",
         "rated": rated,
-        "satisfied": f"{rated} AND rating >= 4",
     }
+    closed = "in_due AND closed_at IS NOT NULL AND closed_at < :e"
+    closed_on_time = "in_due AND closed_at IS NOT NULL AND closed_at <= due_at"
+    flag = {
+        "received": "in_received",
+        **{f"received_{s}": f"in_received AND source = '{s}'" for s in SOURCES},
+        "accept_due": "in_accept_due",
+        "accept_due_on_time": _met("in_accept_due", "accepted_at", "accept_due_at"),
+        "dispatch_due": "in_dispatch_due",
+        "dispatch_due_on_time": _met("in_dispatch_due", "dispatched_at", "dispatch_due_at"),
+        "handle_due": "in_handle_due",
+        "handle_due_done": "in_handle_due AND handled_at IS NOT NULL AND handled_at < :e",
+        "handle_due_on_time": _met("in_handle_due", "handled_at", "handle_due_at"),
+        "verify_due": "in_verify_due",
+        "verify_due_on_time": _met("in_verify_due", "verified_at", "verify_due_at"),
+        "due": "in_due",
+        "closed": closed,
+        "closed_on_time": closed_on_time,
+        "overdue": "in_due AND (closed_at IS NULL OR closed_at > due_at)",
+        "self_due": "in_due AND self_handled",
+        "self_closed": f"{closed} AND self_handled",
+        "self_closed_on_time": f"{closed_on_time} AND self_handled",
+        "rated": "in_rated",
+        "satisfied": "in_rated AND rating >= 4",
+    }
+    of_source = " AND c.source = :source" if sourced else ""
+    tests = ",\n      ".join(f"{sql} AS in_{name}" for name, sql in cohort.items())
     return f"""WITH
 facts AS {_kept(shared)} (
   SELECT id, grid_code, place, assignee, department, status, source, created_at, due_at,
-  closed_at, rating, dispatch_due_at, dispatched_at,
+  closed_at, rating, self_handled, accept_due_at, accepted_at, dispatch_due_at, dispatched_at,
+  handle_due_at, handled_at, verify_due_at, verified_at,
+  accepted_by, dispatched_by, COALESCE(handled_by, assignee) AS handler, verified_by,
   {_flags(flag, CASE_FLAGS)}
   FROM (
-    SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at, c.dispatch_due_at, c.dispatched_at,
-      COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
-      CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
-        ELSE c.due_at END AS fell_due
-    FROM case_record c
-    WHERE {_in_period("c.created_at")} OR {_in_period("c.due_at")}
-      OR {_in_period("c.closed_at")} OR {_in_period("c.dispatch_due_at")}
-  ) x
+    SELECT x.*,
+      {tests}
+    FROM (
+      SELECT {_CASE_COLUMNS}, c.voided_at, c.paused_at, c.self_handled,
+        c.accept_due_at, c.accepted_at, c.accepted_by, c.dispatch_due_at, c.dispatched_at,
+        c.dispatched_by, c.handle_due_at, c.handled_at, c.handled_by,
+        c.verify_due_at, c.verified_at, c.verified_by,
+        COALESCE(c.grid_code, {deepest("c.area_codes")}) AS place,
+        CASE WHEN c.closed_at IS NOT NULL AND c.closed_at < c.due_at THEN c.closed_at
+          ELSE c.due_at END AS fell_due
+      FROM case_record c
+      WHERE ({_in_period("c.created_at")} OR {_in_period("c.due_at")}
+        OR {_in_period("c.closed_at")} OR {_in_period("c.accept_due_at")}
+        OR {_in_period("c.dispatch_due_at")} OR {_in_period("c.handle_due_at")}
+        OR {_in_period("c.verify_due_at")}){of_source}
+    ) x
+    {d.fence}
+  ) y
 )"""
 
 
-def event_facts(d: Dialect, shared: bool) -> str:
+def event_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
     """``WITH`` ending in ``facts``: the cases with workflow events in the period, with the
-    flags and times of those events."""
+    flags and times of those events; only the cases of ``:source`` if ``sourced``."""
     handling_start = (
         "CASE WHEN dis_first IS NOT NULL AND dis_first <= han_p THEN dis_first ELSE created_at END"
     )
@@ -275,6 +367,7 @@ def event_facts(d: Dialect, shared: bool) -> str:
         "verified": "ver IS NOT NULL",
         "escalated": "esc = 1",
     }
+    of_source = " AND c.source = :source" if sourced else ""
     return f"""WITH
 evr AS (
   SELECT subject, at, type,
@@ -295,13 +388,13 @@ evp AS MATERIALIZED (
   GROUP BY subject
 ),
 newc AS MATERIALIZED (
-  SELECT {_CASE_COLUMNS} FROM case_record c WHERE {_in_period("c.created_at")}
+  SELECT {_CASE_COLUMNS} FROM case_record c WHERE {_in_period("c.created_at")}{of_source}
 ),
 touched AS (
   SELECT * FROM newc
   UNION ALL
   SELECT {_CASE_COLUMNS} FROM case_record c
-  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}
+  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}{of_source}
 ),
 cand AS MATERIALIZED (
   SELECT c.*, v.acc, v.dis, v.han, v.esc, v.ver, v.selfh,
@@ -337,33 +430,42 @@ facts AS {_kept(shared)} (
 )"""
 
 
-def _credited() -> str:
-    """``credited``: one row per action taken in the period, at the person who took it, with
-    that action's flags and times (the others 0 or NULL)."""
+def _credited(part: str) -> str:
+    """``credited``: one row per case and person credited in the period, at that person, with
+    the flags and values credited to them (the others 0 or NULL)."""
+    flags = PART_FLAGS[part]
     selects = []
-    for by, own in CREDIT.items():
+    for by, own in CREDIT[part].items():
         columns = [f"{by} AS wk"]
-        columns += [k if k in own else f"0 AS {k}" for k in EVENT_FLAGS]
-        columns += [t if t in own else f"CAST(NULL AS BIGINT) AS {t}" for t in _TIMES]
-        first = next(k for k in own if k in EVENT_FLAGS)
-        selects.append(f"SELECT {', '.join(columns)} FROM facts WHERE {first} = 1")
+        columns += [k if k in own else f"0 AS {k}" for k in flags]
+        columns += [v if v in own else f"CAST(NULL AS BIGINT) AS {v}" for v in _VALUES[part]]
+        # An action's count (or a stage's due) holds its other flags; the assignee's are many.
+        held = "assignee IS NOT NULL" if by == "assignee" else f"{own[0]} = 1"
+        selects.append(f"SELECT {', '.join(columns)} FROM facts WHERE {held}")
     return "credited AS (\n  " + "\n  UNION ALL ".join(selects) + "\n)"
 
 
-_TIMES = ("response_s", "handling_s")
-
-
-def credits(level: str, part: str) -> bool:
+def credits(level: str) -> bool:
     """Whether the level's units are read from ``credited`` rather than the facts."""
-    return level == "worker" and part == "events"
+    return level == "worker"
 
 
-def head(d: Dialect, levels: Sequence[str], part: str, *, shared: bool) -> str:
-    """One part's facts (``shared``: read more than once), the actions credited to their
-    takers if the worker level is asked, and the branches' stars if a level needs them."""
-    facts = case_facts(d, shared) if part == "cases" else event_facts(d, shared)
-    if any(credits(level, part) for level in levels):
-        facts += f",\n{_credited()}"
+def head(
+    d: Dialect,
+    levels: Sequence[str],
+    part: str,
+    *,
+    shared: bool,
+    sourced: bool = False,
+    credit: bool | None = None,
+) -> str:
+    """One part's facts (``shared``: read more than once; ``sourced``: of ``:source`` only),
+    the actions credited to their takers if ``credit`` (by default: if the worker level is
+    asked), and the branches' stars if a level needs them."""
+    build = case_facts if part == "cases" else event_facts
+    facts = build(d, shared, sourced)
+    if any(credits(level) for level in levels) if credit is None else credit:
+        facts += f",\n{_credited(part)}"
     return facts + (f",\n{_STAR}" if "stars" in levels else "")
 
 
@@ -374,20 +476,21 @@ def source(levels: Sequence[str]) -> str:
 
 def origin(level: str, part: str) -> tuple[str, str]:
     """What one level's rows of a part are read from, and the unit of a row."""
-    if credits(level, part):
+    if credits(level):
         return "credited", "CAST(credited.wk AS TEXT)"
     return source([level]), UNIT[level]
 
 
-def drill(d: Dialect, level: str, flag: str) -> str:
-    """The facts of the cases behind one flag of one unit (``:unit``), by id."""
+def drill(d: Dialect, level: str, flag: str, sourced: bool = False) -> str:
+    """The facts of the cases behind one flag of one unit (``:unit``), by id; of ``:source``
+    only if ``sourced``."""
     part = "cases" if flag in CASE_FLAGS else "events"
     columns = ", ".join(f"facts.{c}" for c in (*ROW_COLUMNS[part], *PART_FLAGS[part]))
     unit = UNIT[level]
-    if credits(level, part):
+    if credits(level):
         unit = f"CAST(facts.{CREDITED_BY[flag]} AS TEXT)"
     return (
-        f"{head(d, [level], part, shared=False)}\n"
+        f"{head(d, [level], part, shared=False, sourced=sourced)}\n"
         f"SELECT {columns}, {MATCHED} FROM {source([level])} "
         f"WHERE {unit} = :unit AND facts.{flag} = 1 ORDER BY facts.id"
     )

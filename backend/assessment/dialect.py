@@ -65,6 +65,12 @@ class Dialect:
             return f"{column} = ANY(ARRAY({query}))"
         return f"{column} IN ({query})"
 
+    @property
+    def fence(self) -> str:
+        """What keeps a subquery from being merged into the query around it, so that its
+        columns are computed once per row however often the outer query reads them."""
+        return "OFFSET 0" if self.postgres else "LIMIT -1"
+
     def param(self, kind: str) -> str:
         """A placeholder; PostgreSQL is told the type where the context would not."""
         if self.postgres and kind == "timestamp":

@@ -11,7 +11,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from backend.assessment.schemas import AssessmentOut, IndicatorOut, UnitOut
+from backend.assessment.schemas import AssessmentOut, UnitOut
+from backend.assessment.scoring import ROLE_NAMES
 
 LEVEL_NAMES = {
     "worker": "网格员 worker",
@@ -35,9 +36,16 @@ _FIXED = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def header(indicators: Sequence[IndicatorOut]) -> list[str]:
-    """Column titles: the Chinese name and, in brackets, the key the API uses."""
-    return [f"{zh} ({key})" for key, zh in _FIXED] + [f"{i.name} ({i.key})" for i in indicators]
+def header(answer: AssessmentOut) -> list[str]:
+    """Column titles: the Chinese name and, in brackets, the key the API uses; a worker's
+    score and rank in each role last."""
+    roles = [
+        title
+        for role in answer.role_weights or ()
+        for title in (f"{ROLE_NAMES[role]}得分 ({role})", f"{ROLE_NAMES[role]}排名 ({role})")
+    ]
+    fixed = [f"{zh} ({key})" for key, zh in _FIXED]
+    return fixed + [f"{i.name} ({i.key})" for i in answer.indicators] + roles
 
 
 def _safe(value: Any) -> Any:
@@ -46,7 +54,12 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def rows(units: Sequence[UnitOut], indicators: Sequence[IndicatorOut]) -> list[list[Any]]:
+def _role(unit: UnitOut, role: str) -> tuple[float | None, int | None]:
+    held = (unit.roles or {}).get(role)
+    return (None, None) if held is None else (held.score, held.rank)
+
+
+def rows(units: Sequence[UnitOut], answer: AssessmentOut) -> list[list[Any]]:
     return [
         [
             _safe(u.code),
@@ -55,7 +68,8 @@ def rows(units: Sequence[UnitOut], indicators: Sequence[IndicatorOut]) -> list[l
             u.previous_rank,
             u.rank_change,
             u.score,
-            *(u.figures.get(i.key) for i in indicators),
+            *(u.figures.get(i.key) for i in answer.indicators),
+            *(v for role in answer.role_weights or () for v in _role(u, role)),
         ]
         for u in units
     ]
@@ -64,11 +78,15 @@ def rows(units: Sequence[UnitOut], indicators: Sequence[IndicatorOut]) -> list[l
 def csv_bytes(answer: AssessmentOut) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header(answer.indicators))
-    for row in rows(answer.units, answer.indicators):
+    writer.writerow(header(answer))
+    for row in rows(answer.units, answer):
         writer.writerow(["" if v is None else v for v in row])
     # The BOM tells Excel the file is UTF-8; without it Chinese text opens garbled.
     return ("\ufeff" + out.getvalue()).encode()
+
+
+def _pairs(weights: Mapping[str, float]) -> list[Any]:
+    return [v for key, weight in sorted(weights.items()) for v in (key, weight)]
 
 
 def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[str, float]]):
@@ -78,8 +96,8 @@ def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[
     first = next(iter(answers.values()))
     for level, answer in answers.items():
         sheet = book.create_sheet(LEVEL_NAMES[level])
-        sheet.append(header(answer.indicators))
-        for row in rows(answer.units, answer.indicators):
+        sheet.append(header(answer))
+        for row in rows(answer.units, answer):
             sheet.append(row)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -98,6 +116,12 @@ def xlsx_bytes(answers: Mapping[str, AssessmentOut], weights: Mapping[str, dict[
     else:
         notes.append(["figures", "computed from the cases as they stand"])
     notes.append(["score", first.score_formula])
+    notes.append(["self_handled_weight", first.self_handled_weight])
+    if first.source is not None:
+        notes.append(["source", first.source])
+    for answer in answers.values():
+        for role, role_weights in (answer.role_weights or {}).items():
+            notes.append([f"role {role}", ROLE_NAMES[role], *_pairs(role_weights)])
     for omission in first.omitted:
         notes.append(["omitted", omission.source, omission.reason])
     for cell in notes[1]:

@@ -27,7 +27,16 @@ class Publication:
     period: str
     published_at: datetime
     published_by: int | None
-    answers: dict[str, AssessmentOut]  # level → the whole city's answer
+    answers: dict[str, AssessmentOut]  # key(level, source) → the whole city's answer
+
+
+_BY_SOURCE = "@"
+
+
+def key(level: str, source: str | None = None) -> str:
+    """Where a publication keeps a level's answer: the whole city's, or that of the cases that
+    came in by one door (``source``)."""
+    return level if source is None else f"{level}{_BY_SOURCE}{source}"
 
 
 def already(period: str) -> Conflict:
@@ -52,8 +61,9 @@ async def store(
     """Store ``answers`` as the period's published figures; 409 ``already_published`` if it
     is (checked in the write transaction, and by the unique period for a race)."""
     figures = msgspec.json.encode(answers).decode()
+    levels = sorted(k for k in answers if _BY_SOURCE not in k)
     try:
-        await _insert(period, figures, admin, now, sorted(answers))
+        await _insert(period, figures, admin, now, levels)
     except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):  # published meanwhile
         raise already(period) from None
     return Publication(period, now, admin, answers)

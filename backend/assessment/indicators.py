@@ -50,6 +50,30 @@ INDICATORS: tuple[Indicator, ...] = (
         "higher",
     ),
     Indicator(
+        "accept_due",
+        "应立案数",
+        "cases whose acceptance deadline (accept_due_at: submission + the category's accept "
+        "limit, accept_hours, on its calendar) lies in the period, but for those rejected, "
+        "handled on the spot by their finder (自处置), withdrawn or merged, and those voided "
+        "unaccepted no later than it",
+        "count",
+    ),
+    Indicator(
+        "accept_due_on_time",
+        "按时立案数",
+        "of the cases to be accepted, those accepted (or escalated unaccepted, which enters "
+        "them into the workflow at the level above) by their deadline; one never accepted "
+        "counts against",
+        "count",
+    ),
+    Indicator(
+        "on_time_accept_rate",
+        "按时立案率",
+        "按时立案率 = accept_due_on_time / accept_due",
+        "rate",
+        "higher",
+    ),
+    Indicator(
         "dispatched", "派遣数", "cases whose first case.dispatch event is in the period", "count"
     ),
     Indicator(
@@ -64,8 +88,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "dispatch_due",
         "应派遣数",
         "cases whose dispatch deadline (dispatch_due_at: acceptance + the category's dispatch "
-        "limit, dispatch_hours, on its calendar) lies in the period, but for those withdrawn, "
-        "merged or voided before it undispatched",
+        "limit, dispatch_hours, on its calendar) lies in the period, but for those withdrawn or "
+        "merged, those voided no later than it, and those paused before it (the clock stands "
+        "still; a resume moves the deadline on)",
         "count",
     ),
     Indicator(
@@ -104,11 +129,66 @@ INDICATORS: tuple[Indicator, ...] = (
         "count",
     ),
     Indicator(
+        "handle_due",
+        "应处置数",
+        "cases whose handling deadline (handle_due_at: the dispatch + the category's handling "
+        "limit, handle_hours, on its calendar; kept by a re-dispatch or a return, set afresh "
+        "at the next dispatch after an escalation, reopening or unshelving) lies in the "
+        "period, but for those withdrawn, merged or shelved, those voided no later than it, "
+        "and those paused before it",
+        "count",
+    ),
+    Indicator(
+        "handle_due_done",
+        "已处置数",
+        "of the cases to be handled, those handled before the end of the period (their last "
+        "handling, handled_at: one sent back, 返工, is not handled until handled again)",
+        "count",
+    ),
+    Indicator(
+        "handle_due_on_time",
+        "按时处置数",
+        "of the cases to be handled, those handled no later than their deadline; one never "
+        "handled counts against",
+        "count",
+    ),
+    Indicator("handle_rate", "处置率", "处置率 = handle_due_done / handle_due", "rate", "higher"),
+    Indicator(
+        "on_time_handle_rate",
+        "按时处置率",
+        "按时处置率 = handle_due_on_time / handle_due",
+        "rate",
+        "higher",
+    ),
+    Indicator(
         "verified",
         "核查数",
         "cases with a case.verify event (核查) in the period (a worker: those whose first "
         "verification in the period was theirs)",
         "count",
+    ),
+    Indicator(
+        "verify_due",
+        "应核查数",
+        "cases whose verification deadline (verify_due_at: the last handling + the category's "
+        "verification limit, verify_hours, on its calendar) lies in the period, but for those "
+        "withdrawn, merged or shelved, and those voided no later than it",
+        "count",
+    ),
+    Indicator(
+        "verify_due_on_time",
+        "按时核查数",
+        "of the cases to be verified, those whose last handling was verified, or sent back "
+        "(返工, the verification's other answer), no later than the deadline; one never "
+        "verified counts against",
+        "count",
+    ),
+    Indicator(
+        "on_time_verify_rate",
+        "按时核查率",
+        "按时核查率 = verify_due_on_time / verify_due",
+        "rate",
+        "higher",
     ),
     Indicator("due", "应结案数", _DUE, "count"),
     Indicator(
@@ -127,9 +207,34 @@ INDICATORS: tuple[Indicator, ...] = (
         "超期数 = due − closed_on_time: closed late, or still open past the due time",
         "count",
     ),
-    Indicator("close_rate", "结案率", "结案率 = closed / due", "rate", "higher"),
     Indicator(
-        "on_time_close_rate", "按期结案率", "按期结案率 = closed_on_time / due", "rate", "higher"
+        "self_due",
+        "自处置应结案数",
+        "of the cases due, those handled on the spot by their finder (自处置), shown apart",
+        "count",
+    ),
+    Indicator("self_closed", "自处置结案数", "of the cases closed, the self-handled", "count"),
+    Indicator(
+        "self_closed_on_time",
+        "自处置按期结案数",
+        "of the cases closed on time, the self-handled",
+        "count",
+    ),
+    Indicator(
+        "close_rate",
+        "结案率",
+        "结案率 = (closed − (1 − s) × self_closed) / (due − (1 − s) × self_due), s the weight "
+        "of a self-handled case (self_handled_weight, the city's; at 1, closed / due)",
+        "rate",
+        "higher",
+    ),
+    Indicator(
+        "on_time_close_rate",
+        "按期结案率",
+        "按期结案率 = (closed_on_time − (1 − s) × self_closed_on_time) / (due − (1 − s) × "
+        "self_due), s as for 结案率 (at 1, closed_on_time / due)",
+        "rate",
+        "higher",
     ),
     Indicator("escalated", "升级数", "cases with a case.escalate event in the period", "count"),
     Indicator(
@@ -246,8 +351,12 @@ BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
 # Rates: (numerator, denominator); None when the denominator is 0.
 RATES: Mapping[str, tuple[str, str]] = {
     "accurate_accept_rate": ("accurate", "accepted"),
+    "on_time_accept_rate": ("accept_due_on_time", "accept_due"),
     "on_time_dispatch_rate": ("dispatch_due_on_time", "dispatch_due"),
     "rework_rate": ("reworked", "handled"),
+    "handle_rate": ("handle_due_done", "handle_due"),
+    "on_time_handle_rate": ("handle_due_on_time", "handle_due"),
+    "on_time_verify_rate": ("verify_due_on_time", "verify_due"),
     "close_rate": ("closed", "due"),
     "on_time_close_rate": ("closed_on_time", "due"),
     "satisfied_share": ("satisfied", "rated"),
@@ -262,19 +371,30 @@ MEANS: Mapping[str, tuple[str, str, int]] = {
 }
 # Returned by the database to derive the figures above, not shown themselves.
 HELPERS = ("response_sum_s", "response_n", "handling_sum_s", "handling_n", "rating_sum")
+# The counts of the closure rates, and their self-handled part: a self-handled case counts
+# as much in 结案率 and 按期结案率 as the city's self_handled_weight says.
+SELF_HANDLED = {"due": "self_due", "closed": "self_closed", "closed_on_time": "self_closed_on_time"}
 
 
-def derive(raw: Mapping[str, Any]) -> Figures:
+def derive(raw: Mapping[str, Any], self_weight: float = 1.0) -> Figures:
     """The figures of one unit from the sums the database returned for it; a rate or mean is
-    None when there is nothing to divide by, and absent when its source is.
+    None when there is nothing to divide by, and absent when its source is. A self-handled
+    case weighs ``self_weight`` of a case in the closure rates (the counts stay whole).
 
     >>> f = derive({"accepted": 4, "voided": 1, "due": 0, "closed": 0, "closed_on_time": 0})
     >>> f["accurate_accept_rate"], f["close_rate"], "task_completion" in f
     (0.75, None, False)
+    >>> raw = {"due": 4, "closed": 3, "closed_on_time": 2}
+    >>> raw |= {"self_due": 2, "self_closed": 2, "self_closed_on_time": 2}
+    >>> derive(raw)["on_time_close_rate"], derive(raw, 0.5)["on_time_close_rate"]
+    (0.5, 0.3333)
     """
     counts = dict(raw)
     if "accepted" in raw:
         counts["accurate"] = raw["accepted"] - raw["voided"]
+    if self_weight != 1 and "self_due" in raw:
+        for key, part in SELF_HANDLED.items():
+            counts[key] = raw[key] - (1 - self_weight) * raw[part]
     figures = {k: v for k, v in raw.items() if k not in HELPERS}
     for key, (top, bottom) in RATES.items():
         if bottom in counts:

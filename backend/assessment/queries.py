@@ -16,9 +16,9 @@ from typing import Any
 from backend.areas.tables import Area
 from backend.assessment import case_sql, other_sql, rollup_sql
 from backend.assessment.dialect import Dialect
-from backend.assessment.indicators import BY_KEY
+from backend.assessment.indicators import BY_KEY, RATES
 from backend.assessment.periods import Period, clipped_end, elapsed_days
-from backend.assessment.runner import run_all
+from backend.assessment.runner import INDEXED, Query, run_all
 from backend.cases.tables import Case, Department
 from backend.core.areas import level_of_code, scope_prefix
 from backend.grids.tables import Grid
@@ -91,13 +91,13 @@ def available_levels() -> tuple[str, ...]:
     return (*LEVELS, DEPARTMENT, *(g for g in GROUPS if g in installed_sources()))
 
 
-# The case indicators read off the case rows alone; the others need the workflow events.
-_CASE_PART = frozenset(case_sql.CASE_FLAGS) | {
-    "close_rate",
-    "on_time_close_rate",
-    "satisfaction_mean",
-    "satisfied_share",
-}
+# The case indicators read off the case rows alone (the flags, and the rates and means of
+# them); the others need the workflow events.
+_CASE_PART = (
+    frozenset(case_sql.CASE_FLAGS)
+    | {key for key, (_, bottom) in RATES.items() if bottom in case_sql.CASE_FLAGS}
+    | {"satisfaction_mean"}
+)
 
 
 def _needed(wanted: Collection[str] | None) -> set[str]:
@@ -122,27 +122,35 @@ async def sums(
     tz: tzinfo,
     now: datetime,
     wanted: Collection[str] | None = None,
+    source: str | None = None,
 ) -> Raw:
     """level → unit → the sums of its indicators, for units something happened in; only
-    those the ``wanted`` indicators need, if given. The groupings (grade, stars) have case
-    figures only."""
+    those the ``wanted`` indicators need, if given; of the cases that came in by ``source``
+    only, if given (case figures only, then). The groupings (grade, stars) have case figures
+    only."""
     d = Dialect.of(Case._meta.db)
     params = _params(period, tz, now)
     params |= {f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)}
     out: Raw = {level: {} for level in levels}
     needed = _needed(wanted) & (installed_sources() | {"cases", "events", "p90"})
+    if source is not None:
+        needed &= {"cases", "events", "p90"}
+        params["source"] = ("text", source)
+    sourced = source is not None
+    # The case part's rows by their indexes (runner.INDEXED); the others as the planner likes.
+    tuning = {"cases": INDEXED, "events": ()}
     queries = [
-        rollup_sql.figures(d, levels, part, p90="p90" in needed)
+        Query(rollup_sql.figures(d, levels, part, "p90" in needed, sourced), tuning[part])
         for part in case_sql.PARTS
         if part in needed
     ]
     base = [level for level in levels if level in LEVELS]
     if "patrol" in needed and base:
-        queries.append(other_sql.patrol(d, base))
+        queries.append(Query(other_sql.patrol(d, base)))
     if "tasks" in needed and base:
-        queries.append(other_sql.tasks(base))
+        queries.append(Query(other_sql.tasks(base)))
     if "hours" in needed and set(base) - {"grid"}:
-        queries.append(other_sql.hours(base))
+        queries.append(Query(other_sql.hours(base)))
     if not queries:
         return out
     params["days"] = ("integer", elapsed_days(period, tz, now))

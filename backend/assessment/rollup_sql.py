@@ -3,7 +3,11 @@ percentiles of the response and handling times for the event part, in one statem
 
 Sums add up, percentiles do not. On PostgreSQL the sums are hashed per place (a grid, or the
 area of a case in no grid) and per worker, grade or star, and the places' sums added up to
-communities, streets and districts by code prefix; the percentiles come from one sorted pass
+communities, streets and districts by code prefix. A worker's case-row figures are hashed per
+person the row credits (its assignee, whoever accepted, dispatched, handled, verified) in the
+same pass, each person's own flags then taken from the set that credits them; their event
+figures come from the credited actions (``case_sql.credits``). The percentiles come from one
+sorted pass
 over the territorial levels (a grid code's prefixes nest, so the four are one rollup) and one
 per other level, ``percentile_disc(0.9)``. SQLite has neither grouping sets nor percentiles: a
 ``GROUP BY`` per level, and the percentile as the value at rank ⌈0.9 n⌉ by ``ROW_NUMBER``,
@@ -14,7 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backend.assessment.case_sql import PART_FLAGS, UNIT, credits, head, origin, source, territory
+from backend.assessment.case_sql import (
+    CREDIT,
+    PART_FLAGS,
+    UNIT,
+    credits,
+    head,
+    origin,
+    source,
+    territory,
+)
 from backend.assessment.dialect import Dialect, p90_by_rank
 
 # What each part sums besides its flags. Every sum is a whole number: cast back to one, since
@@ -43,11 +56,22 @@ _SET = {
     "place": "(pl)",
 }
 _AREAS = ("community", "street", "district")  # added up from the places' sums
+# The case part's worker figures: a grouping set per person a case row credits.
+_CREDITED = {f"worker:{by}": f"wk{i}" for i, by in enumerate(CREDIT["cases"])}
+_KEY |= _CREDITED
+_SET |= {lv: f"({key})" for lv, key in _CREDITED.items()}
+# The sums that are not flags, and the value of the row they sum, which says whose they are.
+_OF = {"rating_sum": "rating"}
 
 
 def summed(part: str) -> tuple[str, ...]:
     """The columns a part's rows carry besides level and unit (and the percentiles)."""
     return (*PART_FLAGS[part], *_EXTRA[part])
+
+
+def sums_of(part: str) -> str:
+    """The sums of a part's sums."""
+    return ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
 
 
 def _sums(part: str) -> str:
@@ -63,20 +87,43 @@ def _grouped(levels: Sequence[str]) -> tuple[str, str, str]:
     return f"CASE {which} END", f"CASE {unit} END", sets
 
 
-def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
+def _by_person(part: str) -> str:
+    """A worker's case-row figures from the sets of the people the rows credit: each set's
+    own flags (and sums), nothing of the others'."""
+    own = [
+        ", ".join(
+            [k if k in flags else f"0 AS {k}" for k in PART_FLAGS[part]]
+            + [k if _OF[k] in flags else f"0 AS {k}" for k in _EXTRA[part]]
+        )
+        for flags in CREDIT[part].values()
+    ]
+    sets = " UNION ALL ".join(
+        f"SELECT unit, {columns} FROM fine WHERE level = '{level}'"
+        for level, columns in zip(_CREDITED, own, strict=True)
+    )
+    sums = ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
+    return f"SELECT 'worker' AS level, unit, {sums} FROM ({sets}) w GROUP BY unit"
+
+
+def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bool) -> str:
     ordered = [lv for lv in UNIT if lv in levels]
     territorial = [lv for lv in ordered if lv in ("grid", *_AREAS)]
-    # The workers' action figures come from the credited actions, not the facts' grouping.
-    apart = [lv for lv in ordered if credits(lv, part)]
+    # The workers' action figures come from the credited actions, not the facts' grouping;
+    # their case-row figures from a grouping set per person credited.
+    apart = [lv for lv in ordered if credits(lv) and part == "events"]
+    person = "worker" in ordered and part == "cases"
     grouped = [lv for lv in ordered if lv not in apart]
     # Sums per place (a grid, or the area of a case in no grid), then added up by prefix.
-    fine = [lv for lv in grouped if lv not in territorial] + (["place"] if territorial else [])
+    fine = [lv for lv in grouped if lv not in (*territorial, "worker" if person else "")]
+    fine += (["place"] if territorial else []) + (list(_CREDITED) if person else [])
     # A worker is grouped by the integer (quicker to sort), named by its text.
     keys = ", ".join(
         f"{'facts.assignee' if lv == 'worker' else UNIT[lv]} AS {_KEY[lv]}"
         for lv in UNIT
         if lv in levels or lv in ("grid", *_AREAS)
     )
+    if person:
+        keys += "".join(f", facts.{lv[7:]} AS {key}" for lv, key in _CREDITED.items())
     columns = ", ".join(summed(part))
     level, unit, sets = _grouped(fine) if fine else ("", "", "")
     parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in grouped)})"]
@@ -86,6 +133,7 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
         "FROM credited GROUP BY wk"
         for _ in apart
     ]
+    parts += [_by_person(part)] if person else []
     if "grid" in levels:
         parts.append(
             f"SELECT 'grid', unit, {columns} FROM fine WHERE level = 'place' AND LENGTH(unit) > 12"
@@ -102,14 +150,19 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
             f"SELECT level, unit, {sums} FROM ({rolled}) r WHERE unit IS NOT NULL "
             "GROUP BY level, unit"
         )
-    # The percentiles read the facts a second time.
+    # The facts hashed once, by every key a set groups by together (a unit's cases share
+    # their place, department, staff: a few thousand groups for a month); the sets then
+    # read those sums, not the facts. The percentiles read the facts a second time.
+    by = ", ".join(dict.fromkeys(k.strip() for lv in fine for k in _SET[lv].strip("()").split(",")))
     fine_sql = (
-        f"fine AS MATERIALIZED (\n  SELECT {level} AS level, {unit} AS unit, {_sums(part)} "
-        f"FROM f GROUP BY GROUPING SETS ({sets})\n),\n"
+        f"pre AS MATERIALIZED (\n  SELECT {by}, {_sums(part)} FROM f GROUP BY {by}\n),\n"
+        f"fine AS MATERIALIZED (\n  SELECT {level} AS level, {unit} AS unit, {sums_of(part)} "
+        f"FROM pre GROUP BY GROUPING SETS ({sets})\n),\n"
         if fine
         else ""
     )
-    body = f"""{head(d, levels, part, shared=p90 or bool(apart))},
+    facts = head(d, levels, part, shared=p90 or bool(apart), sourced=sourced, credit=bool(apart))
+    body = f"""{facts},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
 {fine_sql}summed AS ({" UNION ALL ".join(parts)})"""
     if not p90:
@@ -137,7 +190,7 @@ FROM summed LEFT JOIN pct ON pct.level = summed.level AND pct.unit = summed.unit
 WHERE summed.unit IS NOT NULL"""
 
 
-def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
+def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bool) -> str:
     read = {level: origin(level, part) for level in levels}
     sums = "\nUNION ALL\n".join(
         f"SELECT '{level}' AS level, {unit} AS unit, {_sums(part)} "
@@ -146,14 +199,15 @@ def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool) -> str:
     )
     if not p90:
         # One SELECT per level reads the facts.
-        return f"{head(d, levels, part, shared=True)},\nagg AS ({sums})\nSELECT * FROM agg"
+        facts = head(d, levels, part, shared=True, sourced=sourced)
+        return f"{facts},\nagg AS ({sums})\nSELECT * FROM agg"
     long = "\nUNION ALL\n".join(
         f"SELECT '{level}' AS level, {unit} AS unit, response_s, handling_s "
         f"FROM {table} WHERE {unit} IS NOT NULL"
         for level, (table, unit) in read.items()
     )
     keys = "level, unit"
-    return f"""{head(d, levels, part, shared=True)},
+    return f"""{head(d, levels, part, shared=True, sourced=sourced)},
 agg AS ({sums}),
 lv AS MATERIALIZED ({long}),
 rp AS ({p90_by_rank("lv", keys, "response_s")}),
@@ -164,8 +218,12 @@ LEFT JOIN rp ON rp.level = agg.level AND rp.unit = agg.unit
 LEFT JOIN hp ON hp.level = agg.level AND hp.unit = agg.unit"""
 
 
-def figures(d: Dialect, levels: Sequence[str], part: str, p90: bool = True) -> str:
+def figures(
+    d: Dialect, levels: Sequence[str], part: str, p90: bool = True, sourced: bool = False
+) -> str:
     """Every asked level's sums of one part, as (level, unit, …) rows, and for the event part
-    the 90th percentiles of the times unless ``p90`` is false."""
+    the 90th percentiles of the times unless ``p90`` is false; of the cases of ``:source``
+    only if ``sourced``."""
     p90 = p90 and part == "events"
-    return _postgres(d, levels, part, p90) if d.postgres else _sqlite(d, levels, part, p90)
+    build = _postgres if d.postgres else _sqlite
+    return build(d, levels, part, p90, sourced)

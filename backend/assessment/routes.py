@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from backend.assessment import exports, service, weights
+from backend.assessment import case_sql, exports, service, weights
 from backend.assessment.queries import LEVELS, WEIGHTED_LEVELS, available_levels
 from backend.assessment.schemas import (
     AssessmentOut,
@@ -40,6 +40,15 @@ LevelText = Annotated[
 ]
 AreaCode = Annotated[
     str | None, QueryParameter(max_length=16, description="only the units inside this area")
+]
+SourceText = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=16,
+        description="only the cases that came in by this door: "
+        + ", ".join(case_sql.SOURCES)
+        + " (case figures only)",
+    ),
 ]
 Recompute = Annotated[
     bool,
@@ -90,10 +99,17 @@ class AssessmentController(Controller):
         level: LevelText,
         area: AreaCode = None,
         recompute: Recompute = False,
+        source: SourceText = None,
     ) -> AssessmentOut:
         require_role(principal, *AREA_ROLES)
         answers = await service.assessments(
-            period, [level], _area(area), _tz(state), clock.now(), recompute=recompute
+            period,
+            [level],
+            _area(area),
+            _tz(state),
+            clock.now(),
+            recompute=recompute,
+            source=source,
         )
         return answers[level]
 
@@ -121,20 +137,33 @@ class AssessmentController(Controller):
         indicator: Annotated[str, QueryParameter(max_length=32)],
         limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="rows per page")] = 1000,
         offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
+        source: SourceText = None,
     ) -> DrillOut:
         require_role(principal, *AREA_ROLES)
         now = clock.now()
         return await service.drill(
-            period, level, unit, indicator, _tz(state), now, limit=limit, offset=offset
+            period,
+            level,
+            unit,
+            indicator,
+            _tz(state),
+            now,
+            limit=limit,
+            offset=offset,
+            source=source,
         )
 
-    @get("/weights/{level:str}", summary="The weights of a level's composite score")
+    @get(
+        "/weights/{level:str}",
+        summary="The weights of a level's composite score, of a role's at the worker level, "
+        "or the city's (self_handled: how much a self-handled case counts in the closure rates)",
+    )
     async def read_weights(
         self, principal: NamedDependency[Principal], level: Annotated[str, PathParameter()]
     ) -> WeightsOut:
         require_role(principal, *AREA_ROLES)
-        if level not in WEIGHTED_LEVELS:
-            raise Invalid("invalid_level", f"weights are set for {', '.join(WEIGHTED_LEVELS)}")
+        if level not in weights.SETTABLE:
+            raise Invalid("invalid_level", f"weights are set for {', '.join(weights.SETTABLE)}")
         return await weights.stored(level)
 
     @put(
@@ -158,9 +187,12 @@ class AssessmentController(Controller):
         period: PeriodText,
         level: LevelText,
         area: AreaCode = None,
+        source: SourceText = None,
     ) -> Response[bytes]:
         require_role(principal, *AREA_ROLES)
-        answers = await service.assessments(period, [level], _area(area), _tz(state), clock.now())
+        answers = await service.assessments(
+            period, [level], _area(area), _tz(state), clock.now(), source=source
+        )
         return Response(
             exports.csv_bytes(answers[level]),
             media_type="text/csv; charset=utf-8",
@@ -174,10 +206,13 @@ class AssessmentController(Controller):
         state: State,
         period: PeriodText,
         area: AreaCode = None,
+        source: SourceText = None,
     ) -> Response[bytes]:
         require_role(principal, *AREA_ROLES)
         levels = LEVELS if area is not None else available_levels()
-        answers = await service.assessments(period, levels, _area(area), _tz(state), clock.now())
+        answers = await service.assessments(
+            period, levels, _area(area), _tz(state), clock.now(), source=source
+        )
         used = {level: await service.level_weights(level) for level in levels}
         return Response(
             exports.xlsx_bytes(answers, used),

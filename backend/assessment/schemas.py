@@ -20,6 +20,11 @@ class Omitted(msgspec.Struct):
     reason: str
 
 
+class RoleOut(msgspec.Struct):
+    score: float  # with the role's weights, over the role's figures
+    rank: int  # among the workers scored in the role
+
+
 class UnitOut(msgspec.Struct):
     code: str  # an area or grid code; a worker's person id
     name: str
@@ -28,6 +33,8 @@ class UnitOut(msgspec.Struct):
     rank: int | None
     previous_rank: int | None
     rank_change: int | None  # previous rank − rank: positive when the unit moved up
+    # A worker: their score and rank in each role they have a figure of (scoring.ROLES).
+    roles: dict[str, RoleOut] | None = None
 
 
 class AssessmentOut(msgspec.Struct):
@@ -46,6 +53,12 @@ class AssessmentOut(msgspec.Struct):
     published_by: int | None = None
     # Asked with recompute: the figures as the cases stand now, beside the published ones.
     recomputed: list[UnitOut] | None = None
+    # How much a self-handled case (自处置) counted in 结案率 and 按期结案率 (the city's).
+    self_handled_weight: float = 1.0
+    # The worker level: each role's weights, which its ``roles`` scores were made with.
+    role_weights: dict[str, dict[str, float]] | None = None
+    # Only the cases that came in by this door (case_record.source), if asked.
+    source: str | None = None
 
 
 class DrillOut(msgspec.Struct):

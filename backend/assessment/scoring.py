@@ -33,6 +33,50 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "task_completion": 0.05,
 }
 SCORABLE = frozenset(k for k, i in BY_KEY.items() if i.better is not None and i.unit != "count")
+# The roles of 数字城管 a worker acts in, and the figures of each (those credited to whoever
+# took the role's action, see case_sql.CREDIT): 受理员 / 值班长 accept, 派遣员 dispatch, 处置
+# staff handle and answer for the closing of what they hold, 监督员 / grid inspectors verify,
+# patrol and do the grid's tasks. A worker has a score in each role they have a figure of,
+# with the role's weights (the city admin's, these until then), and a rank among the workers
+# scored in it; the composite score is the worker level's weights over all their figures.
+ROLES: Mapping[str, frozenset[str]] = {
+    "acceptor": frozenset(
+        {"on_time_accept_rate", "accurate_accept_rate", "response_mean_s", "response_p90_s"}
+    ),
+    "dispatcher": frozenset({"on_time_dispatch_rate"}),
+    "handler": frozenset(
+        {
+            "handle_rate",
+            "on_time_handle_rate",
+            "rework_rate",
+            "handling_mean_s",
+            "handling_p90_s",
+            "close_rate",
+            "on_time_close_rate",
+            "satisfaction_mean",
+            "satisfied_share",
+        }
+    ),
+    "inspector": frozenset({"on_time_verify_rate", "patrol_coverage", "task_completion"}),
+}
+ROLE_NAMES = {
+    "acceptor": "受理员/值班长",
+    "dispatcher": "派遣员",
+    "handler": "处置人员",
+    "inspector": "监督员/网格员",
+}
+DEFAULT_ROLE_WEIGHTS: Mapping[str, Mapping[str, float]] = {
+    "acceptor": {"on_time_accept_rate": 0.5, "accurate_accept_rate": 0.5},
+    "dispatcher": {"on_time_dispatch_rate": 1.0},
+    "handler": {
+        "on_time_handle_rate": 0.3,
+        "handle_rate": 0.1,
+        "rework_rate": 0.1,
+        "on_time_close_rate": 0.2,
+        "satisfied_share": 0.3,
+    },
+    "inspector": {"on_time_verify_rate": 0.4, "patrol_coverage": 0.4, "task_completion": 0.2},
+}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -12,7 +13,7 @@ import msgspec
 
 from backend.assessment import case_sql, frozen, other_sql, weights
 from backend.assessment.dialect import Dialect
-from backend.assessment.indicators import BY_KEY, INDICATORS, RATES, derive
+from backend.assessment.indicators import BY_KEY, INDICATORS, RATES, Figures, derive
 from backend.assessment.periods import Period, clipped_end, parse_period
 from backend.assessment.queries import (
     CASE_ONLY,
@@ -32,9 +33,10 @@ from backend.assessment.schemas import (
     IndicatorOut,
     Omitted,
     PublishOut,
+    RoleOut,
     UnitOut,
 )
-from backend.assessment.scoring import rank, rank_changes, scores
+from backend.assessment.scoring import ROLES, rank, rank_changes, scores
 from backend.cases.tables import Case
 from backend.core.errors import Conflict, Invalid
 
@@ -70,19 +72,33 @@ def check_level(level: str, area: str | None = None) -> str:
     return level
 
 
-def visible_indicators(level: str) -> list[str]:
-    sources = {"cases"} if level in CASE_ONLY else installed_sources() | {"cases"}
+def check_source(source: str | None) -> str | None:
+    """None, or a door cases come in by (``case_record.source``): 422 ``invalid_source``."""
+    if source is not None and source not in case_sql.SOURCES:
+        raise Invalid(
+            "invalid_source",
+            f"source is one of {', '.join(case_sql.SOURCES)}, not {source!r}",
+            field="source",
+        )
+    return source
+
+
+def visible_indicators(level: str, source: str | None = None) -> list[str]:
+    cases_only = level in CASE_ONLY or source is not None
+    sources = {"cases"} if cases_only else installed_sources() | {"cases"}
     return [i.key for i in INDICATORS if i.source in sources]
 
 
-def omitted(level: str) -> list[Omitted]:
+def omitted(level: str, source: str | None = None) -> list[Omitted]:
     out = []
-    for source in _OTHER_SOURCES:
-        keys = [i.key for i in INDICATORS if i.source == source]
-        if source not in installed_sources():
-            out.append(Omitted(source, keys, MISSING[source]))
+    for kind in _OTHER_SOURCES:
+        keys = [i.key for i in INDICATORS if i.source == kind]
+        if kind not in installed_sources():
+            out.append(Omitted(kind, keys, MISSING[kind]))
         elif level in CASE_ONLY:
-            out.append(Omitted(source, keys, f"not grouped by {level}: case indicators only"))
+            out.append(Omitted(kind, keys, f"not grouped by {level}: case indicators only"))
+        elif source is not None:
+            out.append(Omitted(kind, keys, "not by the door cases came in by: case indicators"))
     return out
 
 
@@ -91,18 +107,56 @@ async def level_weights(level: str) -> dict[str, float]:
     return await weights.effective(GROUPS.get(level, level))
 
 
+@dataclass(frozen=True)
+class Scoring:
+    """What scores the units: each level's weights, each role's (the worker level's role
+    scores), how much a self-handled case counts, and the door the cases came in by (None:
+    all)."""
+
+    levels: Mapping[str, Mapping[str, float]]
+    roles: Mapping[str, Mapping[str, float]]
+    self_weight: float = 1.0
+    source: str | None = None
+
+
+async def scoring_for(levels: Sequence[str], source: str | None = None) -> Scoring:
+    """The weights the city admin set (the defaults until then) for ``levels`` and the roles."""
+    used, roles, self_weight = await asyncio.gather(
+        asyncio.gather(*map(level_weights, levels)),
+        asyncio.gather(*map(weights.effective, ROLES)),
+        weights.self_handled_weight(),
+    )
+    return Scoring(
+        dict(zip(levels, used, strict=True)),
+        dict(zip(ROLES, roles, strict=True)),
+        self_weight,
+        source,
+    )
+
+
 def _figures(
     level: str,
     raw: Mapping[str, dict[str, Any]],
     names: Mapping[str, str],
+    how: Scoring,
     only: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each unit's figures (those in ``only``, if given)."""
-    keys = [k for k in visible_indicators(level) if only is None or k in only]
+    keys = [k for k in visible_indicators(level, how.source) if only is None or k in only]
     out = {}
     for code in names:
-        derived = derive(zero_filled(level, raw.get(code)))
+        derived = derive(zero_filled(level, raw.get(code)), how.self_weight)
         out[code] = {k: derived.get(k) for k in keys}
+    return out
+
+
+def _roles(figures: Mapping[str, Figures], how: Scoring) -> dict[str, dict[str, RoleOut]]:
+    """unit → role → its score and rank in each role it has a figure of."""
+    out: dict[str, dict[str, RoleOut]] = {code: {} for code in figures}
+    for role, w in how.roles.items():
+        for r in rank(scores(figures, w)):
+            if r.score is not None and r.rank is not None:
+                out[r.code][role] = RoleOut(r.score, r.rank)
     return out
 
 
@@ -112,30 +166,33 @@ async def level_tables(
     tz: tzinfo,
     now: datetime,
     area: str | None,
-    used: Mapping[str, Mapping[str, float]],
+    how: Scoring,
 ) -> dict[str, list[UnitOut]]:
-    """Every unit of each level, best first, with figures, score (by the level's weights in
-    ``used``), rank and rank change."""
+    """Every unit of each level, best first, with figures, score (by the level's weights),
+    rank and rank change, and a worker's scores and ranks by role."""
     # The previous period is only ranked: it needs no more than the weighted indicators.
-    weighted = {k for w in used.values() for k, v in w.items() if v > 0}
+    weighted = {k for w in how.levels.values() for k, v in w.items() if v > 0}
+    source = how.source
     (current, before), catalogues = await asyncio.gather(
         asyncio.gather(
-            sums(period, levels, tz, now), sums(period.previous(), levels, tz, now, weighted)
+            sums(period, levels, tz, now, source=source),
+            sums(period.previous(), levels, tz, now, weighted, source),
         ),
         asyncio.gather(*(catalogue(level, area) for level in levels)),
     )
     tables = {}
     for level, names in zip(levels, catalogues, strict=True):
-        w = used[level]
+        w = how.levels[level]
         names = await with_seen(level, area, names, current[level].keys() | before[level].keys())
-        figures = _figures(level, current[level], names)
+        figures = _figures(level, current[level], names, how)
         ranked = rank(scores(figures, w))
         # Ranked then: the units something happened in during the previous period, among
         # themselves. A unit new this period has no previous rank and no change.
         active = {c: names[c] for c, raw in before[level].items() if c in names and _active(raw)}
-        earlier = rank(scores(_figures(level, before[level], active, w), w))
+        earlier = rank(scores(_figures(level, before[level], active, how, w), w))
         previous = {r.code: r.rank for r in earlier}
         changes = rank_changes(ranked, previous)
+        roles = _roles(figures, how) if level == "worker" else {}
         tables[level] = [
             UnitOut(
                 r.code,
@@ -145,6 +202,7 @@ async def level_tables(
                 r.rank,
                 previous.get(r.code),
                 changes[r.code],
+                roles.get(r.code),
             )
             for r in ranked
         ]
@@ -165,22 +223,26 @@ async def assessments(
     now: datetime,
     *,
     recompute: bool = False,
+    source: str | None = None,
 ) -> dict[str, AssessmentOut]:
-    """The assessment of several levels at once (one query per period for all of them). A
-    published period answers its published figures, with the recomputation beside them if
-    ``recompute``."""
+    """The assessment of several levels at once (one query per period for all of them), of
+    the cases that came in by ``source`` only if given. A published period answers its
+    published figures, with the recomputation beside them if ``recompute``."""
     period = parse_period(period_text)
     for level in levels:
         check_level(level, area)
+    check_source(source)
     publication = await frozen.read(period.label)
     if publication is None:
-        return await computed(period, levels, area, tz, now)
-    live = await computed(period, levels, area, tz, now) if recompute else {}
+        return await computed(period, levels, area, tz, now, source)
+    live = await computed(period, levels, area, tz, now, source) if recompute else {}
     out = {}
     for level in levels:
-        stored = publication.answers.get(level)
+        stored = publication.answers.get(frozen.key(level, source))
         if stored is None:  # a level this installation did not have when it published
-            stored = live.get(level) or (await computed(period, [level], area, tz, now))[level]
+            stored = (
+                live.get(level) or (await computed(period, [level], area, tz, now, source))[level]
+            )
         else:
             stored = await _inside(stored, level, area)
         out[level] = msgspec.structs.replace(
@@ -215,7 +277,11 @@ async def publish(period_text: str, tz: tzinfo, now: datetime, admin: int) -> Pu
     if await frozen.read(period.label) is not None:
         raise frozen.already(period.label)
     levels = available_levels()
-    answers = await computed(period, levels, None, tz, now)
+    # The whole city's answers, and those of each door the cases came in by.
+    answers: dict[str, AssessmentOut] = {}
+    for source in (None, *case_sql.SOURCES):
+        by_source = await computed(period, levels, None, tz, now, source)
+        answers |= {frozen.key(level, source): a for level, a in by_source.items()}
     stored = await frozen.store(period.label, answers, admin, now)
     return PublishOut(
         period.label, stored.published_at.astimezone(UTC).isoformat(), admin, list(levels)
@@ -223,11 +289,16 @@ async def publish(period_text: str, tz: tzinfo, now: datetime, admin: int) -> Pu
 
 
 async def computed(
-    period: Period, levels: Sequence[str], area: str | None, tz: tzinfo, now: datetime
+    period: Period,
+    levels: Sequence[str],
+    area: str | None,
+    tz: tzinfo,
+    now: datetime,
+    source: str | None = None,
 ) -> dict[str, AssessmentOut]:
     """The assessment as the cases stand now."""
-    used = dict(zip(levels, await asyncio.gather(*map(level_weights, levels)), strict=True))
-    tables = await level_tables(period, levels, tz, now, area, used)
+    how = await scoring_for(levels, source)
+    tables = await level_tables(period, levels, tz, now, area, how)
     start, _ = period.bounds(tz)
     out = {}
     for level in levels:
@@ -239,28 +310,36 @@ async def computed(
             end=clipped_end(period, tz, now).isoformat(),
             previous_period=period.previous().label,
             score_formula=SCORE_FORMULA,
-            indicators=indicator_list(level, used[level]),
-            omitted=omitted(level),
+            indicators=indicator_list(level, how.levels[level], source),
+            omitted=omitted(level, source),
             units=tables[level],
+            self_handled_weight=how.self_weight,
+            role_weights={r: dict(w) for r, w in how.roles.items()} if level == "worker" else None,
+            source=source,
         )
     return out
 
 
-def indicator_list(level: str, w: Mapping[str, float]) -> list[IndicatorOut]:
+def indicator_list(
+    level: str, w: Mapping[str, float], source: str | None = None
+) -> list[IndicatorOut]:
+    shown = visible_indicators(level, source)
     return [
         IndicatorOut(i.key, i.name, i.formula, i.unit, i.better, w.get(i.key, 0.0))
         for i in INDICATORS
-        if i.key in visible_indicators(level)
+        if i.key in shown
     ]
 
 
-def _drill_sql(d: Dialect, level: str, indicator: str) -> tuple[str, str]:
+def _drill_sql(d: Dialect, level: str, indicator: str, sourced: bool) -> tuple[str, str]:
     source = BY_KEY[indicator].source
     if level in CASE_ONLY and source != "cases":
         raise Invalid("indicator_not_grouped", f"{indicator} is not grouped by {level}")
+    if sourced and source != "cases":
+        raise Invalid("indicator_not_grouped", f"{indicator} is not counted by source")
     if source == "cases":
         flag = _CASE_ROWS[indicator]
-        return case_sql.drill(d, level, flag), flag
+        return case_sql.drill(d, level, flag, sourced), flag
     if source not in installed_sources():
         raise Invalid("indicator_not_installed", MISSING[source], indicator=indicator)
     if source == "patrol":
@@ -282,20 +361,25 @@ async def drill(
     *,
     limit: int = 1000,
     offset: int = 0,
+    source: str | None = None,
 ) -> DrillOut:
-    """The rows behind one figure of one unit, ``limit`` from ``offset``; ``count`` is the
-    length of the whole list."""
+    """The rows behind one figure of one unit, ``limit`` from ``offset``, of the cases that
+    came in by ``source`` only if given; ``count`` is the length of the whole list."""
     period = parse_period(period_text)
     check_level(level)
+    check_source(source)
     if indicator not in BY_KEY:
         raise Invalid("invalid_indicator", f"no indicator {indicator!r}")
-    sql, rows_are = _drill_sql(Dialect.of(Case._meta.db), level, indicator)
+    sourced = source is not None
+    sql, rows_are = _drill_sql(Dialect.of(Case._meta.db), level, indicator, sourced)
     start, _ = period.bounds(tz)
     params: dict[str, tuple[str, Any]] = {
         f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)
     }
     params |= {"s": ("timestamp", start), "e": ("timestamp", clipped_end(period, tz, now))}
     params |= {"unit": ("text", unit)}
+    if source is not None:
+        params["source"] = ("text", source)
     rows = await run(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", **params)
     if not rows and offset:  # past the end: the list's length all the same
         rows_before = await run(f"{sql} LIMIT 1", **params)
@@ -315,7 +399,8 @@ async def drill(
 
 
 _TIMES = {"created_at", "accepted_at", "dispatched_at", "handled_at", "verified_at"}
-_TIMES |= {"due_at", "closed_at"}
+_TIMES |= {"due_at", "closed_at", "accept_due_at", "dispatch_due_at", "handle_due_at"}
+_TIMES |= {"verify_due_at"}
 _TIMES |= {"done_at", "starts_at", "confirmed_at"}
 
 
@@ -331,7 +416,7 @@ def _plain(row: dict[str, Any], period: Period) -> dict[str, Any]:
         if key in _TIMES and value is not None:
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
             value = moment.astimezone(UTC).isoformat()
-        elif key in case_sql.FLAGS:
+        elif key in case_sql.FLAGS or key == "self_handled":
             value = bool(value)
         out[key] = value
     return out

@@ -53,6 +53,30 @@ def _seconds(delta: timedelta) -> int:
     return round(delta.total_seconds())
 
 
+def _deadline(command: Command, limit: timedelta | None) -> datetime | None:
+    """When a stage's ``limit`` runs out from now, on the case's calendar; None without one."""
+    return None if limit is None else due_time(command.now, limit, command.calendar)
+
+
+# A new clock (escalate, reopen, unshelve) starts a new round of handling: the next
+# dispatch sets the time to handle, and what an earlier round did is no longer the answer.
+_NEW_ROUND: Mapping[str, Any] = {
+    "handle_due_at": None,
+    "handled_at": None,
+    "handled_by": None,
+    "verify_due_at": None,
+    "verified_at": None,
+    "verified_by": None,
+}
+
+
+def _entered(s: CaseState, c: Command) -> Mapping[str, Any]:
+    """The acceptance (立案) of a case leaving ``submitted`` for the workflow, its first."""
+    if s.accepted_at is not None:
+        return {}
+    return {"accepted_at": c.now, "accepted_by": c.actor.person_id}
+
+
 # ---------------------------------------------------------------------------------------------
 # One function per action: (state, command) -> (new state, the event's own fields)
 
@@ -62,9 +86,14 @@ Step = tuple[CaseState, dict[str, Any]]
 def _accept(s: CaseState, c: Command) -> Step:
     due = _new_due(c)
     # The dispatch deadline (派遣时限) of the assessment's 按时派遣率, on the same calendar.
-    limit = c.dispatch_limit
-    dispatch_due = None if limit is None else due_time(c.now, limit, c.calendar)
-    new = replace(s, status=Status.accepted, due_at=due, dispatch_due_at=dispatch_due)
+    dispatch_due = _deadline(c, c.dispatch_limit)
+    new = replace(
+        s,
+        status=Status.accepted,
+        due_at=due,
+        dispatch_due_at=dispatch_due,
+        **_entered(s, c),
+    )
     return new, {"due_at": due, "dispatch_due_at": dispatch_due}
 
 
@@ -84,6 +113,9 @@ def _dispatch(s: CaseState, c: Command) -> Step:
             f"a {s.level} case cannot go to a department here: escalate it first",
             field="department",
         )
+    # The time to handle (处置时限) runs from the dispatch of this round: a re-dispatch (改派)
+    # or a dispatch after a return (回退) keeps it, a wrong handler earns no time.
+    handle_due = s.handle_due_at or _deadline(c, c.handle_limit)
     new = replace(
         s,
         status=Status.dispatched,
@@ -91,12 +123,15 @@ def _dispatch(s: CaseState, c: Command) -> Step:
         department=c.department or None,
         extension_requested=None,  # a pending request was the previous assignee's
         dispatched_at=s.dispatched_at or c.now,  # the first dispatch: a re-dispatch keeps it
+        dispatched_by=s.dispatched_by if s.dispatched_at else c.actor.person_id,
+        handle_due_at=handle_due,
     )
     return new, {
         "assignee": c.assignee,
         "department": c.department or None,
         "from_assignee": s.assignee,
         "from_department": s.department,
+        "handle_due_at": handle_due,
     }
 
 
@@ -104,27 +139,53 @@ def _start(s: CaseState, c: Command) -> Step:
     return replace(s, status=Status.handling), {}
 
 
+def _handled(s: CaseState, c: Command) -> dict[str, Any]:
+    """A handling's marks: who and when, and the time to verify it (核查时限) from now."""
+    return {
+        "handled_at": c.now,
+        "handled_by": c.actor.person_id,
+        "verify_due_at": _deadline(c, c.verify_limit),
+        "verified_at": None,
+        "verified_by": None,
+    }
+
+
 def _handle(s: CaseState, c: Command) -> Step:
     result = _text(c, "result")
-    new = replace(s, status=Status.handled, extension_requested=None)
-    return new, {"result": result, "photo": c.photo}
+    marks = _handled(s, c)
+    new = replace(s, status=Status.handled, extension_requested=None, **marks)
+    return new, {"result": result, "photo": c.photo, "verify_due_at": marks["verify_due_at"]}
 
 
 def _self_handle(s: CaseState, c: Command) -> Step:
     result = _text(c, "result")
+    marks = _handled(s, c)
     # The finder is the handler: recorded as assignee so that nobody verifies their own work.
-    new = replace(s, status=Status.handled, assignee=c.actor.person_id)
-    return new, {"result": result, "photo": c.photo}
+    new = replace(s, status=Status.handled, assignee=c.actor.person_id, self_handled=True, **marks)
+    return new, {"result": result, "photo": c.photo, "verify_due_at": marks["verify_due_at"]}
+
+
+def _checked(s: CaseState, c: Command) -> dict[str, Any]:
+    # Verified or sent back, the last handling has been checked (核查): by whom, and when.
+    return {"verified_at": c.now, "verified_by": c.actor.person_id}
 
 
 def _verify(s: CaseState, c: Command) -> Step:
-    return replace(s, status=Status.verified), {"comment": c.comment}
+    return replace(s, status=Status.verified, **_checked(s, c)), {"comment": c.comment}
 
 
 def _rework(s: CaseState, c: Command) -> Step:
     # The reason is required (not in GB/T 30428's words, but the worker must know what to redo).
     reason = _text(c, "reason")
-    new = replace(s, status=Status.handling, rework_count=s.rework_count + 1)
+    # Sent back, the handling does not count as done: the next one answers the time to handle.
+    new = replace(
+        s,
+        status=Status.handling,
+        rework_count=s.rework_count + 1,
+        handled_at=None,
+        handled_by=None,
+        **_checked(s, c),
+    )
     return new, {"reason": reason, "rework_count": new.rework_count}
 
 
@@ -155,6 +216,9 @@ def _escalate(s: CaseState, c: Command) -> Step:
         extension_requested=None,
         escalations=s.escalations + 1,
         due_at=due,
+        # Escalated unaccepted, it entered the workflow at the level above: that is its 立案.
+        **(_entered(s, c) if s.status is Status.submitted else {}),
+        **_NEW_ROUND,
     )
     return new, {
         "from_level": s.level,
@@ -200,6 +264,7 @@ def reopen(s: CaseState, c: Command, window: timedelta) -> Step:
         department=None,
         departments=(),
         due_at=due,
+        **_NEW_ROUND,
     )
     return new, {
         "reason": c.reason,
@@ -316,7 +381,7 @@ def _refuse_extension(s: CaseState, c: Command) -> Step:
 
 def _unshelve(s: CaseState, c: Command) -> Step:
     due = _new_due(c)  # the clock stopped while shelved; it starts afresh
-    new = replace(s, status=Status.accepted, shelved_until=None, due_at=due)
+    new = replace(s, status=Status.accepted, shelved_until=None, due_at=due, **_NEW_ROUND)
     return new, {"reason": c.reason, "due_at": due}
 
 
@@ -426,12 +491,27 @@ def _resume(s: CaseState, c: Command) -> Step:
     assert s.paused_at is not None  # checked by allowed.refusal
     # The paused time on the clock the case runs on (working time, or the wall clock).
     paused = c.now - s.paused_at if c.calendar is None else c.calendar.between(s.paused_at, c.now)
-    due = None if s.due_at is None else due_time(s.due_at, paused, c.calendar)
-    new = replace(s, paused_at=None, due_at=due)
+
+    def later(moment: datetime | None) -> datetime | None:
+        return None if moment is None else due_time(moment, paused, c.calendar)
+
+    due = later(s.due_at)
+    # The stages' clocks stood still too, those still running: to dispatch, to handle.
+    new = replace(
+        s,
+        paused_at=None,
+        due_at=due,
+        dispatch_due_at=s.dispatch_due_at if s.dispatched_at else later(s.dispatch_due_at),
+        handle_due_at=s.handle_due_at if s.handled_at else later(s.handle_due_at),
+    )
     return new, {
         "paused_at": s.paused_at,
         "paused_seconds": _seconds(paused),
         "due_at": due,
+        "dispatch_due_at": new.dispatch_due_at
+        if new.dispatch_due_at != s.dispatch_due_at
+        else None,
+        "handle_due_at": new.handle_due_at if new.handle_due_at != s.handle_due_at else None,
         "reason": c.reason,
     }
 

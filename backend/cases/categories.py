@@ -24,9 +24,10 @@ from backend.core.worktime import WorkingCalendar
 
 SEED = Path(__file__).with_name("categories.json")
 PRIORITIES = ("urgent", "high", "normal")
-# The limits of a category, by priority: to accept (立案), dispatch, handle, close. The
-# workflow's clocks run against accept (from submission) and close (from acceptance).
-STAGES = ("accept", "dispatch", "handle", "close")
+# The limits of a category, by priority: to accept (立案), dispatch, handle, verify (核查),
+# close. The workflow's clocks run against accept (from submission) and close (from
+# acceptance); the others set the deadlines the assessment counts on-time stages against.
+STAGES = ("accept", "dispatch", "handle", "verify", "close")
 FRESH_S = 60.0
 
 
@@ -37,9 +38,17 @@ class Limits:
     post: str | None  # the grid post that receives it by default
     calendar_hours: frozenset[tuple[str, str]] = frozenset()  # (stage, priority) on the clock
     retired: bool = False  # takes no new case
-    # To dispatch once accepted, by priority: the dispatch deadline the assessment counts
-    # 按时派遣率 against (none for a priority the category has no limit for).
+    # To dispatch once accepted, to handle once dispatched, to verify once handled, by
+    # priority: the deadlines the assessment counts 按时派遣率, 按时处置率 and 按时核查率
+    # against (none for a priority the category has no limit for).
     dispatch: Mapping[str, timedelta] = field(default_factory=dict)
+    handle: Mapping[str, timedelta] = field(default_factory=dict)
+    verify: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def of_stage(self, stage: str) -> Mapping[str, timedelta]:
+        """A stage's limits by priority."""
+        by_stage = {"accept": self.accept, "dispatch": self.dispatch, "handle": self.handle}
+        return (by_stage | {"verify": self.verify, "close": self.close})[stage]
 
     def calendar(self, stage: str, priority: str) -> bool:
         """Whether this stage's limit for ``priority`` counts calendar hours."""
@@ -85,6 +94,9 @@ async def seed_categories() -> int:
                 accept_hours=json.dumps(r.get("accept_hours", {})),
                 dispatch_hours=json.dumps(r.get("dispatch_hours", {})),
                 handle_hours=json.dumps(r.get("handle_hours", {})),
+                verify_hours=json.dumps(
+                    r.get("verify_hours", seed["verify_hours"] if "limits" in r else {})
+                ),
                 limits=json.dumps(r.get("limits", {})),
                 calendar_hours=json.dumps(
                     r.get("calendar_hours", default_calendar if "limits" in r else {})
@@ -107,6 +119,8 @@ async def limits_of(code: str) -> Limits | None:
             Category.post,
             Category.accept_hours,
             Category.dispatch_hours,
+            Category.handle_hours,
+            Category.verify_hours,
             Category.limits,
             Category.calendar_hours,
             Category.retired,
@@ -119,6 +133,8 @@ async def limits_of(code: str) -> Limits | None:
                 calendar_pairs(json.loads(r["calendar_hours"])),
                 bool(r["retired"]),
                 _hours(json.loads(r["dispatch_hours"])),
+                _hours(json.loads(r["handle_hours"])),
+                _hours(json.loads(r["verify_hours"])),
             )
             for r in rows
         }

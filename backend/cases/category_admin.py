@@ -35,6 +35,7 @@ _COLUMNS = {
     "accept": "accept_hours",
     "dispatch": "dispatch_hours",
     "handle": "handle_hours",
+    "verify": "verify_hours",
     "close": "limits",
 }
 _REQUIRED_STAGES = ("accept", "close")  # the workflow's two clocks

@@ -46,6 +46,17 @@ def state_of(row: dict[str, Any]) -> CaseState:
         paused_at=row["paused_at"],
         dispatch_due_at=row["dispatch_due_at"],
         dispatched_at=row["dispatched_at"],
+        accept_due_at=row["accept_due_at"],
+        accepted_at=row["accepted_at"],
+        accepted_by=row["accepted_by"],
+        dispatched_by=row["dispatched_by"],
+        handle_due_at=row["handle_due_at"],
+        handled_at=row["handled_at"],
+        handled_by=row["handled_by"],
+        verify_due_at=row["verify_due_at"],
+        verified_at=row["verified_at"],
+        verified_by=row["verified_by"],
+        self_handled=bool(row["self_handled"]),
     )
 
 
@@ -127,6 +138,17 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "paused_at": state.paused_at,
         "dispatch_due_at": state.dispatch_due_at,
         "dispatched_at": state.dispatched_at,
+        "accept_due_at": state.accept_due_at,
+        "accepted_at": state.accepted_at,
+        "accepted_by": state.accepted_by,
+        "dispatched_by": state.dispatched_by,
+        "handle_due_at": state.handle_due_at,
+        "handled_at": state.handled_at,
+        "handled_by": state.handled_by,
+        "verify_due_at": state.verify_due_at,
+        "verified_at": state.verified_at,
+        "verified_by": state.verified_by,
+        "self_handled": state.self_handled,
     }
 
 

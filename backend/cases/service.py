@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,14 @@ from backend.people.tables import Person
 
 # Actions that start a new clock need the category's limit to close.
 _CLOCKED = {Action.accept, Action.escalate, Action.reopen, Action.unshelve}
+# The stage whose deadline an action starts: the assessment's on-time dispatch, handling and
+# verification are counted against them (cases/actions.py sets them).
+_NEXT_STAGE: Mapping[str, str] = {
+    Action.accept: "dispatch",
+    Action.dispatch: "handle",
+    Action.handle: "verify",
+    Action.self_handle: "verify",
+}
 
 
 def actor_of(principal: Principal) -> Territory:
@@ -378,11 +386,13 @@ def _command(
     body: TransitionIn,
     actor: Territory,
     now: datetime,
-    limits: tuple[timedelta | None, timedelta | None],
+    limits: Mapping[str, timedelta | None],
     calendar: WorkingCalendar | None,
     department_levels: frozenset[Level],
 ) -> Command:
-    """``limits``: the new clock to close, and the time to dispatch in (accept)."""
+    """``limits``: the new clock to close (``close``), and the time the next stage has, by its
+    name (``dispatch`` after an acceptance, ``handle`` after a dispatch, ``verify`` after a
+    handling)."""
     try:
         return Command(
             action=Action(body.action),
@@ -399,8 +409,10 @@ def _command(
             if body.extension_hours is None
             else timedelta(hours=body.extension_hours),
             review_date=None if body.review_date is None else date.fromisoformat(body.review_date),
-            time_limit=limits[0],
-            dispatch_limit=limits[1],
+            time_limit=limits.get("close"),
+            dispatch_limit=limits.get("dispatch"),
+            handle_limit=limits.get("handle"),
+            verify_limit=limits.get("verify"),
             calendar=calendar,
             target_code=body.target_code,
             main_case=body.main_case,
@@ -449,18 +461,19 @@ async def move(
                 return row
             raise Conflict("stale_version", "the case changed since you loaded it; reload")
         limits = await limits_of(row["category"])
-        limit, calendar = None, None
-        dispatch_limit: timedelta | None = None
+        clocks: dict[str, timedelta | None] = {}
+        calendar = None
         if limits is not None:
             if body.action in _CLOCKED:
-                limit = time_limit(limits.close, row["priority"], await case_factor(row))
-            if body.action == Action.accept and row["priority"] in limits.dispatch:
+                clocks["close"] = time_limit(limits.close, row["priority"], await case_factor(row))
+            stage = _NEXT_STAGE.get(body.action)
+            if stage is not None and row["priority"] in limits.of_stage(stage):
                 factor = await case_factor(row)
-                dispatch_limit = time_limit(limits.dispatch, row["priority"], factor)
+                clocks[stage] = time_limit(limits.of_stage(stage), row["priority"], factor)
             # A new clock to close, or an extension of the running one: both on its calendar.
             calendar = await calendar_for(limits, "close", row["priority"])
         if body.action == Action.supervise:
-            limit = _hours(body.due_hours)
+            clocks["close"] = _hours(body.due_hours)
         if body.action == Action.verify_on_site:
             # The photo is the one taken for it, whatever the client named (none: 422).
             body = msgspec.structs.replace(body, photo=await _fresh_photo(case_id, actor))
@@ -471,7 +484,7 @@ async def move(
                 body, assignee=await default_assignee(row["owner_code"], post)
             )
         try:
-            command = _command(body, actor, now, (limit, dispatch_limit), calendar, levels)
+            command = _command(body, actor, now, clocks, calendar, levels)
             moved = transition(state_of(row), command)
         except WorkflowError as exc:
             raise _refused(exc) from None

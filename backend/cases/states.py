@@ -193,6 +193,18 @@ class CaseState:
     paused_at: datetime | None = None  # 挂起 since then (approved): the clock stands still
     dispatch_due_at: datetime | None = None  # to be dispatched by then (set at acceptance)
     dispatched_at: datetime | None = None  # its first dispatch
+    # The stages' deadlines and who met them, for the assessment (read off the row):
+    accept_due_at: datetime | None = None  # to be accepted by then (set at submission)
+    accepted_at: datetime | None = None  # it entered the workflow: accepted, or escalated
+    accepted_by: int | None = None
+    dispatched_by: int | None = None  # who dispatched it first
+    handle_due_at: datetime | None = None  # to be handled by then (set at its dispatch)
+    handled_at: datetime | None = None  # its last handling (处置), which a verification answers
+    handled_by: int | None = None
+    verify_due_at: datetime | None = None  # its last handling to be verified by then
+    verified_at: datetime | None = None  # that handling verified (核查), or sent back (返工)
+    verified_by: int | None = None
+    self_handled: bool = False  # first handled on the spot by its finder (自处置)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))
@@ -235,6 +247,8 @@ class Command:
     next_owner_code: str | None = None  # escalate: the area one level up (derived if omitted)
     time_limit: timedelta | None = None  # accept, escalate, reopen, unshelve: the new clock
     dispatch_limit: timedelta | None = None  # accept: the time it has to be dispatched in
+    handle_limit: timedelta | None = None  # dispatch: the time it has to be handled in
+    verify_limit: timedelta | None = None  # handle, self_handle: the time to verify it in
     target_code: str | None = None  # transfer: the grid or area it goes to
     main_case: int | None = None  # merge: the case the duplicate is merged into
     # dispatch: the levels whose cases may go straight to a department (a city setting).

@@ -25,9 +25,11 @@ class Category(Table, tablename="category"):
     # JSON {priority: hours}: to accept (立案), and to close.
     accept_hours = Text(default="{}")
     limits = Text(default="{}")
-    # JSON {priority: hours}: to dispatch once accepted, and to handle once dispatched.
+    # JSON {priority: hours}: to dispatch once accepted, to handle once dispatched, and to
+    # verify (核查) once handled.
     dispatch_hours = Text(default="{}")
     handle_hours = Text(default="{}")
+    verify_hours = Text(default="{}")
     # JSON {stage: [priority, …]}: the limits counted in calendar hours; the others run in the
     # city's working time (backend/core/worktime.py).
     calendar_hours = Text(default="{}")
@@ -87,6 +89,21 @@ class Case(Table, tablename="case_record"):
     # the assessment's 应派遣数 and 按时派遣率 read them off the row.
     dispatch_due_at = Timestamptz(null=True, default=None, index=True)
     dispatched_at = Timestamptz(null=True, default=None)
+    dispatched_by = Integer(null=True, default=None)  # a person's id, as the event's actor
+    # The other stages' deadlines (立案, 处置, 核查 时限) and who met them: set at submission, at
+    # the dispatch and at each handling (cases/actions.py); the assessment's 按时立案率, 处置率,
+    # 按时处置率 and 按时核查率 read them off the row, and find the cases whose deadline fell in
+    # a period by the indexes on the deadlines. Set from this migration on (none before).
+    accept_due_at = Timestamptz(null=True, default=None, index=True)
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = Integer(null=True, default=None)
+    handle_due_at = Timestamptz(null=True, default=None, index=True)
+    handled_at = Timestamptz(null=True, default=None)  # the last handling
+    handled_by = Integer(null=True, default=None)
+    verify_due_at = Timestamptz(null=True, default=None, index=True)
+    verified_at = Timestamptz(null=True, default=None)  # verified or sent back
+    verified_by = Integer(null=True, default=None)
+    self_handled = Boolean(default=False)  # first handled on the spot by its finder (自处置)
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

@@ -130,8 +130,14 @@ def submit(
     (<Status.submitted: 'submitted'>, 'submit', 'submitted')
     """
     due = None if time_limit is None else due_time(now, time_limit, calendar)
+    # The time to accept is kept apart (accept_due_at): accepting sets due_at to the time to close.
     state = CaseState(
-        Kind(kind), Status.submitted, owner_code, reporter_id=reporter.person_id, due_at=due
+        Kind(kind),
+        Status.submitted,
+        owner_code,
+        reporter_id=reporter.person_id,
+        due_at=due,
+        accept_due_at=due,
     )
     event = {
         "type": "submit",

@@ -58,7 +58,24 @@ KEYS = (
 WEIGHTS = {"on_time_close_rate": 3, "satisfied_share": 1}
 SOURCES = ("app", "anonymous", "hotline", "patrol", "task", "open311")
 SOURCE_KEYS = tuple(f"received_{s}" for s in SOURCES)
-NEW_KEYS = ("self_handled", "verified")  # counted in test_assessment_scenario.py
+# Counted in test_assessment_scenario.py (the hand-built city's rows have no stage deadlines).
+ACCEPT_KEYS = ("accept_due", "accept_due_on_time", "on_time_accept_rate")
+HANDLE_KEYS = (
+    "handle_due", "handle_due_done", "handle_due_on_time", "handle_rate", "on_time_handle_rate"
+)  # fmt: skip
+VERIFY_KEYS = ("verify_due", "verify_due_on_time", "on_time_verify_rate")
+SELF_KEYS = ("self_due", "self_closed", "self_closed_on_time")
+NEW_KEYS = ("self_handled", "verified", *ACCEPT_KEYS, *HANDLE_KEYS, *VERIFY_KEYS, *SELF_KEYS)
+
+
+def in_order(keys: tuple[str, ...]) -> list[str]:
+    """The order the API lists the indicators in: ``keys`` (KEYS, or a prefix of it from the
+    same start) with the scenario test's among them, each after its kin."""
+    return [
+        *keys[:4], *ACCEPT_KEYS, *keys[4:12], "self_handled", *HANDLE_KEYS, "verified",
+        *VERIFY_KEYS, *keys[12:16], *SELF_KEYS, *keys[16:], *SOURCE_KEYS,
+    ]  # fmt: skip
+
 
 # fmt: off
 # To be dispatched in March (4 h after acceptance, 30 min if urgent), by their deadline: G1 c1 c5
@@ -242,11 +259,9 @@ async def test_each_answer_states_its_formulas_and_period(city):
     assert answer["start"] == "2026-03-01T00:00:00+08:00"
     assert answer["end"] == "2026-04-01T00:00:00+08:00"
     formulas = {i["key"]: i["formula"] for i in answer["indicators"]}
-    # 自处理数 and 核查数 after 返工率 (the hand-built city's are in the scenario test).
-    listed = [*KEYS[:12], *NEW_KEYS, *KEYS[12:], *SOURCE_KEYS]
-    assert [i["key"] for i in answer["indicators"]] == listed
-    assert formulas["close_rate"] == "结案率 = closed / due"
-    assert formulas["on_time_close_rate"] == "按期结案率 = closed_on_time / due"
+    assert [i["key"] for i in answer["indicators"]] == in_order(KEYS)
+    assert formulas["close_rate"].startswith("结案率 = (closed − (1 − s) × self_closed) / (due")
+    assert formulas["on_time_close_rate"].startswith("按期结案率 = (closed_on_time − (1 − s)")
     assert formulas["accurate_accept_rate"] == "准确立案率 = (accepted − voided) / accepted"
     assert formulas["rework_rate"] == "返工率 = reworked / handled"
     assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatch_due_on_time / dispatch_due"
@@ -385,11 +400,8 @@ async def test_exports_hold_the_api_figures(city):
                 unit["rank"], unit["score"], unit["rank_change"]
             )  # fmt: skip
     notes = list(book["指标说明 formulas"].iter_rows(values_only=True))
-    assert notes[KEYS.index("close_rate") + 1 + len(NEW_KEYS)][:3] == (
-        "close_rate",
-        "结案率",
-        "结案率 = closed / due",
-    )
+    close_rate = notes[in_order(KEYS).index("close_rate") + 1]
+    assert close_rate[:2] == ("close_rate", "结案率") and close_rate[2].startswith("结案率 = (")
 
     r = await client.get(
         "/api/assessment/export.csv", params={"period": "2026-03", "level": "street"},
@@ -467,8 +479,7 @@ STARS = {
 async def test_case_figures_by_grade_and_by_branch_stars(city, level, expected):
     client, admin, _, _ = city
     answer = await assessed(client, admin, level)
-    listed = [*CASE_KEYS[:12], *NEW_KEYS, *CASE_KEYS[12:], *SOURCE_KEYS]
-    assert [i["key"] for i in answer["indicators"]] == listed
+    assert [i["key"] for i in answer["indicators"]] == in_order(CASE_KEYS)
     assert {o["source"] for o in answer["omitted"]} == {"patrol", "tasks", "hours"}
     units = {u["code"]: u for u in answer["units"]}
     for code, (figures, score, rank, before, change) in expected.items():

@@ -277,6 +277,10 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
         created = at(events_here[0][1])
         accepted = _first(events_here, "accept")
         limit = DISPATCH_LIMIT[c.get("priority", "normal")]
+        dispatched = _first(events_here, "dispatch")
+        # Every action by the case's assignee: the worker figures credit whoever acted, and
+        # here that is the assignee (test_assessment_scenario.py credits separate people).
+        actor = people.get(c["assignee"] or "")
         grid = c["grid"]
         place = grid or c["owner"]  # the areas from the city down to the case's own
         row = Case(
@@ -299,15 +303,13 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
             closed_at=at(c["closed"]) if "closed" in c else None,
             rating=c.get("rating"),
             dispatch_due_at=None if accepted is None else accepted + limit,
-            dispatched_at=_first(events_here, "dispatch"),
+            dispatched_at=dispatched,
+            dispatched_by=None if dispatched is None else actor,
             version=len(events_here),
             created_at=created,
             updated_at=at(events_here[-1][1]),
         )
         ids[name] = (await Case.insert(row).returning(Case.id))[0]["id"]
-        # Every action by the case's assignee: the worker figures credit whoever acted, and
-        # here that is the assignee (test_assessment_scenario.py credits separate people).
-        actor = people.get(c["assignee"] or "")
         events += [(at(t), kind, ids[name], c.get("owner", grid), actor) for kind, t in events_here]
     last = (await EventClock.select(EventClock.last).first())["last"]
     await Event.insert(

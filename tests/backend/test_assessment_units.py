@@ -79,8 +79,14 @@ def test_rates_and_means_come_from_the_sums():
 
 def test_every_rate_names_its_formula():
     formulas = {i.key: i.formula for i in INDICATORS}
-    assert formulas["close_rate"] == "结案率 = closed / due"
-    assert formulas["on_time_close_rate"] == "按期结案率 = closed_on_time / due"
+    assert formulas["close_rate"] == (
+        "结案率 = (closed − (1 − s) × self_closed) / (due − (1 − s) × self_due), s the weight "
+        "of a self-handled case (self_handled_weight, the city's; at 1, closed / due)"
+    )
+    assert formulas["on_time_accept_rate"] == "按时立案率 = accept_due_on_time / accept_due"
+    assert formulas["handle_rate"] == "处置率 = handle_due_done / handle_due"
+    assert formulas["on_time_handle_rate"] == "按时处置率 = handle_due_on_time / handle_due"
+    assert formulas["on_time_verify_rate"] == "按时核查率 = verify_due_on_time / verify_due"
     assert formulas["accurate_accept_rate"] == "准确立案率 = (accepted − voided) / accepted"
     assert formulas["rework_rate"] == "返工率 = reworked / handled"
     assert formulas["on_time_dispatch_rate"] == "按时派遣率 = dispatch_due_on_time / dispatch_due"

@@ -889,3 +889,64 @@ def test_a_department_is_dispatched_to_from_the_levels_the_city_allows():
         accepted, cmd("dispatch", COMMUNITY_STAFF, department="cg", department_levels=levels)
     )
     assert (t.state.status, t.state.department) == (Status.dispatched, "cg")
+
+
+def test_each_stage_leaves_its_deadline_and_who_met_it():
+    hour = timedelta(hours=1)
+    started = submit("request", GRID, RESIDENT, NOW, time_limit=LIMIT).state
+    assert started.accept_due_at == started.due_at == NOW + LIMIT  # kept apart from due_at
+    accepted = transition(started, cmd("accept", LEADER, time_limit=5 * DAY)).state
+    assert (accepted.accepted_at, accepted.accepted_by) == (NOW, LEADER.person_id)
+    assert (accepted.accept_due_at, accepted.due_at) == (NOW + LIMIT, NOW + 5 * DAY)
+    sent = transition(
+        accepted,
+        cmd("dispatch", LEADER, NOW + hour, assignee=WORKER.person_id, handle_limit=10 * hour),
+    ).state
+    assert (sent.dispatched_by, sent.handle_due_at) == (LEADER.person_id, NOW + 11 * hour)
+    # A re-dispatch (改派) keeps who dispatched first and the time to handle.
+    again = transition(
+        sent, cmd("dispatch", LEADER, NOW + 2 * hour, assignee=4, handle_limit=10 * hour)
+    ).state
+    assert (again.dispatched_by, again.handle_due_at) == (LEADER.person_id, NOW + 11 * hour)
+    handled = transition(
+        sent, cmd("handle", WORKER, NOW + 3 * hour, result="修好", verify_limit=2 * hour)
+    ).state
+    assert (handled.handled_at, handled.handled_by) == (NOW + 3 * hour, WORKER.person_id)
+    assert handled.verify_due_at == NOW + 5 * hour
+    # Sent back (返工) is the verification's other answer; the handling no longer counts.
+    back = transition(handled, cmd("rework", LEADER, NOW + 4 * hour, reason="没修好")).state
+    assert (back.verified_at, back.verified_by) == (NOW + 4 * hour, LEADER.person_id)
+    assert (back.handled_at, back.handled_by) == (None, None)
+    redone = transition(
+        back, cmd("handle", WORKER, NOW + 6 * hour, result="换了", verify_limit=2 * hour)
+    ).state
+    assert (redone.verify_due_at, redone.verified_at) == (NOW + 8 * hour, None)
+    checked = transition(redone, cmd("verify", LEADER, NOW + 7 * hour)).state
+    assert (checked.verified_at, checked.verified_by) == (NOW + 7 * hour, LEADER.person_id)
+    # A new clock starts a new round: the next dispatch sets the time to handle afresh.
+    closed = transition(checked, cmd("close", LEADER, NOW + 8 * hour)).state
+    reopened = transition(closed, cmd("reopen", RESIDENT, NOW + DAY, time_limit=LIMIT)).state
+    assert (reopened.handle_due_at, reopened.handled_at, reopened.verify_due_at) == (None,) * 3
+    assert reopened.accepted_at == NOW  # its acceptance stays the first
+
+
+def test_escalated_unaccepted_a_case_enters_the_workflow_and_self_handled_is_marked():
+    up = transition(request(), cmd("escalate", LEADER, time_limit=LIMIT)).state
+    assert (up.status, up.accepted_at, up.accepted_by) == (Status.accepted, NOW, LEADER.person_id)
+    found = replace(request(), kind=Kind.incident, reporter_id=WORKER.person_id)
+    spot = transition(found, cmd("self_handle", WORKER, result="当场处理")).state
+    assert (spot.self_handled, spot.handled_at, spot.accepted_at) == (True, NOW, None)
+
+
+def test_resume_moves_the_running_stage_deadlines_too():
+    calendar = WorkingCalendar()
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=CST)
+    tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=CST)  # 7 working hours later
+    deadline = datetime(2026, 12, 9, 12, 0, tzinfo=CST)
+    paused = request(status=Status.dispatched, assignee=WORKER.person_id, due_at=deadline)
+    paused = replace(paused, paused_at=monday, handle_due_at=deadline, dispatched_at=monday)
+    paused = replace(paused, dispatch_due_at=monday)  # met already: it stays
+    t = transition(paused, cmd("resume", LEADER, tuesday, calendar=calendar))
+    later = due_time(deadline, timedelta(hours=7), calendar)
+    assert (t.state.handle_due_at, t.state.dispatch_due_at) == (later, monday)
+    assert t.event["handle_due_at"] == later.isoformat() and "dispatch_due_at" not in t.event

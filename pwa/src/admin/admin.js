@@ -2,7 +2,7 @@
 // (/api/calendar). Pure helpers here are unit-tested (tests/admin.test.js).
 import { getJSON, postJSON, sendJSON } from "../api/client.js";
 
-export const STAGES = ["accept", "dispatch", "handle", "close"];
+export const STAGES = ["accept", "dispatch", "handle", "verify", "close"];
 export const PRIORITIES = ["urgent", "high", "normal"];
 export const POSTS = ["leader", "police", "fulltime", "parttime"];
 

@@ -633,7 +633,7 @@ export default {
     onTheClock: "calendar",
     workingHours: "close in {n} working h",
     calendarHours: "close in {n} h",
-    stages: { accept: "Accept", dispatch: "Dispatch", handle: "Handle", close: "Close" },
+    stages: { accept: "Accept", dispatch: "Dispatch", handle: "Handle", verify: "Verify", close: "Close" },
     priorities: { urgent: "Urgent", high: "High", normal: "Normal" },
     posts: { leader: "Grid leader", police: "Grid police", fulltime: "Full-time worker", parttime: "Part-time worker" },
     save: "Save",

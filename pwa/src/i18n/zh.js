@@ -634,7 +634,7 @@ export default {
     onTheClock: "日历时",
     workingHours: "结案 {n} 工作小时",
     calendarHours: "结案 {n} 小时",
-    stages: { accept: "立案", dispatch: "派遣", handle: "处置", close: "结案" },
+    stages: { accept: "立案", dispatch: "派遣", handle: "处置", verify: "核查", close: "结案" },
     priorities: { urgent: "紧急", high: "较急", normal: "一般" },
     posts: { leader: "网格长", police: "网格警", fulltime: "专职网格员", parttime: "兼职网格员" },
     save: "保存",

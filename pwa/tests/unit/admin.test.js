@@ -34,7 +34,7 @@ describe("categories", () => {
   it("edits every stage and priority, and sends only the hours set", async () => {
     const { limitTable, limitsToSend } = await load();
     const table = limitTable({ close: { normal: { hours: 72, calendar: false } } });
-    expect(Object.keys(table)).toEqual(["accept", "dispatch", "handle", "close"]);
+    expect(Object.keys(table)).toEqual(["accept", "dispatch", "handle", "verify", "close"]);
     expect(table.accept.urgent).toEqual({ hours: 0, calendar: false });
     table.accept.urgent = { hours: 1, calendar: true };
     expect(limitsToSend(table)).toEqual({
