@@ -434,19 +434,25 @@ facts AS {_kept(shared)} (
 )"""
 
 
-def _credited(part: str) -> str:
-    """``credited``: one row per case and person credited in the period, at that person, with
-    the flags and values credited to them (the others 0 or NULL)."""
+def credit_rows(part: str) -> dict[str, str]:
+    """Per person column of ``CREDIT[part]``, a SELECT of one row per case crediting that
+    person in the period, at that person (``wk``), with the flags and values credited to them
+    (the others 0 or NULL)."""
     flags = PART_FLAGS[part]
-    selects = []
+    selects = {}
     for by, own in CREDIT[part].items():
         columns = [f"{by} AS wk"]
         columns += [k if k in own else f"0 AS {k}" for k in flags]
         columns += [v if v in own else f"CAST(NULL AS BIGINT) AS {v}" for v in _VALUES[part]]
         # An action's count (or a stage's due) holds its other flags; the assignee's are many.
         held = "assignee IS NOT NULL" if by == "assignee" else f"{own[0]} = 1"
-        selects.append(f"SELECT {', '.join(columns)} FROM facts WHERE {held}")
-    return "credited AS (\n  " + "\n  UNION ALL ".join(selects) + "\n)"
+        selects[by] = f"SELECT {', '.join(columns)} FROM facts WHERE {held}"
+    return selects
+
+
+def _credited(part: str) -> str:
+    """``credited``: every person's credited rows, one after the other."""
+    return "credited AS (\n  " + "\n  UNION ALL ".join(credit_rows(part).values()) + "\n)"
 
 
 def credits(level: str) -> bool:
