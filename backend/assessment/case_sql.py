@@ -361,6 +361,8 @@ def event_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
     handling_start = (
         "CASE WHEN dis_first IS NOT NULL AND dis_first <= han_p THEN dis_first ELSE created_at END"
     )
+    # The time limits are computed once per category and priority (MATERIALIZED): inlined, the
+    # category's JSON was parsed again for every case joined to it (a fifth of the facts' time).
     priorities = " UNION ALL ".join(f"SELECT '{p}' AS priority" for p in PRIORITIES)
     flag = {
         "accepted": "acc IS NOT NULL",
@@ -409,7 +411,7 @@ cand AS MATERIALIZED (
     CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
   FROM evp v JOIN touched c ON c.id = v.id
 ),
-limits AS (
+limits AS MATERIALIZED (
   SELECT code AS category, pr.priority,
     {d.json_number("accept_hours", "pr.priority")} * 3600 AS seconds
   FROM category CROSS JOIN ({priorities}) pr
