@@ -192,16 +192,23 @@ f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(le
 {fine_sql}{workers}summed AS ({" UNION ALL ".join(parts)})"""
     if not p90:
         return f"{body}\nSELECT * FROM summed WHERE unit IS NOT NULL"
-    p_level, p_unit, p_sets = _grouped(grouped)
-    pcts = (
-        [
-            f"SELECT {p_level} AS level, {p_unit} AS unit, {_p90s(d)} "
-            "FROM f WHERE response_s IS NOT NULL OR handling_s IS NOT NULL "
+    timed = " OR ".join(f"{t} IS NOT NULL" for t in _P90)
+    pcts = []
+    if territorial:
+        p_level, p_unit, p_sets = _grouped(territorial)
+        pcts.append(
+            f"SELECT {p_level} AS level, {p_unit} AS unit, {_p90s(d)} FROM f WHERE {timed} "
             f"GROUP BY GROUPING SETS ({p_sets})"
-        ]
-        if grouped
-        else []
-    )
+        )
+    # A level beside the territory sorts only the cases that have a unit of it: in one grouping
+    # with the others, the many cases with no department (or grade, or stars) were sorted for a
+    # percentile of nobody.
+    pcts += [
+        f"SELECT '{lv}' AS level, CAST({_KEY[lv]} AS TEXT) AS unit, {_p90s(d)} FROM f "
+        f"WHERE {_KEY[lv]} IS NOT NULL AND ({timed}) GROUP BY {_KEY[lv]}"
+        for lv in grouped
+        if lv not in territorial
+    ]
     pcts += [f"SELECT level, unit, {', '.join(_P90.values())} FROM workers" for _ in apart]
     return f"""{body},
 pct AS ({" UNION ALL ".join(pcts)})
