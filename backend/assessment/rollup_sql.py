@@ -77,8 +77,12 @@ def sums_of(part: str) -> str:
     return ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
 
 
-def _sums(part: str) -> str:
-    flags = [f"SUM({k}) AS {k}" for k in PART_FLAGS[part]]
+def _sums(part: str, own: Collection[str] | None = None) -> str:
+    """The sums of a part's rows; those of flags not in ``own`` (another's, 0 on every row) are
+    0 without summing."""
+    flags = [
+        f"SUM({k}) AS {k}" if own is None or k in own else f"0 AS {k}" for k in PART_FLAGS[part]
+    ]
     return ", ".join(flags + [f"{sql} AS {k}" for k, sql in _EXTRA[part].items()])
 
 
@@ -104,10 +108,11 @@ def _workers(d: Dialect, p90: bool) -> str:
     columns = [f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed("events")]
     # A time goes with one action only: its percentile is that action's.
     columns += [f"MAX({p}) AS {p}" for p in _P90.values() if p90]
+    rows = credit_rows("events")
     actions = " UNION ALL ".join(
-        f"SELECT wk, {_sums('events')}{', ' + _p90s(d, CREDIT['events'][by]) if p90 else ''} "
-        f"FROM ({rows}) r GROUP BY wk"
-        for by, rows in credit_rows("events").items()
+        f"SELECT wk, {_sums('events', own)}{', ' + _p90s(d, own) if p90 else ''} "
+        f"FROM ({rows[by]}) r GROUP BY wk"
+        for by, own in CREDIT["events"].items()
     )
     return (
         f"workers AS (SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {', '.join(columns)} "
