@@ -204,6 +204,10 @@ ROW_COLUMNS["cases"] += tuple(by for by in CREDIT["cases"] if by != "assignee")
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "verified_at", "response_s", "handling_s")
 ROW_COLUMNS["events"] += tuple(CREDIT["events"])
 
+# What the cases take of their actions in the period (``evp``).
+_ACTIONS = (
+    "v.acc, v.dis, v.han, v.esc, v.ver, v.selfh, v.acc_by, v.dis_by, v.han_by, v.ver_by, v.esc_by"
+)
 _CASE_COLUMNS = (
     "c.id, c.grid_code, c.area_codes, c.assignee, c.department, c.category, c.priority, "
     "c.status, c.source, "
@@ -377,6 +381,10 @@ def event_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
         "escalated": "esc = 1",
     }
     of_source = " AND c.source = :source" if sourced else ""
+    # A case submitted in the period had no action before it; the earlier ones are looked up
+    # for the others only, in their own branch, where each lookup runs once: the branches are
+    # read once, not copied (copying the period's cases cost more than the lookups).
+    none = "CAST(NULL AS TIMESTAMPTZ)"
     return f"""WITH
 evr AS (
   SELECT subject, at, type, {d.epoch_seconds("at")} * {_ACTORS} + actor AS stamp
@@ -396,20 +404,17 @@ evp AS MATERIALIZED (
 newc AS MATERIALIZED (
   SELECT {_CASE_COLUMNS} FROM case_record c WHERE {_in_period("c.created_at")}{of_source}
 ),
-touched AS (
-  SELECT * FROM newc
+cand AS (
+  SELECT c.*, {_ACTIONS}, {none} AS b_acc, {none} AS b_dis, {none} AS b_han
+  FROM evp v JOIN newc c ON c.id = v.id
   UNION ALL
-  SELECT {_CASE_COLUMNS} FROM case_record c
-  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}{of_source}
-),
-cand AS MATERIALIZED (
-  SELECT c.*, v.acc, v.dis, v.han, v.esc, v.ver, v.selfh,
-    v.acc_by, v.dis_by, v.han_by, v.ver_by, v.esc_by,
+  SELECT {_CASE_COLUMNS}, {_ACTIONS},
     CASE WHEN c.created_at < :s AND v.dis IS NOT NULL THEN {_earlier(ACCEPT)} END AS b_acc,
     CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)
       THEN {_earlier(DISPATCH)} END AS b_dis,
     CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
-  FROM evp v JOIN touched c ON c.id = v.id
+  FROM evp v JOIN case_record c ON c.id = v.id
+  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}{of_source}
 ),
 limits AS MATERIALIZED (
   SELECT code AS category, pr.priority,
