@@ -96,7 +96,11 @@ async def raw(table: type[Table], template: str, *args: Any) -> list[dict[str, A
     (bench/cases.py). So the statement goes to the table's engine directly, as Piccolo's
     ``Raw`` would send it, and its rows come back as dictionaries, as ``Raw`` gives them.
     """
-    engine = table._meta.db
+    return await raw_on(table._meta.db, template, *args)
+
+
+async def raw_on(engine: Engine, template: str, *args: Any) -> list[dict[str, Any]]:
+    """:func:`raw` through ``engine`` itself, whatever engine the tables are bound to."""
     sql = _compiled(template, engine.engine_type, len(args))
     rows = await engine.run_querystring(_Compiled(template, sql, args), in_pool=True)
     return engine.transform_response_to_dicts(rows) if rows else []
