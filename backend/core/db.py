@@ -71,15 +71,11 @@ class _Compiled(QueryString):
     __slots__ = ("sql",)
 
     def __init__(self, template: str, sql: str, args: tuple[Any, ...]) -> None:
-        # QueryString's own __init__ goes through the arguments for columns and nested
-        # queries, which these plain values never are: its attributes are set here instead.
-        self.template = template
-        self.args = args  # as Piccolo would keep them: for its query log
-        self.query_type = "generic"
-        self.table = None
-        self.columns = []
-        self._alias = None
-        self._frozen_compiled_strings = None
+        # QueryString's own __init__ goes through its arguments for columns and nested
+        # queries, which these plain values never are: it is given none, and they are kept
+        # after, as Piccolo would keep them (for its query log).
+        super().__init__(template)
+        self.args = args
         self.sql = sql
 
     def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:
