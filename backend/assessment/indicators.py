@@ -369,8 +369,9 @@ MEANS: Mapping[str, tuple[str, str, int]] = {
     "handling_mean_s": ("handling_sum_s", "handling_n", 1),
     "satisfaction_mean": ("rating_sum", "rated", 2),
 }
-# Returned by the database to derive the figures above, not shown themselves.
-HELPERS = ("response_sum_s", "response_n", "handling_sum_s", "handling_n", "rating_sum")
+# Returned by the database to derive the figures above, not shown themselves (a set: every
+# unit's every sum is looked up in it).
+HELPERS = frozenset({"response_sum_s", "response_n", "handling_sum_s", "handling_n", "rating_sum"})
 # The counts of the closure rates, and their self-handled part: a self-handled case counts
 # as much in 结案率 and 按期结案率 as the city's self_handled_weight says.
 SELF_HANDLED = {"due": "self_due", "closed": "self_closed", "closed_on_time": "self_closed_on_time"}

@@ -6,8 +6,8 @@ area of a case in no grid) and per worker, grade or star, and the places' sums a
 communities, streets and districts by code prefix. A worker's case-row figures are hashed per
 person the row credits (its assignee, whoever accepted, dispatched, handled, verified) in the
 same pass, each person's own flags then taken from the set that credits them; their event
-figures come from the credited actions (``case_sql.credits``). The percentiles come from one
-sorted pass
+figures are summed action by action over the rows each action credits
+(``case_sql.credit_rows``), then added up per person. The percentiles come from one sorted pass
 over the territorial levels (a grid code's prefixes nest, so the four are one rollup) and one
 per other level, ``percentile_disc(0.9)``. SQLite has neither grouping sets nor percentiles: a
 ``GROUP BY`` per level, and the percentile as the value at rank ⌈0.9 n⌉ by ``ROW_NUMBER``,
@@ -16,12 +16,13 @@ which is what ``percentile_disc(0.9)`` returns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from backend.assessment.case_sql import (
     CREDIT,
     PART_FLAGS,
     UNIT,
+    credit_rows,
     credits,
     head,
     origin,
@@ -62,6 +63,8 @@ _KEY |= _CREDITED
 _SET |= {lv: f"({key})" for lv, key in _CREDITED.items()}
 # The sums that are not flags, and the value of the row they sum, which says whose they are.
 _OF = {"rating_sum": "rating"}
+# The event part's times, each an action's, and their percentiles.
+_P90 = {"response_s": "response_p90_s", "handling_s": "handling_p90_s"}
 
 
 def summed(part: str) -> tuple[str, ...]:
@@ -74,8 +77,12 @@ def sums_of(part: str) -> str:
     return ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
 
 
-def _sums(part: str) -> str:
-    flags = [f"SUM({k}) AS {k}" for k in PART_FLAGS[part]]
+def _sums(part: str, own: Collection[str] | None = None) -> str:
+    """The sums of a part's rows; those of flags not in ``own`` (another's, 0 on every row) are
+    0 without summing."""
+    flags = [
+        f"SUM({k}) AS {k}" if own is None or k in own else f"0 AS {k}" for k in PART_FLAGS[part]
+    ]
     return ", ".join(flags + [f"{sql} AS {k}" for k, sql in _EXTRA[part].items()])
 
 
@@ -85,6 +92,32 @@ def _grouped(levels: Sequence[str]) -> tuple[str, str, str]:
     unit = " ".join(f"WHEN GROUPING({_KEY[lv]}) = 0 THEN CAST({_KEY[lv]} AS TEXT)" for lv in levels)
     sets = ", ".join(_SET[lv] for lv in levels)
     return f"CASE {which} END", f"CASE {unit} END", sets
+
+
+def _p90s(d: Dialect, times: Collection[str] = tuple(_P90)) -> str:
+    """The percentile of each time, NULL for those not in ``times``."""
+    return ", ".join(
+        f"{d.p90(t) if t in times else 'CAST(NULL AS BIGINT)'} AS {p}" for t, p in _P90.items()
+    )
+
+
+def _workers(d: Dialect, p90: bool) -> str:
+    """``workers``: each person's event figures (and percentiles), from the rows of the actions
+    credited to them, summed action by action and the few sums per person added up: a single
+    grouping of all the actions' rows had to copy them first (a third of the event part)."""
+    columns = [f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed("events")]
+    # A time goes with one action only: its percentile is that action's.
+    columns += [f"MAX({p}) AS {p}" for p in _P90.values() if p90]
+    rows = credit_rows("events")
+    actions = " UNION ALL ".join(
+        f"SELECT wk, {_sums('events', own)}{', ' + _p90s(d, own) if p90 else ''} "
+        f"FROM ({rows[by]}) r GROUP BY wk"
+        for by, own in CREDIT["events"].items()
+    )
+    return (
+        f"workers AS (SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {', '.join(columns)} "
+        f"FROM ({actions}) a GROUP BY wk)"
+    )
 
 
 def _by_person(part: str) -> str:
@@ -128,11 +161,7 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: 
     level, unit, sets = _grouped(fine) if fine else ("", "", "")
     parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in grouped)})"]
     parts = parts if fine else []
-    parts += [
-        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {_sums(part)} "
-        "FROM credited GROUP BY wk"
-        for _ in apart
-    ]
+    parts += [f"SELECT level, unit, {columns} FROM workers" for _ in apart]
     parts += [_by_person(part)] if person else []
     if "grid" in levels:
         parts.append(
@@ -161,28 +190,31 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: 
         if fine
         else ""
     )
-    facts = head(d, levels, part, shared=p90 or bool(apart), sourced=sourced, credit=bool(apart))
+    facts = head(d, levels, part, shared=p90 or bool(apart), sourced=sourced, credit=False)
+    workers = f"{_workers(d, p90)},\n" if apart else ""
     body = f"""{facts},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
-{fine_sql}summed AS ({" UNION ALL ".join(parts)})"""
+{fine_sql}{workers}summed AS ({" UNION ALL ".join(parts)})"""
     if not p90:
         return f"{body}\nSELECT * FROM summed WHERE unit IS NOT NULL"
-    p_level, p_unit, p_sets = _grouped(grouped)
-    p90s = f"{d.p90('response_s')} AS response_p90_s, {d.p90('handling_s')} AS handling_p90_s"
-    pcts = (
-        [
-            f"SELECT {p_level} AS level, {p_unit} AS unit, {p90s} "
-            "FROM f WHERE response_s IS NOT NULL OR handling_s IS NOT NULL "
+    timed = " OR ".join(f"{t} IS NOT NULL" for t in _P90)
+    pcts = []
+    if territorial:
+        p_level, p_unit, p_sets = _grouped(territorial)
+        pcts.append(
+            f"SELECT {p_level} AS level, {p_unit} AS unit, {_p90s(d)} FROM f WHERE {timed} "
             f"GROUP BY GROUPING SETS ({p_sets})"
-        ]
-        if grouped
-        else []
-    )
+        )
+    # A level beside the territory sorts only the cases that have a unit of it: in one grouping
+    # with the others, the many cases with no department (or grade, or stars) were sorted for a
+    # percentile of nobody.
     pcts += [
-        f"SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {p90s} FROM credited "
-        "WHERE response_s IS NOT NULL OR handling_s IS NOT NULL GROUP BY wk"
-        for _ in apart
+        f"SELECT '{lv}' AS level, CAST({_KEY[lv]} AS TEXT) AS unit, {_p90s(d)} FROM f "
+        f"WHERE {_KEY[lv]} IS NOT NULL AND ({timed}) GROUP BY {_KEY[lv]}"
+        for lv in grouped
+        if lv not in territorial
     ]
+    pcts += [f"SELECT level, unit, {', '.join(_P90.values())} FROM workers" for _ in apart]
     return f"""{body},
 pct AS ({" UNION ALL ".join(pcts)})
 SELECT summed.*, pct.response_p90_s, pct.handling_p90_s
