@@ -86,7 +86,8 @@ def refusal(action: Action | str, state: CaseState) -> str | None:
     >>> refusal("close", CaseState("request", "handled", "15030200100101"))
     'cannot close a handled case'
     """
-    action = Action(action)
+    if not isinstance(action, Action):  # a member already: every button listed comes here
+        action = Action(action)
     if state.status not in ALLOWED_FROM[action]:
         return f"cannot {action} a {state.status} case"
     if state.paused_at is not None and action not in _WHILE_PAUSED:

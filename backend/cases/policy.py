@@ -241,7 +241,8 @@ def may(actor: Territory, action: Action | str, state: CaseState) -> bool:
     >>> may(worker, "start", case), may(worker, "close", case)
     (True, False)
     """
-    action = Action(action)
+    if not isinstance(action, Action):  # a member already: every button listed comes here
+        action = Action(action)
     if state.status in FINAL:
         return False
     if state.status is Status.closed and action not in _AFTER_CLOSING:

@@ -15,6 +15,16 @@ the loop):
 - a shared one for queries outside transactions, in autocommit mode, in its thread: SQLite in
   WAL mode lets it read while a writer works, and a large read does not hold up the loop. Each
   query is executed and read to the end in one call.
+- but a small read (a SELECT of few parameters) outside a transaction runs first right on the
+  loop, on the writer's connection while no transaction holds it (``LoopReads``). It is cut
+  off (SQLite's progress handler interrupts it) once it has taken SLOW_STEPS × STEPS steps, or
+  if it meets a lock, and then runs again in the shared connection's thread; a statement cut
+  off once goes there directly from then on. Measured on a case created (bench/cases.py), the
+  round trip to the thread (a pool's submit, a thread woken, the GIL handed back and forth)
+  cost more CPU than the index-served read itself. The writer's connection, not one of its
+  own: every commit of this process was made on it, so what it reads next is never older
+  than a write this process has answered for; and an autocommit read begins a new snapshot,
+  which holds every other process's commits too.
 - a writer for transactions, which take turns on an asyncio lock (first come, first served,
   where SQLite's busy handler makes waiting writers sleep and poll). Its statements run right
   on the event loop, so the write lock is held no longer than the work takes. Large statements
@@ -31,6 +41,14 @@ do not checkpoint the WAL (``wal_autocheckpoint=0``), a connection of its own do
 thread every ``CHECKPOINT_EVERY`` commits. The writer runs at ``synchronous=NORMAL``: durable
 against a crash of the process; a power cut may lose the last commits, never the file's
 consistency.
+
+SQLite writes the WAL from its beginning again only once a checkpoint has copied all of it
+and no reader still uses it; under a steady stream of commits a checkpoint made beside them
+never catches up, and the WAL grew by every commit (150 MB after 1,200 cases created in
+bench/cases.py), each commit writing pages new to the file. So a checkpoint takes two
+passes: the first, while writers go on, copies most; the second, holding this loop's writer
+lock (writers wait; reads go on), copies what they wrote meanwhile, and the next commit
+starts the WAL over.
 """
 
 from __future__ import annotations
@@ -274,6 +292,42 @@ class WriteTransaction(SQLiteTransaction):
         return exception is None
 
 
+class LoopReads:
+    """Small reads on the loop, on the writer's connection while no transaction holds it: a
+    read that takes more than SLOW_STEPS × STEPS steps is interrupted (nothing to undo: it
+    only read), and one that meets a lock gives way; both go to the reader's thread."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.slow: set[str] = set()  # statements cut off before: to the thread directly
+
+    def step(self) -> int:
+        self.steps += 1
+        return int(self.steps > SLOW_STEPS)
+
+    def read(self, db: sqlite3.Connection, query: str, args: Sequence[Any]) -> list[Any] | None:
+        """The rows, or None: the read is for the reader's thread."""
+        if query in self.slow or db.in_transaction:
+            return None
+        self.steps = 0
+        # A transaction's Writer puts its own handler in place when it begins.
+        db.set_progress_handler(self.step, STEPS)
+        try:
+            return _fetch(db, query, args)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                if len(self.slow) < 1000:
+                    self.slow.add(query)
+                return None
+            if _busy(exc):
+                return None
+            raise
+
+
+def _small_read(query: str, args: Sequence[Any]) -> bool:
+    return len(args) <= BULK_ARGS and query.lstrip()[:6].upper() == "SELECT"
+
+
 @dataclass
 class _LoopLinks:
     """An event loop's connections (each loop its own: a link's futures belong to a loop)."""
@@ -281,6 +335,7 @@ class _LoopLinks:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reader: Link | None = None
     writer: Link | None = None
+    loop_reads: LoopReads = field(default_factory=LoopReads)
     checkpoint: asyncio.Task[None] | None = None
 
 
@@ -347,6 +402,8 @@ class SharedSQLiteEngine(SQLiteEngine):
     async def _checkpoint(self) -> None:
         try:
             await asyncio.to_thread(_checkpoint, self.connection_kwargs)
+            async with self.writer_lock():
+                await asyncio.to_thread(_checkpoint, self.connection_kwargs)
         except sqlite3.Error as exc:
             # Nobody awaits this task: a full or read-only disk is said here, and the WAL
             # keeps the commits until a later checkpoint succeeds.
@@ -366,20 +423,35 @@ class SharedSQLiteEngine(SQLiteEngine):
     async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
         return await self._run(ddl, [])
 
+    def _read_on_loop(self, query: str, args: Sequence[Any]) -> list[Any] | None:
+        """A small read's rows, read on the writer's connection while no transaction holds
+        it; None if it is for the reader's thread."""
+        links = self._links()
+        writer = links.writer
+        if writer is None or links.lock.locked() or not _small_read(query, args):
+            return None
+        # Nothing awaits between the lock's check and the read: no transaction of this loop
+        # can begin meanwhile.
+        return links.loop_reads.read(writer.db, query, args)
+
     async def _run(self, query: str, args: list[Any]) -> list[Any]:
         query_id = self.get_query_id()
         if self.log_queries:
             self.print_query(query_id=query_id, query=query)
         transaction = self.current_transaction.get()
+        rows: list[Any] | None
         if isinstance(transaction, WriteTransaction):
             # Piccolo also sets foreign_keys before each statement: set on connect, and a
             # no-op inside a transaction anyway.
             rows = await transaction.connection.run(query, args)
         else:
-            reader = await self._reader()
-            # Read to the end in one call: a statement left open between two calls would pin
-            # the connection to an old snapshot while other requests' queries interleave.
-            rows = await reader.call(_fetch, reader.db, query, args)
+            rows = self._read_on_loop(query, args)
+            if rows is None:
+                reader = await self._reader()
+                # Read to the end in one call: a statement left open between two calls would
+                # pin the connection to an old snapshot while other requests' queries
+                # interleave.
+                rows = await reader.call(_fetch, reader.db, query, args)
         if self.log_responses:
             self.print_response(query_id=query_id, response=rows)
         return rows

@@ -11,10 +11,9 @@ from typing import Any
 import msgspec
 from piccolo.custom_types import Combinable
 from piccolo.engine import Engine
-from piccolo.querystring import QueryString
 
 from backend.core import clock
-from backend.core.db import note_appended, raw
+from backend.core.db import note_appended, raw, raw_on
 from backend.core.events import EventType
 from backend.events.tables import Event, EventClock
 
@@ -101,8 +100,9 @@ async def after(cursor: int, scopes: Sequence[str] = (), limit: int = 1000) -> l
     return _stored(await query)
 
 
-# The log after a cursor, as a hub reads it: through the engine of the database it serves, by
-# Piccolo's public run_querystring, whatever engine the tables are bound to in this process.
+# The log after a cursor, as a hub reads it after every commit: through the engine of the
+# database it serves, whatever engine the tables are bound to in this process, as a statement
+# compiled once (db.raw_on).
 _AFTER_SQL = (
     'SELECT "id", "at", "type", "subject", "scope", "actor", "payload" FROM "event" '
     'WHERE "id" > {} ORDER BY "id" LIMIT {}'
@@ -111,7 +111,7 @@ _AFTER_SQL = (
 
 async def after_on(engine: Engine, cursor: int, limit: int = 1000) -> list[StoredEvent]:
     """:func:`after` with no scopes, read through ``engine`` itself."""
-    return _stored(await engine.run_querystring(QueryString(_AFTER_SQL, cursor, limit)))
+    return _stored(await raw_on(engine, _AFTER_SQL, cursor, limit))
 
 
 async def between(

@@ -199,7 +199,8 @@ async def test_a_visitor_reports_offline_follows_rates_and_claims_it(
         await page.get_by_test_id("to-sign-up").click()
         await page.locator("input[name=phone]").fill(VISITOR_PHONE)
         await page.get_by_test_id("send-code").click()
-        await expect(page.get_by_test_id("send-code")).to_be_disabled()
+        # The code is sent before the button counts down: on a loaded box that took over 5 s.
+        await expect(page.get_by_test_id("send-code")).to_be_disabled(timeout=20_000)
         await page.locator("input[name=code]").fill(sms_code(live_data_dir, VISITOR_PHONE))
         await page.locator("input[name=name]").fill("王小明")
         await page.locator("input[name=password]").fill("a-long-password-1")

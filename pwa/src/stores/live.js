@@ -19,7 +19,17 @@ export const useLive = defineStore("live", () => {
       token: session.token,
       scopes: [],
       onState: (s) => (state.value = s),
-      onUnauthorized: () => session.signOut(),
+      // A 4401 signs out only the token it was for. A new password's answer brings a new
+      // token and revokes the old one, and the close that revocation causes may come after
+      // that answer: the stream then signs in again with the new token, resuming where it was.
+      onUnauthorized: () => {
+        if (stream && session.token && session.token !== stream.token) {
+          stream.token = session.token;
+          stream.connect();
+        } else {
+          session.signOut();
+        }
+      },
       onMessage: (message) => {
         for (const handler of handlers) handler(message);
       },

@@ -315,4 +315,32 @@ describe("the live store", () => {
     vi.advanceTimersByTime(60_000);
     expect(FakeWebSocket.all).toHaveLength(1);
   });
+
+  it("signs in again with a new password's token when the old one's 4401 comes after it", async () => {
+    vi.resetModules();
+    vi.stubGlobal("navigator", { onLine: true });
+    localStorage.setItem(
+      "wangge.session",
+      JSON.stringify({ token: "one-time-token", expiresAt: Date.now() / 1000 + 3600, me: { role: "grid_worker" } }),
+    );
+    const { createPinia, setActivePinia } = await import("pinia");
+    setActivePinia(createPinia());
+    const { useSession } = await import("../../src/stores/session.js");
+    const { useLive } = await import("../../src/stores/live.js");
+    const session = useSession();
+    const live = useLive();
+    live.start();
+    latest().open();
+    latest().receive({ type: "subscribed", head: 7 });
+
+    // The password change answered first; the revocation of the old token closes the socket.
+    session.token = "new-password-token";
+    latest().drop(4401);
+
+    expect(session.token).toBe("new-password-token");
+    expect(FakeWebSocket.all).toHaveLength(2);
+    latest().open();
+    expect(latest().sent[0]).toEqual({ type: "auth", token: "new-password-token" });
+    expect(latest().sent[1]).toMatchObject({ type: "subscribe", after: 7 });
+  });
 });
