@@ -289,19 +289,23 @@ describe("LiveStream", () => {
 });
 
 describe("the live store", () => {
-  it("signs the person out when the server closes the stream with 4401, and stays closed", async () => {
+  // A grid worker signed in with ``token``, and fresh session and live stores.
+  async function signedIn(token) {
     vi.resetModules();
     vi.stubGlobal("navigator", { onLine: true });
     localStorage.setItem(
       "wangge.session",
-      JSON.stringify({ token: "revoked-token", expiresAt: Date.now() / 1000 + 3600, me: { role: "grid_worker" } }),
+      JSON.stringify({ token, expiresAt: Date.now() / 1000 + 3600, me: { role: "grid_worker" } }),
     );
     const { createPinia, setActivePinia } = await import("pinia");
     setActivePinia(createPinia());
     const { useSession } = await import("../../src/stores/session.js");
     const { useLive } = await import("../../src/stores/live.js");
-    const session = useSession();
-    const live = useLive();
+    return { session: useSession(), live: useLive() };
+  }
+
+  it("signs the person out when the server closes the stream with 4401, and stays closed", async () => {
+    const { session, live } = await signedIn("revoked-token");
     expect(session.token).toBe("revoked-token");
 
     live.start();
@@ -317,18 +321,7 @@ describe("the live store", () => {
   });
 
   it("signs in again with a new password's token when the old one's 4401 comes after it", async () => {
-    vi.resetModules();
-    vi.stubGlobal("navigator", { onLine: true });
-    localStorage.setItem(
-      "wangge.session",
-      JSON.stringify({ token: "one-time-token", expiresAt: Date.now() / 1000 + 3600, me: { role: "grid_worker" } }),
-    );
-    const { createPinia, setActivePinia } = await import("pinia");
-    setActivePinia(createPinia());
-    const { useSession } = await import("../../src/stores/session.js");
-    const { useLive } = await import("../../src/stores/live.js");
-    const session = useSession();
-    const live = useLive();
+    const { session, live } = await signedIn("one-time-token");
     live.start();
     latest().open();
     latest().receive({ type: "subscribed", head: 7 });
