@@ -289,7 +289,10 @@ describe("LiveStream", () => {
 });
 
 describe("the live store", () => {
-  // A grid worker signed in with ``token``, and fresh session and live stores.
+  /**
+   * A grid worker signed in with ``token``, and fresh session and live stores.
+   * @param {string} token
+   */
   async function signedIn(token) {
     vi.resetModules();
     vi.stubGlobal("navigator", { onLine: true });
