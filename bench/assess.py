@@ -16,6 +16,8 @@ does. Measured, each the best of ROUNDS (the contenders taking turns):
 - `assessment`: what GET /api/assessment costs for all five levels: figures of the month, and
   of the month before as far as the weights need them (for the rank change), unit names,
   weights, scores and ranks;
+- `assessment_published`: the same once the month before is published (公示), as a city that
+  publishes monthly has it: its ranks are then the published ones, not a second month computed;
 - the reference: one GROUP BY per grid over the same rows: the month's workflow events joined
   to their cases, counting them by type and averaging the response time. It runs in the same
   kind of transaction as the assessment's queries (no JIT, 64 MB to sort and hash, hash joins),
@@ -59,7 +61,8 @@ YEAR_START = datetime(2025, 1, 1, tzinfo=TZ).timestamp()
 YEAR_END = datetime(2026, 1, 1, tzinfo=TZ).timestamp()  # the data's "now"
 MONTH = "2025-06"
 ROUNDS = 9
-TARGETS = {"figures": "<= 2", "assessment": "<= 2"}
+TARGETS = {"figures": "<= 2", "assessment": "<= 2", "assessment_published": "<= 2"}
+PREVIOUS = "2025-05"
 HOUR = 3600.0
 
 REFERENCE = """
@@ -346,6 +349,12 @@ async def best_of(rounds: int, contenders: dict) -> dict[str, float]:
     return best
 
 
+async def admin_id() -> int:
+    """The publisher noted on the publication: the demo's city admin if it has one."""
+    rows = await Case.raw("SELECT COALESCE(MIN(id), 0) AS id FROM person WHERE role = 'city_admin'")
+    return int(rows[0]["id"])
+
+
 async def measure(url: str) -> dict:
     engine = make_engine(url)
     await migrate(engine)
@@ -392,6 +401,12 @@ async def measure(url: str) -> dict:
         best = await best_of(
             ROUNDS, {"figures": figures, "assessment": assessment, "reference": reference}
         )
+        # As a city that publishes (公示) each month has it: May published, June's rank change
+        # is against May's published ranks.
+        t0 = time.perf_counter()
+        await service.publish(PREVIOUS, TZ, now, await admin_id())
+        print(f"published {PREVIOUS} in {time.perf_counter() - t0:.1f} s")
+        best |= await best_of(ROUNDS, {"assessment_published": assessment, "reference": reference})
         sums = await queries.sums(period, queries.WEIGHTED_LEVELS, TZ, now)
         ref = await Case.raw(REFERENCE, start, end)
         month_events = sum(
@@ -410,6 +425,7 @@ async def measure(url: str) -> dict:
         "figures": {
             "figures_ms": round(best["figures"], 1),
             "assessment_ms": round(best["assessment"], 1),
+            "assessment_published_ms": round(best["assessment_published"], 1),
             "cases": CASES,
             "events": events,
             "month": MONTH,
@@ -420,6 +436,7 @@ async def measure(url: str) -> dict:
         "ratios": {
             "figures": round(best["figures"] / best["reference"], 3),
             "assessment": round(best["assessment"] / best["reference"], 3),
+            "assessment_published": round(best["assessment_published"] / best["reference"], 3),
         },
         "targets": TARGETS,
     }
@@ -437,6 +454,7 @@ def print_table(result: dict) -> None:
     for label, key in (
         ("figures, 5 levels, 1 month", "figures"),
         ("assessment (+ previous month, ranks)", "assessment"),
+        ("assessment, previous month published", "assessment_published"),
     ):
         ms = result["figures"][f"{key}_ms"]
         ratio = result["ratios"][key]

@@ -177,6 +177,7 @@ class Tally:
     """Each request's kind, latency (ms), status and whether a 503 said when to come back."""
 
     rows: list[tuple[str, float, int, bool]] = field(default_factory=list)
+    lag_ms: list[float] = field(default_factory=list)  # how late the generator sent, by its plan
     sent_at: dict[int, float] = field(default_factory=dict)  # case → wall time of its POST
     created_in_window: set[int] = field(default_factory=set)
     measuring: bool = False
@@ -184,6 +185,10 @@ class Tally:
     def add(self, kind: str, ms: float, status: int, retry_after: bool) -> None:
         if self.measuring:
             self.rows.append((kind, ms, status, retry_after))
+
+    def late(self, planned: float) -> None:
+        if self.measuring:
+            self.lag_ms.append((time.perf_counter() - planned) * 1000)
 
 
 class Load:
@@ -297,6 +302,7 @@ class Load:
             if at >= until:
                 return
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            self.tally.late(at)
             self.fire(what(n))
             n += 1
 
@@ -309,6 +315,7 @@ class Load:
             if at >= until:
                 return
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            self.tally.late(at)
             self.fire(self.submit())
             n += 1
             if (at - start) % BURST_EVERY_S < 1.0 / (SUBMITS * self.level):
@@ -330,6 +337,7 @@ class Load:
             if at >= until:
                 return
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            self.tally.late(at)
             i = n % len(sockets)
             here[i] += self.rng.normal(0, 1e-5, 2)
             lon, lat = here[i].tolist()
@@ -420,6 +428,8 @@ def measure(city: City, port: int, pid: int, level: int) -> dict[str, Any]:
     pids = family(pid)
     rss: list[int] = []
     cpu0 = cpu_seconds(pids)
+    # The other contenders for the box's cores: this generator, the screens' processes.
+    others0 = cpu_seconds([os.getpid()]), cpu_seconds([p.pid for p in procs if p.pid])
     started = time.perf_counter()
 
     async def sample() -> None:
@@ -435,6 +445,8 @@ def measure(city: City, port: int, pid: int, level: int) -> dict[str, Any]:
     asyncio.run(go())
     cpu = cpu_seconds(pids) - cpu0
     elapsed = time.perf_counter() - started
+    generator = (cpu_seconds([os.getpid()]) - others0[0]) / elapsed
+    screens_cores = (cpu_seconds([p.pid for p in procs if p.pid]) - others0[1]) / elapsed
     time.sleep(3)  # the last events reach the screens
     heard: list[dict[int, float]] = []
     frames: dict[str, int] = {}
@@ -449,7 +461,10 @@ def measure(city: City, port: int, pid: int, level: int) -> dict[str, Any]:
             frames[k] = frames.get(k, 0) + v
         for k, v in got["closed"].items():
             closed[k] = closed.get(k, 0) + v
-    return summarise(load.tally, heard, frames, closed, rss, cpu / elapsed, level)
+    out = summarise(load.tally, heard, frames, closed, rss, cpu / elapsed, level)
+    out["generator_cores"] = round(generator, 3)
+    out["screens_cores"] = round(screens_cores, 3)
+    return out
 
 
 def summarise(
@@ -500,6 +515,8 @@ def summarise(
     out["rss_max_mb"] = round(max(rss, default=0) / 2**20, 1)
     out["server_cores"] = round(cores, 3)
     out["max_wait_ms"] = max(out[k]["max_ms"] for k in KINDS)
+    out["generator_lag_p99_ms"] = percentile(tally.lag_ms, 99)
+    out["generator_lag_max_ms"] = round(max(tally.lag_ms, default=0.0), 1)
     return out
 
 
@@ -617,6 +634,10 @@ def report(results: dict[str, Any]) -> None:
         "sockets_closed_1011",
         "rss_max_mb",
         "server_cores",
+        "generator_cores",
+        "screens_cores",
+        "generator_lag_p99_ms",
+        "generator_lag_max_ms",
     ):
         print(f"{figure:<28}" + "".join(f"{results[r][figure]:>14}" for r in runs))
     s2s = "".join(f"{results[r]['submit_to_screen']['p99_ms']:>14}" for r in runs)

@@ -132,6 +132,8 @@ async def sums(
     params = _params(period, tz, now)
     params |= {f"p{i}": ("text", label) for i, label in enumerate(period.labels(), start=1)}
     out: Raw = {level: {} for level in levels}
+    if not levels:
+        return out
     needed = _needed(wanted) & (installed_sources() | {"cases", "events", "p90"})
     if source is not None:
         needed &= {"cases", "events", "p90"}

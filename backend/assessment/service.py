@@ -169,28 +169,50 @@ async def level_tables(
     how: Scoring,
 ) -> dict[str, list[UnitOut]]:
     """Every unit of each level, best first, with figures, score (by the level's weights),
-    rank and rank change, and a worker's scores and ranks by role."""
+    rank and rank change, and a worker's scores and ranks by role.
+
+    The rank change is against the previous period as published (公示) if it was: the ranks
+    the city saw, which later work on its cases no longer moves; else as it stands now."""
     # The previous period is only ranked: it needs no more than the weighted indicators.
     weighted = {k for w in how.levels.values() for k, v in w.items() if v > 0}
     source = how.source
+    earlier = period.previous()
+    publication = await frozen.read(earlier.label)
+    published = {
+        level: publication.answers[frozen.key(level, source)]
+        for level in levels
+        if publication is not None and frozen.key(level, source) in publication.answers
+    }
+    unpublished = [level for level in levels if level not in published]
     (current, before), catalogues = await asyncio.gather(
         asyncio.gather(
             sums(period, levels, tz, now, source=source),
-            sums(period.previous(), levels, tz, now, weighted, source),
+            sums(earlier, unpublished, tz, now, weighted, source),
         ),
         asyncio.gather(*(catalogue(level, area) for level in levels)),
     )
     tables = {}
     for level, names in zip(levels, catalogues, strict=True):
         w = how.levels[level]
-        names = await with_seen(level, area, names, current[level].keys() | before[level].keys())
+        then = published.get(level)
+        seen = {u.code for u in then.units} if then else before[level].keys()
+        names = await with_seen(level, area, names, current[level].keys() | seen)
         figures = _figures(level, current[level], names, how)
         ranked = rank(scores(figures, w))
-        # Ranked then: the units something happened in during the previous period, among
-        # themselves. A unit new this period has no previous rank and no change.
-        active = {c: names[c] for c, raw in before[level].items() if c in names and _active(raw)}
-        earlier = rank(scores(_figures(level, before[level], active, how, w), w))
-        previous = {r.code: r.rank for r in earlier}
+        if then is not None:
+            # Ranked as published, among the units inside the area asked for.
+            kept = {u.code: u.score for u in then.units if u.code in names}
+            previous = {r.code: r.rank for r in rank(kept)}
+        else:
+            # Ranked then: the units something happened in during the previous period, among
+            # themselves. A unit new this period has no previous rank and no change.
+            active = {
+                c: names[c] for c, raw in before[level].items() if c in names and _active(raw)
+            }
+            previous = {
+                r.code: r.rank
+                for r in rank(scores(_figures(level, before[level], active, how, w), w))
+            }
         changes = rank_changes(ranked, previous)
         roles = _roles(figures, how) if level == "worker" else {}
         tables[level] = [

@@ -448,6 +448,15 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
     by_patrol = await assessed(driver, "grid", source="patrol")  # each door's, published too
     assert (by_patrol["published_at"], by_patrol["source"]) == (published_at, "patrol")
     assert unit_of(by_patrol, DEMO_GRID_CODE)["figures"]["rated"] == 0
+    # December's rank change is against November as published, the ranks the city saw:
+    # recomputed now, November ranks only the grids something happened in.
+    november = {u["code"]: u["rank"] for u in answer["units"]}
+    december = await assessed(driver, "grid", period="2026-12")
+    assert {u["code"]: u["previous_rank"] for u in december["units"]} == november
+    assert sum(rank is not None for rank in november.values()) > 2
+    for u in december["units"]:
+        expected = None if u["rank"] is None else november[u["code"]] - u["rank"]
+        assert u["rank_change"] == expected, u["code"]
     audit = await assessed(driver, "grid", recompute=1)
     [now] = [u for u in audit["recomputed"] if u["code"] == DEMO_GRID_CODE]
     assert picked(now, GRID) == GRID | {
