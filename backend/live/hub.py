@@ -326,6 +326,10 @@ class Hub:
                     rows = await after_on(self._engine, self.head, PAGE)
                     for e in rows:
                         self._deliver(e)
+                        # A page of events to hundreds of screens is a long run of sends: the
+                        # loop takes its other work between events (a request shed waits no
+                        # longer than one event's fan-out).
+                        await asyncio.sleep(0)
                     if len(rows) < PAGE:
                         break
             except Exception:
