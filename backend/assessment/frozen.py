@@ -19,7 +19,10 @@ from backend.core.errors import Conflict
 from backend.core.events import EventType
 from backend.events.service import NewEvent, append
 
-_ANSWERS = msgspec.json.Decoder(dict[str, AssessmentOut])
+# A publication holds every level of every door's cases: each answer is decoded when asked for
+# (decoding them all took a tenth of an assessment's time).
+_ANSWERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ANSWER = msgspec.json.Decoder(AssessmentOut)
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,12 @@ class Publication:
     period: str
     published_at: datetime
     published_by: int | None
-    answers: dict[str, AssessmentOut]  # key(level, source) → the whole city's answer
+    stored: dict[str, msgspec.Raw]  # key(level, source) → the whole city's answer, as JSON
+
+    def answer(self, level: str, source: str | None = None) -> AssessmentOut | None:
+        """The whole city's published answer of ``level`` (of ``source``'s cases), if any."""
+        raw = self.stored.get(key(level, source))
+        return None if raw is None else _ANSWER.decode(raw)
 
 
 _BY_SOURCE = "@"
@@ -60,13 +68,13 @@ async def store(
 ) -> Publication:
     """Store ``answers`` as the period's published figures; 409 ``already_published`` if it
     is (checked in the write transaction, and by the unique period for a race)."""
-    figures = msgspec.json.encode(answers).decode()
+    figures = msgspec.json.encode(answers)
     levels = sorted(k for k in answers if _BY_SOURCE not in k)
     try:
-        await _insert(period, figures, admin, now, levels)
+        await _insert(period, figures.decode(), admin, now, levels)
     except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):  # published meanwhile
         raise already(period) from None
-    return Publication(period, now, admin, answers)
+    return Publication(period, now, admin, _ANSWERS.decode(figures))
 
 
 async def _insert(period: str, figures: str, admin: int, now: datetime, levels: list[str]) -> None:

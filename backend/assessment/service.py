@@ -178,11 +178,10 @@ async def level_tables(
     source = how.source
     earlier = period.previous()
     publication = await frozen.read(earlier.label)
-    published = {
-        level: publication.answers[frozen.key(level, source)]
-        for level in levels
-        if publication is not None and frozen.key(level, source) in publication.answers
+    answers = {
+        level: publication.answer(level, source) if publication else None for level in levels
     }
+    published = {level: answer for level, answer in answers.items() if answer is not None}
     unpublished = [level for level in levels if level not in published]
     (current, before), catalogues = await asyncio.gather(
         asyncio.gather(
@@ -260,7 +259,7 @@ async def assessments(
     live = await computed(period, levels, area, tz, now, source) if recompute else {}
     out = {}
     for level in levels:
-        stored = publication.answers.get(frozen.key(level, source))
+        stored = publication.answer(level, source)
         if stored is None:  # a level this installation did not have when it published
             stored = (
                 live.get(level) or (await computed(period, [level], area, tz, now, source))[level]
