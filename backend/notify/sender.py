@@ -283,11 +283,12 @@ class Sender:
             due = time.monotonic() - scanned >= DUE_SCAN_S
             if due:
                 scanned = time.monotonic()
+            # Cleared before the run: a commit made during it wakes the next one.
+            self._wake.clear()
             try:
                 await run_once(self.settings, self.pusher, due=due)
             except Exception:
                 log.exception("sending notifications failed; next try soon")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.notify_interval_s)
 
