@@ -43,7 +43,7 @@ from backend.cases import listing  # noqa: E402
 from backend.cases.categories import seed_categories  # noqa: E402
 from backend.cases.listing import Filters  # noqa: E402
 from backend.cases.piccolo_migrations import (  # noqa: E402
-    cases_2026_12_07t16_30_00_000000 as list_migration,
+    cases_2026_12_07t16_35_00_000000 as list_migration,
 )
 from backend.cases.piccolo_migrations import (  # noqa: E402
     cases_2026_12_07t16_40_00_000000 as open_migration,
@@ -196,7 +196,14 @@ async def _prepare(kind: str, n: int) -> tuple[Any, str]:
     await migrate(engine)
     await open_pool(engine)
     [row] = await Case.raw("SELECT count(*) AS n FROM case_record")
-    if row["n"] != n:
+    listed = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if kind == "sqlite"
+        else "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'case_record'"
+    )
+    indexes = {r["name"] for r in await Case.raw(listed)}
+    # A build cut off after its rows went in (its indexes not made again) is built anew.
+    if row["n"] != n or not indexes >= set(LIST_INDEXES):
         started = time.perf_counter()
         await _build(kind, engine, url, n)
         print(f"{kind}: built {n} cases in {time.perf_counter() - started:.0f} s", flush=True)
