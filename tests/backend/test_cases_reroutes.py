@@ -142,6 +142,7 @@ async def test_a_second_department_joins_the_lead_one(driver, demo_city):
     assert seen["actions"] == ["request_extension"]
     listed = (await driver.client.get("/api/case-list", headers=zj)).json()
     assert [c["id"] for c in listed["items"]] == [case_id]
+    assert listed["numberMatched"] == 1  # by the joint handling only: counted once
     r = await driver.act("zj", case_id, "handle", result="已拆除")
     assert refused(r)[:2] == (403, "forbidden")
     r = await driver.act("zj", case_id, "request_extension", extension_hours=24, reason="需审批")
@@ -192,6 +193,8 @@ async def test_a_duplicate_merged_into_its_main_case(driver, demo_city):
     assert (await driver.case(main_id, "resident"))["id"] == main_id
     listed = (await driver.client.get("/api/case-list", headers=resident)).json()
     assert main_id in [c["id"] for c in listed["items"]]
+    # Their own cases and the main one they follow, each counted once.
+    assert listed["numberMatched"] == len(listed["items"])
     assert (await driver.act("grid_leader", main_id, "accept")).status_code == 200
     await anyio.to_thread.run_sync(portal.call, plan, settings)
     notices = (await driver.client.get("/api/notices", headers=resident)).json()["items"]
