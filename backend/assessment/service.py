@@ -177,19 +177,20 @@ async def level_tables(
     weighted = {k for w in how.levels.values() for k, v in w.items() if v > 0}
     source = how.source
     earlier = period.previous()
-    publication = await frozen.read(earlier.label)
-    answers = {
-        level: publication.answer(level, source) if publication else None for level in levels
-    }
-    published = {level: answer for level, answer in answers.items() if answer is not None}
-    unpublished = [level for level in levels if level not in published]
-    (current, before), catalogues = await asyncio.gather(
-        asyncio.gather(
-            sums(period, levels, tz, now, source=source),
-            sums(earlier, unpublished, tz, now, weighted, source),
-        ),
-        asyncio.gather(*(catalogue(level, area) for level in levels)),
-    )
+    # The period's figures and the units' names are under way while the previous period's
+    # publication is read (a city's is megabytes), and that period's figures after it, where
+    # it has none.
+    async with asyncio.TaskGroup() as group:
+        running = group.create_task(sums(period, levels, tz, now, source=source))
+        named = group.create_task(_catalogues(levels, area))
+        publication = await frozen.read(earlier.label)
+        answers = {
+            level: publication.answer(level, source) if publication else None for level in levels
+        }
+        published = {level: answer for level, answer in answers.items() if answer is not None}
+        unpublished = [level for level in levels if level not in published]
+        before = await sums(earlier, unpublished, tz, now, weighted, source)
+    current, catalogues = running.result(), named.result()
     tables = {}
     for level, names in zip(levels, catalogues, strict=True):
         w = how.levels[level]
@@ -228,6 +229,10 @@ async def level_tables(
             for r in ranked
         ]
     return tables
+
+
+async def _catalogues(levels: Sequence[str], area: str | None) -> list[dict[str, str]]:
+    return list(await asyncio.gather(*(catalogue(level, area) for level in levels)))
 
 
 def _active(raw: Mapping[str, Any]) -> bool:
