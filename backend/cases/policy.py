@@ -76,7 +76,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from backend.cases.allowed import ALLOWED_FROM, can
+from backend.cases.allowed import allowed_actions
 from backend.cases.states import FINAL, OPEN, Action, CaseState, Status, WorkflowError
 from backend.core.areas import Level, rank
 from backend.core.phones import masked_name, masked_phone
@@ -295,14 +295,14 @@ def actions_for(actor: Territory, state: CaseState) -> list[Action]:
     >>> [a.value for a in actions_for(leader, CaseState("request", "verified", "15030200100101"))]
     ['close', 'escalate', 'request_void']
     """
-    return [a for a in _FROM[state.status] if can(a, state) and may(actor, a, state)]
-
-
-# The actions each status allows at all, in the order of ``Action``: every case answered
-# lists its buttons, and most actions are ruled out by the status alone.
-_FROM: Mapping[str, tuple[Action, ...]] = {
-    s: tuple(a for a in Action if s in ALLOWED_FROM[a]) for s in Status
-}
+    status = state.status
+    if status in FINAL:
+        return []
+    allowed = allowed_actions(state)
+    if status is Status.closed:
+        allowed = tuple(a for a in allowed if a in _AFTER_CLOSING)
+    # ``may`` for each, without asking again of every action what only the status decides.
+    return [a for a in allowed if RULES[a](actor, state)]
 
 
 def sees_contact(actor: Territory, state: CaseState) -> bool:

@@ -17,6 +17,7 @@ the level of a code, and the code one level up, can be read off the code itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
@@ -61,6 +62,8 @@ def rank(level: Level | str) -> int:
     return LEVELS.index(Level(level))
 
 
+# Read off every case a list answers, several times each (backend/cases/policy.py).
+@functools.lru_cache(maxsize=4096)
 def level_of_code(code: str) -> Level:
     """The level of an area or grid code, from its length.
 

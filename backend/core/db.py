@@ -102,6 +102,14 @@ async def raw_on(engine: Engine, template: str, *args: Any) -> list[dict[str, An
     return engine.transform_response_to_dicts(rows) if rows else []
 
 
+async def rows_of(table: type[Table], query: QueryString) -> list[dict[str, Any]]:
+    """The rows of a statement composed of query strings (nested queries and all), as
+    dictionaries, without the layers of a Piccolo query object around it (see :func:`raw`)."""
+    engine = table._meta.db
+    rows = await engine.run_querystring(query, in_pool=True)
+    return engine.transform_response_to_dicts(rows) if rows else []
+
+
 class UnsupportedDatabase(ValueError):
     pass
 

@@ -6,11 +6,13 @@ every (action, case, actor), so that a widened or narrowed rule shows up as a na
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from backend.cases.allowed import can
 from backend.cases.policy import RULES, actions_for, check, mask_phone, may, may_merge_into
 from backend.cases.states import (
     FINAL,
@@ -423,6 +425,29 @@ def test_actions_for_combine_workflow_and_policy():
     ]
     assert actions_for(ACTORS["resident"], case("request", Status.submitted)) == []
 
+
+
+def test_actions_for_answers_as_each_action_asked_of_the_workflow_and_the_policy():
+    # actions_for keeps the workflow's answer per shape of state (allowed._shape): every
+    # shape, twice (the second time from the kept answer), against each action asked alone.
+    flags = {
+        "paused_at": NOW,
+        "transfer_to": GRID_B,
+        "pending": Pending(Action.request_return, 3, "派错了"),
+        "department": "cg",
+        "rating": 4,
+        "extension_requested": timedelta(days=1),
+    }
+    actors = [ACTORS[name] for name in ("reporter", "worker", "police", "leader", "leader_out")]
+    actors += [ACTORS[name] for name in ("street", "city", "dept", "system", "anonymous")]
+    for status, scenario in itertools.product(Status, SCENARIOS):
+        for chosen in itertools.product((False, True), repeat=len(flags)):
+            changes = {k: v for (k, v), on in zip(flags.items(), chosen, strict=True) if on}
+            state = replace(case(scenario, status), **changes)
+            for actor in actors:
+                expected = [a for a in Action if can(a, state) and may(actor, a, state)]
+                assert actions_for(actor, state) == expected, (status, scenario, changes, actor)
+                assert actions_for(actor, state) == expected
 
 # ---------------------------------------------------------------------------------------------
 # covers()
