@@ -344,14 +344,19 @@ class SharedSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, **kwargs)
         self.busy_timeout = float(self.connection_kwargs.get("timeout", 5.0))
         self._loops: dict[asyncio.AbstractEventLoop, _LoopLinks] = {}
+        self._last: tuple[asyncio.AbstractEventLoop, _LoopLinks] | None = None
         self._commits = 0
         self._made_private = False
 
     def _links(self) -> _LoopLinks:
         loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:  # asked several times per statement
+            return last[1]
         links = self._loops.get(loop)
         if links is None:
             links = self._loops[loop] = _LoopLinks()
+        self._last = (loop, links)
         return links
 
     async def _open(self, **extra: Any) -> Link:
@@ -458,6 +463,7 @@ class SharedSQLiteEngine(SQLiteEngine):
 
     async def close(self) -> None:
         """Close this event loop's connections (the app's shutdown calls it)."""
+        self._last = None
         links = self._loops.pop(asyncio.get_running_loop(), None)
         if links is None:
             return
