@@ -21,7 +21,7 @@ its ``area_codes``, which run from the city down), and it counts from that area 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from backend.assessment.dialect import Dialect
 from backend.cases.service import PRIORITIES
@@ -223,6 +223,30 @@ _CASE_COLUMNS = (
 _ACTORS = 1 << 24
 
 
+# The period's actions of a case that its event facts are read from (``evp``), by their types;
+# and which of them each event figure needs (a rate's or a mean's own sums, a time's percentile).
+ACTIONS: dict[str, str] = {
+    "acc": ACCEPT,
+    "dis": DISPATCH,
+    "han": HANDLE,
+    "ver": VERIFY,
+    "esc": ESCALATE,
+}
+NEEDS: dict[str, frozenset[str]] = {
+    "accepted": frozenset({"acc"}),
+    "voided": frozenset({"acc"}),
+    "dispatched": frozenset({"dis"}),
+    "dispatched_on_time": frozenset({"dis", "acc"}),
+    "handled": frozenset({"han"}),
+    "self_handled": frozenset({"han"}),
+    "reworked": frozenset({"han"}),
+    "verified": frozenset({"ver"}),
+    "escalated": frozenset({"esc"}),
+    "response_s": frozenset({"acc"}),
+    "handling_s": frozenset({"han", "dis"}),
+}
+
+
 def _first(types: str, value: str = "at") -> str:
     """The smallest ``value`` of the events of ``types``. Filtered on the type itself: a kind
     number computed in a subquery is pasted by the planner into every aggregate that reads it,
@@ -359,9 +383,46 @@ facts AS {_kept(shared)} (
 )"""
 
 
-def event_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
+def _evp_columns(actions: Collection[str]) -> str:
+    """Each action's first time (an escalation: whether there was one) and taker in the
+    period, and whether the handling was on the spot; NULL or 0 for those not in ``actions``,
+    whose figures are then 0 and whose earlier lookups do not run."""
+    none, nobody = "CAST(NULL AS TIMESTAMPTZ)", "CAST(NULL AS INTEGER)"
+
+    def mark(kind: str) -> str:
+        return f"MAX(CASE WHEN type = {kind} THEN 1 ELSE 0 END)"
+
+    columns = {
+        "acc": (_first(ACCEPT), _first_actor(ACCEPT)),
+        "dis": (_first(DISPATCH), _first_actor(DISPATCH)),
+        "han": (_first(HANDLE), _first_actor(HANDLE)),
+        "ver": (_first(VERIFY), _first_actor(VERIFY)),
+        "esc": (mark(ESCALATE), _first_actor(ESCALATE)),
+    }
+    out = []
+    for name, (first, by) in columns.items():
+        taken = name in actions
+        out += [
+            f"{first if taken else ('0' if name == 'esc' else none)} AS {name}",
+            f"{by if taken else nobody} AS {name}_by",
+        ]
+        if name == "han":
+            out.append(f"{mark(SELF_HANDLE) if taken else '0'} AS selfh")
+    return ",\n    ".join(out)
+
+
+def event_facts(
+    d: Dialect, shared: bool, sourced: bool = False, actions: Collection[str] | None = None
+) -> str:
     """``WITH`` ending in ``facts``: the cases with workflow events in the period, with the
-    flags and times of those events; only the cases of ``:source`` if ``sourced``."""
+    flags and times of those events; only the cases of ``:source`` if ``sourced``. Only the
+    ``actions`` (of ``ACTIONS``) are read if given: the other figures are 0, and a period ranked
+    by a few figures reads a fraction of its events."""
+    taken = ACTIONS.keys() if actions is None else actions
+    of_types = ""
+    if actions is not None:
+        kinds = ", ".join(ACTIONS[a] for a in ACTIONS if a in taken)
+        of_types = f" AND type IN ({kinds or 'NULL'})"
     handling_start = (
         "CASE WHEN dis_first IS NOT NULL AND dis_first <= han_p THEN dis_first ELSE created_at END"
     )
@@ -385,19 +446,20 @@ def event_facts(d: Dialect, shared: bool, sourced: bool = False) -> str:
     # for the others only, in their own branch, where each lookup runs once: the branches are
     # read once, not copied (copying the period's cases cost more than the lookups).
     none = "CAST(NULL AS TIMESTAMPTZ)"
+    b_dis = (
+        f"CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)\n"
+        f"      THEN {_earlier(DISPATCH)} END"
+        if "dis" in taken
+        else none
+    )
     return f"""WITH
 evr AS (
   SELECT subject, at, type, {d.epoch_seconds("at")} * {_ACTORS} + actor AS stamp
-  FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}
+  FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}{of_types}
 ),
 evp AS MATERIALIZED (
   SELECT subject, CAST(SUBSTR(subject, 6) AS INTEGER) AS id,
-    {_first(ACCEPT)} AS acc, {_first_actor(ACCEPT)} AS acc_by,
-    {_first(DISPATCH)} AS dis, {_first_actor(DISPATCH)} AS dis_by,
-    {_first(HANDLE)} AS han, {_first_actor(HANDLE)} AS han_by,
-    MAX(CASE WHEN type = {SELF_HANDLE} THEN 1 ELSE 0 END) AS selfh,
-    {_first(VERIFY)} AS ver, {_first_actor(VERIFY)} AS ver_by,
-    MAX(CASE WHEN type = {ESCALATE} THEN 1 ELSE 0 END) AS esc, {_first_actor(ESCALATE)} AS esc_by
+    {_evp_columns(taken)}
   FROM evr
   GROUP BY subject
 ),
@@ -410,8 +472,7 @@ cand AS (
   UNION ALL
   SELECT {_CASE_COLUMNS}, {_ACTIONS},
     CASE WHEN c.created_at < :s AND v.dis IS NOT NULL THEN {_earlier(ACCEPT)} END AS b_acc,
-    CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)
-      THEN {_earlier(DISPATCH)} END AS b_dis,
+    {b_dis} AS b_dis,
     CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
   FROM evp v JOIN case_record c ON c.id = v.id
   WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}{of_source}
@@ -475,12 +536,16 @@ def head(
     shared: bool,
     sourced: bool = False,
     credit: bool | None = None,
+    actions: Collection[str] | None = None,
 ) -> str:
-    """One part's facts (``shared``: read more than once; ``sourced``: of ``:source`` only),
-    the actions credited to their takers if ``credit`` (by default: if the worker level is
-    asked), and the branches' stars if a level needs them."""
-    build = case_facts if part == "cases" else event_facts
-    facts = build(d, shared, sourced)
+    """One part's facts (``shared``: read more than once; ``sourced``: of ``:source`` only;
+    the event part of ``actions`` only, if given), the actions credited to their takers if
+    ``credit`` (by default: if the worker level is asked), and the branches' stars if a level
+    needs them."""
+    if part == "cases":
+        facts = case_facts(d, shared, sourced)
+    else:
+        facts = event_facts(d, shared, sourced, actions)
     if any(credits(level) for level in levels) if credit is None else credit:
         facts += f",\n{_credited(part)}"
     return facts + (f",\n{_STAR}" if "stars" in levels else "")

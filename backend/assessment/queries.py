@@ -16,7 +16,7 @@ from typing import Any
 from backend.areas.tables import Area
 from backend.assessment import case_sql, other_sql, rollup_sql
 from backend.assessment.dialect import Dialect
-from backend.assessment.indicators import BY_KEY, RATES
+from backend.assessment.indicators import BY_KEY, MEANS, RATES
 from backend.assessment.periods import Period, clipped_end, elapsed_days
 from backend.assessment.runner import INDEXED, Query, run_all
 from backend.cases.tables import Case, Department
@@ -100,6 +100,35 @@ _CASE_PART = (
 )
 
 
+# The event part's facts behind a sum or figure that is not one of them.
+_EVENT_FACTS: Mapping[str, tuple[str, ...]] = {
+    "accurate": ("accepted", "voided"),
+    "response_sum_s": ("response_s",),
+    "response_n": ("response_s",),
+    "response_p90_s": ("response_s",),
+    "handling_sum_s": ("handling_s",),
+    "handling_n": ("handling_s",),
+    "handling_p90_s": ("handling_s",),
+}
+
+
+def event_actions(wanted: Collection[str] | None) -> frozenset[str] | None:
+    """The actions (``case_sql.ACTIONS``) the event figures among ``wanted`` are read from;
+    None for all."""
+    if wanted is None:
+        return None
+    sums: set[str] = set()
+    for key in wanted:
+        if key in RATES:
+            sums.update(RATES[key])
+        elif key in MEANS:
+            sums.update(MEANS[key][:2])
+        else:
+            sums.add(key)
+    facts = {f for s in sums for f in _EVENT_FACTS.get(s, (s,))}
+    return frozenset(a for f in facts for a in case_sql.NEEDS.get(f, ()))
+
+
 def _needed(wanted: Collection[str] | None) -> set[str]:
     """Which queries give the ``wanted`` indicators (None: all of them)."""
     if wanted is None:
@@ -141,8 +170,13 @@ async def sums(
     sourced = source is not None
     # The case part's rows by their indexes (runner.INDEXED); the others as the planner likes.
     tuning = {"cases": INDEXED, "events": ()}
+    # A period ranked by a few figures reads the events of their actions only.
+    actions = {"cases": None, "events": event_actions(wanted)}
     queries = [
-        Query(rollup_sql.figures(d, levels, part, "p90" in needed, sourced), tuning[part])
+        Query(
+            rollup_sql.figures(d, levels, part, "p90" in needed, sourced, actions[part]),
+            tuning[part],
+        )
         for part in case_sql.PARTS
         if part in needed
     ]

@@ -138,7 +138,14 @@ def _by_person(part: str) -> str:
     return f"SELECT 'worker' AS level, unit, {sums} FROM ({sets}) w GROUP BY unit"
 
 
-def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bool) -> str:
+def _postgres(
+    d: Dialect,
+    levels: Sequence[str],
+    part: str,
+    p90: bool,
+    sourced: bool,
+    actions: Collection[str] | None,
+) -> str:
     ordered = [lv for lv in UNIT if lv in levels]
     territorial = [lv for lv in ordered if lv in ("grid", *_AREAS)]
     # The workers' action figures come from the credited actions, not the facts' grouping;
@@ -190,7 +197,8 @@ def _postgres(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: 
         if fine
         else ""
     )
-    facts = head(d, levels, part, shared=p90 or bool(apart), sourced=sourced, credit=False)
+    shared = p90 or bool(apart)
+    facts = head(d, levels, part, shared=shared, sourced=sourced, credit=False, actions=actions)
     workers = f"{_workers(d, p90)},\n" if apart else ""
     body = f"""{facts},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
@@ -222,7 +230,14 @@ FROM summed LEFT JOIN pct ON pct.level = summed.level AND pct.unit = summed.unit
 WHERE summed.unit IS NOT NULL"""
 
 
-def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bool) -> str:
+def _sqlite(
+    d: Dialect,
+    levels: Sequence[str],
+    part: str,
+    p90: bool,
+    sourced: bool,
+    actions: Collection[str] | None,
+) -> str:
     read = {level: origin(level, part) for level in levels}
     sums = "\nUNION ALL\n".join(
         f"SELECT '{level}' AS level, {unit} AS unit, {_sums(part)} "
@@ -231,7 +246,7 @@ def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bo
     )
     if not p90:
         # One SELECT per level reads the facts.
-        facts = head(d, levels, part, shared=True, sourced=sourced)
+        facts = head(d, levels, part, shared=True, sourced=sourced, actions=actions)
         return f"{facts},\nagg AS ({sums})\nSELECT * FROM agg"
     long = "\nUNION ALL\n".join(
         f"SELECT '{level}' AS level, {unit} AS unit, response_s, handling_s "
@@ -239,7 +254,7 @@ def _sqlite(d: Dialect, levels: Sequence[str], part: str, p90: bool, sourced: bo
         for level, (table, unit) in read.items()
     )
     keys = "level, unit"
-    return f"""{head(d, levels, part, shared=True, sourced=sourced)},
+    return f"""{head(d, levels, part, shared=True, sourced=sourced, actions=actions)},
 agg AS ({sums}),
 lv AS MATERIALIZED ({long}),
 rp AS ({p90_by_rank("lv", keys, "response_s")}),
@@ -251,11 +266,17 @@ LEFT JOIN hp ON hp.level = agg.level AND hp.unit = agg.unit"""
 
 
 def figures(
-    d: Dialect, levels: Sequence[str], part: str, p90: bool = True, sourced: bool = False
+    d: Dialect,
+    levels: Sequence[str],
+    part: str,
+    p90: bool = True,
+    sourced: bool = False,
+    actions: Collection[str] | None = None,
 ) -> str:
     """Every asked level's sums of one part, as (level, unit, …) rows, and for the event part
     the 90th percentiles of the times unless ``p90`` is false; of the cases of ``:source``
-    only if ``sourced``."""
+    only if ``sourced``; of the event part's ``actions`` only if given (``case_sql.ACTIONS``:
+    the figures of the others are 0)."""
     p90 = p90 and part == "events"
     build = _postgres if d.postgres else _sqlite
-    return build(d, levels, part, p90, sourced)
+    return build(d, levels, part, p90, sourced, actions)

@@ -72,14 +72,10 @@ class _Compiled(QueryString):
 
     def __init__(self, template: str, sql: str, args: tuple[Any, ...]) -> None:
         # QueryString's own __init__ goes through its arguments for columns and nested
-        # queries, which these plain values never are: its fields are set here, as it would
-        # set them for plain values (the query log reads them).
-        self.template = template
-        self.query_type = "generic"
-        self.table = None
-        self._frozen_compiled_strings = None
-        self._alias = None
-        self.args, self.columns = args, []
+        # queries, which these plain values never are: it is given none, and they are kept
+        # after, as Piccolo would keep them (for its query log).
+        super().__init__(template)
+        self.args = args
         self.sql = sql
 
     def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:

@@ -358,9 +358,10 @@ class Hub:
                             # waits no longer than one event's fan-out).
                             await asyncio.sleep(0)
                     else:
-                        read = await self._skim()
-                        if read is None:  # a socket came meanwhile: read these again, whole
+                        skimmed = await self._skim()
+                        if skimmed is None:  # a socket came meanwhile: read these again, whole
                             continue
+                        read = skimmed
                     if read < PAGE:
                         break
             except Exception:

@@ -12,12 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.assessment import queries
+from backend.assessment.indicators import derive
+from backend.assessment.periods import parse_period
 from backend.cases.tables import Case
 from backend.core.db import use_engine
 from backend.events.tables import Event
@@ -539,3 +544,35 @@ async def test_the_received_are_counted_by_the_door_they_came_in_by(city, scratc
     for unit in district:
         figures = unit["figures"]
         assert sum(figures[k] for k in SOURCE_KEYS) == figures["received"]
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        ["rework_rate", "accurate_accept_rate", "on_time_close_rate"],  # the default weights'
+        ["on_time_dispatch_rate", "dispatched", "dispatched_on_time"],
+        ["handling_mean_s", "handling_p90_s", "self_handled"],
+        ["response_mean_s", "verified", "escalated", "voided"],
+    ],
+)
+async def test_a_period_ranked_by_a_few_figures_reads_them_alike(city, scratch_database, wanted):
+    # The previous period is read for its weighted figures only, from the events of their
+    # actions only: each of those figures as when every figure is read.
+    use_engine(scratch_database.engine)  # the app's pool lives on the client's event loop
+    tz = ZoneInfo(scratch_database.settings.timezone)
+    now = datetime(2026, 4, 15, tzinfo=UTC)
+    levels = queries.WEIGHTED_LEVELS
+    for label in ("2026-02", "2026-03"):
+        period = parse_period(label)
+        every = await queries.sums(period, levels, tz, now)
+        few = await queries.sums(period, levels, tz, now, wanted)
+        for level in levels:
+            assert every[level].keys() >= few[level].keys()
+            for unit, sums in every[level].items():
+                whole = derive(queries.zero_filled(level, sums))
+                part = derive(queries.zero_filled(level, few[level].get(unit)))
+                assert {k: part.get(k) for k in wanted} == {k: whole.get(k) for k in wanted}, (
+                    label,
+                    level,
+                    unit,
+                )

@@ -426,7 +426,6 @@ def test_actions_for_combine_workflow_and_policy():
     assert actions_for(ACTORS["resident"], case("request", Status.submitted)) == []
 
 
-
 def test_actions_for_answers_as_each_action_asked_of_the_workflow_and_the_policy():
     # actions_for keeps the workflow's answer per shape of state (allowed._shape): every
     # shape, twice (the second time from the kept answer), against each action asked alone.
@@ -448,6 +447,7 @@ def test_actions_for_answers_as_each_action_asked_of_the_workflow_and_the_policy
                 expected = [a for a in Action if can(a, state) and may(actor, a, state)]
                 assert actions_for(actor, state) == expected, (status, scenario, changes, actor)
                 assert actions_for(actor, state) == expected
+
 
 # ---------------------------------------------------------------------------------------------
 # covers()
