@@ -19,10 +19,24 @@ from backend.core.errors import Conflict
 from backend.core.events import EventType
 from backend.events.service import NewEvent, append
 
-# A publication holds every level of every door's cases: each answer is decoded when asked for
-# (decoding them all took a tenth of an assessment's time).
+# A publication holds every level of every door's cases: the whole city's answers and those by
+# door are kept apart and read apart, and each answer is decoded when asked for (decoding them
+# all took a tenth of an assessment's time).
 _ANSWERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ANSWER = msgspec.json.Decoder(AssessmentOut)
+
+
+class _Scored(msgspec.Struct):
+    code: str
+    score: float | None = None
+
+
+class _Scores(msgspec.Struct):
+    units: list[_Scored]
+
+
+# The rank change needs each unit's published score only: the rest of the answer is skipped.
+_SCORES = msgspec.json.Decoder(_Scores)
 
 
 @dataclass(frozen=True)
@@ -33,9 +47,15 @@ class Publication:
     stored: dict[str, msgspec.Raw]  # key(level, source) → the whole city's answer, as JSON
 
     def answer(self, level: str, source: str | None = None) -> AssessmentOut | None:
-        """The whole city's published answer of ``level`` (of ``source``'s cases), if any."""
+        """The whole city's published answer of ``level`` (of ``source``'s cases), if any, and
+        if it was read (``read``'s ``sourced``)."""
         raw = self.stored.get(key(level, source))
         return None if raw is None else _ANSWER.decode(raw)
+
+    def scores(self, level: str, source: str | None = None) -> dict[str, float | None] | None:
+        """Each unit's published score in ``answer(level, source)``, if there is one."""
+        raw = self.stored.get(key(level, source))
+        return None if raw is None else {u.code: u.score for u in _SCORES.decode(raw).units}
 
 
 _BY_SOURCE = "@"
@@ -53,14 +73,27 @@ def already(period: str) -> Conflict:
     )
 
 
-async def read(period: str) -> Publication | None:
-    row = await AssessmentPublication.select().where(AssessmentPublication.period == period).first()
+async def read(period: str, *, sourced: bool = False) -> Publication | None:
+    """The period's publication, if it is published, holding the answers of the whole city or,
+    if ``sourced``, those by door."""
+    table = AssessmentPublication
+    answers = table.by_source if sourced else table.figures
+    row = await (
+        table.select(table.published_at, table.published_by, answers)
+        .where(table.period == period)
+        .first()
+    )
     if row is None:
         return None
     published_at = row["published_at"]
     if isinstance(published_at, str):  # SQLite hands a raw select's time back as text
         published_at = datetime.fromisoformat(published_at)
-    return Publication(period, published_at, row["published_by"], _ANSWERS.decode(row["figures"]))
+    stored = _ANSWERS.decode(row["by_source" if sourced else "figures"])
+    return Publication(period, published_at, row["published_by"], stored)
+
+
+async def exists(period: str) -> bool:
+    return bool(await AssessmentPublication.exists().where(AssessmentPublication.period == period))
 
 
 async def store(
@@ -68,22 +101,29 @@ async def store(
 ) -> Publication:
     """Store ``answers`` as the period's published figures; 409 ``already_published`` if it
     is (checked in the write transaction, and by the unique period for a race)."""
-    figures = msgspec.json.encode(answers)
-    levels = sorted(k for k in answers if _BY_SOURCE not in k)
+    whole = {k: a for k, a in answers.items() if _BY_SOURCE not in k}
+    figures = msgspec.json.encode(whole)
+    by_source = msgspec.json.encode({k: a for k, a in answers.items() if _BY_SOURCE in k})
     try:
-        await _insert(period, figures.decode(), admin, now, levels)
+        await _insert(period, figures.decode(), by_source.decode(), admin, now, sorted(whole))
     except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):  # published meanwhile
         raise already(period) from None
     return Publication(period, now, admin, _ANSWERS.decode(figures))
 
 
-async def _insert(period: str, figures: str, admin: int, now: datetime, levels: list[str]) -> None:
+async def _insert(
+    period: str, figures: str, by_source: str, admin: int, now: datetime, levels: list[str]
+) -> None:
     async with write_transaction(AssessmentPublication._meta.db):
-        if await AssessmentPublication.exists().where(AssessmentPublication.period == period):
+        if await exists(period):
             raise already(period)
         await AssessmentPublication.insert(
             AssessmentPublication(
-                period=period, published_at=now, published_by=admin, figures=figures
+                period=period,
+                published_at=now,
+                published_by=admin,
+                figures=figures,
+                by_source=by_source,
             )
         )
         city = await Area.select(Area.code).where(Area.level == "city").first()

@@ -183,11 +183,11 @@ async def level_tables(
     async with asyncio.TaskGroup() as group:
         running = group.create_task(sums(period, levels, tz, now, source=source))
         named = group.create_task(_catalogues(levels, area))
-        publication = await frozen.read(earlier.label)
-        answers = {
-            level: publication.answer(level, source) if publication else None for level in levels
+        publication = await frozen.read(earlier.label, sourced=source is not None)
+        scored = {
+            level: publication.scores(level, source) if publication else None for level in levels
         }
-        published = {level: answer for level, answer in answers.items() if answer is not None}
+        published = {level: scores for level, scores in scored.items() if scores is not None}
         unpublished = [level for level in levels if level not in published]
         before = await sums(earlier, unpublished, tz, now, weighted, source)
     current, catalogues = running.result(), named.result()
@@ -195,13 +195,13 @@ async def level_tables(
     for level, names in zip(levels, catalogues, strict=True):
         w = how.levels[level]
         then = published.get(level)
-        seen = {u.code for u in then.units} if then else before[level].keys()
+        seen = then.keys() if then is not None else before[level].keys()
         names = await with_seen(level, area, names, current[level].keys() | seen)
         figures = _figures(level, current[level], names, how)
         ranked = rank(scores(figures, w))
         if then is not None:
             # Ranked as published, among the units inside the area asked for.
-            kept = {u.code: u.score for u in then.units if u.code in names}
+            kept = {code: score for code, score in then.items() if code in names}
             previous = {r.code: r.rank for r in rank(kept)}
         else:
             # Ranked then: the units something happened in during the previous period, among
@@ -258,7 +258,7 @@ async def assessments(
     for level in levels:
         check_level(level, area)
     check_source(source)
-    publication = await frozen.read(period.label)
+    publication = await frozen.read(period.label, sourced=source is not None)
     if publication is None:
         return await computed(period, levels, area, tz, now, source)
     live = await computed(period, levels, area, tz, now, source) if recompute else {}
@@ -300,7 +300,7 @@ async def publish(period_text: str, tz: tzinfo, now: datetime, admin: int) -> Pu
         raise Conflict(
             "period_not_over", f"{period.label} is still running; publish it once it is over"
         )
-    if await frozen.read(period.label) is not None:
+    if await frozen.exists(period.label):
         raise frozen.already(period.label)
     levels = available_levels()
     # The whole city's answers, and those of each door the cases came in by.

@@ -25,3 +25,6 @@ class AssessmentPublication(Table, tablename="assessment_publication"):
     published_at = Timestamptz()
     published_by = Integer(null=True, default=None)  # the admin's person id
     figures = Text()  # JSON: level → the assessment answer of the whole city
+    # JSON: level@source → the answer of the cases that came in by that door, apart: the
+    # whole city's are what is read after (a sixth of a city's publication).
+    by_source = Text(default="{}")
