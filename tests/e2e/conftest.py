@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Request, async_playwright
 
 from tests.conftest import admin_sql, postgres_url
 
@@ -176,6 +176,41 @@ async def phone_page(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+class InApp:
+    """A page moved from screen to screen inside the app (its router), so that the app's code
+    loads once, not once per screen; each screen judged once no request has been in flight
+    for a moment (it has its data)."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page, self.base = page, base
+        self.pending: set[Request] = set()
+        page.on("request", lambda r: self.pending.add(r))
+        page.on("requestfinished", lambda r: self.pending.discard(r))
+        page.on("requestfailed", lambda r: self.pending.discard(r))
+
+    async def go(self, path: str) -> None:
+        if self.page.url.startswith(f"{self.base}/app/"):
+            await self.page.evaluate(
+                "p => document.querySelector('#app').__vue_app__.config.globalProperties"
+                ".$router.push(p)",
+                path,
+            )
+        else:
+            await self.page.goto(f"{self.base}/app{path}")
+        await self.settled()
+
+    async def settled(self, quiet: float = 0.25, limit: float = 20) -> None:
+        """Until no request has been in flight for ``quiet`` seconds: the screen has its data."""
+        loop = asyncio.get_running_loop()
+        deadline, since = loop.time() + limit, loop.time()
+        while loop.time() < deadline:
+            if self.pending:
+                since = loop.time()
+            elif loop.time() - since >= quiet:
+                return
+            await asyncio.sleep(0.05)
 
 
 async def screenshot(page: Page, name: str) -> Path:

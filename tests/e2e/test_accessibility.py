@@ -7,7 +7,6 @@ signed in by putting its session into storage, so the walk costs no sign-in scre
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import uuid
@@ -16,11 +15,11 @@ import httpx
 import pytest
 import shapely
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, Request
+from playwright.async_api import Browser, BrowserContext
 
 from backend.demo import DEMO_PASSWORD
 from geo.demo import DEMO_ACCOUNTS, DEMO_GRID_CODE
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, InApp
 
 pytestmark = pytest.mark.e2e
 
@@ -151,38 +150,12 @@ def readable(where: str, violations: list[dict]) -> list[str]:
     return lines
 
 
-class Walker:
+class Walker(InApp):
     """One role's page, moved from screen to screen inside the app (its router), so the app's
     code and axe-core load once per role, not once per screen."""
 
-    def __init__(self, page: Page, base: str) -> None:
-        self.page, self.base = page, base
-        self.pending: set[Request] = set()
-        page.on("request", lambda r: self.pending.add(r))
-        page.on("requestfinished", lambda r: self.pending.discard(r))
-        page.on("requestfailed", lambda r: self.pending.discard(r))
-
-    async def settled(self, quiet: float = 0.25, limit: float = 20) -> None:
-        """Until no request has been in flight for ``quiet`` seconds: the screen has its data."""
-        loop = asyncio.get_running_loop()
-        deadline, since = loop.time() + limit, loop.time()
-        while loop.time() < deadline:
-            if self.pending:
-                since = loop.time()
-            elif loop.time() - since >= quiet:
-                return
-            await asyncio.sleep(0.05)
-
     async def check(self, path: str, tap: str | None = None) -> list[str]:
-        if self.page.url.startswith(f"{self.base}/app/"):
-            await self.page.evaluate(
-                "p => document.querySelector('#app').__vue_app__.config.globalProperties"
-                ".$router.push(p)",
-                path,
-            )
-        else:
-            await self.page.goto(f"{self.base}/app{path}")
-        await self.settled()
+        await self.go(path)
         if tap:
             await self.page.get_by_test_id(tap).click()
             # Vant's dialogs and popups take 0.3 s to come in: judge the settled screen.

@@ -9,7 +9,6 @@ element of the app let through.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Iterable
@@ -18,10 +17,9 @@ from typing import Any
 import pytest
 import shapely
 from playwright.async_api import Browser, BrowserContext, Page, Response, expect
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from geo.demo import DEMO_GRID_CODE
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import InApp, screenshot
 from tests.e2e.test_field_screens import map_ready, phone_as, post, signed_in
 
 pytestmark = pytest.mark.e2e
@@ -100,25 +98,17 @@ class ServerData:
         return text
 
 
-async def settle(page: Page) -> None:
-    # The live stream's socket does not count against network idle; polling screens might.
-    with contextlib.suppress(PlaywrightTimeout):
-        await page.wait_for_load_state("networkidle", timeout=15_000)
-
-
 async def chinese_on(page: Page, data: ServerData) -> list[str]:
-    await settle(page)
+    """The texts on a settled screen with Chinese in them besides the server's data."""
     texts: list[str] = await page.evaluate(TEXTS)
     return sorted({t for t in texts if CJK.search(data.without_data(t))})
 
 
-async def visit(
-    page: Page, data: ServerData, base: str, who: str, paths: Iterable[str], found: dict
-) -> None:
+async def visit(walk: InApp, data: ServerData, who: str, paths: Iterable[str], found: dict) -> None:
     for path in paths:
-        await page.goto(f"{base}/app{path}")
-        found[f"{who} {path}"] = await chinese_on(page, data)
-        await screenshot(page, f"en-{who}-{path.strip('/').replace('/', '-') or 'home'}")
+        await walk.go(path)
+        found[f"{who} {path}"] = await chinese_on(walk.page, data)
+        await screenshot(walk.page, f"en-{who}-{path.strip('/').replace('/', '-') or 'home'}")
 
 
 async def tap_at(page: Page, lonlat: tuple[float, float]) -> None:
@@ -166,14 +156,16 @@ async def test_every_screen_in_english_shows_no_chinese_but_data(
     context = await phone_as(browser, None)
     data.watch(context)
     page = await context.new_page()
+    walk = InApp(page, base)
     try:
         await page.goto(f"{base}/app/sign-in")
         await page.get_by_test_id("language").click()
         await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        await walk.settled()
         found["visitor /sign-in"] = await chinese_on(page, data)
         await screenshot(page, "en-visitor-sign-in")
         await visit(
-            page, data, base, "visitor", ["/report", "/codes", "/track", "/outbox", "/map"], found
+            walk, data, "visitor", ["/report", "/codes", "/track", "/outbox", "/map"], found
         )
         await map_ready(page)
         grid = demo_city.grids.set_index("code").loc[DEMO_GRID_CODE]
@@ -183,6 +175,7 @@ async def test_every_screen_in_english_shows_no_chinese_but_data(
         )
         await tap_at(page, (spot.x, spot.y))
         await expect(page.get_by_test_id("post-holder").first).to_be_visible()
+        await walk.settled()
         found["visitor grid sheet"] = await chinese_on(page, data)
         await screenshot(page, "en-visitor-grid-sheet")
         await page.locator(".sheet .van-popup__close-icon").click()
@@ -195,6 +188,7 @@ async def test_every_screen_in_english_shows_no_chinese_but_data(
         await page.wait_for_function("() => window.__wanggeMap.loaded()")
         await tap_at(page, (point.geometry.x, point.geometry.y))
         await expect(page.locator(".sheet .title")).to_have_text(point["name"])
+        await walk.settled()
         found["visitor point sheet"] = await chinese_on(page, data)
         await screenshot(page, "en-visitor-point-sheet")
     finally:
@@ -214,7 +208,7 @@ async def test_every_screen_in_english_shows_no_chinese_but_data(
         data.watch(context)
         page = await context.new_page()
         try:
-            await visit(page, data, base, role, paths, found)
+            await visit(InApp(page, base), data, role, paths, found)
         finally:
             await context.close()
 
