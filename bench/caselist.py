@@ -46,7 +46,7 @@ from backend.cases.piccolo_migrations import (  # noqa: E402
     cases_2026_12_07t16_35_00_000000 as list_migration,
 )
 from backend.cases.piccolo_migrations import (  # noqa: E402
-    cases_2026_12_07t16_40_00_000000 as open_migration,
+    cases_2026_12_08t02_30_00_000000 as open_migration,
 )
 from backend.cases.tables import Case  # noqa: E402
 from backend.core.db import close_pool, make_engine, migrate, open_pool, raw  # noqa: E402
@@ -83,8 +83,7 @@ LIST_INDEXES = [
     "case_record_list_department",
     "case_record_list_status",
     "case_record_lonlat",
-    *(f"case_record_open_{n}" for n in ("due", "owner", "grid", "reporter", "assignee")),
-    "case_record_open_department",
+    *(f"case_record_running_{n}" for n, _ in open_migration.COLUMNS),
 ]
 
 
@@ -316,7 +315,8 @@ def _count(where: str) -> str:
 
 
 _OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN)
-OVERDUE = f"due_at < {{}} AND status IN ({_OPEN_SQL})"
+# Overdue as the product has it: open, past due, and its clock running (not paused, 挂起).
+OVERDUE = f"due_at < {{}} AND status IN ({_OPEN_SQL}) AND paused_at IS NULL"
 DATED = f"due_at IS NOT NULL AND NOT ({OVERDUE})"
 UNDATED = "due_at IS NULL"
 Scenario = tuple[Principal, Filters, list[str]]

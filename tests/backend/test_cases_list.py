@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.cases import export, listing
-from backend.cases.piccolo_migrations import cases_2026_12_07t16_40_00_000000 as open_migration
+from backend.cases.piccolo_migrations import cases_2026_12_08t02_30_00_000000 as open_migration
 from backend.cases.tables import Case
 from backend.core.db import use_engine
 from backend.demo import DEMO_PASSWORD
@@ -474,6 +474,17 @@ async def test_migrations_make_the_list_indexes_and_text_search(database):
     for branch in ("owner", "grid", "reporter", "assignee", "department", "status"):
         assert f"case_record_list_{branch}" in names
     for branch in ("due", "owner", "grid", "reporter", "assignee", "department"):
-        assert f"case_record_open_{branch}" in names
+        assert f"case_record_running_{branch}" in names
+        assert f"case_record_open_{branch}" not in names  # replaced by the running cases'
+    # An overdue run reads the open cases whose clock runs from their index.
+    if database.kind == "sqlite":
+        plan = await Case.raw(
+            "EXPLAIN QUERY PLAN SELECT id FROM case_record WHERE owner_code = {}"
+            f" AND due_at < {{}} AND status IN ({listing.OPEN_SQL}) AND paused_at IS NULL"
+            " ORDER BY due_at, id LIMIT 51",
+            HOME,
+            "2030-01-01",
+        )
+        assert "INDEX case_record_running_owner" in " ".join(str(r["detail"]) for r in plan)
     # A planner uses a partial index only for its own condition: the listing's, word for word.
     assert open_migration.OPEN_SQL == listing.OPEN_SQL
