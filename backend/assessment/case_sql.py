@@ -392,19 +392,16 @@ def _evp_columns(actions: Collection[str]) -> str:
     def mark(kind: str) -> str:
         return f"MAX(CASE WHEN type = {kind} THEN 1 ELSE 0 END)"
 
-    columns = {
-        "acc": (_first(ACCEPT), _first_actor(ACCEPT)),
-        "dis": (_first(DISPATCH), _first_actor(DISPATCH)),
-        "han": (_first(HANDLE), _first_actor(HANDLE)),
-        "ver": (_first(VERIFY), _first_actor(VERIFY)),
-        "esc": (mark(ESCALATE), _first_actor(ESCALATE)),
-    }
+    # name → (what it holds when read, when not read): the first time, else a mark.
+    firsts = {name: (_first(kinds), none) for name, kinds in ACTIONS.items()}
+    firsts["esc"] = (mark(ESCALATE), "0")
     out = []
-    for name, (first, by) in columns.items():
+    for name, kinds in ACTIONS.items():
         taken = name in actions
+        first, off = firsts[name]
         out += [
-            f"{first if taken else ('0' if name == 'esc' else none)} AS {name}",
-            f"{by if taken else nobody} AS {name}_by",
+            f"{first if taken else off} AS {name}",
+            f"{_first_actor(kinds) if taken else nobody} AS {name}_by",
         ]
         if name == "han":
             out.append(f"{mark(SELF_HANDLE) if taken else '0'} AS selfh")

@@ -88,7 +88,7 @@ async def read(period: str, *, sourced: bool = False) -> Publication | None:
     published_at = row["published_at"]
     if isinstance(published_at, str):  # SQLite hands a raw select's time back as text
         published_at = datetime.fromisoformat(published_at)
-    stored = _ANSWERS.decode(row["by_source" if sourced else "figures"])
+    stored = _ANSWERS.decode(row[answers._meta.name])
     return Publication(period, published_at, row["published_by"], stored)
 
 

@@ -136,7 +136,8 @@ _FROM: Mapping[Status, tuple[Action, ...]] = {
 
 def _shape(state: CaseState) -> Hashable:
     """What ``refusal`` reads of a state, and nothing else: states of one shape are refused
-    the same actions. Kept beside ``refusal``; tests/unit compare the two on every shape."""
+    the same actions. Kept beside ``refusal``; tests/backend/test_policy.py compares the two on
+    every shape."""
     return (
         state.status,
         state.kind,

@@ -66,7 +66,8 @@ LAYER_EVENTS = frozenset(
     }
 )
 
-# What a process keeps of others' changes, which it must hear of with no socket open.
+# What a process keeps of others' changes, which it must hear of with no socket open: the
+# events ``Hub._deliver`` acts on besides sending them.
 KEPT_EVENTS = LAYER_EVENTS | {
     EventType.auth_revoked,
     EventType.calendar_changed,
