@@ -275,6 +275,12 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
             ("handled", c.handled),
             ("verify_due", c.verify_due),
             ("verified", c.times["verify"]),
+            # The first of each action on the row (backend/cases/firsts.py): each happens once
+            # here but the handling, whose first is the first handle or the self-handling.
+            ("first_accepted", c.times["accept"]),
+            ("first_handled", np.fmin(c.times["handle"], c.times["self_handle"])),
+            ("first_verified", c.times["verify"]),
+            ("first_escalated", c.times["escalate"]),
         )
     }
     # Who met each stage, as the events below name them: the leader, the assignee handles.
@@ -286,6 +292,10 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
             ("dispatched_by", "dispatched", leader),
             ("handled_by", "handled", assignee),
             ("verified_by", "verified", leader),
+            ("first_accepted_by", "first_accepted", leader),
+            ("first_handled_by", "first_handled", assignee),
+            ("first_verified_by", "first_verified", leader),
+            ("first_escalated_by", "first_escalated", leader),
         )
     }
     self_handled = c.self_handled.tolist()
@@ -297,6 +307,8 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
         "created_at", "updated_at", "dispatch_due_at", "dispatched_at", "accept_due_at",
         "accepted_at", "accepted_by", "dispatched_by", "handle_due_at", "handled_at",
         "handled_by", "verify_due_at", "verified_at", "verified_by", "self_handled",
+        "first_accepted_at", "first_accepted_by", "first_handled_at", "first_handled_by",
+        "first_verified_at", "first_verified_by", "first_escalated_at", "first_escalated_by",
     ]
     records = (
         (
@@ -310,6 +322,11 @@ async def write(conn: asyncpg.Connection, c: Cases) -> int:
             met["dispatched_by"][i], moments["handle_due"][i], moments["handled"][i],
             met["handled_by"][i], moments["verify_due"][i], moments["verified"][i],
             met["verified_by"][i], self_handled[i],
+            *(
+                value
+                for name in ("accepted", "handled", "verified", "escalated")
+                for value in (moments[f"first_{name}"][i], met[f"first_{name}_by"][i])
+            ),
         )
         for i in range(n)
     )

@@ -5,14 +5,15 @@ The facts come in two parts, found without reading every case:
 
 - the case rows submitted, due or closed in the period (indexes on ``case_record``): received,
   due, closed, closed on time, overdue, rated, satisfied;
-- ``evp``, the period's workflow events (accept, dispatch, handle, self-handle, escalate), one
-  row per case by the partial index on ``event (at)``, joined to their cases: those submitted in
-  the period (most of them) read as one range of the index on ``created_at``, the others looked
-  up by id (a probe each, which cost more than the range over a month of cases): accepted,
-  voided, dispatched (on time), handled, reworked, escalated, response and handling times. For
-  a case submitted before the period that was dispatched or handled in it, its earlier events
-  (partial index on ``event (subject, type, at)``) tell its first dispatch and first handling
-  from later ones, and when it was accepted.
+- the period's workflow actions (accept, dispatch, handle or self-handle, verify, escalate),
+  off the rows of the cases whose first action of a kind fell in the period (the row keeps
+  each first and who took it, backend/cases/firsts.py; partial indexes on those columns):
+  accepted, voided, dispatched (on time), handled, reworked, verified, escalated, response and
+  handling times. A case accepted, verified or escalated a second time (a few) is read from the
+  period's events instead (``evp``, the partial index on ``event (at)``): its first of a kind
+  in the period may be a later one than its first ever; for one submitted before the period,
+  its earlier events (partial index on ``event (subject, type, at)``) tell its first dispatch
+  and first handling from later ones, and when it was accepted.
 
 A case counts where it happened: its grid, and the areas above it. A case reported in a gap
 between grids has no grid; its place is then the deepest area it was routed to (the last of
@@ -408,13 +409,50 @@ def _evp_columns(actions: Collection[str]) -> str:
     return ",\n    ".join(out)
 
 
+# Each action's first, and who took it, on the case row (backend/cases/firsts.py).
+_ROW_FIRSTS = {
+    "acc": ("c.first_accepted_at", "c.first_accepted_by"),
+    "dis": ("c.dispatched_at", "c.dispatched_by"),
+    "han": ("c.first_handled_at", "c.first_handled_by"),
+    "ver": ("c.first_verified_at", "c.first_verified_by"),
+    "esc": ("c.first_escalated_at", "c.first_escalated_by"),
+}
+
+
+def _row_first(name: str, taken: Collection[str], who: bool = False) -> str:
+    """A case's first action ``name`` (or who took it) off its row, if it fell in the period
+    and the action is ``taken``; else NULL."""
+    at, by = _ROW_FIRSTS[name]
+    if name not in taken:
+        return f"CAST(NULL AS {'INTEGER' if who else 'TIMESTAMPTZ'})"
+    return f"CASE WHEN {_in_period(at)} THEN {by if who else at} END"
+
+
+def _row_actions(taken: Collection[str]) -> str:
+    """The ``_ACTIONS`` of a case, in their order, taken off its row."""
+    esc = f"CASE WHEN {_in_period(_ROW_FIRSTS['esc'][0])} THEN 1 ELSE 0 END"
+    selfh = "CASE WHEN c.self_handled THEN 1 ELSE 0 END"
+    columns = [f"{_row_first(name, taken)} AS {name}" for name in ("acc", "dis", "han")]
+    columns += [f"{esc if 'esc' in taken else '0'} AS esc"]
+    columns += [f"{_row_first('ver', taken)} AS ver"]
+    columns += [f"{selfh if 'han' in taken else '0'} AS selfh"]
+    columns += [f"{_row_first(name, taken, who=True)} AS {name}_by" for name in _ROW_FIRSTS]
+    return ", ".join(columns)
+
+
 def event_facts(
     d: Dialect, shared: bool, sourced: bool = False, actions: Collection[str] | None = None
 ) -> str:
-    """``WITH`` ending in ``facts``: the cases with workflow events in the period, with the
-    flags and times of those events; only the cases of ``:source`` if ``sourced``. Only the
+    """``WITH`` ending in ``facts``: the cases with workflow actions in the period, with the
+    flags and times of those actions; only the cases of ``:source`` if ``sourced``. Only the
     ``actions`` (of ``ACTIONS``) are read if given: the other figures are 0, and a period ranked
-    by a few figures reads a fraction of its events."""
+    by a few figures reads the cases of their actions only.
+
+    A case's first action of each kind is on its row (backend/cases/firsts.py): the cases
+    whose first action of a kind fell in the period are found by the indexes on those columns
+    and read once, with no event. A case accepted, verified or escalated a second time
+    (``repeated_actions``, a few) may have its first of the period later than its first ever:
+    its actions are read from the period's events, as before the row kept them."""
     taken = ACTIONS.keys() if actions is None else actions
     of_types = ""
     if actions is not None:
@@ -439,9 +477,9 @@ def event_facts(
         "escalated": "esc = 1",
     }
     of_source = " AND c.source = :source" if sourced else ""
-    # A case submitted in the period had no action before it; the earlier ones are looked up
-    # for the others only, in their own branch, where each lookup runs once: the branches are
-    # read once, not copied (copying the period's cases cost more than the lookups).
+    in_period = " OR ".join(_in_period(at) for a, (at, _) in _ROW_FIRSTS.items() if a in taken)
+    # The earlier actions of a case taken again, looked up for those submitted before the
+    # period only: a dispatch or handling counts in the period of the first.
     none = "CAST(NULL AS TIMESTAMPTZ)"
     b_dis = (
         f"CASE WHEN c.created_at < :s AND (v.dis IS NOT NULL OR v.han IS NOT NULL)\n"
@@ -450,9 +488,17 @@ def event_facts(
         else none
     )
     return f"""WITH
+rowed AS (
+  SELECT {_CASE_COLUMNS}, {_row_actions(taken)},
+    c.first_accepted_at AS acc_first, c.dispatched_at AS dis_first,
+    {_row_first("dis", taken)} AS dis_p, {_row_first("han", taken)} AS han_p
+  FROM case_record c
+  WHERE NOT c.repeated_actions AND ({in_period or "1 = 0"}){of_source}
+),
 evr AS (
   SELECT subject, at, type, {d.epoch_seconds("at")} * {_ACTORS} + actor AS stamp
   FROM event WHERE type IN ({TYPES}) AND {_in_period("at")}{of_types}
+    AND subject IN (SELECT 'case:' || id FROM case_record WHERE repeated_actions)
 ),
 evp AS MATERIALIZED (
   SELECT subject, CAST(SUBSTR(subject, 6) AS INTEGER) AS id,
@@ -460,19 +506,23 @@ evp AS MATERIALIZED (
   FROM evr
   GROUP BY subject
 ),
-newc AS MATERIALIZED (
-  SELECT {_CASE_COLUMNS} FROM case_record c WHERE {_in_period("c.created_at")}{of_source}
-),
-cand AS (
-  SELECT c.*, {_ACTIONS}, {none} AS b_acc, {none} AS b_dis, {none} AS b_han
-  FROM evp v JOIN newc c ON c.id = v.id
-  UNION ALL
+again AS (
   SELECT {_CASE_COLUMNS}, {_ACTIONS},
     CASE WHEN c.created_at < :s AND v.dis IS NOT NULL THEN {_earlier(ACCEPT)} END AS b_acc,
     {b_dis} AS b_dis,
     CASE WHEN c.created_at < :s AND v.han IS NOT NULL THEN {_earlier(HANDLE)} END AS b_han
   FROM evp v JOIN case_record c ON c.id = v.id
-  WHERE {d.ids_in("c.id", "SELECT id FROM evp WHERE id NOT IN (SELECT id FROM newc)")}{of_source}
+  WHERE {d.ids_in("c.id", "SELECT id FROM evp")}{of_source}
+),
+cand AS (
+  SELECT * FROM rowed
+  UNION ALL
+  SELECT id, grid_code, area_codes, assignee, department, category, priority, status, source,
+    created_at, due_at, closed_at, rework_count, rating,
+    acc, dis, han, esc, ver, selfh, acc_by, dis_by, han_by, ver_by, esc_by,
+    COALESCE(b_acc, acc), COALESCE(b_dis, dis), CASE WHEN b_dis IS NULL THEN dis END,
+    CASE WHEN b_han IS NULL THEN han END
+  FROM again
 ),
 limits AS MATERIALIZED (
   SELECT code AS category, pr.priority,
@@ -480,10 +530,7 @@ limits AS MATERIALIZED (
   FROM category CROSS JOIN ({priorities}) pr
 ),
 joined AS (
-  SELECT x.*, COALESCE(x.b_acc, x.acc) AS acc_first, COALESCE(x.b_dis, x.dis) AS dis_first,
-    CASE WHEN x.b_dis IS NULL THEN x.dis END AS dis_p,
-    CASE WHEN x.b_han IS NULL THEN x.han END AS han_p,
-    lim.seconds AS dispatch_limit_s
+  SELECT x.*, lim.seconds AS dispatch_limit_s
   FROM cand x
   LEFT JOIN limits lim ON lim.category = x.category AND lim.priority = x.priority
 ),

@@ -57,6 +57,15 @@ def state_of(row: dict[str, Any]) -> CaseState:
         verified_at=row["verified_at"],
         verified_by=row["verified_by"],
         self_handled=bool(row["self_handled"]),
+        first_accepted_at=row["first_accepted_at"],
+        first_accepted_by=row["first_accepted_by"],
+        first_handled_at=row["first_handled_at"],
+        first_handled_by=row["first_handled_by"],
+        first_verified_at=row["first_verified_at"],
+        first_verified_by=row["first_verified_by"],
+        first_escalated_at=row["first_escalated_at"],
+        first_escalated_by=row["first_escalated_by"],
+        repeated_actions=bool(row["repeated_actions"]),
     )
 
 
@@ -149,6 +158,15 @@ def columns_of(state: CaseState) -> dict[str, Any]:
         "verified_at": state.verified_at,
         "verified_by": state.verified_by,
         "self_handled": state.self_handled,
+        "first_accepted_at": state.first_accepted_at,
+        "first_accepted_by": state.first_accepted_by,
+        "first_handled_at": state.first_handled_at,
+        "first_handled_by": state.first_handled_by,
+        "first_verified_at": state.first_verified_at,
+        "first_verified_by": state.first_verified_by,
+        "first_escalated_at": state.first_escalated_at,
+        "first_escalated_by": state.first_escalated_by,
+        "repeated_actions": state.repeated_actions,
     }
 
 

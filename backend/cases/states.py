@@ -205,6 +205,17 @@ class CaseState:
     verified_at: datetime | None = None  # that handling verified (核查), or sent back (返工)
     verified_by: int | None = None
     self_handled: bool = False  # first handled on the spot by its finder (自处置)
+    # The first acceptance, handling (on the spot or not), verification and escalation, and
+    # who took each (cases/firsts.py): the assessment counts a period's actions by them.
+    first_accepted_at: datetime | None = None
+    first_accepted_by: int | None = None
+    first_handled_at: datetime | None = None
+    first_handled_by: int | None = None
+    first_verified_at: datetime | None = None
+    first_verified_by: int | None = None
+    first_escalated_at: datetime | None = None
+    first_escalated_by: int | None = None
+    repeated_actions: bool = False  # accepted, verified or escalated a second time
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))

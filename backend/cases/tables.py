@@ -104,6 +104,16 @@ class Case(Table, tablename="case_record"):
     verified_at = Timestamptz(null=True, default=None)  # verified or sent back
     verified_by = Integer(null=True, default=None)
     self_handled = Boolean(default=False)  # first handled on the spot by its finder (自处置)
+    # The first of each action the assessment counts by, and who took it (cases/firsts.py).
+    first_accepted_at = Timestamptz(null=True, default=None)
+    first_accepted_by = Integer(null=True, default=None)
+    first_handled_at = Timestamptz(null=True, default=None)
+    first_handled_by = Integer(null=True, default=None)
+    first_verified_at = Timestamptz(null=True, default=None)
+    first_verified_by = Integer(null=True, default=None)
+    first_escalated_at = Timestamptz(null=True, default=None)
+    first_escalated_by = Integer(null=True, default=None)
+    repeated_actions = Boolean(default=False)  # accepted, verified or escalated again
     # An anonymous request's tracking code, keyed with the server's secret (anonymous.py): the
     # code itself is never stored. Unique through an index of its own (a migration's raw SQL:
     # SQLite cannot add a UNIQUE column to a table that exists).

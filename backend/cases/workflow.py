@@ -68,6 +68,7 @@ from typing import Any
 
 from backend.cases.actions import STEPS, reopen
 from backend.cases.allowed import refusal
+from backend.cases.firsts import noted
 from backend.cases.policy import check
 from backend.cases.states import Action, CaseState, Command, Kind, Status, Transition, WorkflowError
 from backend.cases.timing import REOPEN_WINDOW
@@ -101,6 +102,7 @@ def transition(
         # The request was about the case as it stood: its handler or status changed under it.
         new = replace(new, pending=None)
         fields = {**fields, "dropped_request": state.pending.action}
+    new = noted(new, action, command.now, command.actor.person_id)
     return Transition(new, _event(state, new, command, fields))
 
 

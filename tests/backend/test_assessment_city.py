@@ -266,8 +266,25 @@ async def _people() -> dict[str, int]:
 DISPATCH_LIMIT = {"normal": timedelta(hours=4), "urgent": timedelta(minutes=30)}
 
 
-def _first(events_here: list[tuple[str, str]], kind: str) -> datetime | None:
-    return next((at(t) for k, t in events_here if k == kind), None)
+def _first(events_here: list[tuple[str, str]], *kinds: str) -> datetime | None:
+    return next((at(t) for k, t in events_here if k in kinds), None)
+
+
+def _firsts(events_here: list[tuple[str, str]], actor: int | None) -> dict[str, Any]:
+    """The row's first actions (backend/cases/firsts.py), as the workflow keeps them."""
+    row: dict[str, Any] = {}
+    for name, kinds in (
+        ("accepted", ("accept",)),
+        ("handled", ("handle", "self_handle")),
+        ("verified", ("verify",)),
+        ("escalated", ("escalate",)),
+    ):
+        first = _first(events_here, *kinds)
+        row[f"first_{name}_at"] = first
+        row[f"first_{name}_by"] = None if first is None else actor
+    kinds = [k for k, _ in events_here]
+    row["repeated_actions"] = any(kinds.count(k) > 1 for k in ("accept", "verify", "escalate"))
+    return row
 
 
 async def _cases(people: dict[str, int]) -> dict[str, int]:
@@ -308,6 +325,7 @@ async def _cases(people: dict[str, int]) -> dict[str, int]:
             version=len(events_here),
             created_at=created,
             updated_at=at(events_here[-1][1]),
+            **_firsts(events_here, actor),
         )
         ids[name] = (await Case.insert(row).returning(Case.id))[0]["id"]
         events += [(at(t), kind, ids[name], c.get("owner", grid), actor) for kind, t in events_here]

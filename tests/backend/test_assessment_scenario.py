@@ -481,3 +481,42 @@ async def test_a_month_assessed_published_and_frozen(driver, demo_city, monkeypa
     assert (row["受理员/值班长得分 (acceptor)"], row["受理员/值班长排名 (acceptor)"]) == (
         str(unit_of(workers, leader)["roles"]["acceptor"]["score"]), "1"
     )  # fmt: skip
+
+
+async def test_an_action_taken_again_counts_in_the_period_of_each(driver, demo_city, monkeypatch):
+    """A case verified in November, reopened and verified again in December: its first
+    verification is November's, and December counts the one of its own (the case row keeps
+    the first of each action; a case that takes one again is read from its events). Its first
+    dispatch and handling were November's: December counts neither again."""
+
+    def at(when: str) -> None:
+        moment = local(when)
+        monkeypatch.setattr(clock, "now", lambda: moment)
+
+    at("11-27 09:00")
+    case = await driver.report(demo_spot(demo_city))
+    for when, role, action, body in (
+        ("11-27 09:30", "grid_leader", "accept", {}),
+        ("11-27 10:00", "grid_leader", "dispatch", {"assignee": "@grid_worker"}),
+        ("11-27 11:00", "grid_worker", "handle", {"result": "已修复"}),
+        ("11-27 11:30", "grid_leader", "verify", {}),
+        ("11-27 12:00", "grid_leader", "close", {}),
+        ("11-30 09:00", "resident", "reopen", {"reason": "又坏了"}),
+        ("12-01 09:30", "grid_leader", "dispatch", {"assignee": "@grid_worker"}),
+        ("12-01 10:00", "grid_worker", "handle", {"result": "换了灯泡"}),
+        ("12-01 10:30", "grid_leader", "verify", {}),
+    ):
+        at(when)
+        r = await driver.act(role, case, action, **body)
+        assert r.status_code == 200, (when, action, r.text)
+    at("12-02 09:00")
+    leader = str(driver.sessions["grid_leader"].person_id)
+    keys = {"accepted": 0, "dispatched": 0, "handled": 0, "verified": 0}
+    for period, counted in (
+        ("2026-11", {"accepted": 1, "dispatched": 1, "handled": 1, "verified": 1}),
+        ("2026-12", {"accepted": 0, "dispatched": 0, "handled": 0, "verified": 1}),
+    ):
+        grid = unit_of(await assessed(driver, "grid", period), DEMO_GRID_CODE)
+        assert picked(grid, keys) == counted, period
+        worker = unit_of(await assessed(driver, "worker", period), leader)
+        assert worker["figures"]["verified"] == 1, period
