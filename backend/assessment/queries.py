@@ -16,7 +16,7 @@ from typing import Any
 from backend.areas.tables import Area
 from backend.assessment import case_sql, other_sql, rollup_sql
 from backend.assessment.dialect import Dialect
-from backend.assessment.indicators import BY_KEY, MEANS, RATES
+from backend.assessment.indicators import BY_KEY, MEANS, RATES, SELF_HANDLED
 from backend.assessment.periods import Period, clipped_end, elapsed_days
 from backend.assessment.runner import INDEXED, Query, run_all
 from backend.cases.tables import Case, Department
@@ -75,11 +75,9 @@ def installed_sources() -> frozenset[str]:
     return frozenset(s for s, needed in SOURCES.items() if set(needed) <= tables)
 
 
-def _number(value: Any) -> Any:
+def _number(value: Decimal) -> int | float:
     # PostgreSQL's SUM of a bigint is a numeric; the figures are plain numbers.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _params(period: Period, tz: tzinfo, now: datetime) -> dict[str, tuple[str, Any]]:
@@ -112,11 +110,9 @@ _EVENT_FACTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def event_actions(wanted: Collection[str] | None) -> frozenset[str] | None:
-    """The actions (``case_sql.ACTIONS``) the event figures among ``wanted`` are read from;
-    None for all."""
-    if wanted is None:
-        return None
+def _sums_behind(wanted: Collection[str]) -> set[str]:
+    """The sums the ``wanted`` figures are derived from (a rate's or a mean's own, a closure
+    rate's self-handled part), and the facts behind those that are none."""
     sums: set[str] = set()
     for key in wanted:
         if key in RATES:
@@ -125,8 +121,24 @@ def event_actions(wanted: Collection[str] | None) -> frozenset[str] | None:
             sums.update(MEANS[key][:2])
         else:
             sums.add(key)
-    facts = {f for s in sums for f in _EVENT_FACTS.get(s, (s,))}
-    return frozenset(a for f in facts for a in case_sql.NEEDS.get(f, ()))
+    sums |= {part for key, part in SELF_HANDLED.items() if key in sums}
+    return {f for s in sums for f in _EVENT_FACTS.get(s, (s,))}
+
+
+def event_actions(wanted: Collection[str] | None) -> frozenset[str] | None:
+    """The actions (``case_sql.ACTIONS``) the event figures among ``wanted`` are read from;
+    None for all."""
+    if wanted is None:
+        return None
+    return frozenset(a for f in _sums_behind(wanted) for a in case_sql.NEEDS.get(f, ()))
+
+
+def case_flags(wanted: Collection[str] | None) -> frozenset[str] | None:
+    """The flags of the case rows (``case_sql.CASE_FLAGS``) the figures among ``wanted`` are
+    derived from; None for all."""
+    if wanted is None:
+        return None
+    return frozenset(_sums_behind(wanted) & set(case_sql.CASE_FLAGS))
 
 
 def _needed(wanted: Collection[str] | None) -> set[str]:
@@ -170,11 +182,11 @@ async def sums(
     sourced = source is not None
     # The case part's rows by their indexes (runner.INDEXED); the others as the planner likes.
     tuning = {"cases": INDEXED, "events": ()}
-    # A period ranked by a few figures reads the events of their actions only.
-    actions = {"cases": None, "events": event_actions(wanted)}
+    # A period ranked by a few figures reads the actions and sums the flags they need only.
+    only = {"cases": (None, case_flags(wanted)), "events": (event_actions(wanted), None)}
     queries = [
         Query(
-            rollup_sql.figures(d, levels, part, "p90" in needed, sourced, actions[part]),
+            rollup_sql.figures(d, levels, part, "p90" in needed, sourced, *only[part]),
             tuning[part],
         )
         for part in case_sql.PARTS
@@ -193,7 +205,10 @@ async def sums(
     for rows in await run_all(queries, params):
         for row in rows:
             level, unit = row.pop("level"), row.pop("unit")
-            out[level].setdefault(unit, {}).update({k: _number(v) for k, v in row.items()})
+            # Most sums are cast to whole numbers in SQL: a type test each, not a call.
+            out[level].setdefault(unit, {}).update(
+                {k: _number(v) if type(v) is Decimal else v for k, v in row.items()}
+            )
     return out
 
 

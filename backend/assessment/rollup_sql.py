@@ -101,18 +101,24 @@ def _p90s(d: Dialect, times: Collection[str] = tuple(_P90)) -> str:
     )
 
 
-def _workers(d: Dialect, p90: bool) -> str:
+def _workers(d: Dialect, p90: bool, taken: Collection[str] | None) -> str:
     """``workers``: each person's event figures (and percentiles), from the rows of the actions
     credited to them, summed action by action and the few sums per person added up: a single
-    grouping of all the actions' rows had to copy them first (a third of the event part)."""
+    grouping of all the actions' rows had to copy them first (a third of the event part). Of
+    the actions ``taken`` only, if given (the credit of action ``x`` is the column ``x_by``)."""
     columns = [f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed("events")]
     # A time goes with one action only: its percentile is that action's.
     columns += [f"MAX({p}) AS {p}" for p in _P90.values() if p90]
     rows = credit_rows("events")
+    credited = {
+        by: own
+        for by, own in CREDIT["events"].items()
+        if taken is None or by.removesuffix("_by") in taken
+    }
     actions = " UNION ALL ".join(
         f"SELECT wk, {_sums('events', own)}{', ' + _p90s(d, own) if p90 else ''} "
         f"FROM ({rows[by]}) r GROUP BY wk"
-        for by, own in CREDIT["events"].items()
+        for by, own in (credited or CREDIT["events"]).items()
     )
     return (
         f"workers AS (SELECT 'worker' AS level, CAST(wk AS TEXT) AS unit, {', '.join(columns)} "
@@ -120,19 +126,27 @@ def _workers(d: Dialect, p90: bool) -> str:
     )
 
 
-def _by_person(part: str) -> str:
+def _credited_sets(part: str, flags: Collection[str] | None) -> dict[str, tuple[str, ...]]:
+    """The worker levels of the people a part's rows credit (``worker:<column>``) and their
+    own flags and sums; of those with a flag in ``flags`` only, if given."""
+    return {
+        level: own
+        for level, own in zip(_CREDITED, CREDIT[part].values(), strict=True)
+        if flags is None or set(own) & set(flags)
+    }
+
+
+def _by_person(part: str, flags: Collection[str] | None = None) -> str:
     """A worker's case-row figures from the sets of the people the rows credit: each set's
     own flags (and sums), nothing of the others'."""
-    own = [
-        ", ".join(
-            [k if k in flags else f"0 AS {k}" for k in PART_FLAGS[part]]
-            + [k if _OF[k] in flags else f"0 AS {k}" for k in _EXTRA[part]]
-        )
-        for flags in CREDIT[part].values()
-    ]
     sets = " UNION ALL ".join(
-        f"SELECT unit, {columns} FROM fine WHERE level = '{level}'"
-        for level, columns in zip(_CREDITED, own, strict=True)
+        "SELECT unit, "
+        + ", ".join(
+            [k if k in own else f"0 AS {k}" for k in PART_FLAGS[part]]
+            + [k if _OF[k] in own else f"0 AS {k}" for k in _EXTRA[part]]
+        )
+        + f" FROM fine WHERE level = '{level}'"
+        for level, own in _credited_sets(part, flags).items()
     )
     sums = ", ".join(f"CAST(SUM({k}) AS BIGINT) AS {k}" for k in summed(part))
     return f"SELECT 'worker' AS level, unit, {sums} FROM ({sets}) w GROUP BY unit"
@@ -145,6 +159,7 @@ def _postgres(
     p90: bool,
     sourced: bool,
     actions: Collection[str] | None,
+    flags: Collection[str] | None,
 ) -> str:
     ordered = [lv for lv in UNIT if lv in levels]
     territorial = [lv for lv in ordered if lv in ("grid", *_AREAS)]
@@ -152,24 +167,24 @@ def _postgres(
     # their case-row figures from a grouping set per person credited.
     apart = [lv for lv in ordered if credits(lv) and part == "events"]
     person = "worker" in ordered and part == "cases"
+    credited = _credited_sets(part, flags) if person else {}
     grouped = [lv for lv in ordered if lv not in apart]
     # Sums per place (a grid, or the area of a case in no grid), then added up by prefix.
     fine = [lv for lv in grouped if lv not in (*territorial, "worker" if person else "")]
-    fine += (["place"] if territorial else []) + (list(_CREDITED) if person else [])
+    fine += (["place"] if territorial else []) + list(credited)
     # A worker is grouped by the integer (quicker to sort), named by its text.
     keys = ", ".join(
         f"{'facts.assignee' if lv == 'worker' else UNIT[lv]} AS {_KEY[lv]}"
         for lv in UNIT
         if lv in levels or lv in ("grid", *_AREAS)
     )
-    if person:
-        keys += "".join(f", facts.{lv[7:]} AS {key}" for lv, key in _CREDITED.items())
+    keys += "".join(f", facts.{lv[7:]} AS {_KEY[lv]}" for lv in credited)
     columns = ", ".join(summed(part))
     level, unit, sets = _grouped(fine) if fine else ("", "", "")
     parts = [f"SELECT * FROM fine WHERE level IN ({', '.join(repr(lv) for lv in grouped)})"]
     parts = parts if fine else []
     parts += [f"SELECT level, unit, {columns} FROM workers" for _ in apart]
-    parts += [_by_person(part)] if person else []
+    parts += [_by_person(part, flags)] if person else []
     if "grid" in levels:
         parts.append(
             f"SELECT 'grid', unit, {columns} FROM fine WHERE level = 'place' AND LENGTH(unit) > 12"
@@ -191,7 +206,7 @@ def _postgres(
     # read those sums, not the facts. The percentiles read the facts a second time.
     by = ", ".join(dict.fromkeys(k.strip() for lv in fine for k in _SET[lv].strip("()").split(",")))
     fine_sql = (
-        f"pre AS MATERIALIZED (\n  SELECT {by}, {_sums(part)} FROM f GROUP BY {by}\n),\n"
+        f"pre AS MATERIALIZED (\n  SELECT {by}, {_sums(part, flags)} FROM f GROUP BY {by}\n),\n"
         f"fine AS MATERIALIZED (\n  SELECT {level} AS level, {unit} AS unit, {sums_of(part)} "
         f"FROM pre GROUP BY GROUPING SETS ({sets})\n),\n"
         if fine
@@ -199,7 +214,7 @@ def _postgres(
     )
     shared = p90 or bool(apart)
     facts = head(d, levels, part, shared=shared, sourced=sourced, credit=False, actions=actions)
-    workers = f"{_workers(d, p90)},\n" if apart else ""
+    workers = f"{_workers(d, p90, actions)},\n" if apart else ""
     body = f"""{facts},
 f AS NOT MATERIALIZED (SELECT facts.*, facts.place AS pl, {keys} FROM {source(levels)}),
 {fine_sql}{workers}summed AS ({" UNION ALL ".join(parts)})"""
@@ -237,10 +252,11 @@ def _sqlite(
     p90: bool,
     sourced: bool,
     actions: Collection[str] | None,
+    flags: Collection[str] | None,
 ) -> str:
     read = {level: origin(level, part) for level in levels}
     sums = "\nUNION ALL\n".join(
-        f"SELECT '{level}' AS level, {unit} AS unit, {_sums(part)} "
+        f"SELECT '{level}' AS level, {unit} AS unit, {_sums(part, flags)} "
         f"FROM {table} WHERE {unit} IS NOT NULL GROUP BY {unit}"
         for level, (table, unit) in read.items()
     )
@@ -272,11 +288,13 @@ def figures(
     p90: bool = True,
     sourced: bool = False,
     actions: Collection[str] | None = None,
+    flags: Collection[str] | None = None,
 ) -> str:
     """Every asked level's sums of one part, as (level, unit, …) rows, and for the event part
     the 90th percentiles of the times unless ``p90`` is false; of the cases of ``:source``
     only if ``sourced``; of the event part's ``actions`` only if given (``case_sql.ACTIONS``:
-    the figures of the others are 0)."""
+    the figures of the others are 0); the part's ``flags`` only if given (the others 0, and
+    the people credited with none of them not grouped)."""
     p90 = p90 and part == "events"
     build = _postgres if d.postgres else _sqlite
-    return build(d, levels, part, p90, sourced, actions)
+    return build(d, levels, part, p90, sourced, actions, flags)

@@ -179,7 +179,7 @@ async def level_tables(
     earlier = period.previous()
     # The period's figures and the units' names are under way while the previous period's
     # publication is read (a city's is megabytes), and that period's figures after it, where
-    # it has none.
+    # it has none; its ranks are worked out while the period's own figures are still summed.
     async with asyncio.TaskGroup() as group:
         running = group.create_task(sums(period, levels, tz, now, source=source))
         named = group.create_task(_catalogues(levels, area))
@@ -190,7 +190,14 @@ async def level_tables(
         published = {level: scores for level, scores in scored.items() if scores is not None}
         unpublished = [level for level in levels if level not in published]
         before = await sums(earlier, unpublished, tz, now, weighted, source)
-    current, catalogues = running.result(), named.result()
+        catalogues = await named
+        previous_of = {
+            level: await _previous_ranks(
+                level, area, names, published.get(level), before.get(level, {}), how
+            )
+            for level, names in zip(levels, catalogues, strict=True)
+        }
+    current = running.result()
     tables = {}
     for level, names in zip(levels, catalogues, strict=True):
         w = how.levels[level]
@@ -199,20 +206,7 @@ async def level_tables(
         names = await with_seen(level, area, names, current[level].keys() | seen)
         figures = _figures(level, current[level], names, how)
         ranked = rank(scores(figures, w))
-        if then is not None:
-            # Ranked as published, among the units inside the area asked for.
-            kept = {code: score for code, score in then.items() if code in names}
-            previous = {r.code: r.rank for r in rank(kept)}
-        else:
-            # Ranked then: the units something happened in during the previous period, among
-            # themselves. A unit new this period has no previous rank and no change.
-            active = {
-                c: names[c] for c, raw in before[level].items() if c in names and _active(raw)
-            }
-            previous = {
-                r.code: r.rank
-                for r in rank(scores(_figures(level, before[level], active, how, w), w))
-            }
+        previous = previous_of[level]
         changes = rank_changes(ranked, previous)
         roles = _roles(figures, how) if level == "worker" else {}
         tables[level] = [
@@ -229,6 +223,28 @@ async def level_tables(
             for r in ranked
         ]
     return tables
+
+
+async def _previous_ranks(
+    level: str,
+    area: str | None,
+    names: Mapping[str, str],
+    then: Mapping[str, float | None] | None,
+    before: Mapping[str, dict[str, Any]],
+    how: Scoring,
+) -> dict[str, int | None]:
+    """unit → its rank in the previous period: as published (``then``, the scores of the
+    whole city), among the units inside ``area``; else as the period's sums ``before`` stand
+    now, among the units something happened in then (a unit new this period has no previous
+    rank, and no change)."""
+    seen = then.keys() if then is not None else before.keys()
+    names = await with_seen(level, area, dict(names), seen)
+    if then is not None:
+        kept = {code: score for code, score in then.items() if code in names}
+        return {r.code: r.rank for r in rank(kept)}
+    w = how.levels[level]
+    active = {c: names[c] for c, raw in before.items() if c in names and _active(raw)}
+    return {r.code: r.rank for r in rank(scores(_figures(level, before, active, how, w), w))}
 
 
 async def _catalogues(levels: Sequence[str], area: str | None) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from backend.assessment.case_sql import ACTIONS, CREDIT
 from backend.assessment.dialect import Dialect, bind, p90_by_rank
 from backend.assessment.indicators import INDICATORS, derive
 from backend.assessment.periods import clipped_end, elapsed_days, parse_period
@@ -153,3 +154,9 @@ async def test_seconds_between_two_times_round_alike(database, later, seconds):
         b=("timestamp", datetime.fromisoformat(f"2026-03-01T{later}+08:00")),
     )
     assert (await Case.raw(sql, *args))[0]["s"] == seconds
+
+
+def test_each_action_is_credited_by_the_column_of_its_name():
+    # rollup_sql._workers finds the credit of action x by the name x_by: a period ranked by a
+    # few figures groups the workers of their actions only.
+    assert {by.removesuffix("_by") for by in CREDIT["events"]} == set(ACTIONS)
