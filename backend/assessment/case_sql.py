@@ -205,15 +205,17 @@ ROW_COLUMNS["cases"] += tuple(by for by in CREDIT["cases"] if by != "assignee")
 ROW_COLUMNS["events"] += ("dispatched_at", "handled_at", "verified_at", "response_s", "handling_s")
 ROW_COLUMNS["events"] += tuple(CREDIT["events"])
 
-# What the cases take of their actions in the period (``evp``).
-_ACTIONS = (
-    "v.acc, v.dis, v.han, v.esc, v.ver, v.selfh, v.acc_by, v.dis_by, v.han_by, v.ver_by, v.esc_by"
+# What the cases take of their actions in the period, and of their rows.
+_ACTION_NAMES = (
+    *("acc", "dis", "han", "esc", "ver", "selfh"),
+    *("acc_by", "dis_by", "han_by", "ver_by", "esc_by"),
 )
-_CASE_COLUMNS = (
-    "c.id, c.grid_code, c.area_codes, c.assignee, c.department, c.category, c.priority, "
-    "c.status, c.source, "
-    "c.created_at, c.due_at, c.closed_at, c.rework_count, c.rating"
+_ACTIONS = ", ".join(f"v.{name}" for name in _ACTION_NAMES)
+_CASE_NAMES = (
+    *("id", "grid_code", "area_codes", "assignee", "department", "category", "priority"),
+    *("status", "source", "created_at", "due_at", "closed_at", "rework_count", "rating"),
 )
+_CASE_COLUMNS = ", ".join(f"c.{name}" for name in _CASE_NAMES)
 
 
 # Who took a case's first action of a kind in the period, found by one hashed pass over the
@@ -429,7 +431,7 @@ def _row_first(name: str, taken: Collection[str], who: bool = False) -> str:
 
 
 def _row_actions(taken: Collection[str]) -> str:
-    """The ``_ACTIONS`` of a case, in their order, taken off its row."""
+    """The ``_ACTION_NAMES`` of a case, in their order, taken off its row."""
     esc = f"CASE WHEN {_in_period(_ROW_FIRSTS['esc'][0])} THEN 1 ELSE 0 END"
     selfh = "CASE WHEN c.self_handled THEN 1 ELSE 0 END"
     columns = [f"{_row_first(name, taken)} AS {name}" for name in ("acc", "dis", "han")]
@@ -517,9 +519,7 @@ again AS (
 cand AS (
   SELECT * FROM rowed
   UNION ALL
-  SELECT id, grid_code, area_codes, assignee, department, category, priority, status, source,
-    created_at, due_at, closed_at, rework_count, rating,
-    acc, dis, han, esc, ver, selfh, acc_by, dis_by, han_by, ver_by, esc_by,
+  SELECT {", ".join((*_CASE_NAMES, *_ACTION_NAMES))},
     COALESCE(b_acc, acc), COALESCE(b_dis, dis), CASE WHEN b_dis IS NULL THEN dis END,
     CASE WHEN b_han IS NULL THEN han END
   FROM again
