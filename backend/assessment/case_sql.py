@@ -148,8 +148,10 @@ EVENT_FLAGS = (
 # At the worker level, each action's figures go to the person who took it (a column of the
 # facts naming them, by part): 立案 to whoever accepted, 派遣 to the dispatcher, 处置 to the
 # handler, 核查 to the verifier, an escalation to whoever escalated. In the event part, they are
-# the ``event.actor`` of the case's first such event in the period, and the times go with them
-# (the response to the acceptor, the handling to the handler). In the case part, the stages'
+# whoever took the case's first such action in the period (as its row keeps them; for a case
+# that took one again, the ``event.actor`` of its first such event in the period, an event with
+# no actor passed over), and the times go with them (the response to the acceptor, the handling
+# to the handler). In the case part, the stages'
 # deadlines go to whoever met them or not as the row names them (one never accepted, dispatched
 # or verified counts at no worker; one never handled at its assignee, who had it to handle),
 # and the rest of the row (received, due, closed, rated) to the assignee, who answers for its
@@ -218,8 +220,9 @@ _CASE_NAMES = (
 _CASE_COLUMNS = ", ".join(f"c.{name}" for name in _CASE_NAMES)
 
 
-# Who took a case's first action of a kind in the period, found by one hashed pass over the
-# period's events rather than a sort: each event's second and actor packed into one number
+# Who took a case's first action of a kind in the period, for a case that took one again (its
+# actions read from the events), found by one hashed pass over the period's events rather than
+# a sort: each event's second and actor packed into one number
 # (second × 2^24 + actor, person ids below 16,777,216), whose smallest is the first; two events
 # of one kind in the same second go to the lower id. An event with no actor (the scheduler's)
 # is passed over.

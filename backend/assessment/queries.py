@@ -135,10 +135,11 @@ def event_actions(wanted: Collection[str] | None) -> frozenset[str] | None:
 
 def case_flags(wanted: Collection[str] | None) -> frozenset[str] | None:
     """The flags of the case rows (``case_sql.CASE_FLAGS``) the figures among ``wanted`` are
-    derived from; None for all."""
+    derived from, and ``received``, by which a unit cases came in to counts as active (ranked
+    in the previous period, service._active); None for all."""
     if wanted is None:
         return None
-    return frozenset(_sums_behind(wanted) & set(case_sql.CASE_FLAGS))
+    return frozenset((_sums_behind(wanted) | {"received"}) & set(case_sql.CASE_FLAGS))
 
 
 def _needed(wanted: Collection[str] | None) -> set[str]:

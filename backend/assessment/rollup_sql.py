@@ -34,7 +34,7 @@ from backend.assessment.dialect import Dialect, p90_by_rank
 # What each part sums besides its flags. Every sum is a whole number: cast back to one, since
 # PostgreSQL sums bigints as numeric, which reaches Python as Decimal, slow to convert.
 _EXTRA = {
-    "cases": {"rating_sum": "SUM(CASE WHEN rated = 1 THEN rating ELSE 0 END)"},
+    "cases": {"rating_sum": "CAST(SUM(CASE WHEN rated = 1 THEN rating ELSE 0 END) AS BIGINT)"},
     "events": {
         "response_n": "COUNT(response_s)",
         "response_sum_s": "CAST(SUM(response_s) AS BIGINT)",

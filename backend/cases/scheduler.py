@@ -133,7 +133,7 @@ async def _batch(now: datetime, batch: int) -> tuple[int, list[int]]:
                 NewEvent(EventType.case_escalate, subject, moved.state.owner_code, moved.event)
             )
             escalated.append(row["id"])
-        await append(events)  # last: it holds the event clock until the commit
+        await append(events, at=now)  # last: it holds the event clock until the commit
     return len(claimed), escalated
 
 

@@ -506,7 +506,9 @@ async def move(
         )
         if not changed:
             raise Conflict("conflict", "someone else changed the case at the same time")
-        await append([_event(case_id, moved.event, moved.state.owner_code, actor.person_id)])
+        # At the moment the workflow acted on, which the row's times (firsts.py) hold too.
+        event = _event(case_id, moved.event, moved.state.owner_code, actor.person_id)
+        await append([event], at=now)
     return await _row(case_id)
 
 

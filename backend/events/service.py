@@ -55,8 +55,10 @@ def _insert_sql(count: int) -> str:
     return f'INSERT INTO "{Event._meta.tablename}" ({names}) VALUES ' + ", ".join([row] * count)
 
 
-async def append(events: Sequence[NewEvent]) -> list[int]:
+async def append(events: Sequence[NewEvent], at: datetime | None = None) -> list[int]:
     """Write ``events`` with the next ids; call it last in the caller's write transaction.
+    ``at``: the moment they happened, if the caller acted on one (the workflow's, which the
+    case row keeps too); else now.
 
     Moving the clock locks its row until the transaction ends, so a concurrent writer gets
     later ids and commits after this one: readers never see id N+1 before id N.
@@ -70,9 +72,9 @@ async def append(events: Sequence[NewEvent]) -> list[int]:
     )
     last = rows[0]["last"]
     ids = list(range(last - len(events) + 1, last + 1))
-    # The moment the workflow acted on (clock.now): what the assessment counts by. The ids,
-    # not these times, are the stream's order.
-    now = clock.now()
+    # The moment the workflow acted on: what the assessment counts by. The ids, not these
+    # times, are the stream's order.
+    now = clock.now() if at is None else at
     # In chunks: a statement takes at most 32,766 parameters on SQLite, 65,535 on PostgreSQL.
     for start in range(0, len(events), CHUNK):
         values: list[Any] = []

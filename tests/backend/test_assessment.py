@@ -10,9 +10,10 @@ score = 100 × (3 × on_time_close_rate + satisfied_share) / 4 over the two a un
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -576,3 +577,42 @@ async def test_a_period_ranked_by_a_few_figures_reads_them_alike(city, scratch_d
                     level,
                     unit,
                 )
+
+
+MIGRATIONS = "backend.cases.piccolo_migrations"
+
+
+async def test_the_migration_fills_each_case_s_first_actions_from_its_events(
+    city, scratch_database
+):
+    # The rows written with their first actions (as the workflow keeps them) and their events:
+    # the columns emptied, the migration's statement fills them back from the events alone.
+    use_engine(scratch_database.engine)  # the app's pool lives on the client's event loop
+    fill = importlib.import_module(f"{MIGRATIONS}.cases_2026_12_08t05_00_01_000000")
+    firsts = [
+        getattr(Case, f"first_{name}_{part}")
+        for name in ("accepted", "handled", "verified", "escalated")
+        for part in ("at", "by")
+    ]
+    kept = [*firsts, Case.dispatched_at, Case.dispatched_by, Case.repeated_actions]
+    written = await Case.select(Case.id, *kept).order_by(Case.id)
+    assert all(any(row[c._meta.name] for row in written) for c in kept[:-1])
+    # One case accepted a second time, later: its first stays, and it is marked.
+    again = next(row for row in written if row["first_accepted_at"] is not None)
+    last = (await Event.select(Event.id).order_by(Event.id, ascending=False).first())["id"]
+    await Event.insert(
+        Event(
+            id=last + 1,
+            at=again["first_accepted_at"] + timedelta(days=3),
+            type="case.accept",
+            subject=f"case:{again['id']}",
+            scope="150300",
+            actor=again["first_accepted_by"],
+            payload="{}",
+        )
+    )
+    again["repeated_actions"] = True
+    emptied = {column: None for column in [*firsts, Case.dispatched_at, Case.dispatched_by]}
+    await Case.update({**emptied, Case.repeated_actions: False}, force=True)
+    await Case.raw(fill._fill())
+    assert await Case.select(Case.id, *kept).order_by(Case.id) == written

@@ -1,11 +1,12 @@
 """Each case's first acceptance, handling, verification and escalation, and who took each, as
-its events tell; its first dispatch where the row has none (cases dispatched before the row kept
-who dispatched them); whether it was accepted, verified or escalated again. Then the indexes
-that find the cases whose first action of a kind fell in a period, and those taken again.
+its events tell; its first dispatch and who made it, as its events tell where they have one (a
+case dispatched before the row kept its first dispatch may hold a later one); whether it was
+handled on the spot (kept on the row only since 2026-12-07T20:00); whether it was accepted,
+verified or escalated again. Then the indexes that find the cases whose first action of a kind
+fell in a period, and those taken again.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Varchar
 from piccolo.engine import engine_finder
 from piccolo.table import Table
 
@@ -26,6 +27,7 @@ KINDS = {
     "dispatched": "'case.dispatch'",
 }
 AGAIN = ("accepted", "verified", "escalated")
+SELF_HANDLE = "'case.self_handle'"
 
 
 def _of(kinds: str) -> str:
@@ -47,10 +49,12 @@ def _fill() -> str:
     for name, kinds in KINDS.items():
         at, by = _first(kinds)
         if name == "dispatched":
-            sets += [f"dispatched_at = COALESCE(dispatched_at, {at})"]
-            sets += [f"dispatched_by = COALESCE(dispatched_by, {by})"]
+            sets += [f"dispatched_at = COALESCE({at}, dispatched_at)"]
+            sets += [f"dispatched_by = COALESCE({by}, dispatched_by)"]
         else:
             sets += [f"first_{name}_at = {at}", f"first_{name}_by = {by}"]
+    on_the_spot = f"EXISTS (SELECT 1 {_of(SELF_HANDLE)})"
+    sets.append(f"self_handled = CASE WHEN {on_the_spot} THEN TRUE ELSE self_handled END")
     again = " OR ".join(f"(SELECT COUNT(*) {_of(KINDS[name])}) > 1" for name in AGAIN)
     sets.append(f"repeated_actions = CASE WHEN {again} THEN TRUE ELSE FALSE END")
     return (
@@ -59,11 +63,12 @@ def _fill() -> str:
     )
 
 
-FIRSTS = ("first_accepted_at", "first_handled_at", "first_verified_at", "first_escalated_at")
+FIRST_COLUMNS = ("first_accepted_at", "first_handled_at", "first_verified_at")
+FIRST_COLUMNS += ("first_escalated_at", "dispatched_at")
 INDEXES = [
     f"CREATE INDEX IF NOT EXISTS case_record_{column} ON case_record ({column}) "
     f"WHERE {column} IS NOT NULL"
-    for column in (*FIRSTS, "dispatched_at")
+    for column in FIRST_COLUMNS
 ]
 INDEXES.append(
     "CREATE INDEX IF NOT EXISTS case_record_repeated_actions ON case_record (id) "
@@ -72,7 +77,7 @@ INDEXES.append(
 
 
 class Case(Table, tablename="case_record", schema=None):
-    status = Varchar(length=16)
+    """The table the statements run on (``raw`` needs one)."""
 
 
 async def forwards():
